@@ -1,0 +1,333 @@
+import { EventEmitter } from 'node:events';
+import { LinkDownError, MalformedAnswerError, NoAnswerError, TaskBufferError } from './errors.js';
+import { ASYNC_PACKET_ID, encodeFrame, type Frame, MAX_PACKET_ID } from './frame.js';
+import { FrameDecoder, type FrameRejection } from './frameDecoder.js';
+import type { Link } from './link.js';
+import { MAX_TASK_ID, TaskCommand, TaskFlags, TaskState, taskStateName } from './taskBuffer.js';
+
+export interface AtolTransportOptions {
+  /** Access password (пароль доступа) prepended to every command, 0–9999, sent as 2 BCD bytes. */
+  accessPassword: number;
+  /** How long to wait for the device's reply to one packet (C1, C2, C3, C4). */
+  replyTimeoutMs: number;
+  /** While a task runs asynchronously, ask for its state (C3) this often in case its async result was lost. */
+  pollIntervalMs: number;
+  /** Req (C3) attempts before the link is declared unresponsive. */
+  requestAttempts: number;
+  /** How often to resend a packet the device asks to repeat (an empty packet with our id). */
+  maxResends: number;
+}
+
+export const DEFAULT_TRANSPORT_OPTIONS: AtolTransportOptions = {
+  accessPassword: 0,
+  replyTimeoutMs: 500,
+  pollIntervalMs: 1000,
+  requestAttempts: 3,
+  maxResends: 3,
+};
+
+export interface TransportStats {
+  commands: number;
+  /** Packets sent that expect a reply: the round trips the bench counts. */
+  roundTrips: number;
+  framesReceived: number;
+  framesRejected: number;
+  garbageBytes: number;
+}
+
+export interface TransportEvents {
+  'frame-rejected': [reason: FrameRejection];
+  /** An async result for a task nobody waits for any more (after a timeout): logged, then dropped. */
+  'stale-result': [taskId: number];
+  close: [error?: Error];
+}
+
+interface TaskOutcome {
+  /** The command answer (e.g. `55 00 …`); its error byte is interpreted by the command layer. */
+  answer: Buffer;
+  failed: boolean;
+}
+
+class Deferred<T> {
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+  readonly promise = new Promise<T>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+}
+
+function bcdPassword(password: number): Buffer {
+  if (!Number.isInteger(password) || password < 0 || password > 9999) {
+    throw new RangeError(`access password must be 0–9999, got ${password}`);
+  }
+  const digits = password.toString().padStart(4, '0');
+  return Buffer.from(digits, 'hex');
+}
+
+/**
+ * Host side of protocol v3: packet ids, the task buffer (Add/Ack/Req/Abort), sync and async results.
+ * One task at a time. A command whose fate is unknown is never re-sent: after a lost reply we ask the
+ * buffer (Req) and only re-add a task the device confirms it never received.
+ */
+export class AtolTransport extends EventEmitter<TransportEvents> {
+  readonly stats: TransportStats = {
+    commands: 0,
+    roundTrips: 0,
+    framesReceived: 0,
+    framesRejected: 0,
+    garbageBytes: 0,
+  };
+  private readonly options: AtolTransportOptions;
+  private readonly password: Buffer;
+  private decoder: FrameDecoder | undefined;
+  private packetId = MAX_PACKET_ID;
+  private taskId = MAX_TASK_ID;
+  private readonly replyWaiters = new Map<number, (frame: Frame) => void>();
+  private readonly asyncWaiters = new Map<number, (outcome: TaskOutcome) => void>();
+  private readonly earlyAsync = new Map<number, TaskOutcome>();
+  private currentTask: number | undefined;
+  private linkFailure: Deferred<never> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly link: Link,
+    options: Partial<AtolTransportOptions> = {},
+  ) {
+    super();
+    this.options = { ...DEFAULT_TRANSPORT_OPTIONS, ...options };
+    this.password = bcdPassword(this.options.accessPassword);
+  }
+
+  get isOpen(): boolean {
+    return this.link.isOpen && this.decoder !== undefined;
+  }
+
+  /** Opens the link and clears whatever a previous session left in the device's task buffer. */
+  async open(): Promise<void> {
+    await this.link.open();
+    const decoder = new FrameDecoder();
+    decoder.on('data', (frame: Frame) => this.onFrame(frame));
+    decoder.on('rejected', (reason: FrameRejection) => {
+      this.stats.framesRejected++;
+      this.emit('frame-rejected', reason);
+    });
+    decoder.on('garbage', (count: number) => {
+      this.stats.garbageBytes += count;
+    });
+    this.decoder = decoder;
+    this.linkFailure = new Deferred<never>();
+    this.linkFailure.promise.catch(() => undefined);
+    this.link.on('data', this.onData);
+    this.link.once('close', this.onClose);
+    await this.abort();
+  }
+
+  async close(): Promise<void> {
+    this.link.off('data', this.onData);
+    this.link.off('close', this.onClose);
+    this.decoder = undefined;
+    await this.link.close();
+    this.failWaiters(new LinkDownError(this.link.description, false));
+  }
+
+  /** Runs one command body (code + params, without password) and returns its answer. Serialised. */
+  execute(body: Buffer, timeoutMs: number): Promise<TaskOutcome> {
+    const run = this.queue.then(() => this.runTask(body, timeoutMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Clears the device's task buffer. Best effort: a device that does not answer is caught by the next command. */
+  async abort(): Promise<void> {
+    await this.exchange(Buffer.of(TaskCommand.Abort)).catch(() => undefined);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.decoder?.write(chunk);
+  };
+
+  private readonly onClose = (error?: Error): void => {
+    this.link.off('data', this.onData);
+    this.decoder = undefined;
+    const failure = new LinkDownError(this.link.description, this.currentTask !== undefined, error);
+    this.linkFailure?.reject(failure);
+    this.failWaiters(failure);
+    this.emit('close', error);
+  };
+
+  private failWaiters(error: Error): void {
+    this.linkFailure?.reject(error);
+    this.replyWaiters.clear();
+    this.asyncWaiters.clear();
+  }
+
+  private onFrame(frame: Frame): void {
+    this.stats.framesReceived++;
+    if (frame.id === ASYNC_PACKET_ID) {
+      this.onAsyncFrame(frame.data);
+      return;
+    }
+    const waiter = this.replyWaiters.get(frame.id);
+    if (waiter) {
+      this.replyWaiters.delete(frame.id);
+      waiter(frame);
+    }
+  }
+
+  private onAsyncFrame(data: Buffer): void {
+    const state = data[0];
+    const taskId = data[1];
+    if ((state !== TaskState.AsyncResult && state !== TaskState.AsyncError) || taskId === undefined) return;
+    const outcome: TaskOutcome = { answer: Buffer.from(data.subarray(2)), failed: state === TaskState.AsyncError };
+    const waiter = this.asyncWaiters.get(taskId);
+    if (waiter) {
+      this.asyncWaiters.delete(taskId);
+      waiter(outcome);
+    } else if (taskId === this.currentTask) {
+      this.earlyAsync.set(taskId, outcome);
+    } else {
+      this.emit('stale-result', taskId);
+    }
+  }
+
+  private nextPacketId(): number {
+    this.packetId = this.packetId >= MAX_PACKET_ID ? 0 : this.packetId + 1;
+    return this.packetId;
+  }
+
+  private nextTaskId(): number {
+    this.taskId = this.taskId >= MAX_TASK_ID ? 0 : this.taskId + 1;
+    return this.taskId;
+  }
+
+  /** Sends one packet and waits for the reply with the same packet id. Undefined when none came in time. */
+  private async exchange(data: Buffer): Promise<Buffer | undefined> {
+    if (!this.isOpen) throw new LinkDownError(this.link.description, this.currentTask !== undefined);
+    const id = this.nextPacketId();
+    const packet = encodeFrame({ id, data });
+    for (let attempt = 0; attempt <= this.options.maxResends; attempt++) {
+      const frame = await this.sendAndWait(id, packet);
+      if (frame === undefined) return undefined;
+      // An empty packet carrying our id is the device asking for a resend (it got a damaged frame).
+      if (frame.data.length > 0) return frame.data;
+    }
+    return undefined;
+  }
+
+  private async sendAndWait(id: number, packet: Buffer): Promise<Frame | undefined> {
+    const reply = new Deferred<Frame | undefined>();
+    const timer = setTimeout(() => {
+      this.replyWaiters.delete(id);
+      reply.resolve(undefined);
+    }, this.options.replyTimeoutMs);
+    this.replyWaiters.set(id, (frame) => {
+      clearTimeout(timer);
+      reply.resolve(frame);
+    });
+    this.stats.roundTrips++;
+    try {
+      await this.link.write(packet);
+      return await Promise.race([reply.promise, this.linkFailure!.promise]);
+    } finally {
+      clearTimeout(timer);
+      this.replyWaiters.delete(id);
+    }
+  }
+
+  private async runTask(body: Buffer, timeoutMs: number): Promise<TaskOutcome> {
+    this.stats.commands++;
+    const taskId = this.nextTaskId();
+    const add = Buffer.concat([Buffer.of(TaskCommand.Add, TaskFlags.NeedResult, taskId), this.password, body]);
+    const deadline = Date.now() + timeoutMs;
+    this.currentTask = taskId;
+    try {
+      let reply = await this.exchange(add);
+      if (reply === undefined) {
+        // The Add or its reply was lost. Only the device knows which: ask before doing anything else.
+        reply = await this.request(taskId);
+        if (reply[0] === TaskState.NotFound) {
+          reply = await this.exchange(add);
+          if (reply === undefined) throw new NoAnswerError(this.link.description, this.options.replyTimeoutMs, true);
+        }
+      }
+      const outcome = await this.settle(taskId, reply, deadline, timeoutMs);
+      await this.exchange(Buffer.of(TaskCommand.Ack, taskId)).catch(() => undefined);
+      return outcome;
+    } catch (error) {
+      if (this.isOpen) await this.abort();
+      throw error;
+    } finally {
+      this.currentTask = undefined;
+      this.earlyAsync.delete(taskId);
+      this.asyncWaiters.delete(taskId);
+    }
+  }
+
+  /** Follows a task from its first reply to its result: sync answer, async packet, or Req polling. */
+  private async settle(taskId: number, firstReply: Buffer, deadline: number, timeoutMs: number): Promise<TaskOutcome> {
+    let reply = firstReply;
+    for (;;) {
+      const state = reply[0];
+      switch (state) {
+        case TaskState.Result:
+        case TaskState.Error:
+          return { answer: Buffer.from(reply.subarray(1)), failed: state === TaskState.Error };
+        case TaskState.Pending:
+        case TaskState.InProgress:
+        case TaskState.Waiting: {
+          const remaining = deadline - Date.now();
+          if (remaining <= 0) throw new NoAnswerError(this.link.description, timeoutMs, true);
+          const outcome = await this.waitAsync(taskId, Math.min(remaining, this.options.pollIntervalMs));
+          if (outcome) return outcome;
+          reply = await this.request(taskId);
+          break;
+        }
+        case TaskState.Stopped:
+          throw new TaskBufferError(taskStateName(state), 'the task was stopped because an earlier task failed');
+        case TaskState.Overflow:
+          throw new TaskBufferError(taskStateName(state), 'the buffer is full');
+        case TaskState.AlreadyExists:
+          throw new TaskBufferError(taskStateName(state), 'the task id is already in use');
+        case TaskState.IllegalValue:
+          throw new TaskBufferError(taskStateName(state), 'a task parameter was rejected');
+        case TaskState.NotFound:
+          // The task was accepted earlier and is gone now (a device restart?): its effect is unknown.
+          throw new MalformedAnswerError(`task ${taskId} disappeared from the task buffer`, true);
+        default:
+          throw new MalformedAnswerError(`unexpected task state ${taskStateName(state ?? 0)}`);
+      }
+    }
+  }
+
+  private waitAsync(taskId: number, waitMs: number): Promise<TaskOutcome | undefined> {
+    const early = this.earlyAsync.get(taskId);
+    if (early) {
+      this.earlyAsync.delete(taskId);
+      return Promise.resolve(early);
+    }
+    const result = new Deferred<TaskOutcome | undefined>();
+    const timer = setTimeout(() => {
+      this.asyncWaiters.delete(taskId);
+      result.resolve(undefined);
+    }, waitMs);
+    this.asyncWaiters.set(taskId, (outcome) => {
+      clearTimeout(timer);
+      result.resolve(outcome);
+    });
+    return Promise.race([result.promise, this.linkFailure!.promise]).finally(() => clearTimeout(timer));
+  }
+
+  /** Req (C3): the task's state, with its answer once done. Retries a few times before giving up. */
+  private async request(taskId: number): Promise<Buffer> {
+    for (let attempt = 0; attempt < this.options.requestAttempts; attempt++) {
+      const reply = await this.exchange(Buffer.of(TaskCommand.Req, taskId));
+      if (reply !== undefined) return reply;
+    }
+    throw new NoAnswerError(
+      this.link.description,
+      this.options.replyTimeoutMs * this.options.requestAttempts,
+      true,
+    );
+  }
+}

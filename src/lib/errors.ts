@@ -1,0 +1,33 @@
+/**
+ * Base class of every error the agent raises on purpose. `code` is stable (technicians and tests match on
+ * it); `message` is English and says what to do; `details` carries machine-readable context.
+ */
+export class KktAgentError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: string; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Input that fails validation: names the offending field path and the reason. */
+export class ValidationError extends KktAgentError {
+  readonly field: string;
+
+  constructor(field: string, reason: string, details: Record<string, unknown> = {}) {
+    super('VALIDATION_FAILED', `${field || '(root)'}: ${reason}`, { field, reason, ...details });
+    this.field = field;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
