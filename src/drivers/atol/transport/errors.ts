@@ -37,14 +37,23 @@ export class NoAnswerError extends AtolTransportError {
 
 export class TaskBufferError extends AtolTransportError {
   constructor(state: string, meaning: string) {
-    super('KKT_TASK_BUFFER', `The register's task buffer refused the command: ${meaning} (${state}).`, false, {
-      state,
-    });
+    super(
+      'KKT_TASK_BUFFER',
+      `The register's task buffer refused the command: ${meaning} (${state}).`,
+      false,
+      {
+        state,
+      },
+    );
   }
 }
 
 export class MalformedAnswerError extends AtolTransportError {
   constructor(what: string, outcomeUnknown = true) {
-    super('KKT_MALFORMED_ANSWER', `The register sent an answer that cannot be understood: ${what}.`, outcomeUnknown);
+    super(
+      'KKT_MALFORMED_ANSWER',
+      `The register sent an answer that cannot be understood: ${what}.`,
+      outcomeUnknown,
+    );
   }
 }

@@ -114,11 +114,16 @@ describe('properties (fast-check)', () => {
 
   it('decode(encode(x)) = x for random payloads and ids, in random chunking', () => {
     fc.assert(
-      fc.property(packetId, payload, fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 40 }), (id, data, chunks) => {
-        const { frames, rejected } = decodeAll(encodeFrame({ id, data }), chunks);
-        expect(rejected).toEqual([]);
-        expect(frames).toEqual([{ id, data }]);
-      }),
+      fc.property(
+        packetId,
+        payload,
+        fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 40 }),
+        (id, data, chunks) => {
+          const { frames, rejected } = decodeAll(encodeFrame({ id, data }), chunks);
+          expect(rejected).toEqual([]);
+          expect(frames).toEqual([{ id, data }]);
+        },
+      ),
     );
   });
 

@@ -46,8 +46,10 @@ function writeEscaped(bytes: Uint8Array, out: Buffer, offset: number): number {
 /** Wraps DATA into a wire frame: STX, LEN (of unescaped DATA), ID, escaped DATA, escaped CRC(ID + DATA). */
 export function encodeFrame(frame: Frame): Buffer {
   const { id, data } = frame;
-  if (!isValidPacketId(id)) throw new RangeError(`packet id 0x${id.toString(16)} is outside 0x00–0xDF and 0xF0`);
-  if (data.length > MAX_DATA_LENGTH) throw new RangeError(`frame data of ${data.length} bytes exceeds ${MAX_DATA_LENGTH}`);
+  if (!isValidPacketId(id))
+    throw new RangeError(`packet id 0x${id.toString(16)} is outside 0x00–0xDF and 0xF0`);
+  if (data.length > MAX_DATA_LENGTH)
+    throw new RangeError(`frame data of ${data.length} bytes exceeds ${MAX_DATA_LENGTH}`);
   const crc = crc8(data, crc8(Uint8Array.of(id)));
   const crcBytes = Uint8Array.of(crc);
   const out = Buffer.allocUnsafe(4 + escapedLength(data) + escapedLength(crcBytes));

@@ -31,7 +31,9 @@ export class TcpLink extends Link {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`connect to ${this.description} timed out after ${this.options.connectTimeoutMs} ms`));
+        reject(
+          new Error(`connect to ${this.description} timed out after ${this.options.connectTimeoutMs} ms`),
+        );
       }, this.options.connectTimeoutMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
@@ -63,7 +65,9 @@ export class TcpLink extends Link {
   protected writeBytes(data: Buffer): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new LinkClosedError(this.description));
-    return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) =>
+      socket.write(data, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   close(): Promise<void> {

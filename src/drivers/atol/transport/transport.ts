@@ -179,7 +179,10 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
     const state = data[0];
     const taskId = data[1];
     if ((state !== TaskState.AsyncResult && state !== TaskState.AsyncError) || taskId === undefined) return;
-    const outcome: TaskOutcome = { answer: Buffer.from(data.subarray(2)), failed: state === TaskState.AsyncError };
+    const outcome: TaskOutcome = {
+      answer: Buffer.from(data.subarray(2)),
+      failed: state === TaskState.AsyncError,
+    };
     const waiter = this.asyncWaiters.get(taskId);
     if (waiter) {
       this.asyncWaiters.delete(taskId);
@@ -238,7 +241,11 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   private async runTask(body: Buffer, timeoutMs: number): Promise<TaskOutcome> {
     this.stats.commands++;
     const taskId = this.nextTaskId();
-    const add = Buffer.concat([Buffer.of(TaskCommand.Add, TaskFlags.NeedResult, taskId), this.password, body]);
+    const add = Buffer.concat([
+      Buffer.of(TaskCommand.Add, TaskFlags.NeedResult, taskId),
+      this.password,
+      body,
+    ]);
     const deadline = Date.now() + timeoutMs;
     this.currentTask = taskId;
     try {
@@ -248,7 +255,8 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
         reply = await this.request(taskId);
         if (reply[0] === TaskState.NotFound) {
           reply = await this.exchange(add);
-          if (reply === undefined) throw new NoAnswerError(this.link.description, this.options.replyTimeoutMs, true);
+          if (reply === undefined)
+            throw new NoAnswerError(this.link.description, this.options.replyTimeoutMs, true);
         }
       }
       const outcome = await this.settle(taskId, reply, deadline, timeoutMs);
@@ -265,7 +273,12 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   }
 
   /** Follows a task from its first reply to its result: sync answer, async packet, or Req polling. */
-  private async settle(taskId: number, firstReply: Buffer, deadline: number, timeoutMs: number): Promise<TaskOutcome> {
+  private async settle(
+    taskId: number,
+    firstReply: Buffer,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<TaskOutcome> {
     let reply = firstReply;
     for (;;) {
       const state = reply[0];
@@ -284,7 +297,10 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
           break;
         }
         case TaskState.Stopped:
-          throw new TaskBufferError(taskStateName(state), 'the task was stopped because an earlier task failed');
+          throw new TaskBufferError(
+            taskStateName(state),
+            'the task was stopped because an earlier task failed',
+          );
         case TaskState.Overflow:
           throw new TaskBufferError(taskStateName(state), 'the buffer is full');
         case TaskState.AlreadyExists:

@@ -1,0 +1,334 @@
+import { z } from 'zod';
+import { roundHalfUpDiv } from '../../lib/decimal.js';
+import { KktAgentError, ValidationError } from '../../lib/errors.js';
+import { parseWithSchema } from '../../lib/json.js';
+import { assertAmountMinor, CURRENCY_CODES, formatMoney, MAX_AMOUNT_MINOR, sumMinor } from './money.js';
+import {
+  PAYMENT_METHOD_NAMES,
+  PAYMENT_OBJECT_NAMES,
+  PAYMENT_TYPE_NAMES,
+  type PaymentMethod,
+  type PaymentObject,
+  type PaymentType,
+  TAXATION_SYSTEM_NAMES,
+  type TaxationSystem,
+} from './payment.js';
+import {
+  assertQuantityMilli,
+  formatQuantity,
+  lineAmountMinor,
+  MAX_QUANTITY_MILLI,
+  QUANTITY_SCALE,
+} from './quantity.js';
+import { MEASUREMENT_UNIT_NAMES, type MeasurementUnit } from './units.js';
+import { VAT_TYPE_NAMES, type VatType, vatAmountMinor } from './vat.js';
+
+/** The bill every connector produces and the fiscalizer consumes. Money in minor units, VAT included. */
+export interface Bill {
+  /** 'bridge' | 'mqtt' | 'moysklad' | 'oxsystem' | 'cli' … */
+  source: string;
+  /** The account within the source. */
+  account: string;
+  /** The source's id; (source, account, billId) identifies a bill. */
+  billId: string;
+  number: string;
+  /** The source's own date text, verbatim. */
+  date?: string;
+  /** 'RUB' | 'BYN' | 'UZS' … */
+  currency: string;
+  customer?: BillCustomer;
+  cashier?: BillCashier;
+  taxationSystem?: TaxationSystem;
+  /** 1..1000 positions. */
+  positions: Position[];
+  /** What the customer pays with; the sums add up to totalMinor. */
+  payments: Payment[];
+  totalMinor: number;
+}
+
+export interface BillCustomer {
+  name?: string;
+  inn?: string;
+  emailOrPhone?: string;
+}
+
+export interface BillCashier {
+  name: string;
+  inn?: string;
+}
+
+export interface Position {
+  name: string;
+  code?: string;
+  /** Per unit, VAT included. */
+  priceMinor: number;
+  /** Thousandths of `unit`; > 0. */
+  quantityMilli: number;
+  /** round-half-up(priceMinor × quantityMilli / 1000). */
+  amountMinor: number;
+  unit: MeasurementUnit;
+  vat: VatType;
+  /** VAT included in amountMinor (vatAmountMinor). */
+  vatMinor: number;
+  paymentMethod: PaymentMethod;
+  paymentObject: PaymentObject;
+}
+
+export interface Payment {
+  type: PaymentType;
+  amountMinor: number;
+}
+
+/** Field limits. Text limits follow FFD 1.2 where the field ends up in a tag. */
+export const BILL_LIMITS = {
+  minPositions: 1,
+  maxPositions: 1000,
+  maxPayments: 10,
+  sourceLength: 32,
+  accountLength: 128,
+  billIdLength: 128,
+  numberLength: 64,
+  dateLength: 64,
+  positionNameLength: 128, // tag 1030
+  positionCodeLength: 64,
+  customerNameLength: 256, // tag 1227
+  emailOrPhoneLength: 64, // tag 1008
+  cashierNameLength: 64, // tag 1021
+} as const;
+
+/** Σ positions or Σ payments differ from the bill's total. */
+export class BillTotalMismatchError extends KktAgentError {
+  readonly field: string;
+  readonly expectedMinor: number;
+  readonly actualMinor: number;
+
+  constructor(field: string, what: string, expectedMinor: number, actualMinor: number, currency: string) {
+    const money = (minor: number) => formatMoneySafe(minor, currency);
+    super(
+      'BILL_TOTAL_MISMATCH',
+      `${field}: the bill total is ${money(expectedMinor)} ${currency} but ${what} add up to ` +
+        `${money(actualMinor)} ${currency}. The bill was not fiscalized; correct it in the source system.`,
+      { field, expectedMinor, actualMinor, currency },
+    );
+    this.field = field;
+    this.expectedMinor = expectedMinor;
+    this.actualMinor = actualMinor;
+  }
+}
+
+// --- schema ---------------------------------------------------------------------------------------------
+
+const NOT_BLANK = /\S/;
+
+function text(maxLength: number) {
+  return z.string().max(maxLength).regex(NOT_BLANK, 'must not be empty');
+}
+
+// RU INN has 10 or 12 digits, a Belarusian UNP and an Uzbek STIR 9, an Uzbek PINFL 14. Country rules
+// are checked where the receipt is built for a particular device.
+const taxId = z.string().regex(/^\d{9,14}$/, 'expected 9 to 14 digits');
+
+const amountMinor = z.number().int().min(0).max(MAX_AMOUNT_MINOR);
+
+const positionSchema = z.strictObject({
+  name: text(BILL_LIMITS.positionNameLength),
+  code: text(BILL_LIMITS.positionCodeLength).optional(),
+  priceMinor: amountMinor,
+  quantityMilli: z.number().int().min(1, 'quantity must be greater than 0').max(MAX_QUANTITY_MILLI),
+  amountMinor,
+  unit: z.enum(MEASUREMENT_UNIT_NAMES),
+  vat: z.enum(VAT_TYPE_NAMES),
+  vatMinor: amountMinor,
+  paymentMethod: z.enum(PAYMENT_METHOD_NAMES),
+  paymentObject: z.enum(PAYMENT_OBJECT_NAMES),
+});
+
+const paymentSchema = z.strictObject({
+  type: z.enum(PAYMENT_TYPE_NAMES),
+  amountMinor,
+});
+
+/** Structure and limits only; the arithmetic is checked by `billSchema` and `validateBill`. */
+export const billShapeSchema = z.strictObject({
+  source: text(BILL_LIMITS.sourceLength),
+  account: text(BILL_LIMITS.accountLength),
+  billId: text(BILL_LIMITS.billIdLength),
+  number: text(BILL_LIMITS.numberLength),
+  date: text(BILL_LIMITS.dateLength).optional(),
+  currency: z.enum(CURRENCY_CODES),
+  customer: z
+    .strictObject({
+      name: text(BILL_LIMITS.customerNameLength).optional(),
+      inn: taxId.optional(),
+      emailOrPhone: text(BILL_LIMITS.emailOrPhoneLength).optional(),
+    })
+    .optional(),
+  cashier: z
+    .strictObject({
+      name: text(BILL_LIMITS.cashierNameLength),
+      inn: taxId.optional(),
+    })
+    .optional(),
+  taxationSystem: z.enum(TAXATION_SYSTEM_NAMES).optional(),
+  positions: z.array(positionSchema).min(BILL_LIMITS.minPositions).max(BILL_LIMITS.maxPositions),
+  payments: z.array(paymentSchema).min(1).max(BILL_LIMITS.maxPayments),
+  totalMinor: amountMinor,
+});
+
+/**
+ * A Bill in its internal JSON form (e.g. pushed inline over MQTT): integers in minor units and thousandths,
+ * plain JS numbers. Rejects bad shapes, limits and arithmetic, each issue on the field it concerns.
+ */
+export const billSchema: z.ZodType<Bill> = billShapeSchema.superRefine((bill, ctx) => {
+  for (const problem of arithmeticProblems(bill)) {
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.reason });
+  }
+});
+
+// --- arithmetic -----------------------------------------------------------------------------------------
+
+interface ArithmeticProblem {
+  path: Array<string | number>;
+  field: string;
+  reason: string;
+  total?: { what: string; expectedMinor: number; actualMinor: number };
+}
+
+function arithmeticProblems(bill: Bill): ArithmeticProblem[] {
+  const problems: ArithmeticProblem[] = [];
+  const money = (minor: number) => formatMoneySafe(minor, bill.currency);
+
+  bill.positions.forEach((position, index) => {
+    const field = `positions[${index}]`;
+    // bigint: a schema-valid price × quantity can pass 2^53, and then it simply does not match.
+    const expectedAmount = roundHalfUpDiv(
+      BigInt(position.priceMinor) * BigInt(position.quantityMilli),
+      BigInt(QUANTITY_SCALE),
+    );
+    if (BigInt(position.amountMinor) !== expectedAmount) {
+      problems.push({
+        path: ['positions', index, 'amountMinor'],
+        field: `${field}.amountMinor`,
+        reason:
+          `expected ${expectedAmount} (${money(position.priceMinor)} × ${formatQuantity(position.quantityMilli)}, ` +
+          `rounded half-up), got ${position.amountMinor}`,
+      });
+    }
+    const expectedVat = vatAmountMinor(position.amountMinor, position.vat);
+    if (position.vatMinor !== expectedVat) {
+      problems.push({
+        path: ['positions', index, 'vatMinor'],
+        field: `${field}.vatMinor`,
+        reason: `expected ${expectedVat} (${position.vat} of ${money(position.amountMinor)}), got ${position.vatMinor}`,
+      });
+    }
+  });
+
+  const positionsTotal = sumMinor(
+    bill.positions.map((p) => p.amountMinor),
+    'positions',
+  );
+  if (positionsTotal !== bill.totalMinor) {
+    problems.push({
+      path: ['totalMinor'],
+      field: 'totalMinor',
+      reason: `expected ${positionsTotal} (the sum of the positions), got ${bill.totalMinor}`,
+      total: { what: 'the positions', expectedMinor: bill.totalMinor, actualMinor: positionsTotal },
+    });
+  }
+  const paymentsTotal = sumMinor(
+    bill.payments.map((p) => p.amountMinor),
+    'payments',
+  );
+  if (paymentsTotal !== bill.totalMinor) {
+    problems.push({
+      path: ['payments'],
+      field: 'payments',
+      reason: `the payments add up to ${paymentsTotal}, the total is ${bill.totalMinor}`,
+      total: { what: 'the payments', expectedMinor: bill.totalMinor, actualMinor: paymentsTotal },
+    });
+  }
+  return problems;
+}
+
+/**
+ * Checks a bill completely: shape and limits (ValidationError naming the field, e.g. `positions[3].name`),
+ * each position's amount and VAT (ValidationError on `positions[i].amountMinor` / `.vatMinor`), then the
+ * totals (BillTotalMismatchError on `totalMinor` or `payments`). Returns a validated copy.
+ */
+export function validateBill(input: unknown): Bill {
+  const bill: Bill = parseWithSchema(billShapeSchema, input);
+  const [problem] = arithmeticProblems(bill);
+  if (problem?.total) {
+    const { what, expectedMinor, actualMinor } = problem.total;
+    throw new BillTotalMismatchError(problem.field, what, expectedMinor, actualMinor, bill.currency);
+  }
+  if (problem) throw new ValidationError(problem.field, problem.reason);
+  return bill;
+}
+
+// --- building ---------------------------------------------------------------------------------------------
+
+export interface PositionInput {
+  name: string;
+  code?: string;
+  priceMinor: number;
+  quantityMilli: number;
+  vat: VatType;
+  /** Default `piece`. */
+  unit?: MeasurementUnit;
+  /** Default `fullPayment` (полный расчёт): the bill is paid and handed over at once. */
+  paymentMethod?: PaymentMethod;
+  /** Default `commodity` (товар). */
+  paymentObject?: PaymentObject;
+}
+
+/** A Position with amount and VAT computed from price, quantity and VAT type. `field` prefixes errors. */
+export function buildPosition(input: PositionInput, field = 'position'): Position {
+  assertAmountMinor(input.priceMinor, `${field}.priceMinor`);
+  assertQuantityMilli(input.quantityMilli, `${field}.quantityMilli`);
+  const amountMinor = lineAmountMinor(input.priceMinor, input.quantityMilli, `${field}.amountMinor`);
+  assertAmountMinor(amountMinor, `${field}.amountMinor`);
+  const position: Position = {
+    name: input.name,
+    priceMinor: input.priceMinor,
+    quantityMilli: input.quantityMilli,
+    amountMinor,
+    unit: input.unit ?? 'piece',
+    vat: input.vat,
+    vatMinor: vatAmountMinor(amountMinor, input.vat),
+    paymentMethod: input.paymentMethod ?? 'fullPayment',
+    paymentObject: input.paymentObject ?? 'commodity',
+  };
+  if (input.code !== undefined) position.code = input.code;
+  return position;
+}
+
+/** Σ position amounts, in minor units. */
+export function positionsTotalMinor(positions: readonly Pick<Position, 'amountMinor'>[]): number {
+  return sumMinor(
+    positions.map((p) => p.amountMinor),
+    'positions',
+  );
+}
+
+export type BillInput = Omit<Bill, 'totalMinor' | 'payments'> & {
+  /** Either the payments, or one payment type that covers the whole total. */
+  payments: Payment[] | PaymentType;
+};
+
+/** Computes totalMinor (and the single payment, if a type is given) and validates the result. */
+export function buildBill(input: BillInput): Bill {
+  const totalMinor = positionsTotalMinor(input.positions);
+  const payments =
+    typeof input.payments === 'string' ? [{ type: input.payments, amountMinor: totalMinor }] : input.payments;
+  return validateBill({ ...input, payments, totalMinor });
+}
+
+function formatMoneySafe(minor: number, currency: string): string {
+  try {
+    return formatMoney(minor, currency);
+  } catch {
+    return String(minor);
+  }
+}

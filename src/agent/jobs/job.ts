@@ -1,0 +1,83 @@
+import type { Bill } from '../domain/bill.js';
+
+/**
+ * A job is one bill's way through the agent. States only move forward, except that a reconcile may send
+ * a PRINTING job back to RECEIVED once the register proves nothing was printed.
+ *
+ *   RECEIVED → PRINTING → FISCALIZED → REPORTED
+ *                 ↘ FAILED (the device refused; nothing printed)
+ *                 ↘ BLOCKED (ambiguous; a reconcile or a person decides)
+ */
+export const JOB_STATES = ['RECEIVED', 'PRINTING', 'FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export type JobOperation = 'sell' | 'sellReturn';
+
+/** What triggered the job: a poll, a technician's command, an MQTT message… */
+export interface JobTrigger {
+  kind: 'poll' | 'command' | 'mqtt' | 'cli' | 'test';
+  /** Command id, message id or poll cycle, for tracing. */
+  ref?: string;
+}
+
+export interface BillKey {
+  source: string;
+  account: string;
+  billId: string;
+}
+
+export const billKeyString = (key: BillKey): string => `${key.source}/${key.account}/${key.billId}`;
+
+/** The fiscal attributes of a printed receipt, as the register reported them. */
+export interface FiscalData {
+  deviceId: string;
+  deviceKind: string;
+  fiscalDocumentNumber?: number;
+  fiscalSign?: string;
+  /** The register's local time with offset, ISO 8601. */
+  dateTime: string;
+  /** The same instant in UTC, `YYYY-MM-DDTHH:mm:ss.000Z`. */
+  dateTimeUtc: string;
+  shiftNumber?: number;
+  receiptNumber?: string;
+  fnNumber?: string;
+  registrationNumber?: string;
+  totalMinor: number;
+  /** Device-specific attributes (SmartX uid, SKO number…). */
+  extra?: Record<string, string>;
+}
+
+export interface Job {
+  /** Short, unique, printable (≤ 16 ASCII): also the receipt marker (tag 1192) and the SmartX operationId. */
+  id: string;
+  /** `source/account/billId`: a second delivery of the same bill finds this job. */
+  key: string;
+  /** Arrival order, for FIFO processing and reporting. */
+  seq: number;
+  /** The bill, absent when it was malformed (then `summary` says what it was). */
+  bill?: Bill;
+  summary: {
+    source: string;
+    account: string;
+    billId: string;
+    number?: string;
+    totalMinor?: number;
+    currency?: string;
+  };
+  operation: JobOperation;
+  deviceId: string;
+  state: JobState;
+  receivedAt: string;
+  updatedAt: string;
+  trigger: JobTrigger;
+  /** Print attempts started (PRINTING entries). */
+  attempts: number;
+  /** Written before the first byte goes to the device. */
+  printing?: { lastDocumentNumberBefore?: number; startedAt: string };
+  fiscal?: FiscalData;
+  failure?: { code: string; message: string; field?: string; at: string; retryable: boolean };
+  blocked?: { code: string; message: string; at: string };
+  resolution?: { printed: boolean; by: string; at: string; note?: string };
+}
+
+export const isTerminal = (state: JobState): boolean => state === 'REPORTED' || state === 'FAILED';

@@ -1,0 +1,35 @@
+/**
+ * ATOL's JSON-task vocabulary (atol.md §7.2), which users of ATOL registers already know. The FFD code
+ * tables are shared with the agent (`src/lib/ffd.ts`); this module adds the wire codes of the `EB` VAT
+ * byte and the `99`/`4A` payment type.
+ */
+import { TAX_CODES, type TaxType, PaymentType as WirePaymentType } from './commands/receipt.js';
+
+export {
+  MEASUREMENT_UNIT_NAMES,
+  MEASUREMENT_UNITS,
+  type MeasurementUnit,
+  PAYMENT_METHOD_NAMES,
+  PAYMENT_METHODS,
+  PAYMENT_OBJECT_NAMES,
+  PAYMENT_OBJECTS,
+  type PaymentMethod,
+  type PaymentObject,
+  TAXATION_SYSTEM_NAMES,
+  TAXATION_SYSTEMS,
+  type TaxationSystem,
+} from '../../lib/ffd.js';
+
+export { TAX_CODES, type TaxType };
+export const TAX_TYPES = Object.keys(TAX_CODES) as [TaxType, ...TaxType[]];
+
+/** `payments[].type` names, and the wire codes of `99`/`4A`. */
+export const PAYMENT_TYPES = {
+  cash: WirePaymentType.Cash,
+  electronically: WirePaymentType.Electronically,
+  prepaid: WirePaymentType.Prepaid,
+  credit: WirePaymentType.Credit,
+  other: WirePaymentType.Other,
+} as const;
+export type ReceiptPaymentType = keyof typeof PAYMENT_TYPES;
+export const PAYMENT_TYPE_NAMES = Object.keys(PAYMENT_TYPES) as [ReceiptPaymentType, ...ReceiptPaymentType[]];
