@@ -1,0 +1,15 @@
+export { type HotplugEvent, type HotplugSource, UsbPackageHotplug } from './hotplug.js';
+export { type AtolSerialPortCandidate, listAtolSerialPorts } from './serialPorts.js';
+export {
+  ATOL_USB_VENDOR_ID,
+  type AtolUsbDevice,
+  type AtolUsbPort,
+  type SysfsScanOptions,
+  scanAtolUsbDevices,
+} from './sysfs.js';
+export {
+  type AtolUsbWarning,
+  AtolUsbWatcher,
+  type AtolUsbWatcherOptions,
+  watchAtolDevices,
+} from './watcher.js';
