@@ -100,6 +100,15 @@ export interface ConnectorStatus {
   details?: Record<string, unknown>;
 }
 
+/** A technician's or the cloud's request to fiscalize one bill of a connector, found by number or id. */
+export interface BillCommand {
+  number?: string;
+  billId?: string;
+  /** The payment covering the bill; default: the account's. */
+  payment?: 'card' | 'cash';
+  trigger: JobTrigger;
+}
+
 /** A cloud connector: a source of bills, usually also the sink of their receipts. */
 export interface Connector {
   readonly name: string;
@@ -107,4 +116,6 @@ export interface Connector {
   stop(): Promise<void>;
   status(): ConnectorStatus;
   readonly sink?: ReportSink;
+  /** Looks a bill up in the cloud and hands it to the intake (a duplicate answers with the existing job). */
+  fiscalizeOnCommand?(command: BillCommand): Promise<IntakeResult>;
 }

@@ -44,6 +44,11 @@ export interface Bill {
   /** What the customer pays with; the sums add up to totalMinor. */
   payments: Payment[];
   totalMinor: number;
+  /**
+   * What the source needs back verbatim when it reports the receipt (e.g. the bridge's customer object
+   * with its trailing spaces). Opaque to the core; JSON only.
+   */
+  sourceData?: Record<string, unknown>;
 }
 
 export interface BillCustomer {
@@ -173,6 +178,7 @@ export const billShapeSchema = z.strictObject({
   positions: z.array(positionSchema).min(BILL_LIMITS.minPositions).max(BILL_LIMITS.maxPositions),
   payments: z.array(paymentSchema).min(1).max(BILL_LIMITS.maxPayments),
   totalMinor: amountMinor,
+  sourceData: z.record(z.string(), z.json()).optional(),
 });
 
 /**

@@ -109,6 +109,23 @@ describe('JsonlJournal basics', () => {
     await journal.close();
   });
 
+  it('deletes several keys in one line with one fsync, and survives a reopen', async () => {
+    const journal = await JsonlJournal.open<Job>(path, { validate });
+    await journal.setMany([
+      ['a', { state: 'x', sumKop: 1 }],
+      ['b', { state: 'y', sumKop: 2 }],
+      ['c', { state: 'z', sumKop: 3 }],
+    ]);
+    const before = journal.stats.fsyncs;
+    expect(await journal.deleteMany(['a', 'c', 'missing'])).toBe(2);
+    expect(journal.stats.fsyncs - before).toBe(1);
+    expect(await journal.deleteMany(['missing'])).toBe(0);
+    await journal.close();
+    const reopened = await JsonlJournal.open<Job>(path, { validate });
+    expect([...reopened.keys()]).toEqual(['b']);
+    await reopened.close();
+  });
+
   it('does no fsync when fsync is off', async () => {
     const journal = await JsonlJournal.open<Job>(path, { validate, fsync: false });
     await journal.set('a', { state: 'A', sumKop: 1 });

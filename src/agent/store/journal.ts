@@ -294,6 +294,23 @@ export class JsonlJournal<T> {
     });
   }
 
+  /** Durably deletes several keys as one line with one fsync. Resolves how many existed. */
+  deleteMany(keys: Iterable<string>): Promise<number> {
+    const wanted = [...new Set(keys)];
+    return this.enqueue(async () => {
+      this.assertWritable();
+      const present = wanted.filter((key) => this.map.has(key));
+      if (present.length === 0) return 0;
+      const mutations: Mutation<T>[] = present.map((key) => ({ kind: 'delete', key }));
+      await this.append(
+        encodeBatch(present.map(encodeDelete)),
+        mutations,
+        `delete ${present.length} records from`,
+      );
+      return present.length;
+    });
+  }
+
   /**
    * Rewrites the journal with only the live entries: write `<path>.compact`, fsync it, fsync the directory,
    * rename it over `<path>`, fsync the directory. Runs in the write queue, so no change interleaves.

@@ -104,6 +104,8 @@ export interface ShiftResult {
   fiscalSign: string;
   dateTime: string;
   shiftNumber: number;
+  fnNumber?: string;
+  registrationNumber?: string;
 }
 
 export interface KktStatus {
@@ -234,6 +236,16 @@ export class Kkt extends EventEmitter<KktEvents> {
       this.transport = undefined;
       this.runner = undefined;
       await transport.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Connects, and on failure keeps trying in the background with backoff (the link may come later). */
+  async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (error) {
+      this.scheduleReconnect();
       throw error;
     }
   }
@@ -713,6 +725,8 @@ export class Kkt extends EventEmitter<KktEvents> {
       fiscalSign: document.fiscalSign,
       dateTime: document.dateTime,
       shiftNumber: document.shiftNumber ?? 0,
+      fnNumber: document.fnNumber,
+      registrationNumber: document.registrationNumber,
     };
   }
 }

@@ -1,0 +1,325 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { KktAgentError } from '../lib/errors.js';
+import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
+import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
+import { type DeviceRouter, Intake } from './jobs/intake.js';
+import type { FiscalData, Job, JobState } from './jobs/job.js';
+import { JobStore } from './jobs/jobStore.js';
+import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
+import { openDurableDb } from './store/lowdbAdapter.js';
+
+export interface AgentParts {
+  dataDir: string;
+  logger: Logger;
+  /** Loggers per module at their configured levels; defaults to children of `logger`. */
+  loggerFor?: (module: string, bindings?: Record<string, unknown>) => Logger;
+  devices: FiscalDevice[];
+  connectors: Connector[];
+  /** Sinks that are not connectors (MQTT events, test sinks). */
+  sinks?: ReportSink[];
+  router: DeviceRouter;
+  fiscalizer?: Partial<FiscalizerOptions> & { stopTimeoutMs?: number };
+  outbox?: Partial<OutboxOptions>;
+  /** Finished jobs keep their full bill this long (ms). */
+  journalRetainMs?: number;
+  /** Turn fsync off: benchmarks of the agent's own overhead only. */
+  fsync?: boolean;
+}
+
+export class AgentError extends KktAgentError {}
+
+export interface AgentStatus {
+  startedAt: string;
+  devices: DeviceSnapshot[];
+  jobs: Record<JobState, number>;
+  blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
+  outbox: Record<string, SinkStats>;
+  connectors: ReturnType<Connector['status']>[];
+}
+
+type StoreDoc = Record<string, Record<string, unknown>>;
+
+/**
+ * The composition of the agent's core: journals, intake, one fiscalizer per device, the outbox and the
+ * connectors. Events flow one way: job changes are published to the outbox; deliveries mark jobs REPORTED.
+ */
+export class Agent {
+  readonly startedAt = new Date().toISOString();
+  readonly intake: Intake;
+  private readonly fiscalizers = new Map<string, Fiscalizer>();
+  private readonly devices = new Map<string, FiscalDevice>();
+  private started = false;
+
+  private constructor(
+    private readonly parts: AgentParts,
+    readonly jobs: JobStore,
+    readonly outbox: Outbox,
+    private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+  ) {
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    for (const device of parts.devices) {
+      this.devices.set(device.id, device);
+      const fiscalizer = new Fiscalizer(device, jobs, this.loggerFor('fiscalizer', { device: device.id }), {
+        ...DEFAULT_FISCALIZER_OPTIONS,
+        ...parts.fiscalizer,
+      });
+      this.fiscalizers.set(device.id, fiscalizer);
+      device.on('shift', ({ type, shift }) => {
+        void this.publish({
+          type: type === 'opened' ? 'shift.opened' : 'shift.closed',
+          deviceId: device.id,
+          shift,
+        });
+      });
+    }
+    this.intake.on('queued', (job) => this.fiscalizers.get(job.deviceId)?.wake());
+    jobs.on('changed', (job, previous) => this.onJobChanged(job, previous));
+    for (const sink of [
+      ...parts.connectors.flatMap((c) => (c.sink ? [c.sink] : [])),
+      ...(parts.sinks ?? []),
+    ]) {
+      outbox.addSink(sink);
+    }
+  }
+
+  static async open(parts: AgentParts): Promise<Agent> {
+    await mkdir(parts.dataDir, { recursive: true, mode: 0o750 });
+    const jobs = await JobStore.open(join(parts.dataDir, 'jobs.jsonl'), { fsync: parts.fsync });
+    let agent: Agent | undefined;
+    const outbox = await Outbox.open(
+      join(parts.dataDir, 'outbox.jsonl'),
+      parts.loggerFor?.('outbox') ?? parts.logger.child({ module: 'outbox' }),
+      { ...parts.outbox, fsync: parts.fsync ?? true },
+      (entry) => agent?.onDelivered(entry),
+    );
+    const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
+    if (jobs.recovery.tornTail) {
+      parts.logger.warn({ event: 'journal.recovered', journal: 'jobs', tornTail: jobs.recovery.tornTail });
+    }
+    agent = new Agent(parts, jobs, outbox, connectorState);
+    return agent;
+  }
+
+  get logger(): Logger {
+    return this.parts.logger;
+  }
+
+  loggerFor(module: string, bindings: Record<string, unknown> = {}): Logger {
+    return this.parts.loggerFor?.(module, bindings) ?? this.parts.logger.child({ module, ...bindings });
+  }
+
+  device(id: string): FiscalDevice {
+    const device = this.devices.get(id);
+    if (!device) throw new AgentError('DEVICE_UNKNOWN', `No device "${id}" is configured.`, { device: id });
+    return device;
+  }
+
+  get deviceList(): FiscalDevice[] {
+    return [...this.devices.values()];
+  }
+
+  connector(name: string): Connector | undefined {
+    return this.parts.connectors.find((c) => c.name === name);
+  }
+
+  get connectors(): readonly Connector[] {
+    return this.parts.connectors;
+  }
+
+  /** Jobs being printed right now (the restart lock waits for them). */
+  get printingJobs(): string[] {
+    return [...this.fiscalizers.values()].flatMap((f) => (f.currentJob ? [f.currentJob] : []));
+  }
+
+  storeFor(connector: string): ConnectorStore {
+    const db = this.connectorState;
+    return {
+      get: <T>(key: string) => db.data[connector]?.[key] as T | undefined,
+      set: async (key: string, value: unknown) => {
+        await db.update((data) => {
+          data[connector] = { ...data[connector], [key]: value };
+        });
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.recoverDrafts();
+    this.outbox.start();
+    await Promise.all(this.deviceList.map((device) => device.start()));
+    for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
+    for (const connector of this.parts.connectors) {
+      await connector.start({
+        intake: this.intake,
+        store: this.storeFor(connector.name),
+        logger: this.loggerFor('connector', { connector: connector.name }),
+      });
+    }
+    this.parts.logger.info({
+      event: 'agent.started',
+      devices: this.devices.size,
+      connectors: this.parts.connectors.length,
+    });
+  }
+
+  /**
+   * Stops taking work, waits (bounded) for receipts being printed so none is cut in half, then closes
+   * everything. A print still running after the bound is left to the journal: the next start reconciles it.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) {
+      await this.close();
+      return;
+    }
+    this.started = false;
+    for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
+    const timeoutMs = this.parts.fiscalizer?.stopTimeoutMs ?? 60_000;
+    const printing = this.printingJobs;
+    if (printing.length > 0)
+      this.parts.logger.info({ event: 'agent.waiting-for-print', jobs: printing, timeoutMs });
+    const stopped = Promise.all([...this.fiscalizers.values()].map((f) => f.stop()));
+    const timedOut = await Promise.race([
+      stopped.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+    ]);
+    if (timedOut) this.parts.logger.error({ event: 'agent.stop-timeout', jobs: this.printingJobs });
+    await this.outbox.stop();
+    await Promise.all(this.deviceList.map((device) => device.stop().catch(() => undefined)));
+    await this.close();
+    this.parts.logger.info({ event: 'agent.stopped' });
+  }
+
+  private async close(): Promise<void> {
+    await this.outbox.close().catch(() => undefined);
+    await this.jobs.close().catch(() => undefined);
+  }
+
+  private onJobChanged(job: Job, previous: JobState | undefined): void {
+    if (job.state === previous) return;
+    if (job.state === 'FISCALIZED') void this.publish({ type: 'job.fiscalized', job });
+    else if (job.state === 'FAILED') void this.publish({ type: 'job.failed', job });
+  }
+
+  private async publish(event: AgentEvent): Promise<void> {
+    try {
+      const entries = await this.outbox.publish(event);
+      if (event.type === 'job.fiscalized' && entries.length === 0)
+        await this.markReportedIfDone(event.job.id);
+    } catch (error) {
+      // The marker was not written: recovery at the next start drafts this event again.
+      this.parts.logger.error({
+        event: 'outbox.publish-failed',
+        on: event.type,
+        reason: (error as Error).message,
+      });
+    }
+  }
+
+  private onDelivered(entry: OutboxEntry): void {
+    if (entry.jobId) void this.markReportedIfDone(entry.jobId);
+  }
+
+  private async markReportedIfDone(jobId: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job?.state !== 'FISCALIZED') return;
+    if (this.outbox.entries({ jobId }).every((entry) => entry.state === 'delivered')) {
+      await this.jobs.transition(jobId, 'REPORTED').catch((error: Error) => {
+        this.parts.logger.error({ event: 'job.report-mark-failed', job: jobId, reason: error.message });
+      });
+    }
+  }
+
+  /**
+   * After a crash between a job's journal write and its drafts, draft them now; and mark REPORTED the jobs
+   * whose reports were all delivered before the crash. Only recent jobs are looked at (markers expire).
+   */
+  private async recoverDrafts(): Promise<void> {
+    const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);
+    for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
+      if (Date.parse(job.updatedAt) < horizon) continue;
+      const event: AgentEvent =
+        job.state === 'FISCALIZED' ? { type: 'job.fiscalized', job } : { type: 'job.failed', job };
+      if (!this.outbox.published(event)) await this.publish(event);
+      else if (job.state === 'FISCALIZED') await this.markReportedIfDone(job.id);
+    }
+  }
+
+  /**
+   * A technician's decision on a BLOCKED job: printed (the receipt exists; give its fiscal data if known)
+   * or not printed (print it again). The decision is journaled with who made it.
+   */
+  async resolveJob(
+    jobId: string,
+    decision: { printed: boolean; by: string; note?: string; fiscal?: Partial<FiscalData> },
+  ): Promise<Job> {
+    const job = this.jobs.require(jobId);
+    if (job.state !== 'BLOCKED') {
+      throw new AgentError(
+        'JOB_NOT_BLOCKED',
+        `Job ${jobId} is ${job.state}; only BLOCKED jobs can be resolved.`,
+        {
+          jobId,
+          state: job.state,
+        },
+      );
+    }
+    const resolution = {
+      printed: decision.printed,
+      by: decision.by,
+      at: new Date().toISOString(),
+      note: decision.note,
+    };
+    if (!decision.printed) {
+      const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined });
+      this.fiscalizers.get(job.deviceId)?.wake();
+      return requeued;
+    }
+    const now = new Date().toISOString();
+    const fiscal: FiscalData = {
+      deviceId: job.deviceId,
+      deviceKind: this.devices.get(job.deviceId)?.kind ?? 'unknown',
+      dateTime: now,
+      dateTimeUtc: `${now.slice(0, 19)}.000Z`,
+      totalMinor: job.summary.totalMinor ?? 0,
+      ...decision.fiscal,
+    };
+    return this.jobs.transition(jobId, 'FISCALIZED', { resolution, fiscal });
+  }
+
+  /** Runs an operation on a device between jobs (see `Fiscalizer.exclusive`). */
+  deviceOperation<T>(deviceId: string | undefined, work: (device: FiscalDevice) => Promise<T>): Promise<T> {
+    const device = deviceId ? this.device(deviceId) : this.deviceList[0];
+    if (!device) throw new AgentError('DEVICE_UNKNOWN', 'No device is configured.');
+    return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
+  }
+
+  async status(): Promise<AgentStatus> {
+    const devices = await Promise.all(this.deviceList.map((device) => device.snapshot()));
+    return {
+      startedAt: this.startedAt,
+      devices,
+      jobs: this.jobs.countByState(),
+      blocked: this.jobs.inState('BLOCKED').map((job) => ({
+        id: job.id,
+        key: job.key,
+        deviceId: job.deviceId,
+        updatedAt: job.updatedAt,
+        reason: job.blocked?.message ?? '',
+      })),
+      outbox: this.outbox.sinkStats(),
+      connectors: this.parts.connectors.map((c) => c.status()),
+    };
+  }
+
+  /** Journal maintenance (a schedule runs it): slims old jobs and compacts both journals. */
+  async compact(): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
+    const { slimmed } = await this.jobs.compact(this.parts.journalRetainMs ?? 30 * 86_400_000);
+    const outboxDropped = await this.outbox.compact();
+    return { jobsSlimmed: slimmed, outboxDropped };
+  }
+}

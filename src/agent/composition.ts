@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LinkFactory } from '../drivers/atol/kkt.js';
+import { SerialLink } from '../drivers/atol/transport/serialLink.js';
+import { TcpLink } from '../drivers/atol/transport/tcpLink.js';
+import { listAtolSerialPorts, scanAtolUsbDevices } from '../drivers/atol/usb/index.js';
+import { KktAgentError } from '../lib/errors.js';
+import { Agent } from './agent.js';
+import type { AgentConfig, DeviceConfig } from './config/config.js';
+import { BridgeConnector } from './connectors/bridge/connector.js';
+import type { Connector, ReportSink } from './connectors/types.js';
+import { AtolDevice } from './devices/atol/atolDevice.js';
+import type { FiscalDevice } from './devices/device.js';
+import { IntentDevice } from './devices/intent/intentDevice.js';
+import type { DeviceRouter } from './jobs/intake.js';
+import type { AgentLogger } from './logging.js';
+
+type AtolLinkConfig = Extract<DeviceConfig, { kind: 'atol' }>['link'];
+
+/** The first ATOL register on USB (or the one with the given serial number), looked up at every connect. */
+async function findUsbRegister(serialNumber: string | undefined): Promise<string> {
+  const devices = (await scanAtolUsbDevices()).filter(
+    (d) => !serialNumber || d.serialNumber === serialNumber,
+  );
+  const fromSysfs = devices.find((d) => d.ttyPath)?.ttyPath;
+  if (fromSysfs) return fromSysfs;
+  const fallback = (await listAtolSerialPorts()).find(
+    (p) => !serialNumber || p.serialNumber === serialNumber,
+  );
+  if (fallback) return fallback.path;
+  throw new KktAgentError(
+    'KKT_USB_NOT_FOUND',
+    `No ATOL register${serialNumber ? ` with serial ${serialNumber}` : ''} is attached over USB (vendor 2912). Check the cable and that the register is on.`,
+  );
+}
+
+export function linkFactory(link: AtolLinkConfig): LinkFactory {
+  switch (link.type) {
+    case 'tcp':
+      return () => new TcpLink({ host: link.host, port: link.port });
+    case 'serial':
+      return () => new SerialLink({ path: link.path, baudRate: link.baudRate });
+    case 'usb':
+      return async () =>
+        new SerialLink({ path: await findUsbRegister(link.serialNumber), baudRate: link.baudRate });
+  }
+}
+
+export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, logger: Logger): FiscalDevice {
+  switch (config.kind) {
+    case 'atol':
+      return new AtolDevice({
+        id: config.id,
+        link: linkFactory(config.link),
+        operatorPassword: config.operatorPassword,
+        adminPassword: config.adminPassword,
+        timeZone: config.timeZone ?? agentConfig.timeZone,
+        commandTimeoutsMs: config.commandTimeoutsMs,
+        transport: { accessPassword: config.accessPassword, replyTimeoutMs: config.replyTimeoutMs },
+        reconnect: config.reconnect,
+        receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
+        logger,
+      });
+    case 'intent':
+      return new IntentDevice({
+        id: config.id,
+        baseUrl: config.baseUrl,
+        pin: config.pin,
+        cashier: config.cashier,
+        printCheque: config.printCheque,
+        saleTimeoutMs: config.saleTimeoutMs,
+        authTimeoutMs: config.authTimeoutMs,
+        discoveryTimeoutMs: config.discoveryTimeoutMs,
+        timeZone: agentConfig.timeZone,
+        logger,
+      });
+  }
+}
+
+/**
+ * Which device fiscalizes a bill: the first routing rule that matches (source, account, currency), then the
+ * account's own `device`, then the default device, then the first device that takes the bill's currency.
+ */
+export function createRouter(config: AgentConfig, devices: FiscalDevice[]): DeviceRouter {
+  const accountDevice = new Map(
+    config.connectors.bridge.flatMap((a) => (a.device ? [[`bridge/${a.id}`, a.device]] : [])),
+  );
+  return (bill) => {
+    const rule = config.routing.rules.find(
+      (r) =>
+        (r.source === undefined || r.source === bill.source) &&
+        (r.account === undefined || r.account === bill.account) &&
+        (r.currency === undefined || r.currency === bill.currency),
+    );
+    if (rule) return rule.device;
+    const own = accountDevice.get(`${bill.source}/${bill.account}`);
+    if (own) return own;
+    if (config.routing.defaultDevice) return config.routing.defaultDevice;
+    return (devices.find((d) => d.currencies.includes(bill.currency)) ?? devices[0]!).id;
+  };
+}
+
+export function createConnectors(config: AgentConfig): Connector[] {
+  return config.connectors.bridge.map((account) => new BridgeConnector(account));
+}
+
+export interface BuildOptions {
+  fsync?: boolean;
+  extraSinks?: ReportSink[];
+}
+
+export async function buildAgent(
+  config: AgentConfig,
+  log: AgentLogger,
+  options: BuildOptions = {},
+): Promise<Agent> {
+  const devices = config.devices.map((device) =>
+    createDevice(device, config, log.module('device', { device: device.id })),
+  );
+  return Agent.open({
+    dataDir: config.dataDir,
+    logger: log.root,
+    loggerFor: log.module,
+    devices,
+    connectors: createConnectors(config),
+    sinks: options.extraSinks,
+    router: createRouter(config, devices),
+    fiscalizer: config.fiscalizer,
+    outbox: {
+      initialBackoffMs: config.outbox.initialBackoffMs,
+      maxBackoffMs: config.outbox.maxBackoffMs,
+      retainDeliveredMs: config.outbox.retainDeliveredDays * 86_400_000,
+    },
+    journalRetainMs: config.journal.retainDays * 86_400_000,
+    fsync: options.fsync,
+  });
+}
+
+export const controlSocketPath = (config: AgentConfig): string =>
+  config.control.socketPath ?? join(config.dataDir, 'control.sock');

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { KktAgentError } from '../../lib/errors.js';
+import { parseWithSchema } from '../../lib/json.js';
+import { bridgeAccountSchema } from '../connectors/bridge/config.js';
+import { atolDeviceSchema, baseConfigShape } from './schema.js';
+
+export const intentDeviceSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, _ or -'),
+  kind: z.literal('intent'),
+  /** `http://<ip>:37015`; omit to find the terminal by SSDP (search target `ikassa-smartx`). */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  pin: z.string().min(1).max(32).optional(),
+  /** The cashier name the terminal requires on every sale (code 435 otherwise). */
+  cashier: z.string().min(1).max(64).default('Кассир'),
+  printCheque: z.boolean().default(true),
+  /** Card payments wait for the customer's card: keep this long. */
+  saleTimeoutMs: z.number().int().min(1000).max(900_000).default(180_000),
+  authTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  discoveryTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+});
+
+export const deviceSchema = z.discriminatedUnion('kind', [atolDeviceSchema, intentDeviceSchema]);
+
+export const configSchema = z
+  .strictObject({
+    ...baseConfigShape,
+    devices: z
+      .array(deviceSchema)
+      .min(1, 'configure at least one fiscal device')
+      .meta({ restartRequired: true }),
+    connectors: z
+      .strictObject({
+        bridge: z.array(bridgeAccountSchema).default([]),
+      })
+      .default({ bridge: [] }),
+  })
+  .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.devices.forEach((device, index) => {
+      if (ids.has(device.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', index, 'id'],
+          message: `duplicate device id "${device.id}"`,
+        });
+      ids.add(device.id);
+    });
+    const known = (id: string | undefined) => id === undefined || ids.has(id);
+    if (!known(config.routing.defaultDevice)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing', 'defaultDevice'],
+        message: `no device "${config.routing.defaultDevice}"`,
+      });
+    }
+    config.routing.rules.forEach((rule, index) => {
+      if (!known(rule.device))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routing', 'rules', index, 'device'],
+          message: `no device "${rule.device}"`,
+        });
+    });
+    const accounts = new Set<string>();
+    config.connectors.bridge.forEach((account, index) => {
+      if (accounts.has(account.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectors', 'bridge', index, 'id'],
+          message: `duplicate account "${account.id}"`,
+        });
+      }
+      accounts.add(account.id);
+      if (!known(account.device)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectors', 'bridge', index, 'device'],
+          message: `no device "${account.device}"`,
+        });
+      }
+    });
+  });
+
+export type AgentConfig = z.output<typeof configSchema>;
+export type AgentConfigInput = z.input<typeof configSchema>;
+export type DeviceConfig = AgentConfig['devices'][number];
+
+export class ConfigError extends KktAgentError {}
+
+/** Validates a parsed config; the error names the field (`devices[0].link.port: …`). */
+export function parseConfig(value: unknown, origin = 'config'): AgentConfig {
+  try {
+    return parseWithSchema(configSchema, value);
+  } catch (error) {
+    const e = error as KktAgentError;
+    throw new ConfigError('CONFIG_INVALID', `${origin} is invalid: ${e.message}`, e.details);
+  }
+}
+
+export async function loadConfigFile(path: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      `Cannot read the config file ${path}: ${(error as Error).message}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('CONFIG_INVALID', `${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** The JSON Schema editors use to complete and check config files (`kkt-agent config schema`). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

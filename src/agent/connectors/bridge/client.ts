@@ -1,0 +1,362 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { JsonMalformedError, jsonIdString, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
+import type { BridgeAuth } from './config.js';
+import {
+  BridgeHttpStatusError,
+  BridgeMalformedResponseError,
+  BridgeProtocolError,
+  BridgeResponseTooLargeError,
+  BridgeTimeoutError,
+  BridgeUnreachableError,
+} from './errors.js';
+
+/**
+ * HTTP client of the `/api/v2` bridge protocol (clouds.md A.2): HELLO, LIST, BILL by id, and the RECEIPT
+ * POST. GETs are retried with backoff on network errors, timeouts, 5xx, 408 and 429; the POST is tried
+ * once, because its retries belong to the outbox (which keeps the event's ids stable across them).
+ * Answers are read up to a byte cap and parsed losslessly: money never passes through a float.
+ */
+
+/** The only protocol version seen in the logs; the path says v2, HELLO says 0.1.0. */
+export const BRIDGE_PROTOCOL_VERSION = '0.1.0';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+
+export interface BridgeClientOptions {
+  /** The account's id, named in errors and logs. */
+  account: string;
+  baseUrl: string;
+  auth: BridgeAuth;
+  timeoutMs: number;
+  /** GET retries after the first attempt (default 3). */
+  retries?: number;
+  /** First backoff delay (default 500 ms), doubled per retry, with jitter. */
+  retryDelayMs?: number;
+  /** Upper bound of one backoff delay, `Retry-After` included (default 30 s). */
+  maxRetryDelayMs?: number;
+  maxResponseBytes?: number;
+  logger?: Logger;
+}
+
+export interface BridgeHello {
+  /** Verbatim, e.g. "mezoestetic-ru" or "system-a, system-b". */
+  system: string;
+  /** `system` split on commas, trimmed. */
+  systems: string[];
+  protocol: string;
+}
+
+/** One LIST row. `customername` is deliberately not kept: it is customer data the agent does not need. */
+export interface BridgeListItem {
+  id: string;
+  number?: string;
+  /** `YYYY-MM-DD HH:mm:ss`, CRM-local, verbatim. */
+  date?: string;
+}
+
+export type BridgeListFilter = { kind: 'all' } | { kind: 'today' } | { kind: 'number'; number: string };
+
+export interface BridgePostResult {
+  status: number;
+  /** Bytes in the answer's body; the logs only ever show an empty one. */
+  bodyBytes: number;
+}
+
+interface Exchange {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  /** Bytes received; more than `body.length` when the body was cut at the cap. */
+  bodyBytes: number;
+}
+
+const helloSchema = z.object({ system: z.string(), protocol: z.string() });
+
+const listSchema = z.array(
+  z.object({
+    id: jsonIdString(),
+    number: jsonIdString().optional(),
+    date: z.string().optional(),
+  }),
+);
+
+export class BridgeClient {
+  readonly account: string;
+  private readonly apiRoot: string;
+  private readonly authorization: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly maxResponseBytes: number;
+  private logger: Logger;
+
+  constructor(options: BridgeClientOptions) {
+    this.account = options.account;
+    this.apiRoot = apiRootOf(options.baseUrl);
+    this.authorization = authorizationHeader(options.auth);
+    this.timeoutMs = options.timeoutMs;
+    this.retries = options.retries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  setLogger(logger: Logger): void {
+    this.logger = logger;
+  }
+
+  /** `GET /api/v2/hello`; throws BridgeProtocolError unless `protocol` is 0.1.0. */
+  async hello(signal?: AbortSignal): Promise<BridgeHello> {
+    const endpoint = 'GET /api/v2/hello';
+    const raw = await this.getJson('hello', endpoint, signal);
+    const hello = this.shape(helloSchema, raw, endpoint);
+    if (hello.protocol !== BRIDGE_PROTOCOL_VERSION) {
+      throw new BridgeProtocolError(this.account, hello.protocol, BRIDGE_PROTOCOL_VERSION);
+    }
+    const systems = hello.system
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    return { system: hello.system, systems, protocol: hello.protocol };
+  }
+
+  /** `GET /api/v2/list`, `?date=today` or `?number=N`. Rows come back in the bridge's order (date desc). */
+  async list(filter: BridgeListFilter = { kind: 'all' }, signal?: AbortSignal): Promise<BridgeListItem[]> {
+    const query =
+      filter.kind === 'today'
+        ? '?date=today'
+        : filter.kind === 'number'
+          ? `?number=${encodeURIComponent(filter.number)}`
+          : '';
+    const endpoint = `GET /api/v2/list${query}`;
+    const raw = await this.getJson(`list${query}`, endpoint, signal);
+    return this.shape(listSchema, raw, endpoint).map((row) => {
+      const item: BridgeListItem = { id: row.id };
+      if (row.number !== undefined) item.number = row.number;
+      if (row.date !== undefined) item.date = row.date;
+      return item;
+    });
+  }
+
+  /** `GET /api/v2/bill/byid/{id}`: the bill as parsed JSON (numbers are LosslessNumbers); see mapping.ts. */
+  async bill(id: string, signal?: AbortSignal): Promise<unknown> {
+    const route = `bill/byid/${encodeURIComponent(id)}`;
+    return this.getJson(route, `GET /api/v2/${route}`, signal);
+  }
+
+  /**
+   * `POST /api/v2/receipts` with a JSON body, once. Any 2xx is success; otherwise BridgeHttpStatusError
+   * (with `retryAfterMs` from `Retry-After`), BridgeUnreachableError, BridgeTimeoutError.
+   */
+  async postReceipt(json: string, signal?: AbortSignal): Promise<BridgePostResult> {
+    const endpoint = 'POST /api/v2/receipts';
+    // The answer's body means nothing (the logs only show empty ones), so an oversized one is not an error.
+    const answer = await this.exchange('POST', 'receipts', endpoint, json, signal, 'truncate');
+    if (answer.status < 200 || answer.status > 299) {
+      throw new BridgeHttpStatusError(
+        this.account,
+        endpoint,
+        answer.status,
+        retryAfterMs(answer.headers.get('retry-after')),
+      );
+    }
+    return { status: answer.status, bodyBytes: answer.bodyBytes };
+  }
+
+  // --- internals --------------------------------------------------------------------------------------
+
+  private shape<S extends z.ZodType>(schema: S, raw: unknown, endpoint: string): z.output<S> {
+    try {
+      return parseWithSchema(schema, raw);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw new BridgeMalformedResponseError(this.account, endpoint, error.message, error);
+      }
+      throw error;
+    }
+  }
+
+  private async getJson(route: string, endpoint: string, signal: AbortSignal | undefined): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.exchange('GET', route, endpoint, undefined, signal);
+        if (answer.status < 200 || answer.status > 299) {
+          throw new BridgeHttpStatusError(
+            this.account,
+            endpoint,
+            answer.status,
+            retryAfterMs(answer.headers.get('retry-after')),
+          );
+        }
+        return this.parseBody(answer.body, endpoint);
+      } catch (error) {
+        if (attempt >= this.retries || !isRetryable(error) || signal?.aborted) throw error;
+        const delayMs = this.backoffMs(attempt, error);
+        this.logger.warn(
+          {
+            event: 'bridge.request.retry',
+            account: this.account,
+            endpoint,
+            attempt: attempt + 1,
+            code: (error as KktAgentError).code,
+            delayMs,
+          },
+          'bridge request failed; retrying',
+        );
+        await sleep(delayMs, undefined, signal ? { signal } : undefined);
+      }
+    }
+  }
+
+  private parseBody(body: Buffer, endpoint: string): unknown {
+    // PHP front ends sometimes prepend a byte-order mark; it is not part of the JSON.
+    const text = body.toString('utf8').replace(/^\uFEFF/, '');
+    if (text.trim() === '')
+      throw new BridgeMalformedResponseError(this.account, endpoint, 'the body is empty');
+    try {
+      return parseJsonLossless(text);
+    } catch (error) {
+      const reason = error instanceof JsonMalformedError ? error.message : 'the body is not JSON';
+      throw new BridgeMalformedResponseError(this.account, endpoint, reason, error);
+    }
+  }
+
+  private backoffMs(attempt: number, error: unknown): number {
+    const exponential = this.retryDelayMs * 2 ** attempt;
+    // Jitter spreads the retries of several agents behind one bridge; only timing, never money.
+    const jittered = Math.round(exponential * (0.5 + Math.random() / 2));
+    const requested = error instanceof BridgeHttpStatusError ? (error.retryAfterMs ?? 0) : 0;
+    return Math.min(this.maxRetryDelayMs, Math.max(jittered, requested));
+  }
+
+  private async exchange(
+    method: 'GET' | 'POST',
+    route: string,
+    endpoint: string,
+    body: string | undefined,
+    outerSignal: AbortSignal | undefined,
+    overflow: 'throw' | 'truncate' = 'throw',
+  ): Promise<Exchange> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
+    const signal = outerSignal ? AbortSignal.any([timeout.signal, outerSignal]) : timeout.signal;
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': 'kkt-agent (bridge connector)',
+    };
+    if (this.authorization !== undefined) headers['Authorization'] = this.authorization;
+    if (body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
+
+    const failed = (error: unknown): never => {
+      if (outerSignal?.aborted) throw outerSignal.reason;
+      if (timeout.signal.aborted) throw new BridgeTimeoutError(this.account, endpoint, this.timeoutMs);
+      if (error instanceof KktAgentError) throw error;
+      throw new BridgeUnreachableError(this.account, endpoint, networkReason(error), error);
+    };
+
+    try {
+      let response: Response;
+      try {
+        response = await fetch(`${this.apiRoot}${route}`, {
+          method,
+          headers,
+          body,
+          signal,
+          redirect: 'error',
+        });
+      } catch (error) {
+        return failed(error);
+      }
+      try {
+        const received = await readCapped(response, this.maxResponseBytes);
+        if (received.truncated && overflow === 'throw') {
+          throw new BridgeResponseTooLargeError(this.account, endpoint, this.maxResponseBytes);
+        }
+        return { status: response.status, headers: response.headers, ...received };
+      } catch (error) {
+        return failed(error);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * The body up to `limitBytes`. Past the cap (declared or counted) the stream is cancelled and `truncated`
+ * is set: a 5 MB answer costs at most the cap in memory and no more time than it takes to notice.
+ */
+async function readCapped(
+  response: Response,
+  limitBytes: number,
+): Promise<{ body: Buffer; bodyBytes: number; truncated: boolean }> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    return { body: Buffer.alloc(0), bodyBytes: declared, truncated: true };
+  }
+  if (!response.body) return { body: Buffer.alloc(0), bodyBytes: 0, truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limitBytes) {
+      await reader.cancel().catch(() => undefined);
+      return { body: Buffer.alloc(0), bodyBytes: total, truncated: true };
+    }
+    chunks.push(value);
+  }
+  const body = Buffer.concat(chunks, total);
+  return { body, bodyBytes: total, truncated: false };
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof BridgeUnreachableError || error instanceof BridgeTimeoutError) return true;
+  if (error instanceof BridgeHttpStatusError) {
+    return error.status >= 500 || error.status === 408 || error.status === 429;
+  }
+  return false;
+}
+
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `Retry-After` as delta-seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/** `https://crm.example/bridge` → `https://crm.example/bridge/api/v2/`; a trailing `/api/v2` is not doubled. */
+export function apiRootOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v2$/, '');
+  return `${url.origin}${path}/api/v2/`;
+}
+
+function authorizationHeader(auth: BridgeAuth): string | undefined {
+  switch (auth.type) {
+    case 'none':
+      return undefined;
+    case 'bearer':
+      return `Bearer ${auth.token}`;
+    case 'basic':
+      return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+  }
+}

@@ -1,0 +1,141 @@
+import { KktAgentError } from '../../../lib/errors.js';
+
+/**
+ * What can go wrong talking to a CRM bridge. `endpoint` is the request as a technician would type it
+ * (`GET /api/v2/list?number=1307620`): never the base URL's credentials, never a token.
+ */
+
+/** The bridge could not be reached: connection refused, DNS failure, reset before an answer. */
+export class BridgeUnreachableError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
+    super(
+      'BRIDGE_UNREACHABLE',
+      `Bridge ${account}: ${endpoint} failed before an answer came (${reason}). Check the network and the bridge URL.`,
+      { account, endpoint, reason },
+      { cause },
+    );
+    this.endpoint = endpoint;
+  }
+}
+
+/** No complete answer within the per-request timeout. */
+export class BridgeTimeoutError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(account: string, endpoint: string, timeoutMs: number) {
+    super(
+      'BRIDGE_TIMEOUT',
+      `Bridge ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`,
+      { account, endpoint, timeoutMs },
+    );
+    this.endpoint = endpoint;
+  }
+}
+
+/**
+ * The bridge answered with a non-2xx status. Codes: `BRIDGE_AUTH_REJECTED` (401, 403: check the account's
+ * credentials), `BRIDGE_NOT_FOUND` (404), `BRIDGE_HTTP_STATUS` (anything else).
+ */
+export class BridgeHttpStatusError extends KktAgentError {
+  readonly endpoint: string;
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(account: string, endpoint: string, status: number, retryAfterMs?: number) {
+    const code =
+      status === 401 || status === 403
+        ? 'BRIDGE_AUTH_REJECTED'
+        : status === 404
+          ? 'BRIDGE_NOT_FOUND'
+          : 'BRIDGE_HTTP_STATUS';
+    const hint =
+      code === 'BRIDGE_AUTH_REJECTED' ? ' Check the credentials configured for this bridge account.' : '';
+    super(code, `Bridge ${account}: ${endpoint} answered HTTP ${status}.${hint}`, {
+      account,
+      endpoint,
+      status,
+      retryAfterMs,
+    });
+    this.endpoint = endpoint;
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The answer was larger than the configured cap; reading stopped at the cap. */
+export class BridgeResponseTooLargeError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(account: string, endpoint: string, limitBytes: number) {
+    super(
+      'BRIDGE_RESPONSE_TOO_LARGE',
+      `Bridge ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
+      { account, endpoint, limitBytes },
+    );
+    this.endpoint = endpoint;
+  }
+}
+
+/** The answer is not JSON, or not the shape the endpoint returns (HELLO, LIST). */
+export class BridgeMalformedResponseError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
+    super(
+      'BRIDGE_MALFORMED_RESPONSE',
+      `Bridge ${account}: the answer to ${endpoint} is not what the /api/v2 protocol returns: ${reason}`,
+      { account, endpoint, reason },
+      { cause },
+    );
+    this.endpoint = endpoint;
+  }
+}
+
+/** HELLO reported a protocol version this agent does not speak. */
+export class BridgeProtocolError extends KktAgentError {
+  readonly protocol: string;
+
+  constructor(account: string, protocol: string, expected: string) {
+    super(
+      'BRIDGE_PROTOCOL_UNSUPPORTED',
+      `Bridge ${account} speaks protocol "${protocol}"; this agent speaks "${expected}". Nothing was fetched.`,
+      { account, protocol, expected },
+    );
+    this.protocol = protocol;
+  }
+}
+
+/** A cashier asked for a bill number that LIST does not return (or returns more than once). */
+export class BridgeBillLookupError extends KktAgentError {
+  constructor(account: string, number: string, found: number) {
+    super(
+      found === 0 ? 'BRIDGE_BILL_NOT_FOUND' : 'BRIDGE_BILL_AMBIGUOUS',
+      found === 0
+        ? `Bridge ${account}: no bill with number "${number}".`
+        : `Bridge ${account}: ${found} different bills have the number "${number}"; fiscalize one by id.`,
+      { account, number, found },
+    );
+  }
+}
+
+/** The sink was asked to draft or deliver before the connector started (its ids are not loaded yet). */
+export class BridgeNotStartedError extends KktAgentError {
+  constructor(account: string, what: string) {
+    super('BRIDGE_NOT_STARTED', `Bridge ${account}: cannot ${what} before the connector has started.`, {
+      account,
+    });
+  }
+}
+
+/** A fiscalized job that cannot be turned into a ReceiptCreated event (no fiscal data, foreign bill…). */
+export class BridgeReportError extends KktAgentError {
+  constructor(account: string, jobId: string, reason: string) {
+    super('BRIDGE_REPORT_UNAVAILABLE', `Bridge ${account}: no ReceiptCreated for job ${jobId}: ${reason}`, {
+      account,
+      jobId,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import { ValidationError } from '../../../lib/errors.js';
+import { jsonIdString, LosslessNumber, losslessToPlain, parseWithSchema } from '../../../lib/json.js';
+import {
+  BILL_LIMITS,
+  type Bill,
+  type BillCustomer,
+  BillTotalMismatchError,
+  buildBill,
+  buildPosition,
+  jsonMoneyMinor,
+  jsonQuantityMilli,
+  type MeasurementUnit,
+  type PaymentObject,
+  type Position,
+  parseBridgeTaxRate,
+  parseUnitName,
+  positionsTotalMinor,
+} from '../../domain/index.js';
+import type { BridgePaymentType } from './config.js';
+
+/**
+ * A raw `/api/v2` BILL (clouds.md A.3) → the agent's Bill. Every problem is a ValidationError naming the
+ * field as the bridge spells it (`products[2].price`), or BillTotalMismatchError on `summ`; the connector
+ * hands those to `intake.reject` so the bill becomes a FAILED job with that reason.
+ *
+ * What the ReceiptCreated event needs back verbatim, and the Bill has no place for, goes to `sourceData`
+ * (BridgeSourceData below): the raw customer object, the bill's id, number, date and prepayment, and each
+ * product's id, type and unit name.
+ */
+
+export const BRIDGE_SOURCE = 'bridge';
+export const BRIDGE_CURRENCY = 'RUB';
+
+// PHP bridges often print numbers from a DECIMAL column as strings ("1037.00"); the value is unambiguous,
+// so decimal text in a string is read like the number it spells. Anything else stays an error.
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+function numeric<S extends z.ZodType>(schema: S) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string' && DECIMAL_TEXT.test(value.trim()) ? new LosslessNumber(value.trim()) : value,
+    schema,
+  );
+}
+
+const money = numeric(jsonMoneyMinor(BRIDGE_CURRENCY));
+const notBlank = z.string().regex(/\S/, 'must not be empty');
+
+const productSchema = z.object({
+  id: jsonIdString({ maxLength: 64 }),
+  /** "NORMAL" in every sample; the receipt's `itemType` echoes it. */
+  type: z.string().optional(),
+  /** `1` in every sample (a numeric twin of `type`?); a string here is read like `type`. */
+  itemType: z.unknown().optional(),
+  prodname: notBlank,
+  price: money,
+  quantity: numeric(jsonQuantityMilli()),
+  taxrate: z.string(),
+  unitname: z.string(),
+});
+
+const customerSchema = z.object({
+  id: jsonIdString().optional(),
+  inn: z.string(),
+  kpp: z.string(),
+  reg: z.string(),
+  name: z.string(),
+  okpo: z.string(),
+  fullname: z.string(),
+  legalentity: z.boolean(),
+});
+
+const rawBillSchema = z.object({
+  id: jsonIdString({ maxLength: BILL_LIMITS.billIdLength }),
+  date: notBlank.max(BILL_LIMITS.dateLength),
+  summ: money,
+  number: jsonIdString({ maxLength: BILL_LIMITS.numberLength }),
+  customer: customerSchema,
+  products: z.array(productSchema).min(1, 'a bill needs at least one product').max(BILL_LIMITS.maxPositions),
+  prepayment: money.optional(),
+  prepaymentEnable: z.boolean().optional(),
+});
+
+export type RawBridgeBill = z.output<typeof rawBillSchema>;
+
+/** What the ReceiptCreated event needs from the bridge's bill, kept in `Bill.sourceData` (JSON only). */
+export interface BridgeSourceData {
+  billId: string;
+  number: string;
+  /** `BILL.date`, verbatim. */
+  date: string;
+  prepaymentMinor: number;
+  /** `BILL.customer` exactly as received, `id` included (numbers as JSON numbers). */
+  customer: Record<string, unknown>;
+  products: BridgeSourceProduct[];
+}
+
+export interface BridgeSourceProduct {
+  id: string;
+  /** `products[].type`, "NORMAL" when absent. */
+  type: string;
+  unitname: string;
+  /** The full name, only when the printed one had to be shortened to 128 characters. */
+  prodname?: string;
+}
+
+export const bridgeSourceDataSchema = z.object({
+  billId: z.string().min(1),
+  number: z.string(),
+  date: z.string(),
+  prepaymentMinor: z.number().int().min(0),
+  customer: z.record(z.string(), z.unknown()),
+  products: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      unitname: z.string(),
+      prodname: z.string().optional(),
+    }),
+  ),
+});
+
+export interface MapBridgeBillOptions {
+  /** The bridge account (Bill.account). */
+  account: string;
+  /** The single payment that covers the whole total. */
+  payment: BridgePaymentType;
+  /** The id asked for in `bill/byid/{id}`; a bill with another id is refused. */
+  expectedId?: string;
+}
+
+/** Raw BILL (parseJsonLossless output) → Bill. Throws ValidationError / BillTotalMismatchError. */
+export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill {
+  const parsed = parseWithSchema(rawBillSchema, raw);
+  if (options.expectedId !== undefined && parsed.id !== options.expectedId) {
+    throw new ValidationError(
+      'id',
+      `asked for bill ${options.expectedId}, the bridge returned bill ${parsed.id}`,
+    );
+  }
+  const prepaymentMinor = parsed.prepayment ?? 0;
+  if (prepaymentMinor !== 0) {
+    // A prepaid part would have to be offset on the receipt (payment type "prepaid", settlement method
+    // "full payment" of the rest); the logs never show one and the event's fields for it are unknown.
+    throw new ValidationError(
+      'prepayment',
+      'bills with a prepayment are not supported; fiscalize it by hand',
+    );
+  }
+
+  const products: BridgeSourceProduct[] = [];
+  const positions: Position[] = parsed.products.map((product, index) => {
+    const field = `products[${index}]`;
+    const type = product.type ?? 'NORMAL';
+    const name = printableName(product.prodname);
+    const sourceProduct: BridgeSourceProduct = { id: product.id, type, unitname: product.unitname };
+    if (name !== product.prodname) sourceProduct.prodname = product.prodname;
+    products.push(sourceProduct);
+    return buildPosition(
+      {
+        name,
+        priceMinor: product.price,
+        quantityMilli: product.quantity,
+        vat: parseBridgeTaxRate(product.taxrate, `${field}.taxrate`),
+        unit: unitOf(product.unitname),
+        paymentMethod: 'fullPayment',
+        paymentObject: paymentObjectOf(product.type, product.itemType, `${field}.type`),
+      },
+      field,
+    );
+  });
+
+  const productsTotal = positionsTotalMinor(positions);
+  if (productsTotal !== parsed.summ) {
+    throw new BillTotalMismatchError(
+      'summ',
+      'the products (price × quantity, rounded half-up)',
+      parsed.summ,
+      productsTotal,
+      BRIDGE_CURRENCY,
+    );
+  }
+
+  const sourceData: BridgeSourceData = {
+    billId: parsed.id,
+    number: parsed.number,
+    date: parsed.date,
+    prepaymentMinor,
+    customer: rawCustomer(raw),
+    products,
+  };
+  const customer = receiptCustomer(parsed.customer);
+  return buildBill({
+    source: BRIDGE_SOURCE,
+    account: options.account,
+    billId: parsed.id,
+    number: parsed.number,
+    date: parsed.date,
+    currency: BRIDGE_CURRENCY,
+    ...(customer ? { customer } : {}),
+    positions,
+    payments: options.payment,
+    sourceData: sourceData as unknown as Record<string, unknown>,
+  });
+}
+
+/** Reads `Bill.sourceData` back; throws ValidationError when the bill did not come from mapBridgeBill. */
+export function readBridgeSourceData(sourceData: unknown): BridgeSourceData {
+  return parseWithSchema(bridgeSourceDataSchema, sourceData, 'sourceData');
+}
+
+/**
+ * `type` decides (Evotor's product types): NORMAL → commodity (товар), SERVICE → service (услуга). A string
+ * `itemType` is read the same way when `type` is absent; a numeric `itemType` (always 1) carries nothing
+ * we can interpret. Marked and excise types are refused: their receipts need marking codes the bill lacks.
+ */
+function paymentObjectOf(type: string | undefined, itemType: unknown, field: string): PaymentObject {
+  const kind = (type ?? (typeof itemType === 'string' ? itemType : 'NORMAL')).trim().toUpperCase();
+  if (kind === 'NORMAL') return 'commodity';
+  if (kind === 'SERVICE') return 'service';
+  throw new ValidationError(
+    field,
+    `unsupported product type "${type ?? String(itemType)}" (NORMAL or SERVICE)`,
+  );
+}
+
+/**
+ * FFD's tag 2108 code 0 means "pieces or units", so a countable unit the table does not know ("Флакон",
+ * "Упаковка", "Пара") is printed as pieces; the event still carries the bridge's own `unitname`.
+ */
+function unitOf(unitname: string): MeasurementUnit {
+  try {
+    return parseUnitName(unitname);
+  } catch (error) {
+    if (error instanceof ValidationError) return 'piece';
+    throw error;
+  }
+}
+
+/** Tag 1030 holds 128 characters: longer names are cut for the receipt (the event keeps the full name). */
+function printableName(prodname: string): string {
+  const limit = BILL_LIMITS.positionNameLength;
+  if (prodname.length <= limit) return prodname;
+  const cut = prodname.slice(0, limit);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/**
+ * Buyer details go on the receipt only for a legal entity or when an INN is given (clouds.md D.1); a
+ * private buyer's name is of no use to the receipt and stays out of the fiscal data.
+ */
+function receiptCustomer(customer: RawBridgeBill['customer']): BillCustomer | undefined {
+  const inn = customer.inn.trim();
+  if (!customer.legalentity && inn === '') return undefined;
+  const name = customer.fullname.trim() || customer.name.trim();
+  const result: BillCustomer = {};
+  if (name !== '') result.name = name.slice(0, BILL_LIMITS.customerNameLength);
+  if (inn !== '') result.inn = inn;
+  return result.name === undefined && result.inn === undefined ? undefined : result;
+}
+
+/** The customer object as the bridge sent it, numbers turned into plain JSON (for sourceData). */
+function rawCustomer(raw: unknown): Record<string, unknown> {
+  const customer = (raw as { customer: unknown }).customer;
+  return losslessToPlain(customer) as Record<string, unknown>;
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { KktAgentError } from '../../lib/errors.js';
+import { parseWithSchema } from '../../lib/json.js';
+import type { Agent } from '../agent.js';
+import { billSchema } from '../domain/bill.js';
+import { JOB_STATES, type Job } from '../jobs/job.js';
+import { type ControlMethods, method } from './server.js';
+
+const deviceParam = z.object({ device: z.string().optional() });
+const amountMinor = z.number().int().min(1).max(9_999_999_999);
+
+export interface AgentInfo {
+  version: string;
+  /** Extra sections of the status answer (MQTT, schedules…), added by the daemon. */
+  extraStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+}
+
+/** A job without its bill's lines, for listings. */
+export function jobSummary(job: Job) {
+  return {
+    id: job.id,
+    key: job.key,
+    state: job.state,
+    device: job.deviceId,
+    number: job.summary.number,
+    totalMinor: job.summary.totalMinor,
+    currency: job.summary.currency,
+    receivedAt: job.receivedAt,
+    updatedAt: job.updatedAt,
+    attempts: job.attempts,
+    fiscalDocumentNumber: job.fiscal?.fiscalDocumentNumber,
+    failure: job.failure?.message,
+    blocked: job.blocked?.message,
+  };
+}
+
+function connectorFor(agent: Agent, account: string | undefined, connector: string | undefined) {
+  const name = connector ?? (account ? `bridge:${account}` : undefined);
+  const candidates = agent.connectors.filter((c) => c.fiscalizeOnCommand && (!name || c.name === name));
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) {
+    throw new KktAgentError(
+      'CONNECTOR_UNKNOWN',
+      name ? `No connector "${name}" takes commands.` : 'No connector takes commands.',
+    );
+  }
+  throw new KktAgentError(
+    'CONNECTOR_AMBIGUOUS',
+    `Several connectors take commands; name one with --account or --connector.`,
+    {
+      connectors: candidates.map((c) => c.name),
+    },
+  );
+}
+
+/** The daemon's control methods: what the technician CLI (and MQTT commands) may ask of the agent. */
+export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMethods {
+  return {
+    status: method(z.object({}), async () => ({
+      version: info.version,
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+      ...(await agent.status()),
+      ...(await info.extraStatus?.()),
+    })),
+    fiscalize: method(
+      z
+        .object({
+          account: z.string().optional(),
+          connector: z.string().optional(),
+          number: z.string().min(1).max(64).optional(),
+          billId: z.string().min(1).max(64).optional(),
+          payment: z.enum(['card', 'cash']).optional(),
+          bill: z.unknown().optional(),
+          ref: z.string().max(128).optional(),
+        })
+        .refine((p) => [p.number, p.billId, p.bill].filter((v) => v !== undefined).length === 1, {
+          message: 'give exactly one of number, billId or bill',
+        }),
+      async (params) => {
+        const trigger = { kind: 'command' as const, ref: params.ref };
+        if (params.bill !== undefined) {
+          // A malformed inline bill is answered with the error and changes nothing.
+          const bill = parseWithSchema(billSchema, params.bill, 'bill');
+          const { job, duplicate } = await agent.intake.submit({ bill, trigger });
+          return { job: jobSummary(job), duplicate };
+        }
+        const connector = connectorFor(agent, params.account, params.connector);
+        const { job, duplicate } = await connector.fiscalizeOnCommand!({
+          number: params.number,
+          billId: params.billId,
+          payment: params.payment,
+          trigger,
+        });
+        return { job: jobSummary(job), duplicate };
+      },
+    ),
+    'report.x': method(deviceParam, (p) =>
+      agent.deviceOperation(p.device, (d) => d.reportX()).then(() => ({ printed: true })),
+    ),
+    'shift.open': method(deviceParam, (p) => agent.deviceOperation(p.device, (d) => d.openShift())),
+    'shift.close': method(deviceParam, (p) => agent.deviceOperation(p.device, (d) => d.closeShift())),
+    'cash.in': method(deviceParam.extend({ amountMinor }), (p) =>
+      agent
+        .deviceOperation(p.device, (d) => d.cashIn(p.amountMinor))
+        .then(() => ({ amountMinor: p.amountMinor })),
+    ),
+    'cash.out': method(deviceParam.extend({ amountMinor }), (p) =>
+      agent
+        .deviceOperation(p.device, (d) => d.cashOut(p.amountMinor))
+        .then(() => ({ amountMinor: p.amountMinor })),
+    ),
+    'outbox.list': method(
+      z.object({
+        sink: z.string().optional(),
+        state: z.enum(['pending', 'delivered', 'dead']).optional(),
+        limit: z.number().int().min(1).max(10_000).default(100),
+      }),
+      async (p) => ({
+        sinks: agent.outbox.sinkStats(),
+        entries: agent.outbox
+          .entries({ sink: p.sink, state: p.state })
+          .slice(-p.limit)
+          .map(({ payload: _payload, ...entry }) => entry),
+      }),
+    ),
+    'outbox.retry': method(
+      z.object({ sink: z.string().optional(), ids: z.array(z.string()).optional() }),
+      async (p) => ({
+        moved: await agent.outbox.retry(p),
+      }),
+    ),
+    'jobs.list': method(
+      z.object({
+        state: z.enum(JOB_STATES).optional(),
+        limit: z.number().int().min(1).max(10_000).default(50),
+      }),
+      async (p) => ({
+        jobs: (p.state ? agent.jobs.inState(p.state) : agent.jobs.all()).slice(-p.limit).map(jobSummary),
+      }),
+    ),
+    'jobs.show': method(z.object({ id: z.string().min(1) }), async (p) => ({
+      job: agent.jobs.require(p.id),
+      outbox: agent.outbox.entries({ jobId: p.id }),
+    })),
+    'jobs.resolve': method(
+      z.object({
+        id: z.string().min(1),
+        printed: z.boolean(),
+        by: z.string().min(1).max(64).default('cli'),
+        note: z.string().max(256).optional(),
+      }),
+      async (p) => ({
+        job: jobSummary(await agent.resolveJob(p.id, { printed: p.printed, by: p.by, note: p.note })),
+      }),
+    ),
+  };
+}

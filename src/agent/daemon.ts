@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { KktAgentError } from '../lib/errors.js';
+import type { Agent } from './agent.js';
+import { buildAgent, controlSocketPath } from './composition.js';
+import type { AgentConfig } from './config/config.js';
+import { agentControlMethods } from './control/methods.js';
+import { ControlServer } from './control/server.js';
+import { type AgentLogger, createLogger } from './logging.js';
+import { SystemdIntegration } from './systemd/index.js';
+
+/** The package version, found by walking up from this module (it runs from `src/` in tests, `dist/src/` in production). */
+export const AGENT_VERSION: string = (() => {
+  let dir = new URL('.', import.meta.url);
+  for (let depth = 0; depth < 6; depth++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'kkt-agent') return pkg.version;
+    } catch {
+      // not here; look one directory up
+    }
+    dir = new URL('..', dir);
+  }
+  return '0.0.0';
+})();
+
+/** Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong. */
+export const EXIT_CONFIG = 78;
+
+export interface DaemonOptions {
+  logFile?: string;
+  /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
+  deviceStallMs?: number;
+}
+
+export interface RunningDaemon {
+  agent: Agent;
+  log: AgentLogger;
+  control: ControlServer;
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * Starts the whole agent from a validated config: logging, journals, devices, connectors, the control
+ * socket and systemd readiness. Returns once READY=1 has been sent.
+ */
+export async function startDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<RunningDaemon> {
+  const log = createLogger({
+    level: config.log.level,
+    modules: config.log.modules,
+    pretty: config.log.pretty,
+    file: options.logFile
+      ? {
+          path: options.logFile,
+          maxSizeMb: config.log.file?.maxSizeMb ?? 10,
+          keep: config.log.file?.keep ?? 5,
+        }
+      : config.log.file,
+  });
+  const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
+  const agent = await buildAgent(config, log);
+  const control = new ControlServer(
+    controlSocketPath(config),
+    agentControlMethods(agent, { version: AGENT_VERSION }),
+    log.module('control'),
+  );
+  await control.listen();
+  await agent.start();
+
+  // Liveness beyond the event loop: a device with work queued must have answered recently.
+  const stallMs = options.deviceStallMs ?? 5 * 60_000;
+  systemd.addProbe('device-loop', () => {
+    for (const job of agent.printingJobs) {
+      const device = agent.deviceList.find((d) => agent.jobs.get(job)?.deviceId === d.id);
+      if (device && Date.now() - device.lastActivityAt > stallMs)
+        return `device ${device.id} silent for ${stallMs} ms while printing`;
+    }
+    return true;
+  });
+  systemd.ready(`fiscalizing with ${agent.deviceList.length} device(s)`);
+  log.root.info({ event: 'daemon.ready', version: AGENT_VERSION, socket: controlSocketPath(config) });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      log.root.info({ event: 'daemon.stopping', reason });
+      systemd.stopping(agent.printingJobs.length > 0 ? 'finishing the receipt in progress' : 'stopping');
+      await control.close();
+      await agent.stop();
+      systemd.close();
+      await log.flush();
+    })();
+    return stopping;
+  };
+  return { agent, log, control, stop };
+}
+
+/** `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). */
+export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<void> {
+  const daemon = await startDaemon(config, options);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      daemon.stop(signal).then(resolve, (error: unknown) => {
+        daemon.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+export class DaemonError extends KktAgentError {}

@@ -1,0 +1,95 @@
+import { EventEmitter } from 'node:events';
+import { KktAgentError } from '../../lib/errors.js';
+import type { ShiftEvent } from '../connectors/types.js';
+import type { FiscalData, Job } from '../jobs/job.js';
+
+/** What a reconcile concluded about a job left PRINTING. */
+export type ReconcileOutcome =
+  | { kind: 'fiscalized'; fiscal: FiscalData }
+  /** The device proves nothing was printed (any open receipt was cancelled): printing again is safe. */
+  | { kind: 'not-printed'; note: string }
+  /** The device cannot tell: a person must decide (printed / not printed). */
+  | { kind: 'ambiguous'; reason: string };
+
+/** The device refused the receipt: nothing was printed. `retryable` when fixing the device helps (paper, shift). */
+export class PrintRefusedError extends KktAgentError {
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, retryable: boolean, details: Record<string, unknown> = {}) {
+    super(code, message, { ...details, retryable });
+    this.retryable = retryable;
+  }
+}
+
+/** The device state for the state document and `status`. Fields a device kind cannot know stay absent. */
+export interface DeviceSnapshot {
+  id: string;
+  kind: string;
+  online: boolean;
+  model?: string;
+  serial?: string;
+  firmware?: string;
+  shift?: { state: 'closed' | 'open' | 'expired'; number?: number; openedAt?: string; expiresAt?: string };
+  fn?: {
+    serial?: string;
+    validUntil?: string;
+    warnings?: string[];
+    lastDocumentNumber?: number;
+    lastDocumentAt?: string;
+  };
+  ofd?: { unsentCount: number; oldestUnsentAt?: string };
+  paper?: { present: boolean; nearEnd?: boolean };
+  coverOpen?: boolean;
+  receiptOpen?: boolean;
+  lastError?: { code: string; message: string; at: string };
+  details?: Record<string, unknown>;
+}
+
+export interface FiscalDeviceEvents {
+  /** The device became usable (connected, identified) or stopped being usable. */
+  ready: [];
+  unready: [reason: string];
+  /** Shift opened or closed by the agent (explicitly or as part of a receipt). */
+  shift: [event: { type: 'opened' | 'closed'; shift: ShiftEvent }];
+}
+
+/**
+ * A fiscal device as the agent sees it. Drivers know devices; adapters implementing this know bills:
+ * they map a job's bill to the device's receipt, print it, and reconcile a job whose outcome was lost.
+ */
+export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
+  abstract readonly id: string;
+  abstract readonly kind: string;
+  /** Currencies the device can fiscalize (an ATOL register: RUB only). */
+  abstract readonly currencies: readonly string[];
+  /** Time of the last successful exchange with the device, for the watchdog's liveness probe. */
+  lastActivityAt = 0;
+
+  abstract get ready(): boolean;
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  /** Reads what a later reconcile needs (the last FD number), before PRINTING is journaled. */
+  abstract preparePrint(job: Job): Promise<{ lastDocumentNumberBefore?: number }>;
+  /**
+   * Prints the job's receipt. Throws `ValidationError` or `PrintRefusedError` when nothing was printed;
+   * anything with `outcomeUnknown: true` when it may have been.
+   */
+  abstract print(job: Job): Promise<FiscalData>;
+  abstract reconcile(job: Job): Promise<ReconcileOutcome>;
+  abstract snapshot(): Promise<DeviceSnapshot>;
+
+  abstract openShift(): Promise<ShiftEvent>;
+  abstract closeShift(): Promise<ShiftEvent>;
+  abstract reportX(): Promise<void>;
+  abstract cashIn(amountMinor: number): Promise<void>;
+  abstract cashOut(amountMinor: number): Promise<void>;
+}
+
+export class OperationNotSupportedError extends KktAgentError {
+  constructor(deviceKind: string, operation: string) {
+    super('DEVICE_OPERATION_UNSUPPORTED', `The ${deviceKind} device does not support "${operation}".`, {
+      deviceKind,
+      operation,
+    });
+  }
+}

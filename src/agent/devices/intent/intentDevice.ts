@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import {
+  IntentError,
+  IntentResultError,
+  type IntentSale,
+  IntentTerminal,
+} from '../../../drivers/intent/index.js';
+import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import type { ShiftEvent } from '../../connectors/types.js';
+import type { Bill } from '../../domain/bill.js';
+import type { FiscalData, Job } from '../../jobs/job.js';
+import {
+  type DeviceSnapshot,
+  FiscalDevice,
+  OperationNotSupportedError,
+  PrintRefusedError,
+  type ReconcileOutcome,
+} from '../device.js';
+
+export interface IntentDeviceOptions {
+  id: string;
+  baseUrl?: string;
+  pin?: string;
+  cashier: string;
+  printCheque: boolean;
+  saleTimeoutMs: number;
+  authTimeoutMs: number;
+  discoveryTimeoutMs: number;
+  timeZone: string;
+  logger: Logger;
+}
+
+/** An unfinished sale on the terminal (410) may be ours: only a person at the terminal can tell. */
+class IntentNeedsPersonError extends KktAgentError {
+  readonly outcomeUnknown = true;
+}
+
+/** A bill as a SmartX sale: amounts in kopecks of BYN, paid in cash or by card. */
+export function billToIntentSale(bill: Bill, options: { cashier: string; printCheque: boolean }): IntentSale {
+  if (bill.currency !== 'BYN') {
+    throw new PrintRefusedError(
+      'DEVICE_CURRENCY_UNSUPPORTED',
+      `A SmartX terminal fiscalizes Belarusian roubles only; this bill is in ${bill.currency}.`,
+      false,
+      { currency: bill.currency },
+    );
+  }
+  let cashMinor = 0;
+  let cashlessMinor = 0;
+  for (const [index, payment] of bill.payments.entries()) {
+    if (payment.type === 'cash') cashMinor += payment.amountMinor;
+    else if (payment.type === 'card') cashlessMinor += payment.amountMinor;
+    else
+      throw new ValidationError(
+        `payments[${index}].type`,
+        `the SmartX terminal takes cash or card, not ${payment.type}`,
+      );
+  }
+  return {
+    cashier: bill.cashier?.name ?? options.cashier,
+    itemList: bill.positions.map((position, index) => ({
+      nameTitle: position.name,
+      codeNumber: position.code ?? String(index + 1),
+      typeCode: '0',
+      priceMinor: position.priceMinor,
+      quantityMilli: position.quantityMilli,
+    })),
+    cashMinor,
+    cashlessMinor,
+    certificateMinor: 0,
+    printCheque: options.printCheque,
+  };
+}
+
+/**
+ * The SmartX software register as a fiscal device. The terminal offers no way to ask what became of an
+ * unanswered sale, so such a job is never resent: it is blocked for a technician to resolve.
+ */
+export class IntentDevice extends FiscalDevice {
+  readonly id: string;
+  readonly kind = 'intent';
+  readonly currencies = ['BYN'] as const;
+  private readonly terminal: IntentTerminal;
+  private readonly lastAmbiguity = new Map<string, string>();
+
+  constructor(private readonly options: IntentDeviceOptions) {
+    super();
+    this.id = options.id;
+    this.terminal = new IntentTerminal({
+      baseUrl: options.baseUrl,
+      discover: options.baseUrl ? undefined : { timeoutMs: options.discoveryTimeoutMs },
+      pin: options.pin,
+      saleTimeoutMs: options.saleTimeoutMs,
+      authTimeoutMs: options.authTimeoutMs,
+      logger: options.logger,
+    });
+  }
+
+  /** HTTP per operation: usable whenever configured; an unreachable terminal refuses retryably. */
+  get ready(): boolean {
+    return true;
+  }
+
+  async start(): Promise<void> {
+    this.emit('ready');
+  }
+
+  async stop(): Promise<void> {}
+
+  async preparePrint(): Promise<Record<string, never>> {
+    return {};
+  }
+
+  async print(job: Job): Promise<FiscalData> {
+    if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
+    const sale = billToIntentSale(job.bill, this.options);
+    try {
+      const result = await this.terminal.sale(sale, { operationId: job.id });
+      this.lastActivityAt = Date.now();
+      // The vendor's example carries an offset; without one, the time of the answer is the best we know.
+      const dateTime = result.dateTime ?? new Date().toISOString();
+      return {
+        deviceId: this.id,
+        deviceKind: this.kind,
+        dateTime,
+        dateTimeUtc: new Date(dateTime).toISOString(),
+        receiptNumber: result.numberCheck,
+        registrationNumber: result.registerNumberSKO,
+        totalMinor: result.totalMinor,
+        extra: { uid: result.uid, ...(result.rrn ? { rrn: result.rrn } : {}) },
+      };
+    } catch (error) {
+      throw this.translate(job, error);
+    }
+  }
+
+  private translate(job: Job, error: unknown): unknown {
+    if (error instanceof IntentResultError && error.resultCode === 410) {
+      const reason =
+        'the terminal holds an unfinished sale (code 410), possibly this one: finish or cancel it on the terminal, then resolve the job as printed or not printed';
+      this.lastAmbiguity.set(job.id, reason);
+      return new IntentNeedsPersonError('INTENT_UNFINISHED_SALE', reason);
+    }
+    if (error instanceof IntentError && error.outcomeUnknown) {
+      this.lastAmbiguity.set(job.id, `the sale's answer was lost (${error.message})`);
+      return error;
+    }
+    if (error instanceof IntentError) {
+      // Refused for good only when the sale itself is wrong; shift, auth and terminal states can be fixed.
+      const category = error instanceof IntentResultError ? error.category : 'terminal';
+      return new PrintRefusedError(error.code, error.message, category !== 'request');
+    }
+    return error;
+  }
+
+  async reconcile(job: Job): Promise<ReconcileOutcome> {
+    const reason =
+      this.lastAmbiguity.get(job.id) ??
+      'the agent stopped while the terminal was processing the sale, and the terminal cannot be asked what happened';
+    return { kind: 'ambiguous', reason: `${reason}. Check the terminal's receipts for operation ${job.id}.` };
+  }
+
+  async snapshot(): Promise<DeviceSnapshot> {
+    const status = this.terminal.describe();
+    const lastError = status.lastError;
+    return {
+      id: this.id,
+      kind: this.kind,
+      online: !(lastError && !lastError.outcomeUnknown && lastError.code === 'INTENT_UNREACHABLE'),
+      lastError: lastError && { code: lastError.code, message: lastError.message, at: lastError.at },
+      details: { endpoint: status.endpoint, busy: status.busy, lastSale: status.lastSale },
+    };
+  }
+
+  openShift(): Promise<ShiftEvent> {
+    return Promise.reject(new OperationNotSupportedError('SmartX', 'open shift'));
+  }
+
+  closeShift(): Promise<ShiftEvent> {
+    return Promise.reject(new OperationNotSupportedError('SmartX', 'close shift'));
+  }
+
+  reportX(): Promise<void> {
+    return Promise.reject(new OperationNotSupportedError('SmartX', 'X report'));
+  }
+
+  cashIn(): Promise<void> {
+    return Promise.reject(new OperationNotSupportedError('SmartX', 'cash in'));
+  }
+
+  cashOut(): Promise<void> {
+    return Promise.reject(new OperationNotSupportedError('SmartX', 'cash out'));
+  }
+}

@@ -1,0 +1,238 @@
+import type { Logger } from 'pino';
+import { isOutcomeUnknown } from '../drivers/atol/errors.js';
+import { KktAgentError, ValidationError } from '../lib/errors.js';
+import { crashPoint } from './crashPoints.js';
+import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
+import type { Job } from './jobs/job.js';
+import type { JobStore } from './jobs/jobStore.js';
+
+export interface FiscalizerOptions {
+  /** First delay after a retryable refusal (no paper, shift expired…); doubles up to `maxRetryDelayMs`. */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** A job refused this many times (retryably) is failed, so one bad bill cannot stall the queue forever. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_FISCALIZER_OPTIONS: FiscalizerOptions = {
+  retryDelayMs: 2000,
+  maxRetryDelayMs: 60_000,
+  maxAttempts: 50,
+};
+
+export type FiscalizerEvent =
+  | { type: 'printing'; job: Job }
+  | { type: 'fiscalized'; job: Job }
+  | { type: 'failed'; job: Job }
+  | { type: 'blocked'; job: Job }
+  | { type: 'requeued'; job: Job; reason: string };
+
+/**
+ * Takes the jobs of one device in arrival order and fiscalizes each exactly once. Before the first byte
+ * goes to the device the job is journaled PRINTING with the device's anchor; an outcome that is lost
+ * (crash, unplugged cable) is reconciled against the device, never retried blindly.
+ */
+export class Fiscalizer {
+  private running = false;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly retryAt = new Map<string, number>();
+  private busyJob: string | undefined;
+  private readonly options: FiscalizerOptions;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly device: FiscalDevice,
+    private readonly jobs: JobStore,
+    private readonly logger: Logger,
+    options: Partial<FiscalizerOptions> = {},
+    private readonly onEvent: (event: FiscalizerEvent) => void = () => undefined,
+  ) {
+    this.options = { ...DEFAULT_FISCALIZER_OPTIONS, ...options };
+    device.on('ready', () => this.wake());
+  }
+
+  /** The job being printed right now, if any (the restart lock waits for it). */
+  get currentJob(): string | undefined {
+    return this.busyJob;
+  }
+
+  /**
+   * Runs work on the device between two jobs (a Z report, cash in), never in the middle of a receipt or
+   * between a job's anchor and its print.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops taking new jobs and waits for the one in progress to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private mine(job: Job): boolean {
+    return job.deviceId === this.device.id;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (!this.device.ready) {
+        await this.sleep(5000);
+        continue;
+      }
+      try {
+        const pending = this.jobs.inState('PRINTING').filter((job) => this.mine(job));
+        if (pending.length > 0) {
+          await this.exclusive(() => this.reconcile(pending[0]!));
+          continue;
+        }
+        const next = this.nextReceived();
+        if (!next) {
+          const soonest = Math.min(...[...this.retryAt.values()].map((at) => at - Date.now()), 30_000);
+          await this.sleep(Math.max(soonest, 10));
+          continue;
+        }
+        await this.exclusive(() => this.process(next));
+      } catch (error) {
+        // The device dropped or refused to answer a query: wait for it rather than spin.
+        this.logger.warn({
+          event: 'fiscalizer.device-error',
+          device: this.device.id,
+          reason: (error as Error).message,
+        });
+        await this.sleep(this.options.retryDelayMs);
+      }
+    }
+  }
+
+  private nextReceived(): Job | undefined {
+    const now = Date.now();
+    return this.jobs
+      .inState('RECEIVED')
+      .filter((job) => this.mine(job))
+      .find((job) => (this.retryAt.get(job.id) ?? 0) <= now);
+  }
+
+  private async process(job: Job): Promise<void> {
+    this.busyJob = job.id;
+    try {
+      const anchor = await this.device.preparePrint(job);
+      const printing = await this.jobs.transition(job.id, 'PRINTING', {
+        printing: { ...anchor, startedAt: new Date().toISOString() },
+        attempts: job.attempts + 1,
+      });
+      this.onEvent({ type: 'printing', job: printing });
+      crashPoint('fiscalizer:before-print');
+      try {
+        const fiscal = await this.device.print(printing);
+        const done = await this.jobs.transition(job.id, 'FISCALIZED', { fiscal, failure: undefined });
+        this.retryAt.delete(job.id);
+        this.logger.info({
+          event: 'job.fiscalized',
+          job: job.id,
+          device: this.device.id,
+          fd: fiscal.fiscalDocumentNumber,
+          total: fiscal.totalMinor,
+        });
+        this.onEvent({ type: 'fiscalized', job: done });
+      } catch (error) {
+        if (isOutcomeUnknown(error)) {
+          // Stay PRINTING: the loop reconciles as soon as the device answers again.
+          this.logger.warn({ event: 'job.outcome-unknown', job: job.id, reason: (error as Error).message });
+          return;
+        }
+        await this.refused(printing, error);
+      }
+    } finally {
+      this.busyJob = undefined;
+    }
+  }
+
+  private async refused(job: Job, error: unknown): Promise<void> {
+    const now = new Date().toISOString();
+    const known = error instanceof KktAgentError ? error : undefined;
+    const retryable =
+      error instanceof PrintRefusedError ? error.retryable : !(error instanceof ValidationError);
+    const failure = {
+      code: known?.code ?? 'PRINT_FAILED',
+      message: known?.message ?? String(error),
+      field: error instanceof ValidationError ? error.field : undefined,
+      at: now,
+      retryable,
+    };
+    if (retryable && job.attempts < this.options.maxAttempts) {
+      const delay = Math.min(
+        this.options.maxRetryDelayMs,
+        this.options.retryDelayMs * 2 ** Math.min(job.attempts - 1, 16),
+      );
+      this.retryAt.set(job.id, Date.now() + delay);
+      const requeued = await this.jobs.transition(job.id, 'RECEIVED', { failure });
+      this.logger.warn({
+        event: 'job.refused-retry',
+        job: job.id,
+        code: failure.code,
+        reason: failure.message,
+        retryInMs: delay,
+      });
+      this.onEvent({ type: 'requeued', job: requeued, reason: failure.message });
+      return;
+    }
+    const failed = await this.jobs.transition(job.id, 'FAILED', { failure });
+    this.retryAt.delete(job.id);
+    this.logger.warn({ event: 'job.failed', job: job.id, code: failure.code, reason: failure.message });
+    this.onEvent({ type: 'failed', job: failed });
+  }
+
+  /** Decides the fate of a job left PRINTING by reading the device. Never prints blindly. */
+  private async reconcile(job: Job): Promise<void> {
+    this.busyJob = job.id;
+    try {
+      const outcome = await this.device.reconcile(job);
+      this.logger.info({ event: 'job.reconciled', job: job.id, outcome: outcome.kind });
+      if (outcome.kind === 'fiscalized') {
+        const done = await this.jobs.transition(job.id, 'FISCALIZED', { fiscal: outcome.fiscal });
+        this.onEvent({ type: 'fiscalized', job: done });
+      } else if (outcome.kind === 'not-printed') {
+        const requeued = await this.jobs.transition(job.id, 'RECEIVED', {});
+        this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
+      } else {
+        const blocked = await this.jobs.transition(job.id, 'BLOCKED', {
+          blocked: { code: 'RECONCILE_AMBIGUOUS', message: outcome.reason, at: new Date().toISOString() },
+        });
+        this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
+        this.onEvent({ type: 'blocked', job: blocked });
+      }
+    } finally {
+      this.busyJob = undefined;
+    }
+  }
+}

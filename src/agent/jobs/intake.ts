@@ -1,0 +1,158 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { KktAgentError } from '../../lib/errors.js';
+import type { BillIntake, IntakeResult } from '../connectors/types.js';
+import { type Bill, validateBill } from '../domain/bill.js';
+import { type BillKey, billKeyString, type Job, type JobOperation, type JobTrigger } from './job.js';
+import { newJobId } from './jobId.js';
+import type { JobStore } from './jobStore.js';
+
+/** Picks the device that fiscalizes a bill (config: by source and account, else the default). */
+export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
+
+export interface IntakeEvents {
+  /** A new job is waiting for its device. */
+  queued: [job: Job];
+}
+
+/**
+ * The one door bills come in by. Validates, deduplicates by (source, account, billId) and journals a
+ * RECEIVED job (fsync) before answering, so a bill accepted here survives any crash and never prints twice.
+ */
+export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly route: DeviceRouter,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  find(key: BillKey): Job | undefined {
+    return this.jobs.findByKey(billKeyString(key));
+  }
+
+  /** Serialised so two deliveries of the same bill racing each other still make one job. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  submit(input: {
+    bill: Bill;
+    trigger: JobTrigger;
+    operation?: JobOperation;
+    deviceId?: string;
+  }): Promise<IntakeResult> {
+    return this.exclusive(async () => {
+      const key = billKeyString(input.bill);
+      const existing = this.jobs.findByKey(key);
+      if (existing) {
+        this.logger.info({
+          event: 'intake.duplicate',
+          job: existing.id,
+          key,
+          state: existing.state,
+          trigger: input.trigger.kind,
+        });
+        return { job: existing, duplicate: true };
+      }
+      let bill: Bill;
+      try {
+        bill = validateBill(input.bill);
+      } catch (error) {
+        return this.recordRejected(
+          { source: input.bill.source, account: input.bill.account, billId: input.bill.billId },
+          input.bill.number,
+          error as KktAgentError,
+          input.trigger,
+        );
+      }
+      const now = new Date().toISOString();
+      const job = await this.jobs.create({
+        id: newJobId(),
+        key,
+        seq: this.jobs.nextSeq(),
+        bill,
+        summary: {
+          source: bill.source,
+          account: bill.account,
+          billId: bill.billId,
+          number: bill.number,
+          totalMinor: bill.totalMinor,
+          currency: bill.currency,
+        },
+        operation: input.operation ?? 'sell',
+        deviceId: input.deviceId ?? this.route(bill),
+        state: 'RECEIVED',
+        receivedAt: now,
+        updatedAt: now,
+        trigger: input.trigger,
+        attempts: 0,
+      });
+      this.logger.info({
+        event: 'intake.received',
+        job: job.id,
+        key,
+        device: job.deviceId,
+        positions: bill.positions.length,
+      });
+      this.emit('queued', job);
+      return { job, duplicate: false };
+    });
+  }
+
+  reject(input: {
+    key: BillKey;
+    number?: string;
+    error: KktAgentError;
+    trigger: JobTrigger;
+  }): Promise<IntakeResult> {
+    return this.exclusive(async () => {
+      const existing = this.jobs.findByKey(billKeyString(input.key));
+      if (existing) return { job: existing, duplicate: true };
+      return this.recordRejected(input.key, input.number, input.error, input.trigger);
+    });
+  }
+
+  private async recordRejected(
+    key: BillKey,
+    number: string | undefined,
+    error: KktAgentError,
+    trigger: JobTrigger,
+  ) {
+    const now = new Date().toISOString();
+    const field = (error as { field?: unknown }).field;
+    const job = await this.jobs.create({
+      id: newJobId(),
+      key: billKeyString(key),
+      seq: this.jobs.nextSeq(),
+      summary: { ...key, number },
+      operation: 'sell',
+      deviceId: '',
+      state: 'FAILED',
+      receivedAt: now,
+      updatedAt: now,
+      trigger,
+      attempts: 0,
+      failure: {
+        code: error.code ?? 'BILL_INVALID',
+        message: error.message,
+        field: typeof field === 'string' ? field : undefined,
+        at: now,
+        retryable: false,
+      },
+    });
+    this.logger.warn({
+      event: 'intake.rejected',
+      job: job.id,
+      key: job.key,
+      code: job.failure?.code,
+      reason: error.message,
+    });
+    return { job, duplicate: false };
+  }
+}

@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import { KktAgentError } from '../../lib/errors.js';
+import { crashPoint } from '../crashPoints.js';
+import { JsonlJournal } from '../store/journal.js';
+import { isTerminal, type Job, type JobState } from './job.js';
+
+/** Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed). */
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  RECEIVED: ['PRINTING', 'FAILED', 'BLOCKED', 'RECEIVED'],
+  PRINTING: ['FISCALIZED', 'FAILED', 'BLOCKED', 'RECEIVED'],
+  FISCALIZED: ['REPORTED'],
+  REPORTED: [],
+  FAILED: ['RECEIVED'],
+  BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED'],
+};
+
+export class IllegalTransitionError extends KktAgentError {
+  constructor(jobId: string, from: JobState, to: JobState) {
+    super('JOB_ILLEGAL_TRANSITION', `Job ${jobId} cannot go from ${from} to ${to}.`, { jobId, from, to });
+  }
+}
+
+export class JobNotFoundError extends KktAgentError {
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `No job ${jobId}.`, { jobId });
+  }
+}
+
+export interface JobStoreEvents {
+  changed: [job: Job, previous: JobState | undefined];
+}
+
+/**
+ * The journal of jobs, with the indexes the agent needs in memory: by bill key (deduplication), by state.
+ * Every change is one fsync'd journal line, written before anything acts on it.
+ */
+export class JobStore extends EventEmitter<JobStoreEvents> {
+  private readonly byKey = new Map<string, string>();
+  private lastSeq = 0;
+
+  private constructor(private readonly journal: JsonlJournal<Job>) {
+    super();
+    for (const [, job] of journal.entries()) this.index(job);
+  }
+
+  static async open(path: string, options: { fsync?: boolean } = {}): Promise<JobStore> {
+    const journal = await JsonlJournal.open<Job>(path, { fsync: options.fsync ?? true });
+    return new JobStore(journal);
+  }
+
+  get recovery() {
+    return this.journal.recovery;
+  }
+
+  get stats() {
+    return this.journal.stats;
+  }
+
+  private index(job: Job): void {
+    this.byKey.set(job.key, job.id);
+    this.lastSeq = Math.max(this.lastSeq, job.seq);
+  }
+
+  get(id: string): Job | undefined {
+    return this.journal.get(id);
+  }
+
+  require(id: string): Job {
+    const job = this.get(id);
+    if (!job) throw new JobNotFoundError(id);
+    return job;
+  }
+
+  findByKey(key: string): Job | undefined {
+    const id = this.byKey.get(key);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  nextSeq(): number {
+    return this.lastSeq + 1;
+  }
+
+  all(): Job[] {
+    return [...this.journal.entries()].map(([, job]) => job).sort((a, b) => a.seq - b.seq);
+  }
+
+  inState(...states: JobState[]): Job[] {
+    return this.all().filter((job) => states.includes(job.state));
+  }
+
+  countByState(): Record<JobState, number> {
+    const counts: Record<JobState, number> = {
+      RECEIVED: 0,
+      PRINTING: 0,
+      FISCALIZED: 0,
+      REPORTED: 0,
+      FAILED: 0,
+      BLOCKED: 0,
+    };
+    for (const [, job] of this.journal.entries()) counts[job.state]++;
+    return counts;
+  }
+
+  /** Journals a new job. Refuses a second job for the same bill key (callers check first). */
+  async create(job: Job): Promise<Job> {
+    if (this.byKey.has(job.key))
+      throw new KktAgentError('JOB_DUPLICATE', `A job for ${job.key} already exists.`);
+    await this.write(job);
+    this.index(job);
+    this.emit('changed', job, undefined);
+    return job;
+  }
+
+  /** Moves a job to a new state with a patch, journaled (fsync) before it returns. */
+  async transition(
+    id: string,
+    to: JobState,
+    patch: Partial<Omit<Job, 'id' | 'key' | 'seq' | 'state'>> = {},
+  ): Promise<Job> {
+    const current = this.require(id);
+    if (!TRANSITIONS[current.state].includes(to)) throw new IllegalTransitionError(id, current.state, to);
+    const next: Job = { ...current, ...patch, state: to, updatedAt: new Date().toISOString() };
+    await this.write(next);
+    this.emit('changed', next, current.state);
+    return next;
+  }
+
+  private async write(job: Job): Promise<void> {
+    crashPoint(`journal:${job.state}:before`);
+    await this.journal.set(job.id, job);
+    crashPoint(`journal:${job.state}:after`);
+  }
+
+  /**
+   * Rewrites the journal without history. Terminal jobs older than `retainMs` are dropped, except that a
+   * slim record is kept for deduplication so a bill reported months ago still never prints again.
+   */
+  async compact(retainMs: number, now = Date.now()): Promise<{ slimmed: number }> {
+    let slimmed = 0;
+    const slim: Array<[string, Job]> = [];
+    for (const [id, job] of this.journal.entries()) {
+      if (isTerminal(job.state) && job.bill && now - Date.parse(job.updatedAt) > retainMs) {
+        const { bill: _bill, ...rest } = job;
+        slim.push([id, rest]);
+        slimmed++;
+      }
+    }
+    if (slim.length > 0) await this.journal.setMany(slim);
+    await this.journal.compact();
+    return { slimmed };
+  }
+
+  get staleRatio(): number {
+    return this.journal.staleRatio;
+  }
+
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+}

@@ -1,0 +1,99 @@
+import pino, { type LevelWithSilent, type Logger, type StreamEntry } from 'pino';
+import pretty from 'pino-pretty';
+
+/**
+ * Keys whose values never reach a log: credentials and customer contacts. Each event logs facts (ids,
+ * codes, counts), so these should not appear at all; redaction is the safety net.
+ */
+export const REDACTED_PATHS = [
+  'token',
+  'password',
+  'pin',
+  'secret',
+  'authorization',
+  'auth',
+  'emailOrPhone',
+  'email',
+  'phone',
+  'customer',
+  'headers.authorization',
+  '*.token',
+  '*.password',
+  '*.pin',
+  '*.secret',
+  '*.authorization',
+  '*.auth',
+  '*.emailOrPhone',
+  '*.email',
+  '*.phone',
+  '*.customer',
+];
+
+export interface LoggingOptions {
+  level: LevelWithSilent;
+  /** Levels per module (`kkt`, `outbox`, `connector`…), applied to child loggers. */
+  modules?: Record<string, LevelWithSilent>;
+  /** Human-readable output; default: when stdout is a terminal. */
+  pretty?: boolean;
+  /** A rotating log file for systems without journald. */
+  file?: { path: string; maxSizeMb: number; keep: number };
+  /** Where JSON lines go (default stdout, written synchronously so journald gets every line). */
+  destination?: NodeJS.WritableStream;
+}
+
+const LEVEL_ORDER: LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** The most verbose of several levels: the root must let through what any module wants. */
+function mostVerbose(levels: LevelWithSilent[]): LevelWithSilent {
+  return levels.reduce((a, b) => (LEVEL_ORDER.indexOf(a) <= LEVEL_ORDER.indexOf(b) ? a : b));
+}
+
+export interface AgentLogger {
+  root: Logger;
+  /** A child logger for a module, at that module's configured level. */
+  module(name: string, bindings?: Record<string, unknown>): Logger;
+  flush(): Promise<void>;
+}
+
+export function createLogger(options: LoggingOptions): AgentLogger {
+  const modules = options.modules ?? {};
+  const rootLevel = mostVerbose([options.level, ...Object.values(modules)]);
+  const streams: StreamEntry[] = [];
+  const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  if (usePretty) {
+    streams.push({
+      level: 'trace',
+      stream: pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+    });
+  } else {
+    streams.push({ level: 'trace', stream: options.destination ?? pino.destination({ fd: 1, sync: true }) });
+  }
+  if (options.file) {
+    const fileTransport = pino.transport({
+      target: 'pino-roll',
+      options: {
+        file: options.file.path,
+        size: `${options.file.maxSizeMb}m`,
+        limit: { count: options.file.keep },
+        mkdir: true,
+      },
+    });
+    streams.push({ level: 'trace', stream: fileTransport });
+  }
+  const root = pino(
+    {
+      level: rootLevel,
+      base: { pid: process.pid },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    pino.multistream(streams),
+  );
+  const rootOnly = root.child({}, { level: options.level });
+  return {
+    root: rootOnly,
+    module: (name, bindings = {}) =>
+      root.child({ module: name, ...bindings }, { level: modules[name] ?? options.level }),
+    flush: () => new Promise((resolve) => root.flush(() => resolve())),
+  };
+}

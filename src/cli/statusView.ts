@@ -1,0 +1,159 @@
+import type { AgentStatus } from '../agent/agent.js';
+import { age, keyValues, table } from './format.js';
+
+type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [extra: string]: unknown };
+
+/** The `status` answer as a technician reads it: what is wrong first, then the details. */
+export function renderStatus(status: StatusAnswer, now = Date.now()): string {
+  const out: string[] = [];
+  const problems = findProblems(status);
+  out.push(
+    problems.length === 0
+      ? 'OK: nothing needs attention.'
+      : `ATTENTION (${problems.length}):\n${problems.map((p) => `  ! ${p}`).join('\n')}`,
+  );
+  out.push('');
+  out.push(
+    keyValues([
+      [
+        'agent',
+        `kkt-agent ${status.version}, up ${age(new Date(now - status.uptimeSeconds * 1000).toISOString(), now)}`,
+      ],
+      [
+        'jobs',
+        Object.entries(status.jobs)
+          .filter(([, n]) => n > 0)
+          .map(([state, n]) => `${state} ${n}`)
+          .join(', ') || 'none',
+      ],
+    ]),
+  );
+  for (const device of status.devices) {
+    out.push('');
+    out.push(`Device ${device.id} (${device.kind}) — ${device.online ? 'online' : 'OFFLINE'}`);
+    out.push(
+      keyValues([
+        [
+          '  model',
+          [
+            device.model,
+            device.serial && `serial ${device.serial}`,
+            device.firmware && `fw ${device.firmware}`,
+          ]
+            .filter(Boolean)
+            .join(', '),
+        ],
+        [
+          '  shift',
+          device.shift &&
+            `${device.shift.state}${device.shift.number !== undefined ? ` #${device.shift.number}` : ''}${device.shift.expiresAt ? `, expires ${device.shift.expiresAt}` : ''}`,
+        ],
+        [
+          '  FN',
+          device.fn &&
+            [
+              device.fn.serial,
+              device.fn.validUntil && `valid until ${device.fn.validUntil}`,
+              device.fn.warnings?.length ? `warnings: ${device.fn.warnings.join(', ')}` : undefined,
+            ]
+              .filter(Boolean)
+              .join(', '),
+        ],
+        [
+          '  last FD',
+          device.fn?.lastDocumentNumber !== undefined
+            ? `${device.fn.lastDocumentNumber} at ${device.fn.lastDocumentAt ?? '?'}`
+            : undefined,
+        ],
+        [
+          '  OFD backlog',
+          device.ofd &&
+            (device.ofd.unsentCount === 0
+              ? 'none'
+              : `${device.ofd.unsentCount} unsent, oldest ${device.ofd.oldestUnsentAt}`),
+        ],
+        [
+          '  paper',
+          device.paper && (device.paper.present ? (device.paper.nearEnd ? 'near end' : 'ok') : 'OUT'),
+        ],
+        ['  cover', device.coverOpen === undefined ? undefined : device.coverOpen ? 'OPEN' : 'closed'],
+        ['  last error', device.lastError && `${device.lastError.code}: ${device.lastError.message}`],
+      ]),
+    );
+  }
+  const sinks = Object.entries(status.outbox);
+  if (sinks.length > 0) {
+    out.push('');
+    out.push('Outbox');
+    out.push(
+      table(
+        ['sink', 'pending', 'oldest', 'dead', 'delivered', 'last error'],
+        sinks.map(([name, s]) => [
+          name,
+          s.pending,
+          age(s.oldestPendingAt, now),
+          s.dead,
+          s.delivered,
+          s.lastError?.message,
+        ]),
+      ),
+    );
+  }
+  if (status.connectors.length > 0) {
+    out.push('');
+    out.push('Connectors');
+    out.push(
+      table(
+        ['connector', 'online', 'last success', 'last error'],
+        status.connectors.map((c) => [
+          c.name,
+          c.online ? 'yes' : 'NO',
+          age(c.lastSuccessAt, now),
+          c.lastError?.message,
+        ]),
+      ),
+    );
+  }
+  if (status.blocked.length > 0) {
+    out.push('');
+    out.push('Blocked jobs (resolve: kkt-agent jobs resolve <id> --printed | --not-printed)');
+    out.push(
+      table(
+        ['job', 'bill', 'since', 'why'],
+        status.blocked.map((b) => [b.id, b.key, age(b.updatedAt, now), b.reason]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+function findProblems(status: StatusAnswer): string[] {
+  const problems: string[] = [];
+  for (const d of status.devices) {
+    if (!d.online) problems.push(`device ${d.id} is offline${d.lastError ? `: ${d.lastError.message}` : ''}`);
+    if (d.paper && !d.paper.present) problems.push(`device ${d.id}: out of paper`);
+    if (d.coverOpen) problems.push(`device ${d.id}: cover open`);
+    if (d.shift?.state === 'expired')
+      problems.push(`device ${d.id}: shift older than 24 h, close it (kkt-agent shift close)`);
+    if (d.fn?.warnings?.length) problems.push(`device ${d.id}: FN warnings: ${d.fn.warnings.join(', ')}`);
+    if (
+      d.ofd &&
+      d.ofd.unsentCount > 0 &&
+      d.ofd.oldestUnsentAt &&
+      Date.now() - Date.parse(d.ofd.oldestUnsentAt) > 3 * 86_400_000
+    ) {
+      problems.push(
+        `device ${d.id}: ${d.ofd.unsentCount} documents not sent to the OFD since ${d.ofd.oldestUnsentAt} (the register blocks after 30 days)`,
+      );
+    }
+  }
+  if (status.blocked.length > 0)
+    problems.push(`${status.blocked.length} job(s) blocked, waiting for a decision`);
+  for (const [name, s] of Object.entries(status.outbox))
+    if (s.dead > 0)
+      problems.push(`${s.dead} report(s) to ${name} rejected for good (kkt-agent outbox list --state dead)`);
+  for (const c of status.connectors)
+    if (!c.online)
+      problems.push(`connector ${c.name} is offline${c.lastError ? `: ${c.lastError.message}` : ''}`);
+  return problems;
+}

@@ -1,0 +1,271 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.js';
+import { PrintRefusedError } from '../../src/agent/devices/device.js';
+import type { JobState } from '../../src/agent/jobs/job.js';
+import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
+import { ValidationError } from '../../src/lib/errors.js';
+import { sampleBill } from '../support/bills.js';
+import { FakeDevice } from '../support/fakeDevice.js';
+import { RecordingSink } from '../support/recordingSink.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+let agents: Agent[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-agent-core-'));
+});
+
+afterEach(async () => {
+  for (const agent of agents) await agent.stop().catch(() => undefined);
+  agents = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function openAgent(device: FakeDevice, sink: RecordingSink) {
+  const agent = await Agent.open({
+    dataDir: dir,
+    logger,
+    devices: [device],
+    connectors: [],
+    sinks: [sink],
+    router: () => device.id,
+    fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+    outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
+  });
+  agents.push(agent);
+  await agent.start();
+  return agent;
+}
+
+async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const stateOf = (agent: Agent, id: string): JobState | undefined => agent.jobs.get(id)?.state;
+
+describe('exactly once, end to end in memory', () => {
+  it('fiscalizes a bill once, reports it once, and marks the job REPORTED', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    const agent = await openAgent(device, sink);
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed.map((j) => j.id)).toEqual([job.id]);
+    expect(sink.delivered).toHaveLength(1);
+    expect(agent.jobs.get(job.id)?.fiscal?.fiscalDocumentNumber).toBe(101);
+  });
+
+  it('answers a second delivery of the same bill with the existing job and prints nothing', async () => {
+    const device = new FakeDevice();
+    const agent = await openAgent(device, new RecordingSink());
+    const first = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'poll' } });
+    const [second, third] = await Promise.all([
+      agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'mqtt' } }),
+      agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'command' } }),
+    ]);
+    expect(second.duplicate && third.duplicate).toBe(true);
+    expect(second.job.id).toBe(first.job.id);
+    await until(() => stateOf(agent, first.job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(1);
+  });
+
+  it('records a malformed bill as FAILED with the field, and never sends it to the device', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    const agent = await openAgent(device, sink);
+    const bill = { ...sampleBill('bad'), totalMinor: 1 };
+    const { job } = await agent.intake.submit({ bill, trigger: { kind: 'test' } });
+    expect(job.state).toBe('FAILED');
+    expect(job.failure?.code).toBe('BILL_TOTAL_MISMATCH');
+    await until(() => sink.delivered.find((e) => e.kind === 'rejection'), 'rejection report');
+    expect(device.attempts).toBe(0);
+  });
+});
+
+describe('refusals', () => {
+  it('retries a retryable refusal (no paper) and prints once the device recovers', async () => {
+    const device = new FakeDevice();
+    device.script = () =>
+      device.attempts < 3 ? new PrintRefusedError('KKT_NO_PAPER', 'no paper', true) : undefined;
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.attempts).toBe(3);
+    expect(device.printed).toHaveLength(1);
+  });
+
+  it('fails a job the device refuses for good, keeping the reason', async () => {
+    const device = new FakeDevice();
+    device.script = () => new ValidationError('items[0].name', 'too long');
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    const failed = await until(
+      () => (stateOf(agent, job.id) === 'FAILED' ? agent.jobs.get(job.id) : undefined),
+      'FAILED',
+    );
+    expect(failed.failure).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'items[0].name',
+      retryable: false,
+    });
+  });
+
+  it('gives up after maxAttempts retryable refusals instead of stalling the queue', async () => {
+    const device = new FakeDevice();
+    device.script = (job) =>
+      job.key.endsWith('/b1') ? new PrintRefusedError('KKT_SHIFT_EXPIRED', 'expired', true) : undefined;
+    const agent = await openAgent(device, new RecordingSink());
+    const stuck = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    const next = await agent.intake.submit({ bill: sampleBill('b2'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, stuck.job.id) === 'FAILED', 'FAILED after 3 attempts');
+    await until(() => stateOf(agent, next.job.id) === 'REPORTED', 'next job printed');
+  });
+});
+
+describe('lost outcomes are reconciled, never retried blindly', () => {
+  it('finds the receipt that was printed although the answer was lost', async () => {
+    const device = new FakeDevice();
+    device.script = (job) => {
+      device.script = undefined;
+      device.printSilently(job);
+      return new KktOutcomeUnknownError('sell', 'closing the receipt', new Error('link down'));
+    };
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(1);
+    expect(device.attempts).toBe(1);
+  });
+
+  it('prints again only when the device proves nothing was printed', async () => {
+    const device = new FakeDevice();
+    device.script = () => {
+      device.script = undefined;
+      return new KktOutcomeUnknownError('sell', 'closing the receipt', new Error('link down'));
+    };
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.attempts).toBe(2);
+    expect(device.printed).toHaveLength(1);
+  });
+
+  it('blocks an ambiguous job, then a technician resolves it both ways', async () => {
+    const device = new FakeDevice();
+    device.script = () => new KktOutcomeUnknownError('sell', 'closing', new Error('lost'));
+    device.reconcileAnswer = () => ({ kind: 'ambiguous', reason: 'cannot tell' });
+    const agent = await openAgent(device, new RecordingSink());
+    const a = await agent.intake.submit({ bill: sampleBill('a'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, a.job.id) === 'BLOCKED', 'BLOCKED');
+    const b = await agent.intake.submit({ bill: sampleBill('b'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, b.job.id) === 'BLOCKED', 'second BLOCKED');
+    expect((await agent.status()).blocked.map((j) => j.id).sort()).toEqual([a.job.id, b.job.id].sort());
+
+    const printed = await agent.resolveJob(a.job.id, { printed: true, by: 'tech' });
+    expect(printed.state).toBe('FISCALIZED');
+    await until(() => stateOf(agent, a.job.id) === 'REPORTED', 'resolved as printed → REPORTED');
+
+    device.script = undefined;
+    device.reconcileAnswer = undefined;
+    await agent.resolveJob(b.job.id, { printed: false, by: 'tech' });
+    await until(() => stateOf(agent, b.job.id) === 'REPORTED', 'resolved as not printed → printed once');
+    expect(device.printed.map((j) => j.id)).toEqual([b.job.id]);
+    await expect(agent.resolveJob(b.job.id, { printed: true, by: 'tech' })).rejects.toMatchObject({
+      code: 'JOB_NOT_BLOCKED',
+    });
+  });
+
+  it('reconciles a job left PRINTING by a crash when the agent starts again', async () => {
+    const device = new FakeDevice();
+    device.script = () => 'hang';
+    const first = await openAgent(device, new RecordingSink());
+    const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(first, job.id) === 'PRINTING', 'PRINTING');
+    device.printSilently(job);
+    // "Crash": close the journals under the hanging print and reopen.
+    await first.jobs.close();
+    await first.outbox.close();
+    agents = agents.filter((a) => a !== first);
+    device.script = undefined;
+    const sink = new RecordingSink();
+    const second = await openAgent(device, sink);
+    await until(() => stateOf(second, job.id) === 'REPORTED', 'REPORTED after restart');
+    expect(device.printed).toHaveLength(1);
+    expect(sink.delivered).toHaveLength(1);
+  });
+});
+
+describe('outbox', () => {
+  it('retries with the same ids until the sink accepts, in FIFO order per sink', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    sink.behaviour = (_entry, attempt) =>
+      attempt < 3 ? new DeliveryError('HTTP_503', 'down', { permanent: false }) : undefined;
+    const agent = await openAgent(device, sink);
+    const jobs = [];
+    for (const id of ['b1', 'b2', 'b3'])
+      jobs.push((await agent.intake.submit({ bill: sampleBill(id), trigger: { kind: 'test' } })).job);
+    await until(() => jobs.every((j) => stateOf(agent, j.id) === 'REPORTED'), 'all REPORTED');
+    expect(sink.delivered.map((e) => e.jobId)).toEqual(jobs.map((j) => j.id));
+    for (const entry of sink.delivered) {
+      const tries = sink.attempts.filter((a) => a.id === entry.id);
+      expect(tries).toHaveLength(3);
+      expect(new Set(tries.map((t) => JSON.stringify(t.payload))).size).toBe(1);
+    }
+  });
+
+  it('moves a report the sink rejects for good to the dead letter, and retries it on demand', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    let reject = true;
+    sink.behaviour = () => (reject ? DeliveryError.fromHttpStatus(400, 'bad request') : undefined);
+    const agent = await openAgent(device, sink);
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => agent.outbox.entries({ state: 'dead' }).length === 1, 'dead letter');
+    expect(stateOf(agent, job.id)).toBe('FISCALIZED');
+    expect((await agent.status()).outbox.test?.dead).toBe(1);
+    reject = false;
+    expect(await agent.outbox.retry({ sink: 'test' })).toBe(1);
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED after retry');
+  });
+
+  it('keeps undelivered reports across a restart and delivers them with the same ids', async () => {
+    const device = new FakeDevice();
+    const down = new RecordingSink();
+    down.behaviour = () => new DeliveryError('NETWORK', 'unreachable', { permanent: false });
+    const first = await openAgent(device, down);
+    const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => down.attempts.length >= 2, 'a few failed attempts');
+    await first.stop();
+    agents = [];
+    const up = new RecordingSink();
+    const second = await openAgent(device, up);
+    await until(() => stateOf(second, job.id) === 'REPORTED', 'REPORTED after restart');
+    expect(up.delivered[0]?.payload).toEqual(down.attempts[0]?.payload);
+    expect(device.printed).toHaveLength(1);
+  });
+
+  it('orders shift events and receipts as they happened', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    const agent = await openAgent(device, sink);
+    await agent.deviceOperation(undefined, (d) => d.openShift());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    await agent.deviceOperation(undefined, (d) => d.closeShift());
+    await until(() => sink.delivered.length === 3, 'three reports');
+    expect(sink.delivered.map((e) => e.kind)).toEqual(['shift.opened', 'receipt', 'shift.closed']);
+  });
+});

@@ -1,0 +1,27 @@
+import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+
+/** A valid bill for tests: `n` positions mixing VAT rates, goods by the piece and by weight. */
+export function sampleBill(
+  billId: string,
+  options: { positions?: number; source?: string; account?: string; currency?: string } = {},
+): Bill {
+  const vats = ['vat20', 'vat22', 'vat5', 'none', 'vat10'] as const;
+  const positions = Array.from({ length: options.positions ?? 3 }, (_, i) =>
+    buildPosition({
+      name: `Товар ${i + 1}`,
+      priceMinor: 10_000 + i * 1_235,
+      quantityMilli: i % 3 === 2 ? 250 : 1000 + (i % 2) * 1000,
+      unit: i % 3 === 2 ? 'kilogram' : 'piece',
+      vat: vats[i % vats.length]!,
+    }),
+  );
+  return buildBill({
+    source: options.source ?? 'test',
+    account: options.account ?? 'a1',
+    billId,
+    number: `N-${billId}`,
+    currency: options.currency ?? 'RUB',
+    positions,
+    payments: 'card',
+  });
+}
