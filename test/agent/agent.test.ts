@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { PrintRefusedError } from '../../src/agent/devices/device.js';
-import type { JobState } from '../../src/agent/jobs/job.js';
+import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
 import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
 import { ValidationError } from '../../src/lib/errors.js';
@@ -214,7 +214,7 @@ describe('outbox', () => {
     sink.behaviour = (_entry, attempt) =>
       attempt < 3 ? new DeliveryError('HTTP_503', 'down', { permanent: false }) : undefined;
     const agent = await openAgent(device, sink);
-    const jobs = [];
+    const jobs: Job[] = [];
     for (const id of ['b1', 'b2', 'b3'])
       jobs.push((await agent.intake.submit({ bill: sampleBill(id), trigger: { kind: 'test' } })).job);
     await until(() => jobs.every((j) => stateOf(agent, j.id) === 'REPORTED'), 'all REPORTED');

@@ -2,7 +2,7 @@ import type { ShiftEvent } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
 
-type PrintScript = (job: Job, printed: number) => FiscalData | Error | 'hang';
+type PrintScript = (job: Job, printed: number) => FiscalData | Error | 'hang' | undefined;
 
 /**
  * A scripted fiscal device for unit tests of the agent core: prints in memory, can refuse, lose
