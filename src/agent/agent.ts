@@ -158,6 +158,7 @@ export class Agent {
         intake: this.intake,
         store: this.storeFor(connector.name),
         logger: this.loggerFor('connector', { connector: connector.name }),
+        devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
       });
     }
     this.parts.logger.info({

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KktAgentError } from '../../lib/errors.js';
+import type { DeviceSnapshot } from '../devices/device.js';
 import type { Bill } from '../domain/bill.js';
 import type { BillKey, Job, JobOperation, JobTrigger } from '../jobs/job.js';
 
@@ -43,6 +44,8 @@ export interface ConnectorContext {
   intake: BillIntake;
   store: ConnectorStore;
   logger: Logger;
+  /** Current state of every fiscal device (for clouds that want register health, e.g. MoySklad /state). */
+  devices(): Promise<DeviceSnapshot[]>;
 }
 
 /** Something the core tells sinks about. */
