@@ -242,9 +242,18 @@ export class BridgeClient {
     outerSignal: AbortSignal | undefined,
     overflow: 'throw' | 'truncate' = 'throw',
   ): Promise<Exchange> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
-    const signal = outerSignal ? AbortSignal.any([timeout.signal, outerSignal]) : timeout.signal;
+    // One controller per request, aborted by the timeout or by the caller. (Linked by hand rather than
+    // with AbortSignal.any, whose followers pile up on a long-lived caller signal in some Node 20 releases.)
+    const request = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.abort();
+    }, this.timeoutMs);
+    const onOuterAbort = () => request.abort(outerSignal?.reason);
+    if (outerSignal?.aborted) onOuterAbort();
+    else outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
+    const signal = request.signal;
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'User-Agent': 'kkt-agent (bridge connector)',
@@ -254,7 +263,7 @@ export class BridgeClient {
 
     const failed = (error: unknown): never => {
       if (outerSignal?.aborted) throw outerSignal.reason;
-      if (timeout.signal.aborted) throw new BridgeTimeoutError(this.account, endpoint, this.timeoutMs);
+      if (timedOut) throw new BridgeTimeoutError(this.account, endpoint, this.timeoutMs);
       if (error instanceof KktAgentError) throw error;
       throw new BridgeUnreachableError(this.account, endpoint, networkReason(error), error);
     };
@@ -283,6 +292,7 @@ export class BridgeClient {
       }
     } finally {
       clearTimeout(timer);
+      outerSignal?.removeEventListener('abort', onOuterAbort);
     }
   }
 }

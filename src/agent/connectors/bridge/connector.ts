@@ -7,6 +7,7 @@ import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
 import type {
   AgentEvent,
+  BillCommand,
   Connector,
   ConnectorContext,
   ConnectorStatus,
@@ -101,6 +102,7 @@ export class BridgeConnector implements Connector {
   private pollCycle = 0;
   private abort = new AbortController();
   private running = false;
+  private startupHello: Promise<void> | undefined;
 
   constructor(config: BridgeAccountInput, options: BridgeConnectorOptions = {}) {
     this.config = parseWithSchema(bridgeAccountSchema, config, 'bridge');
@@ -144,8 +146,12 @@ export class BridgeConnector implements Connector {
       );
     }
     this.running = true;
-    // An unreachable bridge must not stop the agent from starting: status() shows it, polls retry.
-    await this.hello().catch(() => undefined);
+    // Not awaited: a bridge that is down or hanging must not hold up the agent's start (its retries and
+    // timeouts can take a while). status() shows the outcome; polls and commands say HELLO again anyway.
+    this.startupHello = this.hello().then(
+      () => undefined,
+      () => undefined,
+    );
     if (this.config.autoFiscalize.enabled) this.schedulePoll(0);
   }
 
@@ -154,7 +160,7 @@ export class BridgeConnector implements Connector {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
     this.abort.abort(new KktAgentError('BRIDGE_STOPPED', `Bridge ${this.account}: the connector stopped.`));
-    await this.polling?.catch(() => undefined);
+    await Promise.all([this.polling?.catch(() => undefined), this.startupHello]);
   }
 
   status(): ConnectorStatus {
@@ -186,6 +192,15 @@ export class BridgeConnector implements Connector {
       });
     }
     return this.polling;
+  }
+
+  /** The agent's command entry point (control socket, MQTT): by `number` or by `billId`. */
+  fiscalizeOnCommand(command: BillCommand): Promise<IntakeResult> {
+    const options: FiscalizeOptions = { trigger: command.trigger };
+    if (command.payment !== undefined) options.payment = command.payment;
+    if (command.billId !== undefined) return this.fiscalizeById(command.billId, options);
+    if (command.number !== undefined) return this.fiscalizeByNumber(command.number, options);
+    return Promise.reject(new ValidationError('number', 'give a bill number or a bill id'));
   }
 
   /** A cashier's bill number: HELLO, `LIST?number=N`, then as fiscalizeById. */
