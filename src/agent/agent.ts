@@ -52,6 +52,7 @@ export class Agent {
   private readonly fiscalizers = new Map<string, Fiscalizer>();
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly parts: AgentParts,
@@ -178,6 +179,7 @@ export class Agent {
       return;
     }
     this.started = false;
+    clearInterval(this.recoveryTimer);
     for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
     const timeoutMs = this.parts.fiscalizer?.stopTimeoutMs ?? 60_000;
     const printing = this.printingJobs;
@@ -236,8 +238,9 @@ export class Agent {
   }
 
   /**
-   * After a crash between a job's journal write and its drafts, draft them now; and mark REPORTED the jobs
-   * whose reports were all delivered before the crash. Only recent jobs are looked at (markers expire).
+   * After a crash between a job's journal write and its drafts (or a draft that failed), draft them now;
+   * and mark REPORTED the jobs whose reports were all delivered before a crash. Runs at start and every
+   * minute. Only recent jobs are looked at (markers expire).
    */
   private async recoverDrafts(): Promise<void> {
     const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);

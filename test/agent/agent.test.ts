@@ -94,6 +94,24 @@ describe('exactly once, end to end in memory', () => {
   });
 });
 
+describe('failed bills asked for again', () => {
+  it('retries a FAILED bill on an explicit command with the corrected bill, but not on a poll', async () => {
+    const device = new FakeDevice();
+    const agent = await openAgent(device, new RecordingSink());
+    const broken = { ...sampleBill('b1'), totalMinor: 1 };
+    const { job } = await agent.intake.submit({ bill: broken, trigger: { kind: 'poll' } });
+    expect(job.state).toBe('FAILED');
+    const again = await agent.intake.submit({ bill: broken, trigger: { kind: 'poll' } });
+    expect(again).toMatchObject({ duplicate: true, job: { id: job.id, state: 'FAILED' } });
+    const stillBroken = await agent.intake.submit({ bill: broken, trigger: { kind: 'command' } });
+    expect(stillBroken.job.state).toBe('FAILED');
+    const fixed = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'command' } });
+    expect(fixed).toMatchObject({ duplicate: false, job: { id: job.id, state: 'RECEIVED' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(1);
+  });
+});
+
 describe('refusals', () => {
   it('retries a retryable refusal (no paper) and prints once the device recovers', async () => {
     const device = new FakeDevice();
@@ -255,6 +273,27 @@ describe('outbox', () => {
     await until(() => stateOf(second, job.id) === 'REPORTED', 'REPORTED after restart');
     expect(up.delivered[0]?.payload).toEqual(down.attempts[0]?.payload);
     expect(device.printed).toHaveLength(1);
+  });
+
+  it('journals nothing for an event a sink cannot draft yet, and drafts it on the next recovery', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    const realDraft = sink.draft.bind(sink);
+    let broken = true;
+    sink.draft = (event) => {
+      if (broken) throw new Error('not started');
+      return realDraft(event);
+    };
+    const first = await openAgent(device, sink);
+    const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(first, job.id) === 'FISCALIZED', 'FISCALIZED');
+    expect(first.outbox.entries()).toEqual([]);
+    await first.stop();
+    agents = [];
+    broken = false;
+    const second = await openAgent(device, sink);
+    await until(() => stateOf(second, job.id) === 'REPORTED', 'REPORTED after recovery');
+    expect(sink.delivered).toHaveLength(1);
   });
 
   it('orders shift events and receipts as they happened', async () => {

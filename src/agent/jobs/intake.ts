@@ -7,6 +7,9 @@ import { type BillKey, billKeyString, type Job, type JobOperation, type JobTrigg
 import { newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
 
+/** Triggers that stand for a person's (or the cloud's) explicit request, which may retry a FAILED bill. */
+const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']);
+
 /** Picks the device that fiscalizes a bill (config: by source and account, else the default). */
 export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
 
@@ -50,6 +53,9 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     return this.exclusive(async () => {
       const key = billKeyString(input.bill);
       const existing = this.jobs.findByKey(key);
+      if (existing?.state === 'FAILED' && EXPLICIT_TRIGGERS.has(input.trigger.kind)) {
+        return this.resubmitFailed(existing, input.bill, input.trigger);
+      }
       if (existing) {
         this.logger.info({
           event: 'intake.duplicate',
@@ -103,6 +109,46 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       this.emit('queued', job);
       return { job, duplicate: false };
     });
+  }
+
+  /**
+   * A person (or the cloud, by command) asks again for a bill whose job FAILED: nothing was printed for
+   * it, so it may be tried again with the bill as it is now (perhaps corrected at the source).
+   */
+  private async resubmitFailed(existing: Job, input: Bill, trigger: JobTrigger): Promise<IntakeResult> {
+    let bill: Bill;
+    try {
+      bill = validateBill(input);
+    } catch (error) {
+      const e = error as KktAgentError;
+      const field = (e as { field?: unknown }).field;
+      const failed = await this.jobs.transition(existing.id, 'FAILED', {
+        failure: {
+          code: e.code,
+          message: e.message,
+          field: typeof field === 'string' ? field : undefined,
+          at: new Date().toISOString(),
+          retryable: false,
+        },
+      });
+      return { job: failed, duplicate: false };
+    }
+    const job = await this.jobs.transition(existing.id, 'RECEIVED', {
+      bill,
+      summary: {
+        ...existing.summary,
+        number: bill.number,
+        totalMinor: bill.totalMinor,
+        currency: bill.currency,
+      },
+      deviceId: existing.deviceId || this.route(bill),
+      trigger,
+      attempts: 0,
+      failure: undefined,
+    });
+    this.logger.info({ event: 'intake.resubmitted', job: job.id, key: job.key, trigger: trigger.kind });
+    this.emit('queued', job);
+    return { job, duplicate: false };
   }
 
   reject(input: {

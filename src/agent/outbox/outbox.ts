@@ -111,11 +111,11 @@ export class Outbox {
     const markerKey = `draft:${eventKey}`;
     if (this.journal.has(markerKey)) return [];
     const now = new Date().toISOString();
-    const entries: OutboxEntry[] = [];
+    // All sinks draft, or nothing is journaled: a marker with a sink's drafts missing would lose its report.
+    const drafts: Array<[ReportSink, OutboxDraft[]]> = [];
     for (const sink of this.sinks.values()) {
-      let drafts: OutboxDraft[];
       try {
-        drafts = sink.draft(event);
+        drafts.push([sink, sink.draft(event)]);
       } catch (error) {
         this.logger.error({
           event: 'outbox.draft-failed',
@@ -123,19 +123,19 @@ export class Outbox {
           on: eventKey,
           reason: errorMessage(error),
         });
-        continue;
-      }
-      for (const draft of drafts) {
-        entries.push({
-          ...draft,
-          id: randomUUID(),
-          seq: ++this.lastSeq,
-          sink: sink.name,
-          state: 'pending',
-          createdAt: now,
-        });
+        throw error;
       }
     }
+    const entries: OutboxEntry[] = drafts.flatMap(([sink, list]) =>
+      list.map((draft) => ({
+        ...draft,
+        id: randomUUID(),
+        seq: ++this.lastSeq,
+        sink: sink.name,
+        state: 'pending' as const,
+        createdAt: now,
+      })),
+    );
     const records: Array<[string, Record_]> = entries.map((entry) => [entry.id, entry]);
     records.push([markerKey, { marker: true, event: eventKey, at: now }]);
     crashPoint('outbox:publish:before');
