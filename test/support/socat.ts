@@ -32,9 +32,13 @@ export async function startSocatPty(options: SocatPtyOptions): Promise<SocatPty>
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'kkt-pty-')));
   const path = join(dir, options.name ?? 'ttyKKT');
-  const child = spawn('socat', [`pty,raw,echo=0,link=${path}`, `tcp:${options.host ?? '127.0.0.1'}:${options.port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'socat',
+    [`pty,raw,echo=0,link=${path}`, `tcp:${options.host ?? '127.0.0.1'}:${options.port}`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { DocumentTag, DocumentType } from '../../drivers/atol/commands/fn.js';
+import { PaymentType } from '../../drivers/atol/commands/receipt.js';
+import { encodeTlv, encodeVln, tlvByte, tlvString, tlvUint32 } from '../../drivers/atol/protocol/tlv.js';
+import type {
+  OpenReceiptState,
+  RegisterIdentity,
+  StoredDocument,
+  StoredPosition,
+  StoredTlv,
+} from './state.js';
+
+/** FFD tags the emulator writes beyond the ones the driver reads (`DocumentTag`). */
+export const FfdTag = {
+  ...DocumentTag,
+  userInn: 1018,
+  cashierName: 1021,
+  cashierInn: 1203,
+  taxationSystem: 1055,
+  position: 1059,
+  positionName: 1030,
+  positionPrice: 1079,
+  positionQuantity: 1023,
+  positionAmount: 1043,
+  paymentObject: 1212,
+  paymentMethod: 1214,
+  measurementUnit: 2108,
+  prepaidTotal: 1215,
+  creditTotal: 1216,
+  otherTotal: 1217,
+  receiptsInShift: 1118,
+  unsentDocuments: 1097,
+  firstUnsentDateTime: 1098,
+  marker: 1192,
+} as const;
+
+/** `92` receipt type → tag 1054 operation type (1 приход, 2 возврат прихода, 3 расход, 4 возврат расхода). */
+export const OPERATION_TYPE_BY_RECEIPT_TYPE: Readonly<Record<number, number>> = { 1: 1, 2: 2, 4: 3, 5: 4 };
+
+export interface FiscalSign {
+  /** The printed ФП: an unsigned 32-bit number. */
+  value: number;
+  /** Tag 1077 (ФПД): six bytes whose last four are the ФП, big-endian. */
+  bytes: Buffer;
+}
+
+/**
+ * A deterministic stand-in for the FN's signature: the same document always gets the same sign, so
+ * tests and restarts agree. SHA-256 over FN serial, FD number, date-time and total.
+ */
+export function fiscalSign(
+  fnSerial: string,
+  documentNumber: number,
+  ffdSeconds: number,
+  totalKop: number,
+): FiscalSign {
+  const hash = createHash('sha256')
+    .update(`${fnSerial}|${documentNumber}|${ffdSeconds}|${totalKop}`)
+    .digest();
+  const value = hash.readUInt32BE(0);
+  return { value, bytes: Buffer.concat([hash.subarray(4, 6), hash.subarray(0, 4)]) };
+}
+
+/** FVLN: one byte with the number of decimal places, then the VLN digits (tag 1023, quantity). */
+export function encodeFvln(thousandths: number): Buffer {
+  let places = 3;
+  let value = thousandths;
+  while (places > 0 && value % 10 === 0) {
+    value /= 10;
+    places--;
+  }
+  return Buffer.concat([Buffer.of(places), encodeVln(value)]);
+}
+
+const storedTlvBytes = (tlv: StoredTlv) => encodeTlv(tlv.tag, Buffer.from(tlv.hex, 'hex'));
+
+/** The common head of every document: number, date-time, FN and registration data. */
+function documentHead(identity: RegisterIdentity, documentNumber: number, ffdSeconds: number): Buffer[] {
+  return [
+    tlvUint32(FfdTag.documentNumber, documentNumber),
+    tlvUint32(FfdTag.dateTime, ffdSeconds),
+    tlvString(FfdTag.fnNumber, identity.fnSerial),
+    tlvString(FfdTag.registrationNumber, identity.registrationNumber),
+    tlvString(FfdTag.userInn, identity.inn.padEnd(12, ' ')),
+  ];
+}
+
+function positionTlv(position: StoredPosition): Buffer {
+  const fields = [
+    tlvString(FfdTag.positionName, position.name),
+    encodeTlv(FfdTag.positionPrice, encodeVln(position.priceKop)),
+    encodeTlv(FfdTag.positionQuantity, encodeFvln(position.quantityMilli)),
+    encodeTlv(FfdTag.positionAmount, encodeVln(position.totalKop)),
+    tlvByte(FfdTag.paymentObject, position.paymentObject),
+    tlvByte(FfdTag.paymentMethod, position.paymentMethod),
+    ...position.tags.map(storedTlvBytes),
+  ];
+  return encodeTlv(FfdTag.position, Buffer.concat(fields));
+}
+
+export interface BuiltDocument {
+  document: StoredDocument;
+  sign: FiscalSign;
+}
+
+const finish = (number: number, type: number, parts: Buffer[], sign: FiscalSign): BuiltDocument => ({
+  document: {
+    number,
+    type,
+    tlvHex: Buffer.concat([...parts, encodeTlv(FfdTag.fiscalSign, sign.bytes)]).toString('hex'),
+  },
+  sign,
+});
+
+export interface ReceiptDocumentInput {
+  identity: RegisterIdentity;
+  documentNumber: number;
+  ffdSeconds: number;
+  shiftNumber: number;
+  receiptNumber: number;
+  receipt: OpenReceiptState;
+  totalKop: number;
+  /** Paid per payment type after change was taken out of cash. */
+  paidByType: ReadonlyMap<number, number>;
+}
+
+/** FD type 3, a cash receipt (кассовый чек). */
+export function buildReceiptDocument(input: ReceiptDocumentInput): BuiltDocument {
+  const { identity, receipt } = input;
+  const sign = fiscalSign(identity.fnSerial, input.documentNumber, input.ffdSeconds, input.totalKop);
+  const tags = [...receipt.tags];
+  // The FN requires 1055 in every receipt; a register registered for one system fills it in itself.
+  if (!tags.some((t) => t.tag === FfdTag.taxationSystem)) {
+    const lowest = identity.taxationSystems & -identity.taxationSystems;
+    tags.push({ tag: FfdTag.taxationSystem, hex: Buffer.of(lowest).toString('hex') });
+  }
+  const paid = (type: number) => input.paidByType.get(type) ?? 0;
+  const parts = [
+    ...documentHead(identity, input.documentNumber, input.ffdSeconds),
+    tlvByte(FfdTag.operationType, OPERATION_TYPE_BY_RECEIPT_TYPE[receipt.receiptType] ?? 1),
+    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    tlvUint32(FfdTag.receiptNumber, input.receiptNumber),
+    ...tags.map(storedTlvBytes),
+    ...receipt.positions.map(positionTlv),
+    encodeTlv(FfdTag.total, encodeVln(input.totalKop)),
+    encodeTlv(FfdTag.cashTotal, encodeVln(paid(PaymentType.Cash))),
+    encodeTlv(FfdTag.electronicTotal, encodeVln(paid(PaymentType.Electronically))),
+    encodeTlv(FfdTag.prepaidTotal, encodeVln(paid(PaymentType.Prepaid))),
+    encodeTlv(FfdTag.creditTotal, encodeVln(paid(PaymentType.Credit))),
+    encodeTlv(FfdTag.otherTotal, encodeVln(paid(PaymentType.Other))),
+  ];
+  return finish(input.documentNumber, DocumentType.Receipt, parts, sign);
+}
+
+export interface ShiftDocumentInput {
+  identity: RegisterIdentity;
+  documentNumber: number;
+  ffdSeconds: number;
+  shiftNumber: number;
+  /** Tags written before the command (1021 cashier, 1203 cashier INN). */
+  tags: StoredTlv[];
+}
+
+/** FD type 2, the shift-opening report. */
+export function buildOpenShiftDocument(input: ShiftDocumentInput): BuiltDocument {
+  const sign = fiscalSign(input.identity.fnSerial, input.documentNumber, input.ffdSeconds, 0);
+  const parts = [
+    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds),
+    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    ...input.tags.map(storedTlvBytes),
+  ];
+  return finish(input.documentNumber, DocumentType.OpenShift, parts, sign);
+}
+
+export interface CloseShiftDocumentInput extends ShiftDocumentInput {
+  receiptsInShift: number;
+  unsentDocuments: number;
+  /** FFD seconds of the oldest unsent document, when there is one. */
+  firstUnsentSeconds: number | undefined;
+}
+
+/** FD type 5, the shift-closing report (Z report). */
+export function buildCloseShiftDocument(input: CloseShiftDocumentInput): BuiltDocument {
+  const sign = fiscalSign(input.identity.fnSerial, input.documentNumber, input.ffdSeconds, 0);
+  const parts = [
+    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds),
+    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    ...input.tags.map(storedTlvBytes),
+    tlvUint32(FfdTag.receiptsInShift, input.receiptsInShift),
+    tlvUint32(FfdTag.unsentDocuments, input.unsentDocuments),
+    ...(input.firstUnsentSeconds === undefined
+      ? []
+      : [tlvUint32(FfdTag.firstUnsentDateTime, input.firstUnsentSeconds)]),
+  ];
+  return finish(input.documentNumber, DocumentType.CloseShift, parts, sign);
+}
+
+/** `A4 46`'s byte stream for a document: type (uint16 LE), length (uint16 LE), TLV list. */
+export function documentStream(document: StoredDocument): Buffer {
+  const tlvs = Buffer.from(document.tlvHex, 'hex');
+  const head = Buffer.alloc(4);
+  head.writeUInt16LE(document.type, 0);
+  head.writeUInt16LE(tlvs.length, 2);
+  return Buffer.concat([head, tlvs]);
+}

@@ -1,0 +1,54 @@
+import { taxTypeForCode } from '../../drivers/atol/commands/receipt.js';
+import { MEASUREMENT_UNIT_TAG } from './render.js';
+import type { StoredPayment, StoredPosition } from './state.js';
+import { vatRateForCode } from './vat.js';
+
+/** One line of the JSONL journal: a fiscal document as a person or a test reads it. */
+export interface JournalEntry {
+  documentNumber: number;
+  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
+  documentType: number;
+  kind: 'openShift' | 'receipt' | 'closeShift';
+  /** The printed ФП as a decimal string. */
+  fiscalSign: string;
+  /** Local wall-clock time of the register with its zone offset (ISO 8601). */
+  dateTime: string;
+  shiftNumber: number;
+  receiptNumber?: number;
+  /** `92` receipt type: 1 sell, 2 sell return, 4 buy, 5 buy return. */
+  receiptType?: number;
+  items?: JournalItem[];
+  payments?: StoredPayment[];
+  totalKop?: number;
+  changeKop?: number;
+  /** Tag 1192, the marker the agent writes into its receipts. */
+  marker?: string;
+}
+
+export interface JournalItem {
+  name: string;
+  priceKop: number;
+  quantityMilli: number;
+  /** After discount or markup. */
+  amountKop: number;
+  /** ATOL's JSON-task name of the VAT rate ("vat20", "none"). */
+  tax: string;
+  taxSumKop: number;
+  /** Tag 2108 code when written. */
+  measurementUnit?: number;
+}
+
+export function journalItem(position: StoredPosition): JournalItem {
+  const unit = position.tags.find((t) => t.tag === MEASUREMENT_UNIT_TAG);
+  const item: JournalItem = {
+    name: position.name,
+    priceKop: position.priceKop,
+    quantityMilli: position.quantityMilli,
+    amountKop: position.totalKop,
+    tax:
+      taxTypeForCode(position.taxCode) ?? vatRateForCode(position.taxCode)?.type ?? String(position.taxCode),
+    taxSumKop: position.taxSumKop,
+  };
+  if (unit) item.measurementUnit = Buffer.from(unit.hex, 'hex')[0] ?? 0;
+  return item;
+}
