@@ -6,7 +6,12 @@ import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
 import { positionAmountKop } from '../../src/drivers/atol/receipt.js';
 import { SerialLink } from '../../src/drivers/atol/transport/serialLink.js';
 import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
-import { type AtolEmulator, type CommandEvent, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  type CommandEvent,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { ValidationError } from '../../src/lib/errors.js';
 import { startSocatPty } from '../support/socat.js';
 
@@ -17,7 +22,14 @@ let documents: JournalEntry[];
 let commands: CommandEvent[];
 
 async function startEmulator() {
-  emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: TZ, asyncLatencyMs: 5, zReportStepMs: 40, xReportMs: 40 });
+  emulator = await startAtolEmulator({
+    port: 0,
+    persist: false,
+    timeZone: TZ,
+    asyncLatencyMs: 5,
+    zReportStepMs: 40,
+    xReportMs: 40,
+  });
   documents = [];
   commands = [];
   emulator.on('document', (entry) => documents.push(entry));
@@ -109,10 +121,17 @@ describe('Kkt against the emulator over TCP', () => {
     expect(result.dateTime).toBe(document.dateTime);
     expect(result.dateTime).toMatch(/\+03:00$/);
     expect(document.marker).toBe('job-0001');
-    expect(document.items?.map((item) => [item.name, item.quantityMilli])).toEqual(TEN_POSITIONS.map((p) => [p.name, p.quantityMilli]));
+    expect(document.items?.map((item) => [item.name, item.quantityMilli])).toEqual(
+      TEN_POSITIONS.map((p) => [p.name, p.quantityMilli]),
+    );
     expect(document.totalKop).toBe(total(TEN_POSITIONS));
     const last = await kkt.lastDocument();
-    expect(last).toMatchObject({ fiscalDocumentNumber: result.fiscalDocumentNumber, documentType: 3, marker: 'job-0001', totalKop: result.totalKop });
+    expect(last).toMatchObject({
+      fiscalDocumentNumber: result.fiscalDocumentNumber,
+      documentType: 3,
+      marker: 'job-0001',
+      totalKop: result.totalKop,
+    });
   });
 
   it('opens a closed shift implicitly with the first receipt (one extra document)', async () => {
@@ -124,8 +143,15 @@ describe('Kkt against the emulator over TCP', () => {
 
   it('prints a sell return, cash in and out, an X report and a Z report', async () => {
     await kkt.openShift();
-    const sale = await kkt.sell({ ...receipt(TEN_POSITIONS.slice(0, 3)), payments: [{ type: 'cash', sumKop: 10_000_000 }] });
-    const back = await kkt.sellReturn({ ...receipt(TEN_POSITIONS.slice(0, 1)), payments: [{ type: 'cash', sumKop: TEN_POSITIONS[0]!.amountKop }], marker: 'ret-1' });
+    const sale = await kkt.sell({
+      ...receipt(TEN_POSITIONS.slice(0, 3)),
+      payments: [{ type: 'cash', sumKop: 10_000_000 }],
+    });
+    const back = await kkt.sellReturn({
+      ...receipt(TEN_POSITIONS.slice(0, 1)),
+      payments: [{ type: 'cash', sumKop: TEN_POSITIONS[0]!.amountKop }],
+      marker: 'ret-1',
+    });
     expect(back.fiscalDocumentNumber).toBe(sale.fiscalDocumentNumber + 1);
     expect(documents.at(-1)?.receiptType).toBe(2);
     const drawerAfterSales = emulator.device.cashKop;
@@ -142,10 +168,18 @@ describe('Kkt against the emulator over TCP', () => {
 
   it('rejects bad receipts before a single byte is sent', async () => {
     const sent = commands.length;
-    await expect(kkt.sell({ ...receipt(), payments: [{ type: 'cash', sumKop: 1 }] })).rejects.toBeInstanceOf(ValidationError);
-    await expect(kkt.sell(receipt([position('x'.repeat(129), 100, 1000, 'vat20')]))).rejects.toMatchObject({ field: 'items[0].name' });
-    await expect(kkt.sell(receipt([position('x', 100, 0, 'vat20')]))).rejects.toMatchObject({ field: 'items[0].quantityMilli' });
-    await expect(kkt.sell(receipt([position('x', 100, 1000, 'vat18')]))).rejects.toMatchObject({ field: 'items[0].tax.type' });
+    await expect(kkt.sell({ ...receipt(), payments: [{ type: 'cash', sumKop: 1 }] })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(kkt.sell(receipt([position('x'.repeat(129), 100, 1000, 'vat20')]))).rejects.toMatchObject({
+      field: 'items[0].name',
+    });
+    await expect(kkt.sell(receipt([position('x', 100, 0, 'vat20')]))).rejects.toMatchObject({
+      field: 'items[0].quantityMilli',
+    });
+    await expect(kkt.sell(receipt([position('x', 100, 1000, 'vat18')]))).rejects.toMatchObject({
+      field: 'items[0].tax.type',
+    });
     expect(commands.length).toBe(sent);
   });
 
@@ -260,7 +294,11 @@ describe('over a pseudo-terminal (the real serialport code path)', () => {
   it('prints a receipt through socat and SerialLink', async () => {
     await startEmulator();
     const pty = await startSocatPty({ port: emulator.port });
-    kkt = new Kkt({ link: () => new SerialLink({ path: pty.path, baudRate: 115200 }), timeZone: TZ, reconnect: { enabled: false } });
+    kkt = new Kkt({
+      link: () => new SerialLink({ path: pty.path, baudRate: 115200 }),
+      timeZone: TZ,
+      reconnect: { enabled: false },
+    });
     try {
       await kkt.connect();
       const result = await kkt.sell(receipt());

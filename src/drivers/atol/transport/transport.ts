@@ -218,6 +218,12 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
     return undefined;
   }
 
+  /** Sends one packet without waiting for its reply (which, arriving later, is matched to nobody and dropped). */
+  private async post(data: Buffer): Promise<void> {
+    if (!this.isOpen) throw new LinkDownError(this.link.description, false);
+    await this.link.write(encodeFrame({ id: this.nextPacketId(), data }));
+  }
+
   private async sendAndWait(id: number, packet: Buffer): Promise<Frame | undefined> {
     const reply = new Deferred<Frame | undefined>();
     const timer = setTimeout(() => {
@@ -239,6 +245,8 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   }
 
   private async runTask(body: Buffer, timeoutMs: number): Promise<TaskOutcome> {
+    // Down before anything was sent: the outcome is known (nothing happened).
+    if (!this.isOpen) throw new LinkDownError(this.link.description, false);
     this.stats.commands++;
     const taskId = this.nextTaskId();
     const add = Buffer.concat([
@@ -260,7 +268,9 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
         }
       }
       const outcome = await this.settle(taskId, reply, deadline, timeoutMs);
-      await this.exchange(Buffer.of(TaskCommand.Ack, taskId)).catch(() => undefined);
+      // The Ack's own reply carries nothing we need; not waiting for it saves a round trip per command.
+      // The device handles packets in order, so the Ack always lands before our next Add.
+      await this.post(Buffer.of(TaskCommand.Ack, taskId)).catch(() => undefined);
       return outcome;
     } catch (error) {
       if (this.isOpen) await this.abort();
