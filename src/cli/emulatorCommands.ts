@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { runAtolEmulatorCli } from '../emulators/atol/index.js';
+import { startMockBridge } from '../emulators/bridge/index.js';
 import { startIntentEmulator } from '../emulators/intent/index.js';
 
 /** Waits for Ctrl-C or SIGTERM, then runs the cleanup. */
@@ -22,6 +24,71 @@ const port = (value: string) => {
 
 export function registerEmulatorCommands(program: Command): void {
   const emulator = program.command('emulator').description('run a built-in device emulator');
+
+  emulator
+    .command('atol')
+    .description(
+      'ATOL register emulator (protocol v3 over TCP; bridge a PTY to it with socat for serial tests)',
+    )
+    .option('--tcp <port>', 'TCP port (ATOL registers use 5555)', port, 5555)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--state <file>', 'keep the register state (FD counter, shift, documents) in this file')
+    .option('--journal <file>', 'JSONL journal of fiscal documents')
+    .option('--model <model>', 'model code or name, e.g. 61 or "АТОЛ 22Ф"')
+    .option('--time-zone <zone>', "the register clock's time zone")
+    .option('--latency <ms>', 'delay of every answer', (v) => Number.parseInt(v, 10))
+    .option(
+      '--fault <spec>',
+      'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--no-persist', 'keep the state in memory only')
+    .option('--quiet', 'do not print the printouts')
+    .action(
+      async (options: {
+        tcp: number;
+        host: string;
+        state?: string;
+        journal?: string;
+        model?: string;
+        timeZone?: string;
+        latency?: number;
+        fault: string[];
+        persist: boolean;
+        quiet?: boolean;
+      }) => {
+        const running = await runAtolEmulatorCli({
+          tcp: options.tcp,
+          host: options.host,
+          state: options.state,
+          journal: options.journal,
+          model: options.model,
+          timeZone: options.timeZone,
+          latencyMs: options.latency,
+          fault: options.fault,
+          persist: options.persist,
+          quiet: options.quiet ?? false,
+        });
+        await untilSignal(() => running.close());
+      },
+    );
+
+  emulator
+    .command('bridge')
+    .description('mock /api/v2 CRM bridge serving sample bills and recording posted receipts')
+    .option('--port <port>', 'TCP port', port, 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { port: number; host: string }) => {
+      const bridge = await startMockBridge({ port: options.port, host: options.host });
+      process.stdout.write(
+        `Mock bridge on ${bridge.url} with ${bridge.bills().length} bills. Ctrl-C stops it.\n`,
+      );
+      bridge.events.on('receipt', (receipt) =>
+        process.stdout.write(`[receipt] ${JSON.stringify(receipt.body)}\n`),
+      );
+      await untilSignal(() => bridge.close());
+    });
 
   emulator
     .command('intent')

@@ -6,6 +6,7 @@ import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
+import { runDemo } from './demo.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
 import { renderStatus } from './statusView.js';
@@ -331,6 +332,15 @@ export function buildProgram(): Command {
       const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
       if (options.output) writeFileSync(options.output, text);
       else process.stdout.write(text);
+    });
+
+  program
+    .command('demo')
+    .description('run the agent end to end on the built-in emulators (no hardware, no network)')
+    .option('--once', 'stop after one round of sample bills (exit 0 when all went through)')
+    .action(async (options: { once?: boolean }) => {
+      const ok = await runDemo({ once: Boolean(options.once) });
+      process.exit(ok ? 0 : 1);
     });
 
   registerEmulatorCommands(program);
