@@ -303,7 +303,23 @@ export class BridgeConnector implements Connector {
     trigger: JobTrigger,
   ): Promise<IntakeResult> {
     const intake = this.requireContext('fiscalize a bill').intake;
-    const raw = await this.track(() => this.client.bill(id, this.abort.signal));
+    let raw: unknown;
+    try {
+      raw = await this.track(() => this.client.bill(id, this.abort.signal));
+    } catch (error) {
+      // An oversized bill stays oversized: record it as FAILED with the reason instead of fetching it forever.
+      if (!(error instanceof BridgeResponseTooLargeError)) throw error;
+      this.logger.warn(
+        { event: 'bridge.bill.rejected', account: this.account, billId: id, code: error.code },
+        'the bill is too large',
+      );
+      return intake.reject({
+        key: this.keyOf(id),
+        ...(number !== undefined ? { number } : {}),
+        error,
+        trigger,
+      });
+    }
     let bill: Bill;
     try {
       bill = mapBridgeBill(raw, { account: this.account, payment, expectedId: id });
