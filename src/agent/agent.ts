@@ -150,10 +150,7 @@ export class Agent {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.recoverDrafts();
-    this.outbox.start();
-    await Promise.all(this.deviceList.map((device) => device.start()));
-    for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
+    // Connectors first: their sinks may need state loaded at start (ids) before they can draft.
     for (const connector of this.parts.connectors) {
       await connector.start({
         intake: this.intake,
@@ -162,6 +159,12 @@ export class Agent {
         devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
       });
     }
+    await this.recoverDrafts();
+    this.recoveryTimer = setInterval(() => void this.recoverDrafts(), 60_000);
+    this.recoveryTimer.unref();
+    this.outbox.start();
+    await Promise.all(this.deviceList.map((device) => device.start()));
+    for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
     this.parts.logger.info({
       event: 'agent.started',
       devices: this.devices.size,
