@@ -10,14 +10,14 @@ type Reply = Buffer | 'silence' | Array<{ id: number; data: Buffer }>;
 /** A link whose "device" is a script: it sees each decoded host packet and decides the reply. */
 class ScriptedLink extends Link {
   readonly description = 'scripted';
-  readonly received: Frame[] = [];
+  readonly sent: Frame[] = [];
   private opened = false;
   private readonly decoder = new FrameDecoder();
 
   constructor(script: (frame: Frame) => Reply) {
     super();
     this.decoder.on('data', (frame: Frame) => {
-      this.received.push(frame);
+      this.sent.push(frame);
       const reply = script(frame);
       if (reply === 'silence') return;
       const frames = Array.isArray(reply) ? reply : [{ id: frame.id, data: reply }];
@@ -50,8 +50,8 @@ class ScriptedLink extends Link {
 }
 
 const OK_ANSWER = Buffer.of(0x55, 0x00);
-const adds = (link: ScriptedLink) => link.received.filter((f) => f.data[0] === TaskCommand.Add);
-const kinds = (link: ScriptedLink) => link.received.map((f) => f.data[0]!.toString(16).toUpperCase());
+const adds = (link: ScriptedLink) => link.sent.filter((f) => f.data[0] === TaskCommand.Add);
+const kinds = (link: ScriptedLink) => link.sent.map((f) => f.data[0]!.toString(16).toUpperCase());
 
 async function open(script: (frame: Frame) => Reply) {
   const link = new ScriptedLink(script);
