@@ -6,6 +6,9 @@ import type { AgentConfig } from './config/config.js';
 import { agentControlMethods } from './control/methods.js';
 import { ControlServer } from './control/server.js';
 import { type AgentLogger, createLogger } from './logging.js';
+import { resolveStartupConfig } from './mqtt/configStore.js';
+import { withLiveLevels } from './mqtt/liveConfig.js';
+import { RemoteServices } from './mqtt/remoteServices.js';
 import { SystemdIntegration } from './systemd/index.js';
 
 /** The package version, found by walking up from this module (it runs from `src/` in tests, `dist/src/` in production). */
@@ -29,25 +32,41 @@ export const AGENT_VERSION: string = (() => {
 /** Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong. */
 export const EXIT_CONFIG = 78;
 
+/** Exit code of a restart a remote config asked for: a clean exit, which systemd's Restart=always restarts. */
+export const EXIT_RESTART = 0;
+
 export interface DaemonOptions {
   logFile?: string;
   /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
   deviceStallMs?: number;
+  /**
+   * Ends the process after a clean stop when a remote config needs a restart (systemd's Restart=always
+   * starts it again with the stored config). Default `process.exit`; tests inject their own.
+   */
+  exit?: (code: number) => void;
 }
 
 export interface RunningDaemon {
   agent: Agent;
   log: AgentLogger;
   control: ControlServer;
+  /** MQTT, the state document, POST /state and remote config. */
+  remote: RemoteServices;
   stop(reason: string): Promise<void>;
 }
 
 /**
  * Starts the whole agent from a validated config: logging, journals, devices, connectors, the control
- * socket and systemd readiness. Returns once READY=1 has been sent.
+ * socket and systemd readiness. Returns once READY=1 has been sent. A stored remote config newer than the
+ * file replaces it, except for local-only fields (docs/mqtt.md, "Remote config").
  */
-export async function startDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<RunningDaemon> {
-  const log = createLogger({
+export async function startDaemon(
+  fileConfig: AgentConfig,
+  options: DaemonOptions = {},
+): Promise<RunningDaemon> {
+  const startup = await resolveStartupConfig(fileConfig);
+  const config = startup.config;
+  const baseLog = createLogger({
     level: config.log.level,
     modules: config.log.modules,
     pretty: config.log.pretty,
@@ -59,13 +78,12 @@ export async function startDaemon(config: AgentConfig, options: DaemonOptions = 
         }
       : config.log.file,
   });
+  const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
   const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
-  const agent = await buildAgent(config, log);
-  const control = new ControlServer(
-    controlSocketPath(config),
-    agentControlMethods(agent, { version: AGENT_VERSION }),
-    log.module('control'),
-  );
+  const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
+  const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
+  const methods = agentControlMethods(agent, { version: AGENT_VERSION, extraStatus: () => remote.status() });
+  const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
   await control.listen();
   await agent.start();
 
@@ -87,14 +105,31 @@ export async function startDaemon(config: AgentConfig, options: DaemonOptions = 
     stopping ??= (async () => {
       log.root.info({ event: 'daemon.stopping', reason });
       systemd.stopping(agent.printingJobs.length > 0 ? 'finishing the receipt in progress' : 'stopping');
+      await remote.stop();
       await control.close();
       await agent.stop();
+      await remote.close();
       systemd.close();
       await log.flush();
     })();
     return stopping;
   };
-  return { agent, log, control, stop };
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  remote.start({
+    agent,
+    methods,
+    // Remote config that cannot apply live: stop gracefully (a receipt being printed is finished), then exit.
+    requestRestart: (reason) => {
+      stop(reason).then(
+        () => exit(EXIT_RESTART),
+        (error: unknown) => {
+          log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
+          exit(EXIT_RESTART);
+        },
+      );
+    },
+  });
+  return { agent, log, control, remote, stop };
 }
 
 /** `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). */

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
+import { mqttConfigSchema } from '../mqtt/config.js';
+import { DEFAULT_STATE_CONFIG, stateConfigSchema } from '../state/config.js';
 import { atolDeviceSchema, baseConfigShape } from './schema.js';
 
 export const intentDeviceSchema = z.strictObject({
@@ -24,7 +26,16 @@ export const deviceSchema = z.discriminatedUnion('kind', [atolDeviceSchema, inte
 
 export const configSchema = z
   .strictObject({
+    /**
+     * The config's version. A remote config (MQTT `config/desired`) replaces this file, except its local-only
+     * fields, while its version is higher than this one (docs/mqtt.md, "Remote config").
+     */
+    version: z.number().int().min(0).default(0),
     ...baseConfigShape,
+    /** The broker connection; absent: no MQTT. Local-only: remote config never changes it. */
+    mqtt: mqttConfigSchema.optional().meta({ restartRequired: true }),
+    /** The state document's schedule and `POST /state`. */
+    state: stateConfigSchema.default(DEFAULT_STATE_CONFIG),
     devices: z
       .array(deviceSchema)
       .min(1, 'configure at least one fiscal device')

@@ -1,0 +1,58 @@
+/**
+ * The topic tree under `<prefix>/<deviceId>/` (docs/mqtt.md). One place builds and parses every topic.
+ */
+export class MqttTopics {
+  readonly root: string;
+
+  constructor(prefix: string, deviceId: string) {
+    this.root = `${prefix}/${deviceId}`;
+  }
+
+  /** Retained presence: online / offline / lost, with the session counter. */
+  get status(): string {
+    return `${this.root}/status`;
+  }
+
+  /** Retained state document. */
+  get state(): string {
+    return `${this.root}/state`;
+  }
+
+  get configDesired(): string {
+    return `${this.root}/config/desired`;
+  }
+
+  get configReported(): string {
+    return `${this.root}/config/reported`;
+  }
+
+  get eventReceipt(): string {
+    return `${this.root}/event/receipt`;
+  }
+
+  /** The subscription filter for every command. */
+  get commandFilter(): string {
+    return `${this.root}/cmd/+`;
+  }
+
+  command(name: string): string {
+    return `${this.root}/cmd/${name}`;
+  }
+
+  response(name: string): string {
+    return `${this.root}/resp/${name}`;
+  }
+
+  /** The command name of a `…/cmd/<name>` topic; undefined for any other topic. */
+  commandName(topic: string): string | undefined {
+    const prefix = `${this.root}/cmd/`;
+    if (!topic.startsWith(prefix)) return undefined;
+    const name = topic.slice(prefix.length);
+    return name.length > 0 && !name.includes('/') ? name : undefined;
+  }
+
+  /** True for the root itself and every topic below it. */
+  isOwn(topic: string): boolean {
+    return topic === this.root || topic.startsWith(`${this.root}/`);
+  }
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentStatus } from '../agent.js';
+import { buildStateDocument, stateFingerprint } from './document.js';
+
+const status: AgentStatus = {
+  startedAt: '2026-11-22T07:00:00.000Z',
+  devices: [
+    {
+      id: 'kkt1',
+      kind: 'atol',
+      online: true,
+      model: 'ATOL 30F',
+      serial: '00106712345678',
+      firmware: '5.8.100',
+      shift: {
+        state: 'open',
+        number: 12,
+        openedAt: '2026-11-22T08:00:00+03:00',
+        expiresAt: '2026-11-23T08:00:00+03:00',
+      },
+      fn: {
+        serial: '9960440300123456',
+        validUntil: '2027-10-01',
+        warnings: ['fn-nearly-full'],
+        lastDocumentNumber: 4711,
+        lastDocumentAt: '2026-11-22T10:00:00+03:00',
+      },
+      ofd: { unsentCount: 3, oldestUnsentAt: '2026-11-22T09:00:00+03:00' },
+      paper: { present: true, nearEnd: false },
+      coverOpen: false,
+    },
+  ],
+  jobs: { RECEIVED: 1, PRINTING: 0, FISCALIZED: 0, REPORTED: 5, FAILED: 0, BLOCKED: 1 },
+  blocked: [
+    {
+      id: 'j9',
+      key: 'bridge/a/9',
+      deviceId: 'kkt1',
+      updatedAt: '2026-11-22T09:30:00.000Z',
+      reason: 'lost answer',
+    },
+  ],
+  outbox: {
+    mqtt: { pending: 2, dead: 1, delivered: 9, attempts: 4, oldestPendingAt: '2026-11-22T09:59:00.000Z' },
+    'bridge:a': { pending: 0, dead: 0, delivered: 5, attempts: 0 },
+  },
+  connectors: [
+    { name: 'bridge:a', online: true, lastSuccessAt: '2026-11-22T09:59:30.000Z', details: { secretish: 1 } },
+  ],
+};
+
+describe('buildStateDocument', () => {
+  it('maps the agent status onto the state document', () => {
+    const doc = buildStateDocument(status, {
+      deviceId: 'box-1',
+      version: '1.2.3',
+      session: 7,
+      config: { version: 4, source: 'remote' },
+      now: new Date('2026-11-22T10:00:00.000Z'),
+    });
+    expect(doc).toEqual({
+      schemaVersion: 1,
+      deviceId: 'box-1',
+      generatedAt: '2026-11-22T10:00:00.000Z',
+      agent: {
+        version: '1.2.3',
+        startedAt: status.startedAt,
+        uptimeSeconds: 10_800,
+        session: 7,
+        config: { version: 4, source: 'remote' },
+      },
+      devices: [
+        {
+          id: 'kkt1',
+          kind: 'atol',
+          online: true,
+          model: 'ATOL 30F',
+          serial: '00106712345678',
+          firmware: '5.8.100',
+          shift: {
+            state: 'open',
+            number: 12,
+            openedAt: '2026-11-22T08:00:00+03:00',
+            expiresAt: '2026-11-23T08:00:00+03:00',
+          },
+          fn: { serial: '9960440300123456', validUntil: '2027-10-01', warnings: ['fn-nearly-full'] },
+          ofd: { unsentCount: 3, oldestUnsentAt: '2026-11-22T09:00:00+03:00' },
+          paper: { present: true, nearEnd: false },
+          coverOpen: false,
+          lastDocument: { number: 4711, at: '2026-11-22T10:00:00+03:00' },
+        },
+      ],
+      jobs: {
+        counts: status.jobs,
+        blocked: 1,
+        blockedJobs: [
+          { id: 'j9', deviceId: 'kkt1', reason: 'lost answer', since: '2026-11-22T09:30:00.000Z' },
+        ],
+      },
+      outbox: {
+        sinks: {
+          mqtt: { depth: 2, oldestPendingAt: '2026-11-22T09:59:00.000Z', oldestAgeSeconds: 60, dead: 1 },
+          'bridge:a': { depth: 0, dead: 0 },
+        },
+        deadLetters: 1,
+      },
+      connectors: [{ name: 'bridge:a', online: true, lastSuccessAt: '2026-11-22T09:59:30.000Z' }],
+    });
+  });
+
+  it('has a fingerprint that ignores clocks but not content', () => {
+    const context = { deviceId: 'b', version: '1', config: { version: 0, source: 'file' as const } };
+    const a = buildStateDocument(status, { ...context, now: new Date('2026-11-22T10:00:00Z') });
+    const later = buildStateDocument(status, { ...context, now: new Date('2026-11-22T10:05:00Z') });
+    const changed = buildStateDocument({ ...status, jobs: { ...status.jobs, REPORTED: 6 } }, context);
+    expect(stateFingerprint(later)).toBe(stateFingerprint(a));
+    expect(stateFingerprint(changed)).not.toBe(stateFingerprint(a));
+  });
+});
