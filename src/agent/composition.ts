@@ -8,10 +8,12 @@ import { KktAgentError } from '../lib/errors.js';
 import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
 import { BridgeConnector } from './connectors/bridge/connector.js';
+import { OxSystemConnector } from './connectors/oxsystem/connector.js';
 import type { Connector, ReportSink } from './connectors/types.js';
 import { AtolDevice } from './devices/atol/atolDevice.js';
 import type { FiscalDevice } from './devices/device.js';
 import { IntentDevice } from './devices/intent/intentDevice.js';
+import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
 
@@ -74,6 +76,12 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         timeZone: agentConfig.timeZone,
         logger,
       });
+    case 'nonfiscal':
+      return createNonfiscalDevice(config, {
+        dataDir: agentConfig.dataDir,
+        timeZone: agentConfig.timeZone,
+        logger,
+      });
   }
 }
 
@@ -82,9 +90,12 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
  * account's own `device`, then the default device, then the first device that takes the bill's currency.
  */
 export function createRouter(config: AgentConfig, devices: FiscalDevice[]): DeviceRouter {
-  const accountDevice = new Map(
-    config.connectors.bridge.flatMap((a) => (a.device ? [[`bridge/${a.id}`, a.device]] : [])),
-  );
+  // An account's own `device` setting, keyed `<source>/<account>`.
+  const accountDevice = new Map<string, string>();
+  for (const account of config.connectors.bridge)
+    if (account.device) accountDevice.set(`bridge/${account.id}`, account.device);
+  for (const account of config.connectors.oxsystem)
+    if (account.device) accountDevice.set(`oxsystem/${account.id}`, account.device);
   return (bill) => {
     const rule = config.routing.rules.find(
       (r) =>
@@ -101,7 +112,10 @@ export function createRouter(config: AgentConfig, devices: FiscalDevice[]): Devi
 }
 
 export function createConnectors(config: AgentConfig): Connector[] {
-  return config.connectors.bridge.map((account) => new BridgeConnector(account));
+  return [
+    ...config.connectors.bridge.map((account) => new BridgeConnector(account)),
+    ...config.connectors.oxsystem.map((account) => new OxSystemConnector(account)),
+  ];
 }
 
 export interface BuildOptions {

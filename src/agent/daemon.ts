@@ -9,6 +9,7 @@ import { type AgentLogger, createLogger } from './logging.js';
 import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { SystemdIntegration } from './systemd/index.js';
 
 /** The package version, found by walking up from this module (it runs from `src/` in tests, `dist/src/` in production). */
@@ -82,7 +83,11 @@ export async function startDaemon(
   const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
   const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
   const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
-  const methods = agentControlMethods(agent, { version: AGENT_VERSION, extraStatus: () => remote.status() });
+  const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
+  const methods = agentControlMethods(agent, {
+    version: AGENT_VERSION,
+    extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
+  });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
   await control.listen();
   await agent.start();
@@ -105,6 +110,7 @@ export async function startDaemon(
     stopping ??= (async () => {
       log.root.info({ event: 'daemon.stopping', reason });
       systemd.stopping(agent.printingJobs.length > 0 ? 'finishing the receipt in progress' : 'stopping');
+      await scheduler.stop();
       await remote.stop();
       await control.close();
       await agent.stop();
@@ -115,9 +121,11 @@ export async function startDaemon(
     return stopping;
   };
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  scheduler.start();
   remote.start({
     agent,
     methods,
+    extraState: () => ({ alerts: [...scheduler.alerts], schedules: scheduler.describe() }),
     // Remote config that cannot apply live: stop gracefully (a receipt being printed is finished), then exit.
     requestRestart: (reason) => {
       stop(reason).then(

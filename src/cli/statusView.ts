@@ -135,18 +135,10 @@ function findProblems(status: StatusAnswer): string[] {
     if (d.coverOpen) problems.push(`device ${d.id}: cover open`);
     if (d.shift?.state === 'expired')
       problems.push(`device ${d.id}: shift older than 24 h, close it (kkt-agent shift close)`);
-    if (d.fn?.warnings?.length) problems.push(`device ${d.id}: FN warnings: ${d.fn.warnings.join(', ')}`);
-    if (
-      d.ofd &&
-      d.ofd.unsentCount > 0 &&
-      d.ofd.oldestUnsentAt &&
-      Date.now() - Date.parse(d.ofd.oldestUnsentAt) > 3 * 86_400_000
-    ) {
-      problems.push(
-        `device ${d.id}: ${d.ofd.unsentCount} documents not sent to the OFD since ${d.ofd.oldestUnsentAt} (the register blocks after 30 days)`,
-      );
-    }
   }
+  // OFD backlog and FN expiry come from the agent's periodic checks, with the configured thresholds.
+  for (const alert of (status.alerts as Array<{ message: string }> | undefined) ?? [])
+    problems.push(alert.message);
   if (status.blocked.length > 0)
     problems.push(`${status.blocked.length} job(s) blocked, waiting for a decision`);
   for (const [name, s] of Object.entries(status.outbox))

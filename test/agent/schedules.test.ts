@@ -108,7 +108,6 @@ describe('scheduler under a fake clock', () => {
     const config = schedulesSchema.parse({
       zReport: '55 23 * * *',
       checks: '0 0 1 1 *',
-      heartbeat: null,
       compaction: null,
     });
     const scheduler = new Scheduler(agent, config, 'Europe/Moscow', pino({ level: 'silent' }));
@@ -142,7 +141,6 @@ describe('scheduler under a fake clock', () => {
     const config = schedulesSchema.parse({
       zReport: null,
       checks: '*/5 * * * *',
-      heartbeat: null,
       compaction: null,
       closeBeforeExpiryMinutes: 20,
     });

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
+import { oxAccountSchema } from '../connectors/oxsystem/config.js';
+import { nonfiscalDeviceSchema } from '../devices/nonfiscal/config.js';
 import { mqttConfigSchema } from '../mqtt/config.js';
+import { schedulesSchema } from '../schedules/schema.js';
 import { DEFAULT_STATE_CONFIG, stateConfigSchema } from '../state/config.js';
 import { atolDeviceSchema, baseConfigShape } from './schema.js';
 
@@ -22,7 +25,11 @@ export const intentDeviceSchema = z.strictObject({
   discoveryTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
 });
 
-export const deviceSchema = z.discriminatedUnion('kind', [atolDeviceSchema, intentDeviceSchema]);
+export const deviceSchema = z.discriminatedUnion('kind', [
+  atolDeviceSchema,
+  intentDeviceSchema,
+  nonfiscalDeviceSchema,
+]);
 
 export const configSchema = z
   .strictObject({
@@ -31,9 +38,14 @@ export const configSchema = z
      * fields, while its version is higher than this one (docs/mqtt.md, "Remote config").
      */
     version: z.number().int().min(0).default(0),
+    /** Editors read `$schema` (`kkt-agent config schema -o kkt-agent.schema.json`); `$comment` is for people. */
+    $schema: z.string().optional(),
+    $comment: z.union([z.string(), z.array(z.string())]).optional(),
     ...baseConfigShape,
     /** The broker connection; absent: no MQTT. Local-only: remote config never changes it. */
     mqtt: mqttConfigSchema.optional().meta({ restartRequired: true }),
+    /** Z report, shift-limit guard, alerts and compaction (node-cron, in `timeZone`). */
+    schedules: schedulesSchema,
     /** The state document's schedule and `POST /state`. */
     state: stateConfigSchema.default(DEFAULT_STATE_CONFIG),
     devices: z
@@ -43,8 +55,9 @@ export const configSchema = z
     connectors: z
       .strictObject({
         bridge: z.array(bridgeAccountSchema).default([]),
+        oxsystem: z.array(oxAccountSchema).default([]),
       })
-      .default({ bridge: [] }),
+      .default({ bridge: [], oxsystem: [] }),
   })
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
@@ -73,24 +86,28 @@ export const configSchema = z
           message: `no device "${rule.device}"`,
         });
     });
-    const accounts = new Set<string>();
-    config.connectors.bridge.forEach((account, index) => {
-      if (accounts.has(account.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['connectors', 'bridge', index, 'id'],
-          message: `duplicate account "${account.id}"`,
-        });
-      }
-      accounts.add(account.id);
-      if (!known(account.device)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['connectors', 'bridge', index, 'device'],
-          message: `no device "${account.device}"`,
-        });
-      }
-    });
+    for (const [kind, accounts] of Object.entries(config.connectors) as Array<
+      [string, Array<{ id: string; device?: string }>]
+    >) {
+      const seen = new Set<string>();
+      accounts.forEach((account, index) => {
+        if (seen.has(account.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', kind, index, 'id'],
+            message: `duplicate account "${account.id}"`,
+          });
+        }
+        seen.add(account.id);
+        if (!known(account.device)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', kind, index, 'device'],
+            message: `no device "${account.device}"`,
+          });
+        }
+      });
+    }
   });
 
 export type AgentConfig = z.output<typeof configSchema>;

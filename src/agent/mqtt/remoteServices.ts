@@ -24,6 +24,8 @@ export interface RemoteServicesStart {
   requestRestart: (reason: string) => void;
   /** More live appliers, for fields whose owners can change them while running. */
   appliers?: LiveApplier[];
+  /** Alerts and schedules for the state document. */
+  extraState?: () => Pick<StateDocument, 'alerts' | 'schedules'>;
 }
 
 /**
@@ -35,6 +37,7 @@ export class RemoteServices {
   readonly reporter: StateReporter;
   readonly poster: StatePoster;
   private agent: Agent | undefined;
+  private extraState: RemoteServicesStart['extraState'];
   private remoteConfig: RemoteConfigManager | undefined;
   private readonly detach: Array<() => void> = [];
 
@@ -89,8 +92,9 @@ export class RemoteServices {
     return this.remoteConfig;
   }
 
-  start({ agent, methods, requestRestart, appliers = [] }: RemoteServicesStart): void {
+  start({ agent, methods, requestRestart, appliers = [], extraState }: RemoteServicesStart): void {
     this.agent = agent;
+    this.extraState = extraState;
     const { log } = this.options;
     const stateApplier: LiveApplier = {
       name: 'state',
@@ -149,6 +153,7 @@ export class RemoteServices {
       version: this.options.version,
       session: this.mqtt?.session,
       config: { version: config.version, source: config.source },
+      ...this.extraState?.(),
     });
   }
 

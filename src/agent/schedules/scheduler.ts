@@ -12,15 +12,10 @@ export interface ScheduleInfo {
   lastError?: string;
 }
 
-export interface SchedulerHooks {
-  /** Runs on the heartbeat schedule (state publishing). */
-  heartbeat?: () => Promise<void> | void;
-}
-
 /**
  * The agent's periodic work, with node-cron in the configured time zone: the daily Z report, closing a
- * shift before its 24 h limit, OFD-backlog and FN-expiry alerts, the state heartbeat and journal
- * compaction. Device work goes through `agent.deviceOperation`, so it never cuts into a receipt.
+ * shift before its 24 h limit, OFD-backlog and FN-expiry alerts, and journal compaction. (The state
+ * heartbeat is the state reporter's own interval, `state.intervalMs`.) Device work goes through `agent.deviceOperation`, so it never cuts into a receipt.
  */
 export class Scheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
@@ -32,7 +27,6 @@ export class Scheduler {
     private readonly config: SchedulesConfig,
     private readonly timeZone: string,
     private readonly logger: Logger,
-    private readonly hooks: SchedulerHooks = {},
   ) {}
 
   get alerts(): readonly Alert[] {
@@ -42,9 +36,10 @@ export class Scheduler {
   start(): void {
     this.add('zReport', this.config.zReport, () => this.closeOpenShifts());
     this.add('checks', this.config.checks, () => this.runChecks());
-    this.add('heartbeat', this.config.heartbeat, async () => {
-      await this.hooks.heartbeat?.();
-    });
+    // Once now as well: alerts (and an expired shift) should not wait for the first tick.
+    void this.runChecks().catch((error: Error) =>
+      this.logger.warn({ event: 'schedule.failed', schedule: 'checks', reason: error.message }),
+    );
     this.add('compaction', this.config.compaction, async () => {
       const result = await this.agent.compact();
       this.logger.info({ event: 'schedule.compacted', ...result });

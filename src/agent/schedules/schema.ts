@@ -14,8 +14,6 @@ export const schedulesSchema = z
     closeBeforeExpiryMinutes: z.number().int().min(0).max(600).default(20),
     /** How often the shift age, OFD backlog and FN validity are checked. */
     checks: cronExpression.default('*/5 * * * *'),
-    /** State heartbeat (MQTT state, POST /state). */
-    heartbeat: cronExpression.nullable().default('* * * * *'),
     /** Journal compaction. */
     compaction: cronExpression.nullable().default('30 3 * * *'),
     /** Alert when the oldest document not sent to the OFD is this old; the register blocks at 30 days. */
@@ -27,7 +25,6 @@ export const schedulesSchema = z
     zReport: '55 23 * * *',
     closeBeforeExpiryMinutes: 20,
     checks: '*/5 * * * *',
-    heartbeat: '* * * * *',
     compaction: '30 3 * * *',
     ofdAlertDays: 3,
     fnExpiryWarnDays: 30,

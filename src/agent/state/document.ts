@@ -45,6 +45,10 @@ export interface StateDocument {
     lastSuccessAt?: string;
     lastError?: { code: string; message: string; at: string };
   }>;
+  /** What a technician should act on (OFD backlog, FN expiry…), from the periodic checks. */
+  alerts?: Array<{ code: string; device: string; message: string; since: string }>;
+  /** The agent's schedules with their next run. */
+  schedules?: Array<{ name: string; cron: string; nextRun?: string; lastRun?: string; lastError?: string }>;
 }
 
 export interface DeviceState {
@@ -70,6 +74,8 @@ export interface StateContext {
   config: { version: number; source: 'file' | 'remote' };
   now?: Date;
   uptimeSeconds?: number;
+  alerts?: StateDocument['alerts'];
+  schedules?: StateDocument['schedules'];
 }
 
 /** Drops undefined values so the document's JSON is what the object shows. */
@@ -143,12 +149,20 @@ export function buildStateDocument(status: AgentStatus, context: StateContext): 
     connectors: status.connectors.map((c) =>
       defined({ name: c.name, online: c.online, lastSuccessAt: c.lastSuccessAt, lastError: c.lastError }),
     ),
+    ...(context.alerts ? { alerts: context.alerts } : {}),
+    ...(context.schedules ? { schedules: context.schedules } : {}),
   };
 }
 
 /** The document without what changes by itself (clock, ages, uptime): equal fingerprints, nothing new to say. */
 export function stateFingerprint(doc: StateDocument): string {
   return JSON.stringify(doc, (key, value: unknown) =>
-    key === 'generatedAt' || key === 'uptimeSeconds' || key === 'oldestAgeSeconds' ? undefined : value,
+    key === 'generatedAt' ||
+    key === 'uptimeSeconds' ||
+    key === 'oldestAgeSeconds' ||
+    key === 'nextRun' ||
+    key === 'lastRun'
+      ? undefined
+      : value,
   );
 }

@@ -5,7 +5,7 @@ import { JournalCorruptError, JournalVersionError } from './errors.js';
  *   line 1   {"format":"kkt-journal","version":1}
  *   set      {"k":"<key>","v":<value>}
  *   delete   {"k":"<key>"}                (a null "v" is read as a delete too)
- *   batch    {"b":[{"k":...,"v":...},...]} (all or nothing: one line, one write)
+ *   batch    {"b":[{"k":...,"v":...},{"k":...},...]} (sets and deletes; all or nothing: one line, one write)
  * A line is committed once its "\n" is on disk; later lines win over earlier ones for the same key.
  */
 export const JOURNAL_FORMAT = 'kkt-journal';
@@ -63,7 +63,7 @@ export function decodeRecordLine(bytes: Uint8Array): JournalOp[] | null {
     const ops: JournalOp[] = [];
     for (const item of batch) {
       const op = toOp(item);
-      if (op === null || op.value === undefined) return null;
+      if (op === null) return null;
       ops.push(op);
     }
     return ops;

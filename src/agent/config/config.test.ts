@@ -1,0 +1,86 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema, loadConfigFile, parseConfig } from './config.js';
+
+const minimal = { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '10.0.0.5' } }] };
+
+const errorOf = (value: unknown) => {
+  try {
+    parseConfig(value);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected a config error');
+};
+
+describe('config', () => {
+  it('fills defaults a shop can live with', () => {
+    const config = parseConfig(minimal);
+    expect(config.devices[0]).toMatchObject({
+      link: { type: 'tcp', port: 5555 },
+      operatorPassword: 30,
+      replyTimeoutMs: 500,
+    });
+    expect(config.dataDir).toBe('/var/lib/kkt-agent');
+    expect(config.connectors).toEqual({ bridge: [], oxsystem: [] });
+    expect(config.fiscalizer.stopTimeoutMs).toBe(60_000);
+  });
+
+  it.each([
+    [{ devices: [] }, 'devices: configure at least one fiscal device'],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 70000 } }] },
+      'devices[0].link.port',
+    ],
+    [{ devices: [{ id: 'KKT!', kind: 'atol', link: { type: 'usb' } }] }, 'devices[0].id'],
+    [{ devices: [{ id: 'kkt', kind: 'fancy' }] }, 'devices[0].kind'],
+    [
+      { ...minimal, devices: [...minimal.devices, ...minimal.devices] },
+      'devices[1].id: duplicate device id "kkt"',
+    ],
+    [{ ...minimal, routing: { defaultDevice: 'nope' } }, 'routing.defaultDevice: no device "nope"'],
+    [{ ...minimal, timeZone: 'Mars/Olympus' }, 'timeZone: must be an IANA time zone'],
+    [
+      { ...minimal, connectors: { bridge: [{ id: 'a', baseUrl: 'ftp://x' }] } },
+      'connectors.bridge[0].baseUrl',
+    ],
+    [
+      { ...minimal, connectors: { bridge: [{ id: 'a', baseUrl: 'http://x', device: 'other' }] } },
+      'connectors.bridge[0].device: no device "other"',
+    ],
+    [{ ...minimal, unknownKey: 1 }, 'unknownKey'],
+  ])('names the bad field: %#', (value, expected) => {
+    expect(errorOf(value)).toContain(expected);
+  });
+
+  it('validates the shipped example config', async () => {
+    const config = await loadConfigFile(join(import.meta.dirname, '..', '..', '..', 'config.example.json'));
+    expect(config.devices[0]?.kind).toBe('atol');
+  });
+
+  it('reports unreadable and malformed files with the path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kkt-config-'));
+    try {
+      await expect(loadConfigFile(join(dir, 'missing.json'))).rejects.toMatchObject({
+        code: 'CONFIG_UNREADABLE',
+      });
+      await writeFile(join(dir, 'bad.json'), '{ "devices": [ }');
+      await expect(loadConfigFile(join(dir, 'bad.json'))).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('bad.json is not valid JSON'),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports a JSON Schema that marks restart-required fields', () => {
+    const schema = configJsonSchema() as { properties: Record<string, { restartRequired?: boolean }> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['devices', 'connectors', 'mqtt', 'schedules', 'outbox']),
+    );
+    expect(schema.properties.devices?.restartRequired).toBe(true);
+  });
+});
