@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonLossless } from '../../../lib/json.js';
+import {
+  customerOrderSkipReason,
+  mapCustomerOrder,
+  mapMasterOperation,
+  masterOperationKey,
+  parseCustomerOrder,
+  readSourceData,
+} from './mapping.js';
+
+const BASE = 'https://online.moysklad.ru/api/posap/1.0';
+const ORDER_ID = '0f175046-dbca-11e6-5bed-427b00000079';
+
+function position(fields: string) {
+  return `{ "assortment": { "meta": { "href": "${BASE}/entity/product/d90cda3b-1f6c-11e7-8a7f-40d000000003", "type": "product" }, "name": "good1", "code": "00034", "uom": "шт", "paymentItemType": "GOOD" }, ${fields} }`;
+}
+
+/** An order as GET /entity/customerorder returns it (B.5.7), parsed losslessly like the client does. */
+function order(positions: string[], extra = '') {
+  const base = parseJsonLossless(`{
+      "meta": { "href": "${BASE}/entity/customerorder/${ORDER_ID}", "type": "customerorder", "id": "${ORDER_ID}", "idType": "native" },
+      "id": "${ORDER_ID}", "name": "00001", "moment": "2017-01-16 11:59:00",
+      "vatEnabled": true, "vatIncluded": true,
+      "positions": [${positions.join(',')}],
+      "paidInCash": 0, "paidNoCash": 0, "paidByQr": 0, "shippedSum": 0
+    }`) as Record<string, unknown>;
+  const overrides = parseJsonLossless(`{${extra.replace(/^\s*,/, '')}}`) as Record<string, unknown>;
+  return parseCustomerOrder({ ...base, ...overrides });
+}
+
+describe('customer order → bill', () => {
+  it('maps kopeck prices, decimal quantities, discounts and the B.5.9 VAT semantics', () => {
+    const bill = mapCustomerOrder(
+      order([
+        position('"quantity": 2, "price": 6000, "vat": 20, "vatEnabled": true, "discount": 0'),
+        position('"quantity": 0.35, "price": 89990, "vat": 10, "vatEnabled": true, "discount": 0'),
+        position('"quantity": 1, "price": 3500, "vat": 0, "vatEnabled": false, "discount": 0'),
+        position('"quantity": 1, "price": 3500, "vat": 0, "vatEnabled": true, "discount": 0'),
+        position('"quantity": 3, "price": 999, "vat": 20, "vatEnabled": true, "discount": 12.5'),
+      ]),
+      { account: 'shop', payment: 'cash', defaultTaxSystem: 'SIMPLIFIED_TAX_SYSTEM_INCOME' },
+    );
+    expect(bill.positions.map((p) => [p.priceMinor, p.quantityMilli, p.amountMinor, p.vat])).toEqual([
+      [6000, 2000, 12_000, 'vat20'],
+      [89_990, 350, 31_497, 'vat10'],
+      [3500, 1000, 3500, 'none'],
+      [3500, 1000, 3500, 'vat0'],
+      // 9.99 less 12.5 % = 8.74125 → 8.74 per unit
+      [874, 3000, 2622, 'vat20'],
+    ]);
+    expect(bill).toMatchObject({
+      source: 'moysklad',
+      account: 'shop',
+      billId: `customerorder:${ORDER_ID}`,
+      number: '00001',
+      currency: 'RUB',
+      taxationSystem: 'usnIncome',
+      totalMinor: 12_000 + 31_497 + 3500 + 3500 + 2622,
+      payments: [{ type: 'cash', amountMinor: 53_119 }],
+    });
+    const source = readSourceData(bill);
+    expect(source).toMatchObject({
+      kind: 'customerorder',
+      orderId: ORDER_ID,
+      order: { id: ORDER_ID, type: 'customerorder' },
+      vatEnabled: true,
+      positions: [
+        { priceKop: 6000, vat: 20, vatEnabled: true },
+        { priceKop: 89_990, vat: 10 },
+        { priceKop: 3500, vat: 0, vatEnabled: false },
+        { priceKop: 3500, vat: 0, vatEnabled: true },
+        { priceKop: 874 },
+      ],
+    });
+  });
+
+  it('takes the document vatEnabled when a position has none, and refuses what cannot print', () => {
+    const inherited = mapCustomerOrder(
+      order([position('"quantity": 1, "price": 100, "vat": 20')], ', "vatEnabled": false'),
+      {
+        account: 'a',
+        payment: 'card',
+      },
+    );
+    expect(inherited.positions[0]?.vat).toBe('none');
+    expect(() =>
+      mapCustomerOrder(order([position('"quantity": 1, "price": 100, "vat": 12, "vatEnabled": true')]), {
+        account: 'a',
+        payment: 'card',
+      }),
+    ).toThrow(/12% has no register tax type/);
+    expect(() =>
+      mapCustomerOrder(order([position('"quantity": 1, "price": 100.5, "vat": 20')]), {
+        account: 'a',
+        payment: 'card',
+      }),
+    ).toThrow(/order\.positions\[0\]\.price/);
+    expect(() =>
+      mapCustomerOrder(order([position('"quantity": 0.0001, "price": 100, "vat": 20')]), {
+        account: 'a',
+        payment: 'card',
+      }),
+    ).toThrow(/quantity/);
+    expect(() =>
+      mapCustomerOrder(
+        order([position('"quantity": 1, "price": 100')], ', "taxSystem": "PRESUMPTIVE_TAX_SYSTEM"'),
+        { account: 'a', payment: 'card' },
+      ),
+    ).toThrow(/ЕНВД/);
+    const onTop = order([position('"quantity": 1, "price": 100')], ', "vatIncluded": false');
+    expect(() => mapCustomerOrder(onTop, { account: 'a', payment: 'card' })).toThrow(/on top/);
+  });
+
+  it('rejects rows that are not orders, naming the field', () => {
+    expect(() => parseCustomerOrder(parseJsonLossless('{"id": 42, "positions": []}'))).toThrow(/order\.meta/);
+    expect(() =>
+      parseCustomerOrder(
+        parseJsonLossless(
+          `{"meta": {"href": "x"}, "id": "${ORDER_ID}", "name": "1", "positions": [{"quantity": "1"}]}`,
+        ),
+      ),
+    ).toThrow(/positions\[0\]/);
+  });
+
+  it('skips orders that are paid, prepaid or shipped', () => {
+    expect(customerOrderSkipReason(order([position('"quantity": 1, "price": 100')]))).toBeUndefined();
+    expect(
+      customerOrderSkipReason(order([position('"quantity": 1, "price": 100')], ', "paidNoCash": 100')),
+    ).toMatch(/paid/);
+    expect(
+      customerOrderSkipReason(order([position('"quantity": 1, "price": 100')], ', "shippedSum": 100')),
+    ).toMatch(/shipped/);
+    expect(
+      customerOrderSkipReason(order([position('"quantity": 1, "price": 100')], ', "prepayments": [{}]')),
+    ).toMatch(/prepayments/);
+  });
+});
+
+describe('master operation → bill', () => {
+  const SYNC = 'a4a94924-ab7a-447e-b1ae-6b874242cbdd';
+  const operation = (type: string, money: string) =>
+    parseJsonLossless(`{
+      "meta": { "href": "${BASE}/entity/${type}/syncid/${SYNC}", "type": "${type}", "id": "${SYNC}", "idType": "sync" },
+      "name": "000219991", "moment": "2016-09-06 21:41:46",
+      "positions": [${position('"quantity": 2, "price": 500, "vat": 20, "vatEnabled": true')}],
+      ${money}, "vatEnabled": true, "vatIncluded": true, "taxSystem": "GENERAL_TAX_SYSTEM"
+    }`);
+
+  it('reads the key from the syncId meta and maps the payment split', () => {
+    const raw = operation('retaildemand', '"cashSum": 400, "noCashSum": 500, "qrSum": 100');
+    const key = masterOperationKey(raw)!;
+    expect(key).toMatchObject({ billId: `retaildemand:${SYNC}`, number: '000219991', type: 'retaildemand' });
+    const { bill, operation: op } = mapMasterOperation(raw, key, { account: 'shop' });
+    expect(op).toBe('sell');
+    expect(bill.payments).toEqual([
+      { type: 'cash', amountMinor: 400 },
+      { type: 'card', amountMinor: 600 },
+    ]);
+    expect(bill.taxationSystem).toBe('osn');
+    expect(readSourceData(bill)).toMatchObject({
+      kind: 'master',
+      operationType: 'retaildemand',
+      taxSystem: 'GENERAL_TAX_SYSTEM',
+    });
+    const refund = mapMasterOperation(
+      operation('retailsalesreturn', '"noCashSum": 1000'),
+      masterOperationKey(operation('retailsalesreturn', '"noCashSum": 1000'))!,
+      {
+        account: 'shop',
+      },
+    );
+    expect(refund.operation).toBe('sellReturn');
+  });
+
+  it('refuses prepayments, missing payments and sums that do not add up', () => {
+    const prepayment = operation('prepayment', '"cashSum": 1000');
+    expect(() => mapMasterOperation(prepayment, masterOperationKey(prepayment)!, { account: 'a' })).toThrow(
+      /not fiscalized/,
+    );
+    const unpaid = operation('retaildemand', '"cashSum": 0');
+    expect(() => mapMasterOperation(unpaid, masterOperationKey(unpaid)!, { account: 'a' })).toThrow(/paid/);
+    const short = operation('retaildemand', '"cashSum": 990');
+    expect(() => mapMasterOperation(short, masterOperationKey(short)!, { account: 'a' })).toThrow(
+      /payments add up to/,
+    );
+    expect(masterOperationKey({ meta: { href: 'nonsense' } })).toBeUndefined();
+    expect(masterOperationKey('garbage')).toBeUndefined();
+  });
+});
