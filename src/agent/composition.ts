@@ -8,6 +8,7 @@ import { KktAgentError } from '../lib/errors.js';
 import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
 import { BridgeConnector } from './connectors/bridge/connector.js';
+import { MoyskladConnector } from './connectors/moysklad/connector.js';
 import { OxSystemConnector } from './connectors/oxsystem/connector.js';
 import type { Connector, ReportSink } from './connectors/types.js';
 import { AtolDevice } from './devices/atol/atolDevice.js';
@@ -16,6 +17,7 @@ import { IntentDevice } from './devices/intent/intentDevice.js';
 import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
+import { AGENT_VERSION } from './version.js';
 
 type AtolLinkConfig = Extract<DeviceConfig, { kind: 'atol' }>['link'];
 
@@ -94,6 +96,8 @@ export function createRouter(config: AgentConfig, devices: FiscalDevice[]): Devi
   const accountDevice = new Map<string, string>();
   for (const account of config.connectors.bridge)
     if (account.device) accountDevice.set(`bridge/${account.id}`, account.device);
+  for (const account of config.connectors.moysklad)
+    if (account.device) accountDevice.set(`moysklad/${account.id}`, account.device);
   for (const account of config.connectors.oxsystem)
     if (account.device) accountDevice.set(`oxsystem/${account.id}`, account.device);
   return (bill) => {
@@ -114,6 +118,9 @@ export function createRouter(config: AgentConfig, devices: FiscalDevice[]): Devi
 export function createConnectors(config: AgentConfig): Connector[] {
   return [
     ...config.connectors.bridge.map((account) => new BridgeConnector(account)),
+    ...config.connectors.moysklad.map(
+      (account) => new MoyskladConnector(account, { softwareVersion: AGENT_VERSION }),
+    ),
     ...config.connectors.oxsystem.map((account) => new OxSystemConnector(account)),
   ];
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath } from './composition.js';
@@ -11,24 +10,9 @@ import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { SystemdIntegration } from './systemd/index.js';
+import { AGENT_VERSION } from './version.js';
 
-/** The package version, found by walking up from this module (it runs from `src/` in tests, `dist/src/` in production). */
-export const AGENT_VERSION: string = (() => {
-  let dir = new URL('.', import.meta.url);
-  for (let depth = 0; depth < 6; depth++) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'kkt-agent') return pkg.version;
-    } catch {
-      // not here; look one directory up
-    }
-    dir = new URL('..', dir);
-  }
-  return '0.0.0';
-})();
+export { AGENT_VERSION } from './version.js';
 
 /** Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong. */
 export const EXIT_CONFIG = 78;

@@ -9,6 +9,7 @@ import { KktAgentError } from '../lib/errors.js';
 import { runDemo } from './demo.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
+import { registerMoyskladCommands } from './moyskladCommands.js';
 import { renderStatus } from './statusView.js';
 
 const DEFAULT_CONFIG = '/etc/kkt-agent/config.json';
@@ -344,6 +345,7 @@ export function buildProgram(): Command {
     });
 
   registerEmulatorCommands(program);
+  registerMoyskladCommands(program);
   return program;
 }
 

@@ -24,7 +24,7 @@ describe('config', () => {
       replyTimeoutMs: 500,
     });
     expect(config.dataDir).toBe('/var/lib/kkt-agent');
-    expect(config.connectors).toEqual({ bridge: [], oxsystem: [] });
+    expect(config.connectors).toEqual({ bridge: [], moysklad: [], oxsystem: [] });
     expect(config.fiscalizer.stopTimeoutMs).toBe(60_000);
   });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
+import { moyskladAccountSchema } from '../connectors/moysklad/config.js';
 import { oxAccountSchema } from '../connectors/oxsystem/config.js';
 import { nonfiscalDeviceSchema } from '../devices/nonfiscal/config.js';
 import { mqttConfigSchema } from '../mqtt/config.js';
@@ -55,9 +56,10 @@ export const configSchema = z
     connectors: z
       .strictObject({
         bridge: z.array(bridgeAccountSchema).default([]),
+        moysklad: z.array(moyskladAccountSchema).default([]),
         oxsystem: z.array(oxAccountSchema).default([]),
       })
-      .default({ bridge: [], oxsystem: [] }),
+      .default({ bridge: [], moysklad: [], oxsystem: [] }),
   })
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
