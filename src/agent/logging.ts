@@ -5,7 +5,7 @@ import pretty from 'pino-pretty';
  * Keys whose values never reach a log: credentials and customer contacts. Each event logs facts (ids,
  * codes, counts), so these should not appear at all; redaction is the safety net.
  */
-export const REDACTED_PATHS = [
+const REDACTED_KEYS = [
   'token',
   'password',
   'pin',
@@ -16,18 +16,10 @@ export const REDACTED_PATHS = [
   'email',
   'phone',
   'customer',
-  'headers.authorization',
-  '*.token',
-  '*.password',
-  '*.pin',
-  '*.secret',
-  '*.authorization',
-  '*.auth',
-  '*.emailOrPhone',
-  '*.email',
-  '*.phone',
-  '*.customer',
 ];
+
+/** Each key at the top level and up to three levels down (pino's `*` matches one level). */
+export const REDACTED_PATHS = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 export interface LoggingOptions {
   level: LevelWithSilent;

@@ -30,9 +30,14 @@ export async function writeAgentConfig(dir: string, config: Record<string, unkno
 export async function startAgentProcess(
   configPath: string,
   socket: string,
-  options: { env?: Record<string, string>; readyTimeoutMs?: number; waitReady?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    waitReady?: boolean;
+    extraArgs?: string[];
+  } = {},
 ): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configPath], {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configPath, ...(options.extraArgs ?? [])], {
     env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

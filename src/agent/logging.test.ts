@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logging.js';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('logging', () => {
+  it('applies levels per module', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', modules: { kkt: 'debug', outbox: 'warn' }, destination });
+    log.module('kkt').debug({ event: 'kkt.frame' });
+    log.module('outbox').info({ event: 'outbox.retry' });
+    log.module('outbox').warn({ event: 'outbox.dead-letter' });
+    log.module('intake').debug({ event: 'intake.debug' });
+    log.root.info({ event: 'daemon.ready' });
+    expect(lines.map((l) => [l.module, l.event])).toEqual([
+      ['kkt', 'kkt.frame'],
+      ['outbox', 'outbox.dead-letter'],
+      [undefined, 'daemon.ready'],
+    ]);
+  });
+
+  it('redacts credentials and customer contacts wherever they appear', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', destination });
+    log.root.info({
+      event: 'x',
+      token: 'T',
+      auth: { type: 'bearer', token: 'T2' },
+      request: { password: 'P', headers: { authorization: 'Bearer T3' } },
+      bill: { customer: { name: 'Оксана' }, emailOrPhone: '+79160000000' },
+      pin: '1234',
+    });
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ['"T"', 'T2', '"P"', 'T3', 'Оксана', '+7916', '1234'])
+      expect(text).not.toContain(secret);
+    expect(text).toContain('[redacted]');
+  });
+});
