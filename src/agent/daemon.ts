@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath } from './composition.js';
@@ -65,6 +66,8 @@ export async function startDaemon(
   });
   const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
   const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
+  // Everything below keeps state in the data directory; a fresh box has none yet.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
   const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
   const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));

@@ -73,12 +73,14 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           payment: z.enum(['card', 'cash']).optional(),
           bill: z.unknown().optional(),
           ref: z.string().max(128).optional(),
+          /** Who asks: a person at the CLI (`command`) or the cloud over MQTT (`mqtt`). */
+          via: z.enum(['command', 'mqtt']).default('command'),
         })
         .refine((p) => [p.number, p.billId, p.bill].filter((v) => v !== undefined).length === 1, {
           message: 'give exactly one of number, billId or bill',
         }),
       async (params) => {
-        const trigger = { kind: 'command' as const, ref: params.ref };
+        const trigger = { kind: params.via, ref: params.ref };
         if (params.bill !== undefined) {
           // A malformed inline bill is answered with the error and changes nothing.
           const bill = parseWithSchema(billSchema, params.bill, 'bill');

@@ -14,7 +14,7 @@ import { openEnvelope } from './signing.js';
 export const MQTT_COMMANDS = {
   fiscalize: {
     method: 'fiscalize',
-    params: (p: Record<string, unknown>, cmdId: string) => ({ ...p, ref: `mqtt:${cmdId}` }),
+    params: (p: Record<string, unknown>, cmdId: string) => ({ ...p, ref: `mqtt:${cmdId}`, via: 'mqtt' }),
   },
   openShift: { method: 'shift.open' },
   closeShift: { method: 'shift.close' },
