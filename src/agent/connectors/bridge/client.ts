@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { readBodyCapped } from '../../../lib/httpBody.js';
 import { JsonMalformedError, jsonIdString, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
 import type { BridgeAuth } from './config.js';
 import {
@@ -282,7 +283,7 @@ export class BridgeClient {
         return failed(error);
       }
       try {
-        const received = await readCapped(response, this.maxResponseBytes);
+        const received = await readBodyCapped(response, this.maxResponseBytes);
         if (received.truncated && overflow === 'throw') {
           throw new BridgeResponseTooLargeError(this.account, endpoint, this.maxResponseBytes);
         }
@@ -295,37 +296,6 @@ export class BridgeClient {
       outerSignal?.removeEventListener('abort', onOuterAbort);
     }
   }
-}
-
-/**
- * The body up to `limitBytes`. Past the cap (declared or counted) the stream is cancelled and `truncated`
- * is set: a 5 MB answer costs at most the cap in memory and no more time than it takes to notice.
- */
-async function readCapped(
-  response: Response,
-  limitBytes: number,
-): Promise<{ body: Buffer; bodyBytes: number; truncated: boolean }> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    return { body: Buffer.alloc(0), bodyBytes: declared, truncated: true };
-  }
-  if (!response.body) return { body: Buffer.alloc(0), bodyBytes: 0, truncated: false };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      return { body: Buffer.alloc(0), bodyBytes: total, truncated: true };
-    }
-    chunks.push(value);
-  }
-  const body = Buffer.concat(chunks, total);
-  return { body, bodyBytes: total, truncated: false };
 }
 
 function isRetryable(error: unknown): boolean {

@@ -5,6 +5,7 @@ import { parseWithSchema } from '../../../lib/json.js';
 import type { Bill } from '../../domain/index.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { PollLoop } from '../pollLoop.js';
 import type {
   AgentEvent,
   BillCommand,
@@ -97,7 +98,15 @@ export class BridgeConnector implements Connector {
   private context: ConnectorContext | undefined;
   private identityValue: BridgeIdentity | undefined;
   private state: BridgeState = { online: false };
-  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly pollLoop = new PollLoop(
+    () => this.pollOnce(),
+    () => this.config.autoFiscalize.intervalMs,
+    (error) =>
+      this.logger.warn(
+        { event: 'bridge.poll.failed', account: this.account, code: codeOf(error) },
+        'bridge poll failed; will try again',
+      ),
+  );
   private polling: Promise<BridgePollResult> | undefined;
   private pollCycle = 0;
   private abort = new AbortController();
@@ -152,13 +161,12 @@ export class BridgeConnector implements Connector {
       () => undefined,
       () => undefined,
     );
-    if (this.config.autoFiscalize.enabled) this.schedulePoll(0);
+    if (this.config.autoFiscalize.enabled) this.pollLoop.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    this.pollLoop.stop();
     this.abort.abort(new KktAgentError('BRIDGE_STOPPED', `Bridge ${this.account}: the connector stopped.`));
     await Promise.all([this.polling?.catch(() => undefined), this.startupHello]);
   }
@@ -368,22 +376,6 @@ export class BridgeConnector implements Connector {
       );
     }
     return hello;
-  }
-
-  private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      this.pollOnce()
-        .catch((error: unknown) => {
-          this.logger.warn(
-            { event: 'bridge.poll.failed', account: this.account, code: codeOf(error) },
-            'bridge poll failed; will try again',
-          );
-        })
-        .finally(() => this.schedulePoll(this.config.autoFiscalize.intervalMs));
-    }, delayMs);
-    this.pollTimer.unref?.();
   }
 
   /** Runs one client call and keeps `status()` current. */

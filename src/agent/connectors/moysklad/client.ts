@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { readBodyCapped } from '../../../lib/httpBody.js';
 import { JsonMalformedError, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
 import {
   apiErrorFrom,
@@ -348,7 +349,8 @@ export class MoyskladClient {
         return failed(error);
       }
       try {
-        const received = await readCapped(response, this.options.maxResponseBytes);
+        const capped = await readBodyCapped(response, this.options.maxResponseBytes);
+        const received = capped.truncated ? undefined : capped.body;
         if (received === undefined) {
           throw new MoyskladResponseTooLargeError(this.account, endpoint, this.options.maxResponseBytes);
         }
@@ -360,30 +362,6 @@ export class MoyskladClient {
       clearTimeout(timer);
     }
   }
-}
-
-/** The body up to `limitBytes`; undefined (and the stream cancelled) past the cap, declared or counted. */
-async function readCapped(response: Response, limitBytes: number): Promise<Buffer | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** `errors[]` of an error answer; [] when the body is empty, HTML, or anything else. */

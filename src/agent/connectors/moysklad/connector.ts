@@ -7,6 +7,7 @@ import { parseWithSchema } from '../../../lib/json.js';
 import type { DeviceSnapshot } from '../../devices/device.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { PollLoop } from '../pollLoop.js';
 import type {
   AgentEvent,
   BillCommand,
@@ -151,7 +152,19 @@ export class MoyskladConnector implements Connector {
   private snapshotsLoading: Promise<void> | undefined;
   /** Metas of polled operations, for rejects of operations that never became a bill. */
   private readonly operationMetas = new Map<string, Record<string, string | number | boolean | null>>();
-  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly pollLoop = new PollLoop(
+    () => this.pollOnce(),
+    // While a person must re-pair, poll at the slower auth pace instead of hammering with a dead token.
+    () =>
+      this.alert ? Math.max(this.config.pollIntervalMs, this.config.authRetryMs) : this.config.pollIntervalMs,
+    (error) => {
+      if (this.abort.signal.aborted) return;
+      this.logger.warn(
+        { event: 'moysklad.poll.failed', account: this.account, code: codeOf(error) },
+        'MoySklad poll failed; will try again',
+      );
+    },
+  );
   private stateTimer: NodeJS.Timeout | undefined;
   private polling: Promise<MoyskladPollResult> | undefined;
   private stateRun: Promise<void> | undefined;
@@ -220,16 +233,15 @@ export class MoyskladConnector implements Connector {
       );
     }
     this.refreshSnapshots();
-    if (this.config.mode === 'master' || this.config.customerOrders.autoFiscalize) this.schedulePoll(0);
+    if (this.config.mode === 'master' || this.config.customerOrders.autoFiscalize) this.pollLoop.start();
     if (this.config.state.enabled) this.scheduleState(0);
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollLoop.stop();
     if (this.stateTimer) clearTimeout(this.stateTimer);
-    this.pollTimer = undefined;
     this.stateTimer = undefined;
     this.abort.abort(STOPPED());
     await Promise.all([
@@ -435,28 +447,6 @@ export class MoyskladConnector implements Connector {
       );
     }
     return this.polling;
-  }
-
-  private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      this.pollOnce()
-        .catch((error: unknown) => {
-          if (this.abort.signal.aborted) return;
-          this.logger.warn(
-            { event: 'moysklad.poll.failed', account: this.account, code: codeOf(error) },
-            'MoySklad poll failed; will try again',
-          );
-        })
-        .finally(() => {
-          // While a person must re-pair, poll at the slower auth pace instead of hammering with a dead token.
-          const next = this.alert
-            ? Math.max(this.config.pollIntervalMs, this.config.authRetryMs)
-            : this.config.pollIntervalMs;
-          this.schedulePoll(next);
-        });
-    }, delayMs);
   }
 
   private emptyResult(): MoyskladPollResult {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { readBodyCapped } from '../../../lib/httpBody.js';
 import { JsonMalformedError, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
 import type { OxAccountConfig, OxListQuery, OxRouteName, OxRoutes } from './config.js';
 import {
@@ -447,7 +448,7 @@ export class OxClient {
         return failed(error);
       }
       try {
-        const received = await readCapped(response, this.options.maxResponseBytes);
+        const received = await readBodyCapped(response, this.options.maxResponseBytes);
         if (received.truncated && overflow === 'throw') {
           throw new OxResponseTooLargeError(this.account, endpoint, this.options.maxResponseBytes);
         }
@@ -459,34 +460,6 @@ export class OxClient {
       clearTimeout(timer);
     }
   }
-}
-
-/** The body up to `limitBytes`; past it (declared or counted) the stream is cancelled and `truncated` set. */
-async function readCapped(
-  response: Response,
-  limitBytes: number,
-): Promise<{ body: Buffer; truncated: boolean }> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    return { body: Buffer.alloc(0), truncated: true };
-  }
-  if (!response.body) return { body: Buffer.alloc(0), truncated: false };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      // Keep the head: an error page's title is in its first bytes.
-      return { body: Buffer.concat(chunks), truncated: true };
-    }
-    chunks.push(value);
-  }
-  return { body: Buffer.concat(chunks, total), truncated: false };
 }
 
 function isHtml(answer: Exchange, text: string): boolean {

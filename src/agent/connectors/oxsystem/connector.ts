@@ -5,6 +5,7 @@ import { isLosslessNumber, parseWithSchema } from '../../../lib/json.js';
 import type { PaymentType } from '../../domain/payment.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { PollLoop } from '../pollLoop.js';
 import type {
   AgentEvent,
   BillCommand,
@@ -135,7 +136,15 @@ export class OxSystemConnector implements Connector {
   /** `updatedTime[max]` of the next poll, while a backlog is read in narrower windows (memory only). */
   private windowEnd: string | undefined;
   private cashdeskCache: { at: number; cashdesk: OxCashdesk } | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly pollLoop = new PollLoop(
+    () => this.pollOnce(),
+    () => this.config.poll.intervalMs,
+    (error) =>
+      this.logger.warn(
+        { event: 'ox.poll.failed', account: this.account, code: codeOf(error) },
+        'OX poll failed; will try again',
+      ),
+  );
   private polling: Promise<OxPollResult> | undefined;
   private pollCycle = 0;
   private abort = new AbortController();
@@ -195,13 +204,12 @@ export class OxSystemConnector implements Connector {
       );
     }
     this.running = true;
-    if (this.config.poll.enabled) this.schedulePoll(0);
+    if (this.config.poll.enabled) this.pollLoop.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    this.pollLoop.stop();
     this.abort.abort(new KktAgentError('OX_STOPPED', `OX System ${this.account}: the connector stopped.`));
     await this.polling?.catch(() => undefined);
   }
@@ -613,22 +621,6 @@ export class OxSystemConnector implements Connector {
     );
     if (!method) throw new OxPaymentMethodError(this.account, this.config.cashdesk, type);
     return { type, methodId: method.id };
-  }
-
-  private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      this.pollOnce()
-        .catch((error: unknown) => {
-          this.logger.warn(
-            { event: 'ox.poll.failed', account: this.account, code: codeOf(error) },
-            'OX poll failed; will try again',
-          );
-        })
-        .finally(() => this.schedulePoll(this.config.poll.intervalMs));
-    }, delayMs);
-    this.pollTimer.unref?.();
   }
 
   /** Runs one client call and keeps `status()` current. */
