@@ -53,6 +53,9 @@ export class Agent {
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
   private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering: Promise<void> | undefined;
+  /** Shift events whose publish failed: retried with the next recovery (they are not in the job journal). */
+  private readonly unpublishedShifts: AgentEvent[] = [];
 
   private constructor(
     private readonly parts: AgentParts,
@@ -217,7 +220,8 @@ export class Agent {
       if (event.type === 'job.fiscalized' && entries.length === 0)
         await this.markReportedIfDone(event.job.id);
     } catch (error) {
-      // The marker was not written: recovery at the next start drafts this event again.
+      // Nothing was journaled. Jobs are found again by recovery; a shift event only lives here, so keep it.
+      if (event.type === 'shift.opened' || event.type === 'shift.closed') this.unpublishedShifts.push(event);
       this.parts.logger.error({
         event: 'outbox.publish-failed',
         on: event.type,
@@ -232,27 +236,35 @@ export class Agent {
 
   private async markReportedIfDone(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (job?.state !== 'FISCALIZED') return;
-    if (this.outbox.entries({ jobId }).every((entry) => entry.state === 'delivered')) {
-      await this.jobs.transition(jobId, 'REPORTED').catch((error: Error) => {
-        this.parts.logger.error({ event: 'job.report-mark-failed', job: jobId, reason: error.message });
-      });
-    }
+    if (job?.state !== 'FISCALIZED' || !this.outbox.allDelivered(jobId)) return;
+    await this.jobs.transition(jobId, 'REPORTED').catch((error: Error) => {
+      this.parts.logger.error({ event: 'job.report-mark-failed', job: jobId, reason: error.message });
+    });
   }
 
   /**
    * After a crash between a job's journal write and its drafts (or a draft that failed), draft them now;
    * and mark REPORTED the jobs whose reports were all delivered before a crash. Runs at start and every
-   * minute. Only recent jobs are looked at (markers expire).
+   * minute, never twice at once, yielding to other work as it goes. Only recent jobs are looked at.
    */
-  private async recoverDrafts(): Promise<void> {
+  private recoverDrafts(): Promise<void> {
+    this.recovering ??= this.recoverDraftsOnce().finally(() => {
+      this.recovering = undefined;
+    });
+    return this.recovering;
+  }
+
+  private async recoverDraftsOnce(): Promise<void> {
+    for (const event of this.unpublishedShifts.splice(0)) await this.publish(event);
     const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);
+    let visited = 0;
     for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
       if (Date.parse(job.updatedAt) < horizon) continue;
       const event: AgentEvent =
         job.state === 'FISCALIZED' ? { type: 'job.fiscalized', job } : { type: 'job.failed', job };
       if (!this.outbox.published(event)) await this.publish(event);
       else if (job.state === 'FISCALIZED') await this.markReportedIfDone(job.id);
+      if (++visited % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import { isOutcomeUnknown } from '../drivers/atol/errors.js';
 import { KktAgentError, ValidationError } from '../lib/errors.js';
 import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
-import type { Job } from './jobs/job.js';
+import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
 
 export interface FiscalizerOptions {
@@ -12,13 +11,29 @@ export interface FiscalizerOptions {
   maxRetryDelayMs: number;
   /** A job refused this many times (retryably) is failed, so one bad bill cannot stall the queue forever. */
   maxAttempts: number;
+  /** A reconcile that fails this many times in a row blocks the job for a person instead of the whole queue. */
+  maxReconcileFailures: number;
 }
 
 export const DEFAULT_FISCALIZER_OPTIONS: FiscalizerOptions = {
   retryDelayMs: 2000,
   maxRetryDelayMs: 60_000,
   maxAttempts: 50,
+  maxReconcileFailures: 10,
 };
+
+/**
+ * Only a refusal proves nothing was printed: the device or the validation said no, or the error says in
+ * so many words that nothing was sent (`outcomeUnknown: false`). Anything else may have printed.
+ */
+function provesNothingPrinted(error: unknown): boolean {
+  if (error instanceof PrintRefusedError || error instanceof ValidationError) return true;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { outcomeUnknown?: unknown }).outcomeUnknown === false
+  );
+}
 
 export type FiscalizerEvent =
   | { type: 'printing'; job: Job }
@@ -38,6 +53,7 @@ export class Fiscalizer {
   private loop: Promise<void> | undefined;
   private readonly retryAt = new Map<string, number>();
   private busyJob: string | undefined;
+  private readonly reconcileFailures = new Map<string, number>();
   private readonly options: FiscalizerOptions;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -152,8 +168,19 @@ export class Fiscalizer {
       });
       this.onEvent({ type: 'printing', job: printing });
       crashPoint('fiscalizer:before-print');
+      let fiscal: FiscalData;
       try {
-        const fiscal = await this.device.print(printing);
+        fiscal = await this.device.print(printing);
+      } catch (error) {
+        if (provesNothingPrinted(error)) {
+          await this.refused(printing, error);
+        } else {
+          // It may have printed: stay PRINTING; the loop reconciles as soon as the device answers again.
+          this.logger.warn({ event: 'job.outcome-unknown', job: job.id, reason: (error as Error).message });
+        }
+        return;
+      }
+      try {
         const done = await this.jobs.transition(job.id, 'FISCALIZED', { fiscal, failure: undefined });
         this.retryAt.delete(job.id);
         this.logger.info({
@@ -165,12 +192,13 @@ export class Fiscalizer {
         });
         this.onEvent({ type: 'fiscalized', job: done });
       } catch (error) {
-        if (isOutcomeUnknown(error)) {
-          // Stay PRINTING: the loop reconciles as soon as the device answers again.
-          this.logger.warn({ event: 'job.outcome-unknown', job: job.id, reason: (error as Error).message });
-          return;
-        }
-        await this.refused(printing, error);
+        // Printed, but the journal refused the line (disk full, I/O error). The job stays PRINTING, so the
+        // next pass reconciles it from the device instead of printing it again.
+        this.logger.error({
+          event: 'job.fiscalized-not-journaled',
+          job: job.id,
+          reason: (error as Error).message,
+        });
       }
     } finally {
       this.busyJob = undefined;
@@ -216,7 +244,21 @@ export class Fiscalizer {
   private async reconcile(job: Job): Promise<void> {
     this.busyJob = job.id;
     try {
-      const outcome = await this.device.reconcile(job);
+      let outcome: Awaited<ReturnType<FiscalDevice['reconcile']>>;
+      try {
+        outcome = await this.device.reconcile(job);
+        this.reconcileFailures.delete(job.id);
+      } catch (error) {
+        // A device that answers but cannot tell (an unreadable document) must not hold the queue forever.
+        const failures = (this.reconcileFailures.get(job.id) ?? 0) + 1;
+        this.reconcileFailures.set(job.id, failures);
+        if (failures < this.options.maxReconcileFailures) throw error;
+        this.reconcileFailures.delete(job.id);
+        outcome = {
+          kind: 'ambiguous',
+          reason: `the register could not be asked (${(error as Error).message}) after ${failures} tries`,
+        };
+      }
       this.logger.info({ event: 'job.reconciled', job: job.id, outcome: outcome.kind });
       if (outcome.kind === 'fiscalized') {
         const done = await this.jobs.transition(job.id, 'FISCALIZED', { fiscal: outcome.fiscal });

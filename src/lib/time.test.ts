@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatIsoWithOffset, instantOfWallClock, wallClockAt, zoneOffsetMinutes } from './time.js';
+import {
+  fiscalTimes,
+  formatIsoWithOffset,
+  instantOfWallClock,
+  wallClockAt,
+  zoneOffsetMinutes,
+} from './time.js';
 
 describe('time zones', () => {
   it('converts a Moscow wall clock to UTC (the seed log: 15:37:19 MSK is 12:37:19Z)', () => {
@@ -33,4 +39,25 @@ describe('time zones', () => {
       expect(wallClockAt(instantOfWallClock(wall, 'Europe/Berlin'), 'Europe/Berlin')).toEqual(wall);
     }
   });
+});
+
+describe('fiscal times', () => {
+  const answeredAt = new Date('2026-11-22T07:00:01.234Z');
+
+  it('keeps the device text and converts it to UTC at whole seconds', () => {
+    expect(fiscalTimes('2025-12-15T15:37:19+03:00', answeredAt)).toEqual({
+      dateTime: '2025-12-15T15:37:19+03:00',
+      dateTimeUtc: '2025-12-15T12:37:19.000Z',
+    });
+  });
+
+  it.each([undefined, '', '22.01.2022 12:00:00', 'garbage'])(
+    'falls back to the time of the answer for %j',
+    (text) => {
+      expect(fiscalTimes(text, answeredAt)).toEqual({
+        dateTime: '2026-11-22T07:00:01.000Z',
+        dateTimeUtc: '2026-11-22T07:00:01.000Z',
+      });
+    },
+  );
 });

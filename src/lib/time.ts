@@ -94,3 +94,18 @@ export function formatIsoWithOffset(t: WallClock, timeZone: string): string {
   const sign = offset < 0 ? '-' : '+';
   return `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
 }
+
+/**
+ * A fiscal document's time as the agent stores it: the device's own text (ISO with offset) and the same
+ * instant in UTC at whole seconds. A device that sends no time, or text that is not a date, gets the time
+ * of the answer instead: a printed receipt must never turn into an error over its time stamp.
+ */
+export function fiscalTimes(
+  deviceText: string | undefined,
+  answeredAt: Date = new Date(),
+): { dateTime: string; dateTimeUtc: string } {
+  const parsed = deviceText ? Date.parse(deviceText) : Number.NaN;
+  const instant = Number.isNaN(parsed) ? answeredAt : new Date(parsed);
+  const utc = `${instant.toISOString().slice(0, 19)}.000Z`;
+  return { dateTime: Number.isNaN(parsed) ? utc : (deviceText as string), dateTimeUtc: utc };
+}

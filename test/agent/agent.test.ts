@@ -8,7 +8,7 @@ import { PrintRefusedError } from '../../src/agent/devices/device.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
 import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
-import { ValidationError } from '../../src/lib/errors.js';
+import { KktAgentError, ValidationError } from '../../src/lib/errors.js';
 import { sampleBill } from '../support/bills.js';
 import { FakeDevice } from '../support/fakeDevice.js';
 import { RecordingSink } from '../support/recordingSink.js';
@@ -27,7 +27,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function openAgent(device: FakeDevice, sink: RecordingSink) {
+async function openAgent(device: FakeDevice, sink: RecordingSink, fiscalizer: Record<string, number> = {}) {
   const agent = await Agent.open({
     dataDir: dir,
     logger,
@@ -35,7 +35,7 @@ async function openAgent(device: FakeDevice, sink: RecordingSink) {
     connectors: [],
     sinks: [sink],
     router: () => device.id,
-    fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+    fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000, ...fiscalizer },
     outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
   });
   agents.push(agent);
@@ -153,6 +153,54 @@ describe('refusals', () => {
 });
 
 describe('lost outcomes are reconciled, never retried blindly', () => {
+  it('does not print again when the FISCALIZED journal line cannot be written (disk full)', async () => {
+    const device = new FakeDevice();
+    const agent = await openAgent(device, new RecordingSink());
+    const transition = agent.jobs.transition.bind(agent.jobs);
+    let failOnce = true;
+    agent.jobs.transition = async (id, to, patch) => {
+      if (to === 'FISCALIZED' && failOnce) {
+        failOnce = false;
+        throw new KktAgentError('STORAGE_WRITE_FAILED', 'disk full');
+      }
+      return transition(id, to, patch);
+    };
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(1);
+    expect(device.attempts).toBe(1);
+  });
+
+  it('treats an unexpected error after the device printed as an unknown outcome, not a refusal', async () => {
+    const device = new FakeDevice();
+    device.script = (job) => {
+      device.script = undefined;
+      device.printSilently(job);
+      return new RangeError('Invalid time value');
+    };
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(1);
+    expect(device.attempts).toBe(1);
+  });
+
+  it('blocks a job whose reconcile keeps failing instead of holding the queue', async () => {
+    const device = new FakeDevice();
+    device.script = () => new KktOutcomeUnknownError('sell', 'closing', new Error('lost'));
+    device.reconcile = async () => {
+      throw new Error('document unreadable');
+    };
+    const agent = await openAgent(device, new RecordingSink(), { maxReconcileFailures: 3 });
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    const blocked = await until(
+      () => (stateOf(agent, job.id) === 'BLOCKED' ? agent.jobs.get(job.id) : undefined),
+      'BLOCKED',
+      15_000,
+    );
+    expect(blocked.blocked?.message).toContain('could not be asked');
+  });
+
   it('finds the receipt that was printed although the answer was lost', async () => {
     const device = new FakeDevice();
     device.script = (job) => {

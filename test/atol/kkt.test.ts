@@ -228,6 +228,14 @@ describe('faults give typed errors', () => {
     await expect(kkt.sell(receipt())).resolves.toMatchObject({ totalKop: total(TEN_POSITIONS) });
   });
 
+  it('a close refused after the FD was made (paper ran out mid-print) is an unknown outcome, never a refusal', async () => {
+    emulator.setFault('executeThenFail', '4A');
+    const error = await kkt.sell(receipt()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'KKT_OUTCOME_UNKNOWN', outcomeUnknown: true });
+    expect(documents.filter((d) => d.kind === 'receipt')).toHaveLength(1);
+    expect((await kkt.lastDocument()).marker).toBe('job-0001');
+  });
+
   it('shift expired → KKT_SHIFT_EXPIRED, and a Z report clears it', async () => {
     emulator.setFault('shiftExpired');
     expect((await kkt.status()).shift.state).toBe('expired');

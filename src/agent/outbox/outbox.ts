@@ -21,11 +21,15 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   fsync: true,
 };
 
+/** setTimeout fires at once for delays past 2^31 − 1 ms: a server's Retry-After must never reach that. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Marks that an event's drafts were made (even when no sink wanted it), so recovery never drafts twice. */
 interface DraftMarker {
   marker: true;
   event: string;
   at: string;
+  jobId?: string;
 }
 
 type Record_ = OutboxEntry | DraftMarker;
@@ -40,6 +44,17 @@ export interface SinkStats {
   attempts: number;
 }
 
+type AttemptResult = { kind: 'delivered' } | { kind: 'dead' } | { kind: 'retry'; retryAfterMs?: number };
+
+interface Worker {
+  stopped: boolean;
+  wake(): void;
+  done: Promise<void>;
+}
+
+const jobIdOf = (event: AgentEvent): string | undefined =>
+  event.type === 'job.fiscalized' || event.type === 'job.failed' ? event.job.id : undefined;
+
 /**
  * Durable, at-least-once delivery of reports, FIFO per sink. A report is drafted once (its ids fixed) and
  * journaled before any delivery is tried; it is retried with backoff and jitter until the sink accepts it,
@@ -47,9 +62,15 @@ export interface SinkStats {
  */
 export class Outbox {
   private readonly sinks = new Map<string, ReportSink>();
-  private readonly workers = new Map<string, { wake: () => void; stopped: boolean; done: Promise<void> }>();
+  private readonly workers = new Map<string, Worker>();
   private readonly attempts = new Map<string, number>();
   private readonly lastErrors = new Map<string, NonNullable<OutboxEntry['lastError']>>();
+  /** Pending entry ids per sink, oldest first: the delivery queues. */
+  private readonly pending = new Map<string, string[]>();
+  /** Entry ids per job, so "are all of this job's reports delivered?" costs no scan. */
+  private readonly byJob = new Map<string, Set<string>>();
+  /** Publishes in progress per event: a second caller waits for the first instead of drafting again. */
+  private readonly inFlight = new Map<string, Promise<OutboxEntry[]>>();
   private lastSeq = 0;
   private running = false;
   private readonly options: OutboxOptions;
@@ -62,8 +83,12 @@ export class Outbox {
     private readonly onDelivered: (entry: OutboxEntry) => void,
   ) {
     this.options = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
-    for (const [, record] of journal.entries())
-      if (isEntry(record)) this.lastSeq = Math.max(this.lastSeq, record.seq);
+    const entries = [...journal.entries()].flatMap(([, record]) => (isEntry(record) ? [record] : []));
+    entries.sort((a, b) => a.seq - b.seq);
+    for (const entry of entries) {
+      this.lastSeq = Math.max(this.lastSeq, entry.seq);
+      this.index(entry);
+    }
   }
 
   static async open(
@@ -80,6 +105,26 @@ export class Outbox {
     return this.journal.stats;
   }
 
+  private index(entry: OutboxEntry): void {
+    if (entry.jobId) {
+      let ids = this.byJob.get(entry.jobId);
+      if (!ids) this.byJob.set(entry.jobId, (ids = new Set()));
+      ids.add(entry.id);
+    }
+    if (entry.state === 'pending') this.queueOf(entry.sink).push(entry.id);
+  }
+
+  private queueOf(sink: string): string[] {
+    let queue = this.pending.get(sink);
+    if (!queue) this.pending.set(sink, (queue = []));
+    return queue;
+  }
+
+  private entry(id: string): OutboxEntry | undefined {
+    const record = this.journal.get(id);
+    return record && isEntry(record) ? record : undefined;
+  }
+
   addSink(sink: ReportSink): void {
     if (this.sinks.has(sink.name)) throw new Error(`duplicate sink ${sink.name}`);
     this.sinks.set(sink.name, sink);
@@ -89,8 +134,10 @@ export class Outbox {
   static eventKey(event: AgentEvent): string {
     switch (event.type) {
       case 'job.fiscalized':
-      case 'job.failed':
         return `${event.type}:${event.job.id}`;
+      case 'job.failed':
+        // A job can fail again after a person resubmitted it: each failure is its own event.
+        return `${event.type}:${event.job.id}:${event.job.failure?.at ?? ''}`;
       case 'shift.opened':
       case 'shift.closed':
         return `${event.type}:${event.deviceId}:${event.shift.shiftNumber}:${event.shift.fiscalDocumentNumber ?? ''}`;
@@ -104,10 +151,18 @@ export class Outbox {
 
   /**
    * Drafts the reports of an event for every sink and journals them with a marker in one fsync'd line.
-   * Idempotent: an event already drafted is ignored. Returns the new entries.
+   * Idempotent, also when called again while the first call is still writing. Returns the new entries.
    */
-  async publish(event: AgentEvent): Promise<OutboxEntry[]> {
+  publish(event: AgentEvent): Promise<OutboxEntry[]> {
     const eventKey = Outbox.eventKey(event);
+    const running = this.inFlight.get(eventKey);
+    if (running) return running.then(() => []);
+    const publishing = this.publishOnce(event, eventKey).finally(() => this.inFlight.delete(eventKey));
+    this.inFlight.set(eventKey, publishing);
+    return publishing;
+  }
+
+  private async publishOnce(event: AgentEvent, eventKey: string): Promise<OutboxEntry[]> {
     const markerKey = `draft:${eventKey}`;
     if (this.journal.has(markerKey)) return [];
     const now = new Date().toISOString();
@@ -137,24 +192,24 @@ export class Outbox {
       })),
     );
     const records: Array<[string, Record_]> = entries.map((entry) => [entry.id, entry]);
-    records.push([markerKey, { marker: true, event: eventKey, at: now }]);
+    records.push([markerKey, { marker: true, event: eventKey, at: now, jobId: jobIdOf(event) }]);
     crashPoint('outbox:publish:before');
     await this.journal.setMany(records);
     crashPoint('outbox:publish:after');
-    for (const entry of entries) this.workers.get(entry.sink)?.wake();
+    for (const entry of entries) {
+      this.index(entry);
+      this.workers.get(entry.sink)?.wake();
+    }
     return entries;
   }
 
   entries(filter: { sink?: string; state?: OutboxEntry['state']; jobId?: string } = {}): OutboxEntry[] {
-    const list: OutboxEntry[] = [];
-    for (const [, record] of this.journal.entries()) {
-      if (!isEntry(record)) continue;
-      if (filter.sink && record.sink !== filter.sink) continue;
-      if (filter.state && record.state !== filter.state) continue;
-      if (filter.jobId && record.jobId !== filter.jobId) continue;
-      list.push(record);
-    }
-    return list.sort((a, b) => a.seq - b.seq);
+    const candidates = filter.jobId
+      ? [...(this.byJob.get(filter.jobId) ?? [])].flatMap((id) => this.entry(id) ?? [])
+      : [...this.journal.entries()].flatMap(([, record]) => (isEntry(record) ? [record] : []));
+    return candidates
+      .filter((e) => (!filter.sink || e.sink === filter.sink) && (!filter.state || e.state === filter.state))
+      .sort((a, b) => a.seq - b.seq);
   }
 
   sinkStats(): Record<string, SinkStats> {
@@ -179,13 +234,16 @@ export class Outbox {
     const dead = this.entries({ state: 'dead', sink: filter.sink }).filter(
       (e) => !filter.ids || filter.ids.includes(e.id),
     );
-    if (dead.length === 0) {
-      // Pending entries waiting out a backoff are retried now too.
-      for (const worker of this.workers.values()) worker.wake();
-      return 0;
+    if (dead.length > 0) {
+      await this.journal.setMany(dead.map((e) => [e.id, { ...e, state: 'pending' as const }]));
+      for (const entry of dead) {
+        const queue = this.queueOf(entry.sink);
+        queue.push(entry.id);
+        queue.sort((a, b) => (this.entry(a)?.seq ?? 0) - (this.entry(b)?.seq ?? 0));
+      }
     }
-    await this.journal.setMany(dead.map((e) => [e.id, { ...e, state: 'pending' as const }]));
-    for (const entry of dead) this.workers.get(entry.sink)?.wake();
+    // Pending entries waiting out a backoff are retried now too.
+    for (const worker of this.workers.values()) worker.wake();
     return dead.length;
   }
 
@@ -213,12 +271,16 @@ export class Outbox {
 
   private startWorker(sink: ReportSink): void {
     if (this.workers.has(sink.name)) return;
-    let wake: () => void = () => undefined;
-    const worker = { wake: () => wake(), stopped: false, done: Promise.resolve() };
+    let wakeSleeper: () => void = () => undefined;
+    const worker: Worker = { stopped: false, wake: () => wakeSleeper(), done: Promise.resolve() };
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
+        if (worker.stopped) {
+          resolve();
+          return;
+        }
         const timer = setTimeout(resolve, ms);
-        wake = () => {
+        wakeSleeper = () => {
           clearTimeout(timer);
           resolve();
         };
@@ -226,34 +288,61 @@ export class Outbox {
     worker.done = (async () => {
       let failures = 0;
       while (!worker.stopped) {
-        const head = this.entries({ sink: sink.name, state: 'pending' })[0];
-        if (!head) {
+        const headId = this.pending.get(sink.name)?.[0];
+        if (headId === undefined) {
           await sleep(60_000);
           continue;
         }
-        const delay = await this.attempt(sink, head);
-        if (delay === 0) {
-          failures = 0;
-          continue;
+        let waitMs: number;
+        try {
+          const result = await this.attempt(sink, this.entry(headId)!);
+          if (result.kind !== 'retry') {
+            failures = 0;
+            continue;
+          }
+          failures++;
+          waitMs = this.delayAfterFailure(failures, result.retryAfterMs);
+        } catch (error) {
+          // The journal refused a write (disk full?): the entry stays pending; try again later.
+          failures++;
+          waitMs = this.delayAfterFailure(failures);
+          this.logger.error({
+            event: 'outbox.journal-failed',
+            sink: sink.name,
+            entry: headId,
+            reason: errorMessage(error),
+          });
         }
-        failures++;
-        await sleep(delay ?? this.backoff(failures));
+        await sleep(waitMs);
       }
     })();
     this.workers.set(sink.name, worker);
   }
 
-  private backoff(failures: number): number {
+  /** Exponential backoff with jitter, or the server's hint kept within the configured bounds. */
+  private delayAfterFailure(failures: number, retryAfterMs?: number): number {
+    if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs)) {
+      return Math.min(
+        Math.max(retryAfterMs, this.options.initialBackoffMs),
+        this.options.maxBackoffMs,
+        MAX_TIMER_MS,
+      );
+    }
     const base = Math.min(
       this.options.maxBackoffMs,
       this.options.initialBackoffMs * 2 ** Math.min(failures - 1, 20),
     );
-    // Full jitter on the upper half: spreads a fleet's retries after a cloud outage.
-    return Math.round(base / 2 + Math.random() * (base / 2));
+    // Jitter on the upper half: spreads a fleet's retries after a cloud outage.
+    return Math.min(Math.round(base / 2 + Math.random() * (base / 2)), MAX_TIMER_MS);
   }
 
-  /** One delivery attempt. 0 = go on at once; a number = wait that long; undefined = normal backoff. */
-  private async attempt(sink: ReportSink, entry: OutboxEntry): Promise<number | undefined> {
+  private dequeue(entry: OutboxEntry): void {
+    const queue = this.pending.get(entry.sink);
+    const at = queue?.indexOf(entry.id) ?? -1;
+    if (queue && at >= 0) queue.splice(at, 1);
+  }
+
+  private async attempt(sink: ReportSink, entry: OutboxEntry): Promise<AttemptResult> {
     this.attempts.set(entry.id, (this.attempts.get(entry.id) ?? 0) + 1);
     try {
       await sink.deliver(entry);
@@ -265,6 +354,7 @@ export class Outbox {
       const lastError = { code: delivery.code, message: delivery.message, at: new Date().toISOString() };
       if (delivery.permanent) {
         await this.journal.set(entry.id, { ...entry, state: 'dead', lastError });
+        this.dequeue(entry);
         this.logger.error({
           event: 'outbox.dead-letter',
           sink: sink.name,
@@ -272,7 +362,7 @@ export class Outbox {
           job: entry.jobId,
           code: delivery.code,
         });
-        return 0;
+        return { kind: 'dead' };
       }
       // Kept in memory only: writing every failed attempt would wear the SD card during a long outage.
       this.lastErrors.set(entry.id, lastError);
@@ -283,11 +373,12 @@ export class Outbox {
         attempt: this.attempts.get(entry.id),
         code: delivery.code,
       });
-      return delivery.retryAfterMs;
+      return { kind: 'retry', retryAfterMs: delivery.retryAfterMs };
     }
     crashPoint('outbox:delivered:before');
     const delivered: OutboxEntry = { ...entry, state: 'delivered', deliveredAt: new Date().toISOString() };
     await this.journal.set(entry.id, delivered);
+    this.dequeue(entry);
     this.attempts.delete(entry.id);
     this.lastErrors.delete(entry.id);
     this.logger.info({
@@ -298,25 +389,36 @@ export class Outbox {
       kind: entry.kind,
     });
     this.onDelivered(delivered);
-    return 0;
+    return { kind: 'delivered' };
+  }
+
+  /** True when the job has reports and every one of them is delivered. */
+  allDelivered(jobId: string): boolean {
+    const ids = this.byJob.get(jobId);
+    if (!ids || ids.size === 0) return true;
+    return [...ids].every((id) => this.entry(id)?.state === 'delivered');
   }
 
   /** Drops delivered entries past retention, and old markers whose entries are all gone; rewrites the journal. */
   async compact(now = Date.now()): Promise<number> {
     const cutoff = now - this.options.retainDeliveredMs;
-    const all = this.entries();
-    const stale = all.filter(
-      (e) => e.state === 'delivered' && e.deliveredAt && Date.parse(e.deliveredAt) < cutoff,
+    const stale = this.entries({ state: 'delivered' }).filter(
+      (e) => e.deliveredAt && Date.parse(e.deliveredAt) < cutoff,
     );
     const staleIds = new Set(stale.map((e) => e.id));
     // Recovery only re-drafts recent jobs, so an old marker may go once none of its entries remain.
-    const jobsWithEntries = new Set(all.filter((e) => !staleIds.has(e.id)).map((e) => e.jobId));
     const staleMarkers: string[] = [];
     for (const [key, record] of this.journal.entries()) {
       if (isEntry(record) || Date.parse(record.at) >= cutoff) continue;
-      if (!jobsWithEntries.has(key.split(':').at(-1))) staleMarkers.push(key);
+      const remaining = record.jobId
+        ? [...(this.byJob.get(record.jobId) ?? [])].filter((id) => !staleIds.has(id))
+        : [];
+      if (remaining.length === 0) staleMarkers.push(key);
     }
     await this.journal.deleteMany([...staleIds, ...staleMarkers]);
+    for (const entry of stale) {
+      if (entry.jobId) this.byJob.get(entry.jobId)?.delete(entry.id);
+    }
     await this.journal.compact();
     return stale.length;
   }

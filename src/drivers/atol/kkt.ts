@@ -698,11 +698,23 @@ export class Kkt extends EventEmitter<KktEvents> {
         sumKop: last.sumKop,
       });
     } catch (error) {
-      if (error instanceof KktDeviceError) {
-        await this.cancelQuietly(runner);
-        throw error;
+      if (!(error instanceof KktDeviceError))
+        throw new KktOutcomeUnknownError(receipt.type, 'closing the receipt', error);
+      // A register can refuse the close after the document reached the FN (the paper ran out while it
+      // printed). Only a receipt that is still open proves nothing was fiscalized.
+      const open = await runner.run(longStatus, undefined).then(
+        (status) => status.receiptState !== 0,
+        () => undefined,
+      );
+      if (open !== true) {
+        throw new KktOutcomeUnknownError(
+          receipt.type,
+          `the register answered ${error.code} to the close, but no receipt is open any more`,
+          error,
+        );
       }
-      throw new KktOutcomeUnknownError(receipt.type, 'closing the receipt', error);
+      await this.cancelQuietly(runner);
+      throw error;
     }
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { findCommand } from '../../drivers/atol/commands/index.js';
-import { errorMessage } from '../../lib/errors.js';
+import { encodeAnswer, findCommand } from '../../drivers/atol/commands/index.js';
+import { errorMessage, KktAgentError } from '../../lib/errors.js';
 import { type Clock, systemClock } from './clock.js';
 import { AtolDevice, type CommandRecord, type Execution, type Printout, SLOW_COMMANDS } from './device.js';
 import { DeviceView } from './deviceView.js';
@@ -234,7 +234,7 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
   setFault<K extends FaultName>(name: K, value?: FaultSettings[K]): void {
     if (!(name in FAULT_DEFAULTS)) throw new EmulatorConfigError('fault', `unknown fault "${String(name)}"`);
     const chosen = (value ?? FAULT_DEFAULTS[name]) as FaultSettings[K];
-    if ((name === 'dropOnCommand' || name === 'executeThenDrop') && chosen)
+    if ((name === 'dropOnCommand' || name === 'executeThenDrop' || name === 'executeThenFail') && chosen)
       parseCommandCode(chosen as string);
     if (name === 'shiftExpired') {
       if (chosen) this.core.expireShift();
@@ -257,6 +257,26 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
   /** The OFD has received every document: the unsent count drops to 0. */
   drainOfd(): void {
     this.core.drainOfd();
+  }
+
+  /**
+   * Runs one command body (code and params, no access password) in this process, as a host on the link
+   * would: for hosts that live inside the emulator, such as the driver-10 web facade (`web/`). The
+   * register's work time and the `slowMs` fault apply; link faults do not, as there is no link.
+   */
+  async executeCommand(body: Buffer): Promise<{ answer: Buffer; documents: JournalEntry[] }> {
+    if (this.closed) throw new KktAgentError('EMULATOR_CLOSED', 'The ATOL emulator is closed.');
+    const execution = this.core.execute(body);
+    if (execution.internalError) this.emit('warning', execution.internalError);
+    try {
+      await this.store.commit(execution.documents, execution.stateJson);
+    } catch (error) {
+      this.emit('warning', error instanceof Error ? error : new Error(errorMessage(error)));
+    }
+    const delayMs = (execution.slow ? this.asyncLatencyMs : this.latencyMs) + this.faults.slowMs;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    this.emit('command', { ...execution.record });
+    return { answer: execution.answer, documents: execution.documents.map((made) => made.journal) };
   }
 
   /** Drops the host's connection now, as an unplugged cable would. */
@@ -316,6 +336,19 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
           slow: execution.slow,
           execution,
         };
+        const failing = this.faults.executeThenFail;
+        if (failing && startsWith(body, failing)) {
+          this.faults.executeThenFail = '';
+          const spec = findCommand(body);
+          if (spec) {
+            run.answer = encodeAnswer(spec, { errorCode: NO_PAPER });
+            run.failed = true;
+          }
+          this.emit('fault', {
+            name: 'executeThenFail',
+            detail: `ran ${failing}, then answered 67 (no paper)`,
+          });
+        }
         const code = this.faults.executeThenDrop;
         if (code && startsWith(body, code)) {
           this.faults.executeThenDrop = '';
@@ -341,6 +374,9 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
     };
   }
 }
+
+/** The error `executeThenFail` answers: the paper ran out while the document printed. */
+const NO_PAPER = 0x67;
 
 export function startAtolEmulator(options: AtolEmulatorOptions = {}): Promise<AtolEmulator> {
   return AtolEmulator.start(options);

@@ -2,7 +2,7 @@ import { EmulatorConfigError } from './errors.js';
 
 /**
  * Faults the emulated register can be told to show. Switches (`noPaper` …) hold until cleared; the link
- * faults (`dropOnCommand`, `executeThenDrop`, `dropAfterCommands`, `corruptNextFrame`) fire once and
+ * faults (`dropOnCommand`, `executeThenDrop`, `executeThenFail`, `dropAfterCommands`, `corruptNextFrame`) fire once and
  * clear themselves; `shiftExpired` is an action on the state (the shift is backdated), not a switch.
  */
 export interface FaultSettings {
@@ -22,6 +22,8 @@ export interface FaultSettings {
   dropOnCommand: string;
   /** Run this command (it takes effect: `4A` makes its FD) and drop the connection instead of answering. */
   executeThenDrop: string;
+  /** Run this command (it takes effect) and answer "no paper" (`67`) instead, as when the roll runs out mid-print. */
+  executeThenFail: string;
   /** Drop the connection right after the N-th command from now has been answered. */
   dropAfterCommands: number;
   /** Flip a byte of the next frame the register sends, so its CRC check fails. */
@@ -40,6 +42,7 @@ export const FAULT_DEFAULTS: FaultSettings = {
   slowMs: 1000,
   dropOnCommand: '4A',
   executeThenDrop: '4A',
+  executeThenFail: '4A',
   dropAfterCommands: 1,
   corruptNextFrame: true,
 };
@@ -54,6 +57,7 @@ export const NO_FAULTS: FaultSettings = {
   slowMs: 0,
   dropOnCommand: '',
   executeThenDrop: '',
+  executeThenFail: '',
   dropAfterCommands: 0,
   corruptNextFrame: false,
 };

@@ -3,6 +3,7 @@ import { isOutcomeUnknown } from '../../../drivers/atol/errors.js';
 import { type FiscalDocument, Kkt, type KktOptions, type ShiftResult } from '../../../drivers/atol/kkt.js';
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
 import { ValidationError } from '../../../lib/errors.js';
+import { fiscalTimes } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
 import type { FiscalData, Job } from '../../jobs/job.js';
 import { type DeviceSnapshot, FiscalDevice, PrintRefusedError, type ReconcileOutcome } from '../device.js';
@@ -18,8 +19,6 @@ export interface AtolDeviceOptions extends Omit<KktOptions, 'logger'> {
   receiptDefaults?: AtolReceiptDefaults;
   logger: Logger;
 }
-
-const utc = (isoWithOffset: string) => new Date(isoWithOffset).toISOString();
 
 /**
  * An ATOL register (protocol v3) as a fiscal device. It anchors every print on the FN's last document
@@ -120,8 +119,7 @@ export class AtolDevice extends FiscalDevice {
         deviceKind: this.kind,
         fiscalDocumentNumber: result.fiscalDocumentNumber,
         fiscalSign: result.fiscalSign,
-        dateTime: result.dateTime,
-        dateTimeUtc: utc(result.dateTime),
+        ...fiscalTimes(result.dateTime),
         shiftNumber: result.shiftNumber,
         receiptNumber: String(result.receiptNumber),
         fnNumber: result.fnNumber,
@@ -187,8 +185,7 @@ export class AtolDevice extends FiscalDevice {
       deviceKind: this.kind,
       fiscalDocumentNumber: document.fiscalDocumentNumber,
       fiscalSign: document.fiscalSign,
-      dateTime: document.dateTime,
-      dateTimeUtc: utc(document.dateTime),
+      ...fiscalTimes(document.dateTime),
       shiftNumber: document.shiftNumber,
       receiptNumber: document.receiptNumber === undefined ? undefined : String(document.receiptNumber),
       fnNumber: document.fnNumber,
@@ -202,8 +199,7 @@ export class AtolDevice extends FiscalDevice {
       shiftNumber: result.shiftNumber,
       fiscalDocumentNumber: result.fiscalDocumentNumber,
       fiscalSign: result.fiscalSign,
-      dateTime: result.dateTime,
-      dateTimeUtc: utc(result.dateTime),
+      ...fiscalTimes(result.dateTime),
       fnNumber: result.fnNumber,
       registrationNumber: result.registrationNumber,
     };

@@ -6,6 +6,7 @@ import {
   IntentTerminal,
 } from '../../../drivers/intent/index.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { fiscalTimes } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
 import type { Bill } from '../../domain/bill.js';
 import type { FiscalData, Job } from '../../jobs/job.js';
@@ -114,24 +115,23 @@ export class IntentDevice extends FiscalDevice {
   async print(job: Job): Promise<FiscalData> {
     if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
     const sale = billToIntentSale(job.bill, this.options);
+    let result: Awaited<ReturnType<IntentTerminal['sale']>>;
     try {
-      const result = await this.terminal.sale(sale, { operationId: job.id });
-      this.lastActivityAt = Date.now();
-      // The vendor's example carries an offset; without one, the time of the answer is the best we know.
-      const dateTime = result.dateTime ?? new Date().toISOString();
-      return {
-        deviceId: this.id,
-        deviceKind: this.kind,
-        dateTime,
-        dateTimeUtc: new Date(dateTime).toISOString(),
-        receiptNumber: result.numberCheck,
-        registrationNumber: result.registerNumberSKO,
-        totalMinor: result.totalMinor,
-        extra: { uid: result.uid, ...(result.rrn ? { rrn: result.rrn } : {}) },
-      };
+      result = await this.terminal.sale(sale, { operationId: job.id });
     } catch (error) {
       throw this.translate(job, error);
     }
+    // The sale happened: nothing below may throw it back as a refusal.
+    this.lastActivityAt = Date.now();
+    return {
+      deviceId: this.id,
+      deviceKind: this.kind,
+      ...fiscalTimes(result.dateTime),
+      receiptNumber: result.numberCheck,
+      registrationNumber: result.registerNumberSKO,
+      totalMinor: result.totalMinor,
+      extra: { uid: result.uid, ...(result.rrn ? { rrn: result.rrn } : {}) },
+    };
   }
 
   private translate(job: Job, error: unknown): unknown {

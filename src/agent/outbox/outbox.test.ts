@@ -1,0 +1,152 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentEvent, OutboxEntry } from '../connectors/types.js';
+import type { Job } from '../jobs/job.js';
+import { DeliveryError } from './deliveryError.js';
+import { Outbox } from './outbox.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+let outbox: Outbox;
+
+const job = (id: string): Job =>
+  ({
+    id,
+    key: `t/a/${id}`,
+    seq: 1,
+    summary: { source: 't', account: 'a', billId: id },
+    state: 'FISCALIZED',
+  }) as unknown as Job;
+const fiscalized = (id: string): AgentEvent => ({ type: 'job.fiscalized', job: job(id) });
+
+function sink(deliver: (entry: OutboxEntry) => Promise<void> = async () => undefined) {
+  let drafted = 0;
+  return {
+    name: 'cloud',
+    get drafted() {
+      return drafted;
+    },
+    draft(event: AgentEvent) {
+      drafted++;
+      return event.type === 'job.fiscalized'
+        ? [{ kind: 'receipt', jobId: event.job.id, payload: { id: crypto.randomUUID() } }]
+        : [];
+    },
+    deliver,
+  };
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-outbox-'));
+});
+
+afterEach(async () => {
+  await outbox.close().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const until = async (probe: () => boolean, what: string) => {
+  const deadline = Date.now() + 5000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('Outbox', () => {
+  it('drafts an event once even when published twice at the same time', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    const s = sink();
+    outbox.addSink(s);
+    const [first, second] = await Promise.all([
+      outbox.publish(fiscalized('j1')),
+      outbox.publish(fiscalized('j1')),
+    ]);
+    expect(first).toHaveLength(1);
+    expect(second).toEqual([]);
+    expect(s.drafted).toBe(1);
+    expect(outbox.entries({ jobId: 'j1' })).toHaveLength(1);
+  });
+
+  it('treats a Retry-After of 0 as a failure with the minimum backoff, not as success', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
+      initialBackoffMs: 100,
+      maxBackoffMs: 200,
+    });
+    let attempts = 0;
+    outbox.addSink(
+      sink(async () => {
+        attempts++;
+        throw new DeliveryError('HTTP_429', 'slow down', { permanent: false, retryAfterMs: 0 });
+      }),
+    );
+    await outbox.publish(fiscalized('j1'));
+    outbox.start();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(5);
+  });
+
+  it('stops at once even while waiting out a long backoff', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
+      initialBackoffMs: 60_000,
+      maxBackoffMs: 60_000,
+    });
+    let attempts = 0;
+    outbox.addSink(
+      sink(async () => {
+        attempts++;
+        throw new DeliveryError('NETWORK', 'down', { permanent: false });
+      }),
+    );
+    await outbox.publish(fiscalized('j1'));
+    outbox.start();
+    await until(() => attempts === 1, 'the first attempt');
+    const stopped = Date.now();
+    await outbox.stop();
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+  });
+
+  it('keeps delivering after the journal refuses a write (disk full), without losing the entry', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, { initialBackoffMs: 10, maxBackoffMs: 20 });
+    const delivered: string[] = [];
+    outbox.addSink(
+      sink(async (entry) => {
+        delivered.push(entry.id);
+      }),
+    );
+    await outbox.publish(fiscalized('j1'));
+    const journal = (outbox as unknown as { journal: { set: (...args: unknown[]) => Promise<void> } })
+      .journal;
+    const realSet = journal.set.bind(journal);
+    let refuse = true;
+    journal.set = async (...args: unknown[]) => {
+      if (refuse) {
+        refuse = false;
+        throw new Error('ENOSPC: no space left on device');
+      }
+      return realSet(...args);
+    };
+    outbox.start();
+    await until(() => outbox.allDelivered('j1'), 'delivered after the failed write');
+    expect(delivered.length).toBe(2);
+    expect(new Set(delivered).size).toBe(1);
+  });
+
+  it('answers "all delivered" from its index, and survives a reopen', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    outbox.addSink(sink());
+    await outbox.publish(fiscalized('j1'));
+    expect(outbox.allDelivered('j1')).toBe(false);
+    expect(outbox.allDelivered('unknown')).toBe(true);
+    outbox.start();
+    await until(() => outbox.allDelivered('j1'), 'delivered');
+    await outbox.close();
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    expect(outbox.allDelivered('j1')).toBe(true);
+    expect(outbox.published(fiscalized('j1'))).toBe(true);
+  });
+});
