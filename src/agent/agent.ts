@@ -294,7 +294,9 @@ export class Agent {
       note: decision.note,
     };
     if (!decision.printed) {
-      const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined });
+      const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined }, [
+        'BLOCKED',
+      ]);
       this.fiscalizers.get(job.deviceId)?.wake();
       return requeued;
     }
@@ -307,7 +309,7 @@ export class Agent {
       totalMinor: job.summary.totalMinor ?? 0,
       ...decision.fiscal,
     };
-    return this.jobs.transition(jobId, 'FISCALIZED', { resolution, fiscal });
+    return this.jobs.transition(jobId, 'FISCALIZED', { resolution, fiscal }, ['BLOCKED']);
   }
 
   /** Runs an operation on a device between jobs (see `Fiscalizer.exclusive`). */

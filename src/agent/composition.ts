@@ -12,6 +12,7 @@ import { MoyskladConnector } from './connectors/moysklad/connector.js';
 import { OxSystemConnector } from './connectors/oxsystem/connector.js';
 import type { Connector, ReportSink } from './connectors/types.js';
 import { AtolDevice } from './devices/atol/atolDevice.js';
+import { AtolWebDevice } from './devices/atolWeb/atolWebDevice.js';
 import type { FiscalDevice } from './devices/device.js';
 import { IntentDevice } from './devices/intent/intentDevice.js';
 import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
@@ -62,6 +63,22 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         commandTimeoutsMs: config.commandTimeoutsMs,
         transport: { accessPassword: config.accessPassword, replyTimeoutMs: config.replyTimeoutMs },
         reconnect: config.reconnect,
+        receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
+        logger,
+      });
+    case 'atol-web':
+      return new AtolWebDevice({
+        id: config.id,
+        server: {
+          url: config.url,
+          auth: config.auth,
+          deviceId: config.deviceId,
+          pollIntervalMs: config.pollIntervalMs,
+          requestTimeoutMs: config.requestTimeoutMs,
+          taskTimeoutMs: config.taskTimeoutMs,
+          timeZone: config.timeZone ?? agentConfig.timeZone,
+          reconnect: config.reconnect,
+        },
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         logger,
       });

@@ -131,9 +131,14 @@ export async function startDaemon(
 export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<void> {
   const daemon = await startDaemon(config, options);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      // The handler stays: a second Ctrl-C or SIGTERM must not kill the process in the middle of a receipt.
+      if (stopping) {
+        daemon.log.root.warn({ event: 'daemon.already-stopping', signal });
+        return;
+      }
+      stopping = true;
       daemon.stop(signal).then(resolve, (error: unknown) => {
         daemon.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
         resolve();

@@ -253,6 +253,23 @@ describe('lost outcomes are reconciled, never retried blindly', () => {
     });
   });
 
+  it('takes only one of two opposite decisions on a blocked job made at the same time', async () => {
+    const device = new FakeDevice();
+    device.script = () => new KktOutcomeUnknownError('sell', 'closing', new Error('lost'));
+    device.reconcileAnswer = () => ({ kind: 'ambiguous', reason: 'cannot tell' });
+    const agent = await openAgent(device, new RecordingSink());
+    const { job } = await agent.intake.submit({ bill: sampleBill('a'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'BLOCKED', 'BLOCKED');
+    device.script = undefined;
+    const outcomes = await Promise.allSettled([
+      agent.resolveJob(job.id, { printed: true, by: 'cli' }),
+      agent.resolveJob(job.id, { printed: false, by: 'mqtt' }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED');
+    expect(device.printed).toHaveLength(0);
+  });
+
   it('reconciles a job left PRINTING by a crash when the agent starts again', async () => {
     const device = new FakeDevice();
     device.script = () => 'hang';

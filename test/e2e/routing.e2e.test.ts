@@ -151,6 +151,21 @@ describe('routing between an ATOL register and a SmartX terminal', () => {
     expect(smartx.sales).toHaveLength(1);
   });
 
+  it.each([
+    ['a general error after the payment (399)', { kind: 'fiscalisationFails' as const }],
+    ['an undocumented result code', { kind: 'resultCode' as const, resultCode: 499 }],
+  ])('blocks on %s instead of charging again', async (_what, fault) => {
+    smartx.setFault(fault);
+    const { job: submitted } = await submit(bill(`x${fault.kind}`, 'BYN', 'card'));
+    const blocked = await until(async () => {
+      const current = await job(submitted.id);
+      return current.state === 'BLOCKED' ? current : undefined;
+    }, 'BLOCKED');
+    expect(JSON.stringify(blocked)).toMatch(/does not prove the sale did not happen/);
+    const requests = smartx.requests.filter((r) => r.intent === 'SALE');
+    expect(requests).toHaveLength(1);
+  });
+
   it('blocks on an unfinished sale (410) with a message that asks for a person', async () => {
     smartx.createUnfinishedSale();
     const { job: submitted } = await submit(bill('5', 'BYN'));

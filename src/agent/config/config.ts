@@ -5,6 +5,7 @@ import { parseWithSchema } from '../../lib/json.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
 import { moyskladAccountSchema } from '../connectors/moysklad/config.js';
 import { oxAccountSchema } from '../connectors/oxsystem/config.js';
+import { atolWebDeviceSchema } from '../devices/atolWeb/config.js';
 import { nonfiscalDeviceSchema } from '../devices/nonfiscal/config.js';
 import { mqttConfigSchema } from '../mqtt/config.js';
 import { schedulesSchema } from '../schedules/schema.js';
@@ -28,6 +29,7 @@ export const intentDeviceSchema = z.strictObject({
 
 export const deviceSchema = z.discriminatedUnion('kind', [
   atolDeviceSchema,
+  atolWebDeviceSchema,
   intentDeviceSchema,
   nonfiscalDeviceSchema,
 ]);

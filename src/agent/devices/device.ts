@@ -69,7 +69,7 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
   /** Reads what a later reconcile needs (the last FD number), before PRINTING is journaled. */
-  abstract preparePrint(job: Job): Promise<{ lastDocumentNumberBefore?: number }>;
+  abstract preparePrint(job: Job): Promise<{ lastDocumentNumberBefore?: number; fnSerial?: string }>;
   /**
    * Prints the job's receipt. Throws `ValidationError` or `PrintRefusedError` when nothing was printed;
    * anything with `outcomeUnknown: true` when it may have been.

@@ -133,19 +133,24 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       });
       return { job: failed, duplicate: false };
     }
-    const job = await this.jobs.transition(existing.id, 'RECEIVED', {
-      bill,
-      summary: {
-        ...existing.summary,
-        number: bill.number,
-        totalMinor: bill.totalMinor,
-        currency: bill.currency,
+    const job = await this.jobs.transition(
+      existing.id,
+      'RECEIVED',
+      {
+        bill,
+        summary: {
+          ...existing.summary,
+          number: bill.number,
+          totalMinor: bill.totalMinor,
+          currency: bill.currency,
+        },
+        deviceId: existing.deviceId || this.route(bill),
+        trigger,
+        attempts: 0,
+        failure: undefined,
       },
-      deviceId: existing.deviceId || this.route(bill),
-      trigger,
-      attempts: 0,
-      failure: undefined,
-    });
+      ['FAILED'],
+    );
     this.logger.info({ event: 'intake.resubmitted', job: job.id, key: job.key, trigger: trigger.kind });
     this.emit('queued', job);
     return { job, duplicate: false };

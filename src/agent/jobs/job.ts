@@ -73,7 +73,7 @@ export interface Job {
   /** Print attempts started (PRINTING entries). */
   attempts: number;
   /** Written before the first byte goes to the device. */
-  printing?: { lastDocumentNumberBefore?: number; startedAt: string };
+  printing?: { lastDocumentNumberBefore?: number; fnSerial?: string; startedAt: string };
   fiscal?: FiscalData;
   failure?: { code: string; message: string; field?: string; at: string; retryable: boolean };
   blocked?: { code: string; message: string; at: string };

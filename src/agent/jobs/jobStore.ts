@@ -37,6 +37,7 @@ export interface JobStoreEvents {
 export class JobStore extends EventEmitter<JobStoreEvents> {
   private readonly byKey = new Map<string, string>();
   private lastSeq = 0;
+  private serial: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly journal: JsonlJournal<Job>) {
     super();
@@ -102,27 +103,46 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
   }
 
   /** Journals a new job. Refuses a second job for the same bill key (callers check first). */
-  async create(job: Job): Promise<Job> {
-    if (this.byKey.has(job.key))
-      throw new KktAgentError('JOB_DUPLICATE', `A job for ${job.key} already exists.`);
-    await this.write(job);
-    this.index(job);
-    this.emit('changed', job, undefined);
-    return job;
+  /**
+   * Changes run one at a time and check the state they find when their turn comes, so two decisions on
+   * one job (a CLI and an MQTT resolve, a resubmit and a compaction) can never both act on a stale state.
+   */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
-  /** Moves a job to a new state with a patch, journaled (fsync) before it returns. */
-  async transition(
+  create(job: Job): Promise<Job> {
+    return this.serialized(async () => {
+      if (this.byKey.has(job.key))
+        throw new KktAgentError('JOB_DUPLICATE', `A job for ${job.key} already exists.`);
+      await this.write(job);
+      this.index(job);
+      this.emit('changed', job, undefined);
+      return job;
+    });
+  }
+
+  /**
+   * Moves a job to a new state with a patch, journaled (fsync) before it returns. `from` names the states
+   * the caller decided on; when the job has moved on meanwhile, nothing is written.
+   */
+  transition(
     id: string,
     to: JobState,
     patch: Partial<Omit<Job, 'id' | 'key' | 'seq' | 'state'>> = {},
+    from?: readonly JobState[],
   ): Promise<Job> {
-    const current = this.require(id);
-    if (!TRANSITIONS[current.state].includes(to)) throw new IllegalTransitionError(id, current.state, to);
-    const next: Job = { ...current, ...patch, state: to, updatedAt: new Date().toISOString() };
-    await this.write(next);
-    this.emit('changed', next, current.state);
-    return next;
+    return this.serialized(async () => {
+      const current = this.require(id);
+      if (from && !from.includes(current.state)) throw new IllegalTransitionError(id, current.state, to);
+      if (!TRANSITIONS[current.state].includes(to)) throw new IllegalTransitionError(id, current.state, to);
+      const next: Job = { ...current, ...patch, state: to, updatedAt: new Date().toISOString() };
+      await this.write(next);
+      this.emit('changed', next, current.state);
+      return next;
+    });
   }
 
   private async write(job: Job): Promise<void> {
@@ -135,19 +155,19 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
    * Rewrites the journal without history. Terminal jobs older than `retainMs` are dropped, except that a
    * slim record is kept for deduplication so a bill reported months ago still never prints again.
    */
-  async compact(retainMs: number, now = Date.now()): Promise<{ slimmed: number }> {
-    let slimmed = 0;
-    const slim: Array<[string, Job]> = [];
-    for (const [id, job] of this.journal.entries()) {
-      if (isTerminal(job.state) && job.bill && now - Date.parse(job.updatedAt) > retainMs) {
-        const { bill: _bill, ...rest } = job;
-        slim.push([id, rest]);
-        slimmed++;
+  compact(retainMs: number, now = Date.now()): Promise<{ slimmed: number }> {
+    return this.serialized(async () => {
+      const slim: Array<[string, Job]> = [];
+      for (const [id, job] of this.journal.entries()) {
+        if (isTerminal(job.state) && job.bill && now - Date.parse(job.updatedAt) > retainMs) {
+          const { bill: _bill, ...rest } = job;
+          slim.push([id, rest]);
+        }
       }
-    }
-    if (slim.length > 0) await this.journal.setMany(slim);
-    await this.journal.compact();
-    return { slimmed };
+      if (slim.length > 0) await this.journal.setMany(slim);
+      await this.journal.compact();
+      return { slimmed: slim.length };
+    });
   }
 
   get staleRatio(): number {

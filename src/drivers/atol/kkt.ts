@@ -201,8 +201,13 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   /** Opens the link, clears the task buffer (Abort) and identifies the register. */
   connect(): Promise<DeviceInfo> {
-    if (this.isConnected && this.info) return Promise.resolve(this.info);
     this.closing = false;
+    return this.connectOnce();
+  }
+
+  /** One connection attempt; the reconnect timer uses it so that it never undoes a `close()`. */
+  private connectOnce(): Promise<DeviceInfo> {
+    if (this.isConnected && this.info) return Promise.resolve(this.info);
     this.connecting ??= this.openOnce().finally(() => {
       this.connecting = undefined;
     });
@@ -217,6 +222,11 @@ export class Kkt extends EventEmitter<KktEvents> {
       this.options.logger?.warn({ event: 'kkt.frame-rejected', reason }),
     );
     await transport.open();
+    if (this.closing) {
+      // close() came while the link was opening: do not install a transport nobody will close.
+      await transport.close().catch(() => undefined);
+      throw new KktNotConnectedError(link.description);
+    }
     this.transport = transport;
     this.runner = new CommandRunner(transport, this.options.commandTimeoutsMs, this.options.onCommand);
     try {
@@ -271,7 +281,8 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.connect().catch((error: Error) => {
+      if (this.closing) return;
+      this.connectOnce().catch((error: Error) => {
         this.options.logger?.debug({
           event: 'kkt.reconnect-failed',
           attempt: this.reconnectAttempt,
@@ -410,6 +421,14 @@ export class Kkt extends EventEmitter<KktEvents> {
   /** The number of the last fiscal document in the FN: read before every fiscal operation. */
   lastFiscalDocumentNumber(): Promise<number> {
     return this.exclusive(async (runner) => (await runner.run(fnStatus, undefined)).lastDocumentNumber);
+  }
+
+  /** The last document number together with the FN it belongs to (an FN can be replaced). */
+  fnAnchor(): Promise<{ lastDocumentNumber: number; fnSerial: string }> {
+    return this.exclusive(async (runner) => {
+      const status = await runner.run(fnStatus, undefined);
+      return { lastDocumentNumber: status.lastDocumentNumber, fnSerial: status.fnSerial };
+    });
   }
 
   /** The last fiscal document, read back from the FN. */
@@ -603,6 +622,11 @@ export class Kkt extends EventEmitter<KktEvents> {
       await this.closeWithPayments(runner, receipt);
       try {
         const document = await this.readLastDocument(runner, receipt.type);
+        if (receipt.marker !== undefined && document.marker !== receipt.marker) {
+          throw new Error(
+            `the last document (${document.fiscalDocumentNumber}) does not carry this receipt's marker`,
+          );
+        }
         return {
           fiscalDocumentNumber: document.fiscalDocumentNumber,
           fiscalSign: document.fiscalSign,

@@ -88,9 +88,10 @@ export class AtolDevice extends FiscalDevice {
    * Opens (or renews an expired) shift explicitly before the anchor is read, so the shift's own documents
    * never sit between the anchor and our receipt.
    */
-  async preparePrint(_job: Job): Promise<{ lastDocumentNumberBefore: number }> {
+  async preparePrint(_job: Job): Promise<{ lastDocumentNumberBefore: number; fnSerial: string }> {
     await this.ensureShiftOpen();
-    return { lastDocumentNumberBefore: await this.kkt.lastFiscalDocumentNumber() };
+    const anchor = await this.kkt.fnAnchor();
+    return { lastDocumentNumberBefore: anchor.lastDocumentNumber, fnSerial: anchor.fnSerial };
   }
 
   private async ensureShiftOpen(): Promise<void> {
@@ -148,7 +149,14 @@ export class AtolDevice extends FiscalDevice {
     const before = job.printing?.lastDocumentNumberBefore;
     if (before === undefined)
       return { kind: 'ambiguous', reason: 'no FN anchor was recorded before printing' };
-    const last = await this.kkt.lastFiscalDocumentNumber();
+    const { lastDocumentNumber: last, fnSerial } = await this.kkt.fnAnchor();
+    if ((job.printing?.fnSerial !== undefined && fnSerial !== job.printing.fnSerial) || last < before) {
+      // Another FN counts documents afresh: its numbers say nothing about ours.
+      return {
+        kind: 'ambiguous',
+        reason: `the fiscal storage changed since printing started (FN ${job.printing?.fnSerial} → ${fnSerial})`,
+      };
+    }
     if (last - before > MAX_RECONCILE_SCAN) {
       return {
         kind: 'ambiguous',
@@ -244,7 +252,6 @@ export class AtolDevice extends FiscalDevice {
       const status = await this.kkt.status();
       const fn = await this.kkt.fnInfo();
       const info = this.kkt.deviceInfoCached;
-      this.shiftKnownOpen = status.shift.state === 'open';
       return {
         ...base,
         model: info?.modelName,

@@ -141,6 +141,13 @@ export class IntentDevice extends FiscalDevice {
       this.lastAmbiguity.set(job.id, reason);
       return new IntentNeedsPersonError('INTENT_UNFINISHED_SALE', reason);
     }
+    if (error instanceof IntentResultError && (error.resultCode === 399 || error.category === 'unknown')) {
+      // A general error can follow a card payment whose fiscalization failed (the vendor's 410 rule), and an
+      // undocumented code proves nothing: a person checks the terminal instead of the agent charging again.
+      const reason = `the terminal answered code ${error.resultCode} (${error.terminalMessage ?? 'no text'}), which does not prove the sale did not happen: check the terminal, then resolve the job`;
+      this.lastAmbiguity.set(job.id, reason);
+      return new IntentNeedsPersonError(error.code, reason);
+    }
     if (error instanceof IntentError && error.outcomeUnknown) {
       this.lastAmbiguity.set(job.id, `the sale's answer was lost (${error.message})`);
       return error;

@@ -48,6 +48,12 @@ interface TaskOutcome {
   failed: boolean;
 }
 
+/**
+ * Task ids run on across sessions (and transports) of this process: a late async result from before a
+ * reconnect then cannot carry the id of a new task.
+ */
+let lastTaskId = MAX_TASK_ID;
+
 class Deferred<T> {
   resolve!: (value: T) => void;
   reject!: (error: unknown) => void;
@@ -82,7 +88,6 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   private readonly password: Buffer;
   private decoder: FrameDecoder | undefined;
   private packetId = MAX_PACKET_ID;
-  private taskId = MAX_TASK_ID;
   private readonly replyWaiters = new Map<number, (frame: Frame) => void>();
   private readonly asyncWaiters = new Map<number, (outcome: TaskOutcome) => void>();
   private readonly earlyAsync = new Map<number, TaskOutcome>();
@@ -200,8 +205,8 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   }
 
   private nextTaskId(): number {
-    this.taskId = this.taskId >= MAX_TASK_ID ? 0 : this.taskId + 1;
-    return this.taskId;
+    lastTaskId = lastTaskId >= MAX_TASK_ID ? 0 : lastTaskId + 1;
+    return lastTaskId;
   }
 
   /** Sends one packet and waits for the reply with the same packet id. Undefined when none came in time. */
@@ -218,10 +223,16 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
     return undefined;
   }
 
-  /** Sends one packet without waiting for its reply (which, arriving later, is matched to nobody and dropped). */
-  private async post(data: Buffer): Promise<void> {
-    if (!this.isOpen) throw new LinkDownError(this.link.description, false);
-    await this.link.write(encodeFrame({ id: this.nextPacketId(), data }));
+  /**
+   * Removes a finished task from the device's buffer. A lost Ack would leave the old result there under
+   * its task id, and a later task reusing the id could be answered with it, so the Ack is confirmed (and
+   * repeated: removing a task twice is harmless, the second answer is B3).
+   */
+  private async acknowledge(taskId: number): Promise<void> {
+    for (let attempt = 0; attempt < this.options.requestAttempts; attempt++) {
+      const reply = await this.exchange(Buffer.of(TaskCommand.Ack, taskId)).catch(() => undefined);
+      if (reply !== undefined) return;
+    }
   }
 
   private async sendAndWait(id: number, packet: Buffer): Promise<Frame | undefined> {
@@ -268,9 +279,7 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
         }
       }
       const outcome = await this.settle(taskId, reply, deadline, timeoutMs);
-      // The Ack's own reply carries nothing we need; not waiting for it saves a round trip per command.
-      // The device handles packets in order, so the Ack always lands before our next Add.
-      await this.post(Buffer.of(TaskCommand.Ack, taskId)).catch(() => undefined);
+      await this.acknowledge(taskId);
       return outcome;
     } catch (error) {
       if (this.isOpen) await this.abort();

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/config.js';
+import { atolWebDeviceSchema } from './config.js';
+
+describe('the atol-web device config', () => {
+  it('defaults to the web server on loopback', () => {
+    expect(atolWebDeviceSchema.parse({ id: 'kkt', kind: 'atol-web' })).toEqual({
+      id: 'kkt',
+      kind: 'atol-web',
+      url: 'http://127.0.0.1:16732',
+      pollIntervalMs: 500,
+      requestTimeoutMs: 10_000,
+      taskTimeoutMs: 120_000,
+      reconnect: { initialDelayMs: 500, maxDelayMs: 30_000 },
+    });
+  });
+
+  it('is a device kind of the agent config, routed like any device', () => {
+    const config = parseConfig({
+      devices: [
+        {
+          id: 'sigma',
+          kind: 'atol-web',
+          url: 'http://192.168.1.20:16732',
+          auth: { username: 'kassa', password: 'secret' },
+          deviceId: 'kkt-2',
+          operator: { name: 'Кассир', vatin: '500100732259' },
+          taxationType: 'usnIncome',
+        },
+      ],
+      routing: { defaultDevice: 'sigma' },
+    });
+    expect(config.devices[0]).toMatchObject({
+      kind: 'atol-web',
+      deviceId: 'kkt-2',
+      taxationType: 'usnIncome',
+    });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', url: 'ftp://x' }] })).toThrow(
+      /devices\[0\]\.url/,
+    );
+    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', pollIntervalMs: 1 }] })).toThrow(
+      /pollIntervalMs/,
+    );
+    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', baudRate: 9600 }] })).toThrow(
+      /baudRate/,
+    );
+  });
+});

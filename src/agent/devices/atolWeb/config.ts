@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { TAXATION_SYSTEM_NAMES } from '../../../lib/ffd.js';
+import { isValidTimeZone } from '../../../lib/time.js';
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * An ATOL register behind ATOL driver 10's web server (platform 5.0 registers, and registers whose OFD
+ * traffic the driver relays): see docs/atol-backends.md.
+ */
+export const atolWebDeviceSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, _ or -'),
+  kind: z.literal('atol-web'),
+  /** The web server's base URL (the driver's default listens on 16732 on loopback). */
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'put credentials in auth, not in the URL')
+    .default('http://127.0.0.1:16732'),
+  /** HTTP Basic credentials, when the web server is set up to require them. */
+  auth: z.strictObject({ username: z.string().min(1).max(128), password: z.string().max(256) }).optional(),
+  /** The register's `deviceID` in the web server, when it drives several registers. */
+  deviceId: z.string().min(1).max(64).optional(),
+  /** How often a running request is polled. */
+  pollIntervalMs: ms(10, 10_000).default(500),
+  /** One HTTP exchange, connecting included. */
+  requestTimeoutMs: ms(100, 120_000).default(10_000),
+  /** From submitting a task to its final status (a Z report prints for a while). */
+  taskTimeoutMs: ms(1000, 900_000).default(120_000),
+  /** The register clock's zone; defaults to the agent's `timeZone`. */
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Moscow').optional(),
+  operator: z
+    .strictObject({
+      name: z.string().min(1).max(64),
+      vatin: z
+        .string()
+        .regex(/^(\d{10}|\d{12})$/, 'must be an INN of 10 or 12 digits')
+        .optional(),
+    })
+    .optional(),
+  taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
+  /** Probing the server again after it became unreachable. */
+  reconnect: z
+    .strictObject({
+      initialDelayMs: ms(50, 60_000).default(500),
+      maxDelayMs: ms(100, 600_000).default(30_000),
+    })
+    .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+});
+
+export type AtolWebDeviceConfig = z.output<typeof atolWebDeviceSchema>;
+export type AtolWebDeviceInput = z.input<typeof atolWebDeviceSchema>;
