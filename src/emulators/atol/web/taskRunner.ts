@@ -1,0 +1,486 @@
+import { cashIn, cashOut } from '../../../drivers/atol/commands/cash.js';
+import { Mode } from '../../../drivers/atol/commands/modes.js';
+import { printLine } from '../../../drivers/atol/commands/print.js';
+import {
+  beginPosition,
+  cancelReceipt,
+  closeReceipt,
+  OpenReceiptFlags,
+  openReceipt,
+  payment,
+  ReceiptType,
+  registerPosition,
+  Tag,
+  writeTag,
+} from '../../../drivers/atol/commands/receipt.js';
+import { ReportType, xReport } from '../../../drivers/atol/commands/report.js';
+import { openShift, zReport } from '../../../drivers/atol/commands/shift.js';
+import { encodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
+import { ffdSecondsToWallClock } from '../../../drivers/atol/protocol/dateTime.js';
+import {
+  MEASUREMENT_UNITS,
+  PAYMENT_METHODS,
+  PAYMENT_OBJECTS,
+  PAYMENT_TYPES,
+  TAX_CODES,
+  TAXATION_SYSTEMS,
+} from '../../../drivers/atol/vocabulary.js';
+import { DriverError } from '../../../drivers/atol/web/driverErrors.js';
+import { formatMinor } from '../../../lib/decimal.js';
+import { LosslessNumber } from '../../../lib/json.js';
+import { OFD_BLOCK_AFTER_MS } from '../device.js';
+import type { JournalEntry } from '../journalEntry.js';
+import { fnDocumentResult, isoAtOffset } from './documentTlv.js';
+import { type RegisterPort, TaskFailure } from './registerPort.js';
+import {
+  additionalAttributeItemSchema,
+  cashTaskSchema,
+  fnDocumentTaskSchema,
+  operatorTaskSchema,
+  parseTask,
+  positionItemSchema,
+  type ReceiptTask,
+  receiptTaskSchema,
+  textItemSchema,
+} from './taskSchemas.js';
+
+/**
+ * The facade's stand-in for ATOL driver 10: it turns one JSON task into the register's command sequence
+ * (the way the driver does over its own protocol), through the emulated register's command path, and
+ * answers in the driver's JSON (`fiscalParams`, `deviceStatus`, …). Reads look at the register's state.
+ */
+
+const RECEIPT_TYPES = {
+  sell: ReceiptType.Sell,
+  sellReturn: ReceiptType.SellReturn,
+  buy: ReceiptType.Buy,
+  buyReturn: ReceiptType.BuyReturn,
+} as const;
+
+const Z_REPORT_STATES = [
+  [3, 2],
+  [7, 1],
+] as const;
+const X_REPORT_STATES = [[2, 2]] as const;
+const SHIFT_LIMIT_MS = 24 * 3600 * 1000;
+const FNS_URL = 'www.nalog.gov.ru';
+
+const roubles = (kop: number) => new LosslessNumber(formatMinor(kop, 2));
+
+function code<T extends Record<string, number>>(
+  table: T,
+  value: string | number | undefined,
+  fallback: number,
+  failure: number,
+  what: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number') return value;
+  const found = table[value];
+  if (found === undefined)
+    throw new TaskFailure(failure, `Некорректное значение параметра (${what}: ${value})`);
+  return found;
+}
+
+export class TaskRunner {
+  constructor(private readonly register: RegisterPort) {}
+
+  private get view() {
+    return this.register.view;
+  }
+
+  /** The register clock's offset ("+03:00"), for the date-times the driver reports. */
+  private get offset(): string {
+    return this.view.dateTime.slice(-6);
+  }
+
+  private get ofdBlocked(): boolean {
+    const { ofd } = this.view.state();
+    if (this.register.emulator.activeFaults.ofdBacklog) return true;
+    return (
+      ofd.unsentCount > 0 &&
+      ofd.firstUnsentAtMs !== undefined &&
+      Date.parse(this.view.dateTime) >= ofd.firstUnsentAtMs + OFD_BLOCK_AFTER_MS
+    );
+  }
+
+  /** Runs one task; throws `TaskFailure` with the driver's error code when it fails. */
+  async run(task: unknown): Promise<unknown> {
+    const type = typeof task === 'object' && task !== null ? (task as { type?: unknown }).type : undefined;
+    this.register.takeDocuments();
+    switch (type) {
+      case 'sell':
+      case 'sellReturn':
+      case 'buy':
+      case 'buyReturn':
+        return this.receipt(parseTask(receiptTaskSchema, task));
+      case 'openShift':
+        return this.openShift(parseTask(operatorTaskSchema, task).operator);
+      case 'closeShift':
+        return this.closeShift(parseTask(operatorTaskSchema, task).operator);
+      case 'reportX':
+        return this.reportX(parseTask(operatorTaskSchema, task).operator);
+      case 'cashIn':
+      case 'cashOut': {
+        const cash = parseTask(cashTaskSchema, task);
+        return this.cash(cash.type, cash.cashSum, cash.operator);
+      }
+      case 'getDeviceStatus':
+        return this.deviceStatus();
+      case 'getShiftStatus':
+        return this.shiftStatus();
+      case 'getDeviceInfo':
+        return this.deviceInfo();
+      case 'getFnInfo':
+        return this.fnInfo();
+      case 'getFnStatus':
+        return this.fnStatus();
+      case 'ofdExchangeStatus':
+        return this.ofdExchangeStatus();
+      case 'getRegistrationInfo':
+        return this.registrationInfo();
+      case 'getFnDocument':
+        return this.fnDocument(parseTask(fnDocumentTaskSchema, task).fiscalDocumentNumber);
+      default:
+        throw new TaskFailure(
+          DriverError.NOT_SUPPORTED,
+          `Не поддерживается в данной версии (тип задания ${JSON.stringify(type) ?? 'не указан'})`,
+        );
+    }
+  }
+
+  // ---- fiscal tasks --------------------------------------------------------------------------------
+
+  private async writeText(tag: number, text: string, print = true): Promise<void> {
+    await this.register.run(writeTag, { flags: print ? 1 : 0, tlv: { tag, value: encodeCp866(text) } });
+  }
+
+  private async writeOperator(operator: { name: string; vatin?: string } | undefined): Promise<void> {
+    if (!operator) return;
+    await this.writeText(Tag.cashierName, operator.name);
+    if (operator.vatin) await this.writeText(Tag.cashierInn, operator.vatin);
+  }
+
+  private async receipt(task: ReceiptTask): Promise<unknown> {
+    const { register } = this;
+    // A receipt left open (by an interrupted task) was never fiscalized: the driver cancels it first.
+    if (this.view.receipt) {
+      await register.enterMode(Mode.Registration);
+      await register.run(cancelReceipt, undefined);
+    }
+    await register.enterMode(Mode.Registration);
+    await register.run(openReceipt, {
+      flags: task.electronically ? OpenReceiptFlags.Electronic : 0,
+      receiptType: RECEIPT_TYPES[task.type],
+    });
+    try {
+      await this.receiptBody(task);
+    } catch (error) {
+      // Refused part-way: nothing is fiscalized, and the driver leaves the register clean.
+      await register.tryRun(cancelReceipt, undefined);
+      throw error;
+    }
+    const document = register.takeDocuments().find((d) => d.kind === 'receipt');
+    if (!document) throw new TaskFailure(DriverError.UNKNOWN, 'Чек закрыт, но документ не найден');
+    return {
+      fiscalParams: this.fiscalParams(document, {
+        fiscalReceiptNumber: document.receiptNumber,
+        total: roubles(document.totalKop ?? 0),
+      }),
+      warnings: { notPrinted: false },
+    };
+  }
+
+  private async receiptBody(task: ReceiptTask): Promise<void> {
+    const { register } = this;
+    let marker: { value: string; print: boolean } | undefined;
+    for (const [index, raw] of task.items.entries()) {
+      const root = `items[${index}]`;
+      if (raw.type === 'position') {
+        const item = parseTask(positionItemSchema, raw, root);
+        const taxCode = TAX_CODES[item.tax.type as keyof typeof TAX_CODES];
+        if (taxCode === undefined) {
+          throw new TaskFailure(
+            DriverError.INVALID_TAX_TYPE,
+            `Недопустимый номер ставки налога (${item.tax.type})`,
+          );
+        }
+        await register.run(beginPosition, undefined);
+        const unit = code(
+          MEASUREMENT_UNITS,
+          item.measurementUnit,
+          0,
+          DriverError.INVALID_PARAM,
+          `${root}.measurementUnit`,
+        );
+        await register.run(writeTag, { flags: 0, tlv: { tag: Tag.measurementUnit, value: Buffer.of(unit) } });
+        await register.run(registerPosition, {
+          flags: 0,
+          priceKop: item.price,
+          quantityMilli: item.quantity,
+          amountKop: item.amount,
+          taxCode,
+          taxSumKop: 0,
+          department: item.department ?? 1,
+          paymentObject: code(
+            PAYMENT_OBJECTS,
+            item.paymentObject,
+            1,
+            DriverError.INVALID_PARAM,
+            `${root}.paymentObject`,
+          ),
+          paymentMethod: code(
+            PAYMENT_METHODS,
+            item.paymentMethod,
+            4,
+            DriverError.INVALID_COMMODITY_PAYMENT_TYPE,
+            `${root}.paymentMethod`,
+          ),
+          discountSign: 0,
+          discountKop: 0,
+          name: item.name,
+        });
+      } else if (raw.type === 'text') {
+        await register.run(printLine, { text: parseTask(textItemSchema, raw, root).text });
+      } else if (raw.type === 'additionalAttribute') {
+        const attribute = parseTask(additionalAttributeItemSchema, raw, root);
+        marker = { value: attribute.value, print: attribute.print ?? true };
+      }
+      // Other print items (barcodes, pictures…) do not change the fiscal document; the facade skips them.
+    }
+    await this.writeOperator(task.operator);
+    if (task.taxationType) {
+      const bit = code(
+        TAXATION_SYSTEMS,
+        task.taxationType,
+        0,
+        DriverError.INVALID_TAXATION_TYPE,
+        'taxationType',
+      );
+      await register.run(writeTag, { flags: 1, tlv: { tag: Tag.taxationSystem, value: Buffer.of(bit) } });
+    }
+    const client = task.clientInfo;
+    if (client?.emailOrPhone) await this.writeText(Tag.customerContact, client.emailOrPhone);
+    if (client?.name) await this.writeText(Tag.buyerName, client.name);
+    if (client?.vatin) await this.writeText(Tag.buyerInn, client.vatin);
+    if (marker) await this.writeText(1192, marker.value, marker.print);
+    const payments = task.payments.map((p, index) => ({
+      paymentType: code(
+        PAYMENT_TYPES,
+        p.type,
+        1,
+        DriverError.INVALID_PAYMENT_TYPE,
+        `payments[${index}].type`,
+      ),
+      sumKop: p.sum,
+    }));
+    for (const p of payments.slice(0, -1)) await register.run(payment, { flags: 0, ...p });
+    await register.run(closeReceipt, { flags: 0, ...payments.at(-1)! });
+  }
+
+  private fiscalParams(document: JournalEntry, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const identity = this.view.identity;
+    return {
+      fiscalDocumentNumber: document.documentNumber,
+      fiscalDocumentSign: document.fiscalSign,
+      fiscalDocumentDateTime: document.dateTime,
+      shiftNumber: document.shiftNumber,
+      fnNumber: identity.fnSerial,
+      registrationNumber: identity.registrationNumber,
+      fnsUrl: FNS_URL,
+      ...extra,
+    };
+  }
+
+  private async openShift(operator: { name: string; vatin?: string } | undefined): Promise<unknown> {
+    await this.register.enterMode(Mode.Registration);
+    await this.writeOperator(operator);
+    await this.register.run(openShift, { flags: 0 });
+    const document = this.register.takeDocuments().find((d) => d.kind === 'openShift');
+    if (!document) throw new TaskFailure(DriverError.UNKNOWN, 'Смена открыта, но документ не найден');
+    return { fiscalParams: this.fiscalParams(document), warnings: null };
+  }
+
+  private async closeShift(operator: { name: string; vatin?: string } | undefined): Promise<unknown> {
+    const receiptsCount = this.view.shift.lastReceiptNumber;
+    await this.register.enterMode(Mode.ReportClear);
+    await this.writeOperator(operator);
+    await this.register.run(zReport, undefined);
+    await this.register.waitWhileIn(Z_REPORT_STATES);
+    const document = this.register.takeDocuments().find((d) => d.kind === 'closeShift');
+    if (!document) throw new TaskFailure(DriverError.UNKNOWN, 'Смена закрыта, но документ не найден');
+    return { fiscalParams: this.fiscalParams(document, { receiptsCount }), warnings: null };
+  }
+
+  private async reportX(operator: { name: string; vatin?: string } | undefined): Promise<unknown> {
+    await this.register.enterMode(Mode.ReportNoClear);
+    await this.writeOperator(operator);
+    await this.register.run(xReport, { reportType: ReportType.DailyX });
+    await this.register.waitWhileIn(X_REPORT_STATES);
+    return {};
+  }
+
+  private async cash(
+    type: 'cashIn' | 'cashOut',
+    sumKop: number,
+    operator: { name: string; vatin?: string } | undefined,
+  ): Promise<unknown> {
+    await this.register.enterMode(Mode.Registration);
+    await this.writeOperator(operator);
+    await this.register.run(type === 'cashIn' ? cashIn : cashOut, { flags: 0, sumKop });
+    return { counters: { cashSum: roubles(this.view.cashKop) } };
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  private shiftState(): 'closed' | 'opened' | 'expired' {
+    const shift = this.view.shift;
+    if (!shift.open) return 'closed';
+    return shift.expired ? 'expired' : 'opened';
+  }
+
+  private deviceStatus(): unknown {
+    const faults = this.register.emulator.activeFaults;
+    const identity = this.view.identity;
+    return {
+      deviceStatus: {
+        currentDateTime: this.view.dateTime,
+        shift: this.shiftState(),
+        blocked: this.ofdBlocked || faults.fnFull,
+        coverOpened: faults.coverOpen,
+        paperPresent: !faults.noPaper,
+        paperNearEnd: false,
+        fiscal: true,
+        fnFiscal: true,
+        fnPresent: true,
+        cashDrawerOpened: false,
+        model: identity.modelCode,
+        modelName: identity.modelName,
+        logicalNumber: 1,
+      },
+    };
+  }
+
+  private shiftStatus(): unknown {
+    const shift = this.view.shift;
+    const expiredTime =
+      shift.open && shift.openedAt
+        ? new Date(Date.parse(shift.openedAt) + SHIFT_LIMIT_MS + this.offsetMs()).toISOString().slice(0, 19) +
+          this.offset
+        : undefined;
+    return {
+      shiftStatus: {
+        state: this.shiftState(),
+        number: shift.number,
+        ...(expiredTime ? { expiredTime } : {}),
+        documentsCount: this.view.state().shift.documentsInShift,
+      },
+    };
+  }
+
+  /** The register clock's offset from UTC in milliseconds. */
+  private offsetMs(): number {
+    const offset = this.offset;
+    const minutes = Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6));
+    return (offset.startsWith('-') ? -minutes : minutes) * 60_000;
+  }
+
+  private deviceInfo(): unknown {
+    const identity = this.view.identity;
+    const { major, minor, build } = identity.firmware;
+    return {
+      deviceInfo: {
+        model: identity.modelCode,
+        modelName: identity.modelName,
+        serial: identity.serial,
+        firmwareVersion: `${major}.${minor}.${build}`,
+        configurationVersion: `${major}.${minor}`,
+        receiptLineLength: identity.lineWidth,
+        receiptLineLengthPix: identity.lineWidth * 12,
+        ffdVersion: '1.2',
+        fnFfdVersion: '1.2',
+      },
+    };
+  }
+
+  private fnWarnings() {
+    return {
+      memoryOverflow: this.register.emulator.activeFaults.fnFull,
+      needReplacement: false,
+      ofdTimeout: this.ofdBlocked,
+      resourceExhausted: false,
+      criticalError: false,
+    };
+  }
+
+  private fnInfo(): unknown {
+    const identity = this.view.identity;
+    const { year, month, day } = identity.fnValidUntil;
+    return {
+      fnInfo: {
+        serial: identity.fnSerial,
+        version: identity.fnVersion,
+        execution: 'emulated',
+        numberOfRegistrations: 1,
+        registrationsRemaining: 29,
+        validityDate: isoAtOffset({ year, month, day, hour: 0, minute: 0, second: 0 }, this.offset),
+        ffdVersion: '1.2',
+        fnFfdVersion: '1.2',
+        livePhase: 'fiscalMode',
+        warnings: this.fnWarnings(),
+      },
+    };
+  }
+
+  private fnStatus(): unknown {
+    return {
+      fnStatus: {
+        fiscalDocumentNumber: this.view.lastDocumentNumber,
+        fiscalReceiptNumber: this.view.shift.lastReceiptNumber,
+        warnings: this.fnWarnings(),
+      },
+    };
+  }
+
+  private ofdExchangeStatus(): unknown {
+    const { unsentCount, firstUnsentNumber } = this.view.ofd;
+    const first = unsentCount > 0 ? this.view.document(firstUnsentNumber) : undefined;
+    const seconds = first?.tlvs.find((t) => t.tag === 1012)?.value.readUInt32LE(0);
+    return {
+      status: {
+        notSentCount: unsentCount,
+        notSentFirstDocNumber: unsentCount > 0 ? firstUnsentNumber : 0,
+        ...(seconds === undefined
+          ? {}
+          : { notSentFirstDocDateTime: isoAtOffset(ffdSecondsToWallClock(seconds), this.offset) }),
+      },
+      errors: { network: { code: 0 }, ofd: { code: 0 }, fn: { code: 0 } },
+      warnings: {},
+    };
+  }
+
+  private registrationInfo(): unknown {
+    const identity = this.view.identity;
+    const taxationTypes = Object.entries(TAXATION_SYSTEMS)
+      .filter(([, bit]) => (identity.taxationSystems & bit) !== 0)
+      .map(([name]) => name);
+    return {
+      organization: {
+        name: identity.organizationName,
+        vatin: identity.inn,
+        address: identity.address,
+        email: '',
+        taxationTypes,
+        agents: [],
+      },
+      device: { registrationNumber: identity.registrationNumber, fnsUrl: FNS_URL, ffdVersion: '1.2' },
+      ofd: {},
+    };
+  }
+
+  private fnDocument(fiscalDocumentNumber: number): unknown {
+    const document = this.view.document(fiscalDocumentNumber);
+    if (!document) throw new TaskFailure(DriverError.FN_NO_MORE_DATA);
+    return fnDocumentResult(document, this.offset);
+  }
+}

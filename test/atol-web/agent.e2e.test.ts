@@ -1,0 +1,158 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
+import {
+  type AgentProcess,
+  runCli,
+  startAgentProcess,
+  until,
+  writeAgentConfig,
+} from '../support/agentProcess.js';
+import { startWeb, TZ, type WebHarness } from './support.js';
+
+/**
+ * A real `kkt-agent run` process with an `atol-web` device: the driver-10 web facade (with Basic auth)
+ * in front of the emulated register, and the mock CRM bridge feeding bills. Needs `npm run build`.
+ */
+
+const RECEIPTS = { taskTypes: ['sell', 'sellReturn'] };
+const AUTH = { username: 'kassa', password: 'pa55' };
+
+let dir: string;
+let h: WebHarness;
+let bridge: MockBridge;
+let agent: AgentProcess | undefined;
+
+interface JobRow {
+  id: string;
+  state: string;
+}
+
+async function startAgent(): Promise<AgentProcess> {
+  const socket = join(dir, 'control.sock');
+  const config = await writeAgentConfig(dir, {
+    dataDir: join(dir, 'data'),
+    timeZone: TZ,
+    log: { level: 'warn' },
+    control: { socketPath: socket },
+    devices: [
+      {
+        id: 'kkt',
+        kind: 'atol-web',
+        url: h.web.url,
+        auth: AUTH,
+        pollIntervalMs: 20,
+        requestTimeoutMs: 2000,
+        taskTimeoutMs: 5000,
+        operator: { name: 'Кассир' },
+        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
+      },
+    ],
+    fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
+    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
+    connectors: {
+      bridge: [
+        {
+          id: '120',
+          baseUrl: bridge.url,
+          timeoutMs: 800,
+          retries: 1,
+          retryDelayMs: 50,
+          autoFiscalize: { enabled: true, intervalMs: 300 },
+          defaultPayment: 'card',
+        },
+      ],
+    },
+  });
+  agent = await startAgentProcess(config, socket);
+  return agent;
+}
+
+const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+
+const allReported = async (expected: number) =>
+  until(
+    async () => (await jobs()).filter((j) => j.state === 'REPORTED').length === expected,
+    'all bills reported',
+    30_000,
+  );
+
+/** Exactly one receipt per job, each carrying its job's marker. */
+async function expectOneReceiptPerJob(): Promise<void> {
+  const markers = h.receipts().map((r) => r.marker);
+  const ids = (await jobs()).map((j) => j.id);
+  expect(markers.slice().sort()).toEqual(ids.slice().sort());
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-atol-web-e2e-'));
+  h = await startWeb({ auth: AUTH });
+  bridge = await startMockBridge({ port: 0, timeZone: TZ });
+});
+
+afterEach(async () => {
+  await agent?.stop();
+  agent = undefined;
+  await bridge.close();
+  await h.web.close();
+  await rm(dir, { recursive: true, force: true });
+  expect(h.warnings).toEqual([]);
+});
+
+describe('kkt-agent with an ATOL register behind the driver-10 web server', () => {
+  it('prints every bill once, answers the technician commands and shows the device in status', async () => {
+    await startAgent();
+    const expected = bridge.bills().length;
+    await allReported(expected);
+    await expectOneReceiptPerJob();
+    expect(h.documents[0]?.kind).toBe('openShift');
+
+    const socket = ['--socket', agent!.socket];
+    const status = await runCli(['status', ...socket]);
+    expect(status.stdout).toMatch(/Device kkt \(atol-web\) — online/);
+    expect((await runCli(['cash', 'in', '500.00', ...socket])).stdout).toContain('Cash in: 500.00');
+    expect(h.web.device.cashKop).toBe(50_000);
+    expect((await runCli(['report', 'x', ...socket])).stdout).toContain('X report printed');
+    expect((await runCli(['shift', 'close', ...socket])).stdout).toMatch(/Shift 1 closed \(FD \d+\)/);
+    expect(h.documents.at(-1)?.kind).toBe('closeShift');
+
+    // Polling goes on; nothing prints twice.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(h.receipts()).toHaveLength(expected);
+  });
+
+  it('survives cut connections, lost results and an interrupted request with one receipt per bill', async () => {
+    h.web.setFault('dropAfterAccept', 2, RECEIPTS);
+    h.web.setFault('http500AfterAccept', 1, RECEIPTS);
+    h.web.setFault('loseResultsAfterRun', 1, RECEIPTS);
+    h.web.setFault('interruptTask', 1, RECEIPTS);
+    await startAgent();
+    await allReported(bridge.bills().length);
+    expect(h.web.activeFaults).toMatchObject({
+      dropAfterAccept: 0,
+      http500AfterAccept: 0,
+      loseResultsAfterRun: 0,
+      interruptTask: 0,
+    });
+    await expectOneReceiptPerJob();
+  });
+
+  it('killed while the server runs a receipt: after the restart the job is reconciled by its uuid', async () => {
+    h.web.setFault('taskSlowMs', 1500, RECEIPTS);
+    await startAgent();
+    await until(
+      () => h.requests.some((r) => r.status === 201 && r.taskTypes?.includes('sell')),
+      'a receipt submitted',
+      20_000,
+    );
+    await agent!.kill();
+    h.web.clearFaults();
+    await startAgent();
+    await allReported(bridge.bills().length);
+    await expectOneReceiptPerJob();
+    // The interrupted job was looked up, not submitted again.
+    expect(h.requests.filter((r) => r.taskTypes?.includes('sell') && r.status === 409)).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
+import { AtolWebKkt, type AtolWebKktOptions } from '../../src/drivers/atol/web/index.js';
+import type { JournalEntry } from '../../src/emulators/atol/index.js';
+import {
+  type AtolWebEmulator,
+  type AtolWebEmulatorOptions,
+  startAtolWebEmulator,
+  type WebRequestEvent,
+} from '../../src/emulators/atol/web/index.js';
+
+export const TZ = 'Europe/Moscow';
+
+export interface WebHarness {
+  web: AtolWebEmulator;
+  /** Every fiscal document the register made, in order, as its journal records them. */
+  documents: JournalEntry[];
+  receipts(): JournalEntry[];
+  /** Bugs the facade or the register reported while running (tests expect none). */
+  warnings: Error[];
+  /** Web faults that fired, by name. */
+  faults: string[];
+  /** Every HTTP request the facade answered (or cut). */
+  requests: WebRequestEvent[];
+}
+
+/** The web facade on a free port, in front of a fresh in-memory register with fast reports. */
+export async function startWeb(options: AtolWebEmulatorOptions = {}): Promise<WebHarness> {
+  const web = await startAtolWebEmulator({
+    port: 0,
+    register: { port: 0, persist: false, timeZone: TZ, asyncLatencyMs: 0, zReportStepMs: 20, xReportMs: 20 },
+    ...options,
+  });
+  const documents: JournalEntry[] = [];
+  const warnings: Error[] = [];
+  const faults: string[] = [];
+  const requests: WebRequestEvent[] = [];
+  web.on('fault', (event) => faults.push(event.name));
+  web.on('request', (event) => requests.push(event));
+  web.register.on('document', (entry) => documents.push(entry));
+  web.on('warning', (error) => warnings.push(error));
+  web.register.on('warning', (error) => warnings.push(error));
+  return {
+    web,
+    documents,
+    warnings,
+    faults,
+    requests,
+    receipts: () => documents.filter((d) => d.kind === 'receipt'),
+  };
+}
+
+/** The backend with quick polling and short timeouts, no background reconnects. */
+export function webKkt(web: AtolWebEmulator, options: AtolWebKktOptions = {}): AtolWebKkt {
+  return new AtolWebKkt({
+    url: web.url,
+    pollIntervalMs: 10,
+    requestTimeoutMs: 2000,
+    connectTimeoutMs: 1000,
+    taskTimeoutMs: 5000,
+    timeZone: TZ,
+    reconnect: { enabled: false },
+    ...options,
+  });
+}
+
+export function coffeeReceipt(marker?: string): Omit<ReceiptInput, 'type'> {
+  return {
+    taxationType: 'usnIncome',
+    operator: { name: 'Иванова А.С.' },
+    items: [
+      {
+        type: 'position',
+        name: 'Капучино 300 мл',
+        priceKop: 18_000,
+        quantityMilli: 2000,
+        amountKop: 36_000,
+        tax: { type: 'none' },
+      },
+      {
+        type: 'position',
+        name: 'Круассан',
+        priceKop: 9550,
+        quantityMilli: 1000,
+        amountKop: 9550,
+        tax: { type: 'vat20' },
+      },
+    ],
+    payments: [{ type: 'electronically', sumKop: 45_550 }],
+    totalKop: 45_550,
+    ...(marker ? { marker } : {}),
+  };
+}
