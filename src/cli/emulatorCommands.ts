@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runAtolEmulatorCli } from '../emulators/atol/index.js';
+import { runAtolWebEmulatorCli } from '../emulators/atol/web/index.js';
 import { startMockBridge } from '../emulators/bridge/index.js';
 import { startIntentEmulator } from '../emulators/intent/index.js';
 
@@ -66,6 +67,61 @@ export function registerEmulatorCommands(program: Command): void {
           model: options.model,
           timeZone: options.timeZone,
           latencyMs: options.latency,
+          fault: options.fault,
+          persist: options.persist,
+          quiet: options.quiet ?? false,
+        });
+        await untilSignal(() => running.close());
+      },
+    );
+
+  emulator
+    .command('atol-web')
+    .description(
+      'ATOL driver-10 web server emulator (HTTP JSON tasks on /api/v2/requests) over an emulated register',
+    )
+    .option('--port <port>', 'HTTP port (the driver uses 16732)', port, 16732)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--tcp <port>', 'also serve the register over protocol v3 on this TCP port (0: any)', port, 0)
+    .option('--state <file>', 'keep the register state in this file')
+    .option('--journal <file>', 'JSONL journal of fiscal documents')
+    .option('--model <model>', 'model code or name')
+    .option('--time-zone <zone>', "the register clock's time zone")
+    .option('--user <name>', 'require HTTP Basic auth with this user')
+    .option('--password <password>', 'the Basic auth password')
+    .option(
+      '--fault <spec>',
+      'inject a fault (repeatable), e.g. drop-after-accept=1@sell, http500, no-paper',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--no-persist', 'keep the state in memory only')
+    .option('--quiet', 'do not print the printouts')
+    .action(
+      async (options: {
+        port: number;
+        host: string;
+        tcp: number;
+        state?: string;
+        journal?: string;
+        model?: string;
+        timeZone?: string;
+        user?: string;
+        password?: string;
+        fault: string[];
+        persist: boolean;
+        quiet?: boolean;
+      }) => {
+        const running = await runAtolWebEmulatorCli({
+          port: options.port,
+          host: options.host,
+          tcp: options.tcp,
+          state: options.state,
+          journal: options.journal,
+          model: options.model,
+          timeZone: options.timeZone,
+          user: options.user,
+          password: options.password,
           fault: options.fault,
           persist: options.persist,
           quiet: options.quiet ?? false,
