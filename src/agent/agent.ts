@@ -256,10 +256,13 @@ export class Agent {
 
   private async recoverDraftsOnce(): Promise<void> {
     for (const event of this.unpublishedShifts.splice(0)) await this.publish(event);
+    // A FISCALIZED job is unfinished however old it is (a box off for a month, a clock that jumped): its
+    // marker is never compacted away while it is not REPORTED. A failure's marker may expire, so only
+    // recent FAILED jobs are looked at.
     const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);
     let visited = 0;
     for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
-      if (Date.parse(job.updatedAt) < horizon) continue;
+      if (job.state === 'FAILED' && Date.parse(job.updatedAt) < horizon) continue;
       const event: AgentEvent =
         job.state === 'FISCALIZED' ? { type: 'job.fiscalized', job } : { type: 'job.failed', job };
       if (!this.outbox.published(event)) await this.publish(event);

@@ -26,6 +26,8 @@ export const DEFAULT_FISCALIZER_OPTIONS: FiscalizerOptions = {
  * Only a refusal proves nothing was printed: the device or the validation said no, or the error says in
  * so many words that nothing was sent (`outcomeUnknown: false`). Anything else may have printed.
  */
+const monotonicNow = (): number => performance.now();
+
 function provesNothingPrinted(error: unknown): boolean {
   if (error instanceof PrintRefusedError || error instanceof ValidationError) return true;
   return (
@@ -51,6 +53,7 @@ export class Fiscalizer {
   private running = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** When a refused job may be tried again, on the monotonic clock: a wall-clock step must not strand it. */
   private readonly retryAt = new Map<string, number>();
   private busyJob: string | undefined;
   private readonly reconcileFailures = new Map<string, number>();
@@ -133,7 +136,7 @@ export class Fiscalizer {
         }
         const next = this.nextReceived();
         if (!next) {
-          const soonest = Math.min(...[...this.retryAt.values()].map((at) => at - Date.now()), 30_000);
+          const soonest = Math.min(...[...this.retryAt.values()].map((at) => at - monotonicNow()), 30_000);
           await this.sleep(Math.max(soonest, 10));
           continue;
         }
@@ -151,7 +154,7 @@ export class Fiscalizer {
   }
 
   private nextReceived(): Job | undefined {
-    const now = Date.now();
+    const now = monotonicNow();
     return this.jobs
       .inState('RECEIVED')
       .filter((job) => this.mine(job))
@@ -222,7 +225,7 @@ export class Fiscalizer {
         this.options.maxRetryDelayMs,
         this.options.retryDelayMs * 2 ** Math.min(job.attempts - 1, 16),
       );
-      this.retryAt.set(job.id, Date.now() + delay);
+      this.retryAt.set(job.id, monotonicNow() + delay);
       const requeued = await this.jobs.transition(job.id, 'RECEIVED', { failure });
       this.logger.warn({
         event: 'job.refused-retry',
