@@ -107,16 +107,16 @@ export class Outbox {
 
   private index(entry: OutboxEntry): void {
     if (entry.jobId) {
-      let ids = this.byJob.get(entry.jobId);
-      if (!ids) this.byJob.set(entry.jobId, (ids = new Set()));
+      const ids = this.byJob.get(entry.jobId) ?? new Set<string>();
+      this.byJob.set(entry.jobId, ids);
       ids.add(entry.id);
     }
     if (entry.state === 'pending') this.queueOf(entry.sink).push(entry.id);
   }
 
   private queueOf(sink: string): string[] {
-    let queue = this.pending.get(sink);
-    if (!queue) this.pending.set(sink, (queue = []));
+    const queue = this.pending.get(sink) ?? [];
+    this.pending.set(sink, queue);
     return queue;
   }
 
