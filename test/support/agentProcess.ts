@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { callControl } from '../../src/agent/control/client.js';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+/** The repository root, from the sources (vitest) or from their build in dist/ (bench, chaos). */
+export const REPO_ROOT = (() => {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'bin', 'kkt-agent.js')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 const BIN = join(REPO_ROOT, 'bin', 'kkt-agent.js');
 
 /** A real `kkt-agent run` process, for end-to-end tests. Needs `npm run build` (npm test runs it). */

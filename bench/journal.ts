@@ -1,0 +1,88 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Job } from '../src/agent/jobs/job.js';
+import { newJobId } from '../src/agent/jobs/jobId.js';
+import { JobStore } from '../src/agent/jobs/jobStore.js';
+import { sampleBill } from '../test/support/bills.js';
+import { tempDir } from './lib/agentRig.js';
+import { type Distribution, distribution } from './lib/stats.js';
+
+/**
+ * The job journal with 10,000 jobs in it: the time to open (load) it, and the latency of one append with
+ * its fdatasync (`JobStore.create`, what the intake waits for before it answers), on this machine's disk.
+ */
+
+export interface JournalBenchOptions {
+  /** Jobs already in the journal. */
+  existingJobs: number;
+  /** Appends measured. */
+  appends: number;
+}
+
+export interface JournalBenchResult {
+  existingJobs: number;
+  journalBytes: number;
+  openMs: number;
+  appendMs: Distribution;
+}
+
+function jobFor(seq: number, state: Job['state']): Job {
+  const bill = sampleBill(`jr-${seq}`, { positions: 3 });
+  const now = new Date().toISOString();
+  return {
+    id: newJobId(),
+    key: `test/a1/jr-${seq}`,
+    seq,
+    bill,
+    summary: {
+      source: bill.source,
+      account: bill.account,
+      billId: bill.billId,
+      number: bill.number,
+      totalMinor: bill.totalMinor,
+      currency: bill.currency,
+    },
+    operation: 'sell',
+    deviceId: 'kkt',
+    state,
+    receivedAt: now,
+    updatedAt: now,
+    trigger: { kind: 'test' },
+    attempts: 0,
+  };
+}
+
+export async function benchJournal(options: JournalBenchOptions): Promise<JournalBenchResult> {
+  const dir = await tempDir();
+  const path = join(dir.path, 'jobs.jsonl');
+  try {
+    const filling = await JobStore.open(path, { fsync: false });
+    for (let seq = 1; seq <= options.existingJobs; seq++) await filling.create(jobFor(seq, 'REPORTED'));
+    await filling.close();
+    const journalBytes = (await stat(path)).size;
+
+    const opening = performance.now();
+    const store = await JobStore.open(path, { fsync: true });
+    const openMs = performance.now() - opening;
+    const appendMs: number[] = [];
+    try {
+      for (let i = 0; i < options.appends; i++) {
+        const job = jobFor(options.existingJobs + 1 + i, 'RECEIVED');
+        const started = performance.now();
+        await store.create(job);
+        appendMs.push(performance.now() - started);
+      }
+      return {
+        existingJobs: options.existingJobs,
+        journalBytes,
+        openMs,
+        appendMs: distribution(appendMs),
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await dir.remove();
+  }
+}

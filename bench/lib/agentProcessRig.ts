@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAgentConfig } from '../../test/support/agentProcess.js';
+import { BENCH_TZ } from './agentRig.js';
+
+/** The config of a real `kkt-agent run` for the bench: one ATOL register on TCP, optionally a bridge account. */
+export async function benchAgentConfig(
+  dir: string,
+  options: { emulatorPort: number; bridgeUrl?: string; pollIntervalMs?: number },
+): Promise<{ configPath: string; socket: string }> {
+  const socket = join(dir, 'control.sock');
+  const configPath = await writeAgentConfig(dir, {
+    dataDir: join(dir, 'data'),
+    timeZone: BENCH_TZ,
+    log: { level: 'warn' },
+    control: { socketPath: socket },
+    devices: [
+      {
+        id: 'kkt',
+        kind: 'atol',
+        link: { type: 'tcp', host: '127.0.0.1', port: options.emulatorPort },
+        operator: { name: 'Кассир' },
+      },
+    ],
+    connectors: {
+      bridge: options.bridgeUrl
+        ? [
+            {
+              id: '120',
+              baseUrl: options.bridgeUrl,
+              timeoutMs: 5000,
+              autoFiscalize: { enabled: true, intervalMs: options.pollIntervalMs ?? 1000 },
+            },
+          ]
+        : [],
+    },
+  });
+  return { configPath, socket };
+}
+
+/** Resident and peak resident memory of a process, in bytes (Linux /proc). */
+export async function memoryOf(pid: number): Promise<{ rssBytes: number; peakRssBytes: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssBytes: kb('VmRSS') * 1024, peakRssBytes: kb('VmHWM') * 1024 };
+}

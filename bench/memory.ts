@@ -1,0 +1,73 @@
+import { performance } from 'node:perf_hooks';
+import { startMockBridge } from '../src/emulators/bridge/index.js';
+import { startAgentProcess } from '../test/support/agentProcess.js';
+import { bridgeBills } from '../test/support/bridgeBills.js';
+import { benchAgentConfig, memoryOf } from './lib/agentProcessRig.js';
+import { BENCH_TZ, tempDir } from './lib/agentRig.js';
+import { startEmulatorProcess } from './lib/emulatorProcess.js';
+
+/**
+ * Resident memory of a real `kkt-agent run` process: idle (ready, one bridge account polled, nothing to
+ * do) and after `receipts` bills were polled from the mock bridge, printed on the emulator and reported
+ * back, all journaled with fsync. Read from /proc/<pid>/status (VmRSS, VmHWM for the peak).
+ */
+
+export interface MemoryBenchOptions {
+  receipts: number;
+  /** How long the agent idles before "idle" is read, and settles before "after" is read. */
+  settleMs?: number;
+}
+
+export interface MemoryBenchResult {
+  receipts: number;
+  idleRssBytes: number;
+  afterRssBytes: number;
+  peakRssBytes: number;
+  receiptsPerSecond: number;
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBenchResult> {
+  const emulator = await startEmulatorProcess();
+  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
+  const dir = await tempDir();
+  const { configPath, socket } = await benchAgentConfig(dir.path, {
+    emulatorPort: emulator.port,
+    bridgeUrl: bridge.url,
+    pollIntervalMs: 500,
+  });
+  const agent = await startAgentProcess(configPath, socket);
+  try {
+    const pid = agent.child.pid!;
+    await settle(options.settleMs ?? 3000);
+    const idle = await memoryOf(pid);
+    const started = performance.now();
+    for (const bill of bridgeBills(options.receipts, 400_001)) bridge.addBill(bill);
+    const deadline = started + 60_000 + options.receipts * 200;
+    while (bridge.receipts.length < options.receipts) {
+      if (performance.now() > deadline) {
+        throw new Error(`bench: ${bridge.receipts.length} of ${options.receipts} receipts reported in time`);
+      }
+      if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
+        throw new Error(`bench: the agent exited:\n${agent.output().slice(-3000)}`);
+      }
+      await settle(200);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await settle(options.settleMs ?? 2000);
+    const after = await memoryOf(pid);
+    return {
+      receipts: options.receipts,
+      idleRssBytes: idle.rssBytes,
+      afterRssBytes: after.rssBytes,
+      peakRssBytes: after.peakRssBytes,
+      receiptsPerSecond: options.receipts / seconds,
+    };
+  } finally {
+    await agent.stop();
+    await bridge.close();
+    await emulator.stop();
+    await dir.remove();
+  }
+}

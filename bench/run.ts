@@ -1,0 +1,387 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { REPO_ROOT } from '../test/support/agentProcess.js';
+import { benchAgentOverhead } from './agentOverhead.js';
+import { benchBridgePolling } from './bridgePolling.js';
+import { benchDriver } from './driver.js';
+import { benchJournal } from './journal.js';
+import { machineInfo, machineMarkdown } from './lib/machine.js';
+import { mib, ms, num, table } from './lib/markdown.js';
+import { parseRunOptions } from './lib/options.js';
+import { median } from './lib/stats.js';
+import { benchMemory } from './memory.js';
+import { benchMoysklad } from './moysklad.js';
+import { benchMqttLatency } from './mqttLatency.js';
+import { benchOutboxDrain } from './outboxDrain.js';
+import { benchStartup } from './startup.js';
+import { benchThroughput } from './throughput.js';
+
+/**
+ * `npm run bench`: runs every bench (each a module with one job), takes the median of several runs, and
+ * writes docs/BENCHMARKS.md. `--quick` is the CI form: small N, one run, written to a temp file (and
+ * stdout), never over the published figures. A bench that throws fails the run (exit 1); a slow figure
+ * does not.
+ */
+
+const options = parseRunOptions(process.argv.slice(2));
+const quick = options.quick;
+
+const size = {
+  runs: quick ? 1 : 5,
+  heavyRuns: quick ? 1 : 3,
+  driverReceipts: quick ? 30 : 300,
+  overheadReceipts: quick ? 30 : 300,
+  journalExisting: 10_000,
+  journalAppends: quick ? 100 : 1000,
+  throughputJobs: quick ? 50 : 500,
+  mqttBills: quick ? 100 : 1000,
+  pollBills: quick ? 5 : 40,
+  pollIntervalMs: quick ? 300 : 1000,
+  drainReceipts: quick ? 300 : 10_000,
+  drainScaleReceipts: quick ? 0 : 1000,
+  moyskladDocuments: quick ? 20 : 1000,
+  memoryReceipts: quick ? 100 : 10_000,
+  startupRuns: quick ? 2 : 7,
+};
+
+interface Section {
+  name: string;
+  title: string;
+  run: () => Promise<string>;
+}
+
+async function repeat<T>(times: number, bench: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < times; i++) results.push(await bench());
+  return results;
+}
+
+const med = <T>(results: readonly T[], pick: (result: T) => number) => median(results.map(pick));
+const runsNote = (runs: number) => (runs === 1 ? 'one run' : `median of ${runs} runs`);
+
+const sections: Section[] = [
+  {
+    name: 'driver',
+    title: 'Driver: one 10-position receipt',
+    run: async () => {
+      const results = await repeat(size.runs, () => benchDriver({ receipts: size.driverReceipts }));
+      return [
+        `\`Kkt.sell\` of a 10-position receipt as the agent maps a bill (operator, marker in tag 1192), read-back ` +
+          `of the fiscal document included, against the zero-latency emulator in another process. ` +
+          `${size.driverReceipts} receipts per run, ${runsNote(size.runs)}. Counts are exact; CPU is this ` +
+          `process's \`process.cpuUsage()\` (user + system), the driver's work only.`,
+        '',
+        table(
+          ['per receipt', 'value'],
+          [
+            ['commands', num(med(results, (r) => r.commandsPerReceipt))],
+            ['transport round trips', num(med(results, (r) => r.roundTripsPerReceipt))],
+            [
+              'bytes written to the register',
+              num(
+                med(results, (r) => r.bytesWrittenPerReceipt),
+                0,
+              ),
+            ],
+            [
+              'bytes read from the register',
+              num(
+                med(results, (r) => r.bytesReadPerReceipt),
+                0,
+              ),
+            ],
+            ['driver CPU time', ms(med(results, (r) => r.cpuMsPerReceipt))],
+            ['wall time (round trips on loopback)', ms(med(results, (r) => r.wallMsPerReceipt))],
+            [
+              'heap kept after a full GC, link still open',
+              `${num(med(results, (r) => r.heapRetainedBytesPerReceipt) / 1024)} KiB`,
+            ],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
+  {
+    name: 'overhead',
+    title: 'Agent overhead per receipt',
+    run: async () => {
+      const on = await repeat(size.heavyRuns, () =>
+        benchAgentOverhead({ receipts: size.overheadReceipts, fsync: true }),
+      );
+      const off = await repeat(size.heavyRuns, () =>
+        benchAgentOverhead({ receipts: size.overheadReceipts, fsync: false }),
+      );
+      const row = (label: string, results: typeof on) => [
+        label,
+        ms(med(results, (r) => r.overheadMs.p50)),
+        ms(med(results, (r) => r.overheadMs.p99)),
+        ms(med(results, (r) => r.deviceMs.p50)),
+      ];
+      return [
+        `Definition: from \`intake.submit()\` to the FISCALIZED record on disk, minus the time spent inside the ` +
+          `device's \`preparePrint\` and \`print\` (the driver talking to the register). What is left: validation, ` +
+          `three journal appends (RECEIVED, PRINTING, FISCALIZED) and their fdatasync, waking the fiscalizer, and ` +
+          `the bookkeeping between. One 10-position bill at a time against the zero-latency emulator; ` +
+          `${size.overheadReceipts} receipts per run, ${runsNote(size.heavyRuns)}.`,
+        '',
+        table(
+          ['journal', 'overhead p50', 'overhead p99', 'device time p50 (for scale)'],
+          [row('fsync on (production)', on), row('fsync off (CPU and scheduling only)', off)],
+        ),
+      ].join('\n');
+    },
+  },
+  {
+    name: 'journal',
+    title: 'Journal',
+    run: async () => {
+      const journal = await repeat(size.heavyRuns, () =>
+        benchJournal({ existingJobs: size.journalExisting, appends: size.journalAppends }),
+      );
+      const throughput = await repeat(size.heavyRuns, () => benchThroughput({ jobs: size.throughputJobs }));
+      return [
+        `Append + fdatasync of one job record (\`JobStore.create\`) with ${size.journalExisting.toLocaleString('en-US')} ` +
+          `jobs (3-position bills) already in the journal, ${size.journalAppends} appends per run; the fsync ` +
+          `counts come from the throughput run below (journal \`stats.fsyncs\`, jobs + outbox, one report sink, ` +
+          `until every job is REPORTED); ${runsNote(size.heavyRuns)}.`,
+        '',
+        table(
+          ['figure', 'value'],
+          [
+            ['append + fsync p50', ms(med(journal, (r) => r.appendMs.p50))],
+            ['append + fsync p99', ms(med(journal, (r) => r.appendMs.p99))],
+            [
+              `open (load) with ${size.journalExisting.toLocaleString('en-US')} jobs (${mib(journal[0]!.journalBytes)})`,
+              ms(med(journal, (r) => r.openMs)),
+            ],
+            [
+              'fsyncs per receipt (jobs + outbox)',
+              num(
+                med(throughput, (r) => r.fsyncsPerReceipt),
+                2,
+              ),
+            ],
+            [
+              '… of which the job journal',
+              num(
+                med(throughput, (r) => r.jobFsyncsPerReceipt),
+                2,
+              ),
+            ],
+            [
+              '… of which the outbox',
+              num(
+                med(throughput, (r) => r.outboxFsyncsPerReceipt),
+                2,
+              ),
+            ],
+          ],
+        ),
+        '',
+        '### Throughput',
+        '',
+        `A burst of ${size.throughputJobs} 10-position bills through intake, fiscalizer and outbox (one in-memory ` +
+          `sink), fsync on, against the zero-latency emulator: from the first submit to the last FISCALIZED. ` +
+          `CPU is the agent process's (driver included); ${runsNote(size.heavyRuns)}.`,
+        '',
+        table(
+          ['figure', 'value'],
+          [
+            ['jobs per second through the fiscalizer', num(med(throughput, (r) => r.jobsPerSecond))],
+            ['agent CPU per receipt (driver included)', ms(med(throughput, (r) => r.cpuMsPerReceipt))],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
+  {
+    name: 'latency',
+    title: 'Command to first byte: MQTT against bridge polling',
+    run: async () => {
+      const mqtt = await repeat(quick ? 1 : 3, () => benchMqttLatency({ bills: size.mqttBills }));
+      const poll = await benchBridgePolling({ bills: size.pollBills, intervalMs: size.pollIntervalMs });
+      const mqttP99 = med(mqtt, (r) => r.firstByteMs.p99);
+      const defaultIntervalMs = 30_000;
+      return [
+        `**MQTT**: from just before the cloud's client publishes \`cmd/fiscalize\` (QoS 1, inline 10-position ` +
+          `bill, ${mqtt[0]!.broker} on loopback) to the first byte the driver writes to the register for that ` +
+          `bill: broker hop, the command log's "running" record (fsync), validation, the RECEIVED record ` +
+          `(fsync), waking the fiscalizer. One bill at a time; ${size.mqttBills} bills per run, ` +
+          `${runsNote(mqtt.length)}. Goal p99 ≤ 50 ms: **${mqttP99 <= 50 ? 'met' : 'missed'}**.`,
+        '',
+        `**Bridge polling**: a bill appears in the mock bridge at a random moment; measured to the first byte ` +
+          `for it, with a ${size.pollIntervalMs} ms poll interval (${size.pollBills} bills). "Fetch" is the part ` +
+          `from the LIST answer that listed it (then BILL, validation, RECEIVED fsync) to the first byte. With ` +
+          `the default 30 s interval the wait is uniform over the interval, so the figure is that wait plus the fetch.`,
+        '',
+        table(
+          ['path', 'p50', 'p99'],
+          [
+            ['MQTT `cmd/fiscalize` → first byte', ms(med(mqtt, (r) => r.firstByteMs.p50)), ms(mqttP99)],
+            [
+              `bridge poll every ${size.pollIntervalMs} ms → first byte (measured)`,
+              ms(poll.firstByteMs.p50),
+              ms(poll.firstByteMs.p99),
+            ],
+            ['bridge: LIST answer → first byte (fetch)', ms(poll.fetchMs.p50), ms(poll.fetchMs.p99)],
+            [
+              'bridge poll every 30 s (default) → first byte (wait + fetch)',
+              ms(defaultIntervalMs * 0.5 + poll.fetchMs.p50),
+              ms(defaultIntervalMs * 0.99 + poll.fetchMs.p99),
+            ],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
+  {
+    name: 'drain',
+    title: 'Outbox drain after an outage',
+    run: async () => {
+      const drain = await benchOutboxDrain({ receipts: size.drainReceipts });
+      const scale =
+        size.drainScaleReceipts > 0
+          ? await benchOutboxDrain({ receipts: size.drainScaleReceipts })
+          : undefined;
+      const moysklad = await benchMoysklad({ documents: size.moyskladDocuments });
+      const rows: Array<Array<string | number>> = [];
+      if (scale) {
+        rows.push([
+          `${scale.receipts.toLocaleString('en-US')} ReceiptCreated → mock bridge`,
+          `${num(scale.receiptsPerSecond)} receipts/s`,
+          `${num(scale.seconds)} s (first after ${ms(scale.firstDeliveryMs)})`,
+        ]);
+      }
+      rows.push([
+        `${drain.receipts.toLocaleString('en-US')} ReceiptCreated → mock bridge`,
+        `${num(drain.receiptsPerSecond)} receipts/s`,
+        `${num(drain.seconds)} s (first after ${ms(drain.firstDeliveryMs)})`,
+      ]);
+      const lines = [
+        `Receipts queued while the cloud refused them, then the agent restarts with the cloud back: measured from ` +
+          `the restart (journal load, draft recovery included) to the last event received, fsync on, HTTP on ` +
+          `loopback. One run each (the drain is long; its rate is the figure).`,
+        '',
+        table(['drain', 'rate', 'time'], rows),
+        '',
+      ];
+      lines.push(
+        `**MoySklad** (\`bench/moysklad.ts\`, \`benchMoysklad\`): ${moysklad.documents} receipts (plus the shift's open and ` +
+          `close) queued while the mock was down, drained through the real connector, client and rate limiter ` +
+          `at posap's limit (100 requests per 5 s, 5 in flight). ${moysklad.documents.toLocaleString('en-US')} rather ` +
+          `than 10,000: at 20 requests/s the drain is rate-bound, so 10,000 would only repeat the same steady ` +
+          `state for 8 minutes.`,
+        '',
+        table(
+          ['figure', 'value'],
+          [
+            ['requests per second', num(moysklad.requestsPerSecond, 2)],
+            ['share of the allowed rate', `${(moysklad.shareOfAllowedRate * 100).toFixed(1)} %`],
+            ['HTTP 429 answers', moysklad.count429],
+            ['drain time', `${num(moysklad.seconds)} s`],
+          ],
+        ),
+      );
+      return lines.join('\n');
+    },
+  },
+  {
+    name: 'footprint',
+    title: 'Memory and start-up',
+    run: async () => {
+      const memory = await benchMemory({ receipts: size.memoryReceipts, settleMs: quick ? 500 : undefined });
+      const startup = await benchStartup({ runs: size.startupRuns });
+      return [
+        `A real \`node bin/kkt-agent.js run\` process (one ATOL register on TCP, one bridge account polled every ` +
+          `500 ms), /proc/<pid>/status. "Idle" is read 3 s after it is ready; "after" 2 s after the last of ${memory.receipts.toLocaleString('en-US')} ` +
+          `bills was polled, printed and reported (${num(memory.receiptsPerSecond)} receipts/s end to end, fsync on). ` +
+          `Start to READY: spawn → the READY=1 datagram on a NOTIFY_SOCKET this bench binds (it plays systemd); ` +
+          `READY follows the journals' load, the control socket and the register's identification. ` +
+          `Median of ${size.startupRuns} starts.`,
+        '',
+        table(
+          ['figure', 'value'],
+          [
+            ['RSS idle (ready, polling, nothing to do)', mib(memory.idleRssBytes)],
+            [`RSS after ${memory.receipts.toLocaleString('en-US')} receipts`, mib(memory.afterRssBytes)],
+            ['peak RSS (VmHWM)', mib(memory.peakRssBytes)],
+            [
+              'RSS growth per receipt',
+              `${num((memory.afterRssBytes - memory.idleRssBytes) / memory.receipts / 1024)} KiB`,
+            ],
+            ['start → READY=1 (median)', ms(median(startup.readyMs))],
+            ['start → READY=1 (slowest)', ms(Math.max(...startup.readyMs))],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
+];
+
+async function main(): Promise<number> {
+  const machine = machineInfo();
+  const parts: string[] = [];
+  const failures: string[] = [];
+  const began = performance.now();
+  for (const section of sections) {
+    if (options.only && !options.only.has(section.name)) continue;
+    const started = performance.now();
+    process.stderr.write(`bench: ${section.name}…\n`);
+    try {
+      parts.push(`## ${section.title}\n\n${await section.run()}`);
+      process.stderr.write(`bench: ${section.name} done in ${ms(performance.now() - started)}\n`);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      failures.push(`${section.name}: ${message}`);
+      parts.push(
+        `## ${section.title}\n\n**The bench failed:** \`${String(error instanceof Error ? error.message : error)}\``,
+      );
+      process.stderr.write(`bench: ${section.name} FAILED\n${message}\n`);
+    }
+  }
+  const document = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` (\`bench/run.ts\`; each bench is a module of ` +
+      `its own in \`bench/\`). The machine is shared and noisy (2 cores), so figures are medians of several runs, ` +
+      `and counts (round trips, bytes, fsyncs) are given where they say more than times. Re-run to compare; do not ` +
+      `read single milliseconds.`,
+    '',
+    machineMarkdown(machine),
+    '',
+    ...parts.flatMap((part) => [part, '']),
+    '## Running it',
+    '',
+    '`npm run bench` (the full form, about a quarter of an hour on two cores) rewrites this file; ' +
+      '`npm run bench -- --quick` (CI, `.ci/run`) runs small sizes once and writes to a temp file. ' +
+      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint); ' +
+      '`--out FILE` writes elsewhere. A bench that throws makes the exit code 1; a slow figure never does.',
+    '',
+    `_Total bench time: ${ms(performance.now() - began)}._`,
+    '',
+  ].join('\n');
+  const out =
+    options.out ??
+    (quick ? join(tmpdir(), 'kkt-agent-benchmarks-quick.md') : join(REPO_ROOT, 'docs', 'BENCHMARKS.md'));
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, document);
+  if (quick) process.stdout.write(document);
+  process.stderr.write(`bench: wrote ${out}\n`);
+  if (failures.length > 0) {
+    process.stderr.write(`bench: ${failures.length} bench(es) failed\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
