@@ -197,14 +197,18 @@ const CASES: Array<[string, unknown, Expected]> = [
     valid({ connectors: { bridge: [bridge({ baseUrl: 'ftp://crm.example.ru' })] } }),
     on('connectors.bridge[0].baseUrl'),
   ],
-  // Refused, but without the field: the schema's refinement calls `new URL()` on text that is no URL and
-  // its TypeError escapes zod, so the message is only "Invalid URL" (bridge, mqtt, moysklad, state URLs).
   [
     'bridge baseUrl not a URL',
     valid({ connectors: { bridge: [bridge({ baseUrl: 'crm' })] } }),
-    { code: 'CONFIG_INVALID' },
+    on('connectors.bridge[0].baseUrl'),
   ],
-  ['mqtt url not a URL', valid({ mqtt: mqtt({ url: 'broker' }) }), { code: 'CONFIG_INVALID' }],
+  ['mqtt url not a URL', valid({ mqtt: mqtt({ url: 'broker' }) }), on('mqtt.url')],
+  ['mqtt url without a host', valid({ mqtt: mqtt({ url: 'mqtt://' }) }), on('mqtt.url')],
+  [
+    'state postUrl with a password',
+    valid({ state: { postUrl: 'https://u:p@cloud.example/state' } }),
+    on('state.postUrl'),
+  ],
   [
     'bridge id with a slash',
     valid({ connectors: { bridge: [bridge({ id: 'a/b' })] } }),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
-import { parseWithSchema } from '../../lib/json.js';
 import type { Agent } from '../agent.js';
 import { billSchema } from '../domain/bill.js';
 import { JOB_STATES, type Job } from '../jobs/job.js';
@@ -71,7 +70,8 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           number: z.string().min(1).max(64).optional(),
           billId: z.string().min(1).max(64).optional(),
           payment: z.enum(['card', 'cash']).optional(),
-          bill: z.unknown().optional(),
+          /** An inline bill (the agent's Bill JSON); validated here, so a bad one is a refused command. */
+          bill: billSchema.optional(),
           ref: z.string().max(128).optional(),
           /** Who asks: a person at the CLI (`command`) or the cloud over MQTT (`mqtt`). */
           via: z.enum(['command', 'mqtt']).default('command'),
@@ -82,9 +82,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       async (params) => {
         const trigger = { kind: params.via, ref: params.ref };
         if (params.bill !== undefined) {
-          // A malformed inline bill is answered with the error and changes nothing.
-          const bill = parseWithSchema(billSchema, params.bill, 'bill');
-          const { job, duplicate } = await agent.intake.submit({ bill, trigger });
+          const { job, duplicate } = await agent.intake.submit({ bill: params.bill, trigger });
           return { job: jobSummary(job), duplicate };
         }
         const connector = connectorFor(agent, params.account, params.connector);

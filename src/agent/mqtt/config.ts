@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlSchema } from '../../lib/urlSchema.js';
 
 /**
  * The `mqtt` section: how the agent reaches its broker. The whole section is local-only: a remote config
@@ -28,12 +29,11 @@ const topicPrefixSchema = z
     'must not start or end with "/" nor hold an empty level',
   );
 
-const brokerUrl = z
-  .url({ protocol: /^(mqtt|mqtts|ws|wss)$/, error: 'expected an mqtt://, mqtts://, ws:// or wss:// URL' })
-  .refine((text) => {
-    const url = new URL(text);
-    return url.username === '' && url.password === '';
-  }, 'put credentials in `username`/`password`, not in the URL');
+const brokerUrl = urlSchema({
+  protocols: ['mqtt', 'mqtts', 'ws', 'wss'],
+  credentialsGoIn: 'username`/`password',
+  allowQuery: true,
+});
 
 export const mqttTlsSchema = z
   .strictObject({

@@ -90,6 +90,28 @@ describe('Outbox', () => {
     expect(attempts).toBeLessThanOrEqual(5);
   });
 
+  it('does not cut a backoff short when new entries arrive while the cloud is failing', async () => {
+    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
+      initialBackoffMs: 60_000,
+      maxBackoffMs: 60_000,
+    });
+    let attempts = 0;
+    outbox.addSink(
+      sink(async () => {
+        attempts++;
+        throw new DeliveryError('HTTP_503', 'down', { permanent: false });
+      }),
+    );
+    await outbox.publish(fiscalized('j0'));
+    outbox.start();
+    await until(() => attempts === 1, 'the first attempt');
+    for (let i = 1; i <= 20; i++) await outbox.publish(fiscalized(`j${i}`));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(attempts).toBe(1);
+    expect(await outbox.retry()).toBe(0);
+    await until(() => attempts === 2, 'an explicit retry goes at once');
+  });
+
   it('stops at once even while waiting out a long backoff', async () => {
     outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
       initialBackoffMs: 60_000,

@@ -48,6 +48,8 @@ type AttemptResult = { kind: 'delivered' } | { kind: 'dead' } | { kind: 'retry';
 
 interface Worker {
   stopped: boolean;
+  /** Waiting out a failure: new entries must not cut the backoff short (a receipt is no sign the cloud is back). */
+  backingOff: boolean;
   wake(): void;
   done: Promise<void>;
 }
@@ -198,7 +200,8 @@ export class Outbox {
     crashPoint('outbox:publish:after');
     for (const entry of entries) {
       this.index(entry);
-      this.workers.get(entry.sink)?.wake();
+      const worker = this.workers.get(entry.sink);
+      if (worker && !worker.backingOff) worker.wake();
     }
     return entries;
   }
@@ -272,7 +275,12 @@ export class Outbox {
   private startWorker(sink: ReportSink): void {
     if (this.workers.has(sink.name)) return;
     let wakeSleeper: () => void = () => undefined;
-    const worker: Worker = { stopped: false, wake: () => wakeSleeper(), done: Promise.resolve() };
+    const worker: Worker = {
+      stopped: false,
+      backingOff: false,
+      wake: () => wakeSleeper(),
+      done: Promise.resolve(),
+    };
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
         if (worker.stopped) {
@@ -313,7 +321,9 @@ export class Outbox {
             reason: errorMessage(error),
           });
         }
+        worker.backingOff = true;
         await sleep(waitMs);
+        worker.backingOff = false;
       }
     })();
     this.workers.set(sink.name, worker);

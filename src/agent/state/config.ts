@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlSchema } from '../../lib/urlSchema.js';
 
 /** The `state` section: how often the state document is published (MQTT) and POSTed. All of it applies live. */
 
@@ -10,13 +11,11 @@ export const stateConfigSchema = z.strictObject({
   /** A change (job, device, shift) is sent after this quiet time, so a burst gives one document. */
   debounceMs: ms(0, 60_000).default(1000),
   /** `POST /state`: the same document, latest wins (docs/mqtt.md, "POST /state"). */
-  postUrl: z
-    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-    .refine((text) => {
-      const url = new URL(text);
-      return url.username === '' && url.password === '';
-    }, 'put the token in `postToken`, not in the URL')
-    .optional(),
+  postUrl: urlSchema({
+    protocols: ['http', 'https'],
+    credentialsGoIn: 'postToken',
+    allowQuery: true,
+  }).optional(),
   /** Sent as `Authorization: Bearer <token>`. */
   postToken: z.string().min(1).max(4096).optional(),
   postTimeoutMs: ms(100, 120_000).default(10_000),

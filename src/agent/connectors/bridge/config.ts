@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlSchema } from '../../../lib/urlSchema.js';
 
 /** `01-` and 15 digits: an Evotor-style cloud user id (clouds.md A.6). */
 export const BRIDGE_USER_ID_PATTERN = /^01-\d{15}$/;
@@ -30,13 +31,7 @@ export const bridgeAuthSchema = z.discriminatedUnion('type', [
 
 export type BridgeAuth = z.infer<typeof bridgeAuthSchema>;
 
-const baseUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-  .refine((text) => {
-    const url = new URL(text);
-    return url.username === '' && url.password === '';
-  }, 'put credentials in `auth`, not in the URL')
-  .refine((text) => new URL(text).search === '', 'the base URL must not have a query');
+const baseUrl = urlSchema({ protocols: ['http', 'https'], credentialsGoIn: 'auth' });
 
 export const BRIDGE_PAYMENT_TYPES = ['card', 'cash'] as const;
 export type BridgePaymentType = (typeof BRIDGE_PAYMENT_TYPES)[number];

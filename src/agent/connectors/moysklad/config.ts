@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../../../lib/time.js';
+import { urlSchema } from '../../../lib/urlSchema.js';
 import { DEFAULT_BASE_URL, MOMENT_PATTERN } from './wire.js';
 
 export const MOYSKLAD_MODES = ['master', 'customerOrders'] as const;
@@ -8,12 +9,7 @@ export type MoyskladMode = (typeof MOYSKLAD_MODES)[number];
 export const MOYSKLAD_PAYMENT_TYPES = ['card', 'cash'] as const;
 export type MoyskladPaymentType = (typeof MOYSKLAD_PAYMENT_TYPES)[number];
 
-const baseUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-  .refine((text) => {
-    const url = new URL(text);
-    return url.username === '' && url.password === '' && url.search === '';
-  }, 'no credentials or query in the base URL');
+const baseUrl = urlSchema({ protocols: ['http', 'https'], credentialsGoIn: 'credentialsFile' });
 
 const positiveMs = (min: number, max: number) => z.number().int().min(min).max(max);
 

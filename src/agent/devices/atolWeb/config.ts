@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../../lib/ffd.js';
 import { isValidTimeZone } from '../../../lib/time.js';
+import { urlSchema } from '../../../lib/urlSchema.js';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -12,10 +13,7 @@ export const atolWebDeviceSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, _ or -'),
   kind: z.literal('atol-web'),
   /** The web server's base URL (the driver's default listens on 16732 on loopback). */
-  url: z
-    .url({ protocol: /^https?$/ })
-    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'put credentials in auth, not in the URL')
-    .default('http://127.0.0.1:16732'),
+  url: urlSchema({ protocols: ['http', 'https'], credentialsGoIn: 'auth' }).default('http://127.0.0.1:16732'),
   /** HTTP Basic credentials, when the web server is set up to require them. */
   auth: z.strictObject({ username: z.string().min(1).max(128), password: z.string().max(256) }).optional(),
   /** The register's `deviceID` in the web server, when it drives several registers. */

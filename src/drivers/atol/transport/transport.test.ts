@@ -146,6 +146,16 @@ describe('AtolTransport recovery rules', () => {
     });
   });
 
+  it('leaves no waiter behind after a command, so a long-lived link does not grow in memory', async () => {
+    const { transport } = await open((f) =>
+      f.data[0] === TaskCommand.Add
+        ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
+        : Buffer.of(TaskState.Stopped),
+    );
+    for (let i = 0; i < 50; i++) await transport.execute(Buffer.of(0x45), 1000);
+    expect((transport as unknown as { failureListeners: Set<unknown> }).failureListeners.size).toBe(0);
+  });
+
   it('reports a known outcome when the link is down before anything was sent', async () => {
     const { link, transport } = await open(() => Buffer.of(TaskState.Stopped));
     await link.close();

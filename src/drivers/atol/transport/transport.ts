@@ -92,7 +92,10 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
   private readonly asyncWaiters = new Map<number, (outcome: TaskOutcome) => void>();
   private readonly earlyAsync = new Map<number, TaskOutcome>();
   private currentTask: number | undefined;
-  private linkFailure: Deferred<never> | undefined;
+  /** The error the link failed with, once it has: later waits fail at once. */
+  private linkError: Error | undefined;
+  /** Who is waiting on the link right now; each removes itself when its wait ends. */
+  private readonly failureListeners = new Set<(error: Error) => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -121,8 +124,7 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
       this.stats.garbageBytes += count;
     });
     this.decoder = decoder;
-    this.linkFailure = new Deferred<never>();
-    this.linkFailure.promise.catch(() => undefined);
+    this.linkError = undefined;
     this.link.on('data', this.onData);
     this.link.once('close', this.onClose);
     await this.abort();
@@ -156,15 +158,30 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
     this.link.off('data', this.onData);
     this.decoder = undefined;
     const failure = new LinkDownError(this.link.description, this.currentTask !== undefined, error);
-    this.linkFailure?.reject(failure);
     this.failWaiters(failure);
     this.emit('close', error);
   };
 
   private failWaiters(error: Error): void {
-    this.linkFailure?.reject(error);
+    this.linkError ??= error;
+    for (const listener of this.failureListeners) listener(error);
+    this.failureListeners.clear();
     this.replyWaiters.clear();
     this.asyncWaiters.clear();
+  }
+
+  /**
+   * Settles like `waiting`, unless the link fails first. The listener is removed when the wait ends: a
+   * race on one shared "link failed" promise would keep a reaction per command for as long as the link
+   * lives (tens of kilobytes per receipt).
+   */
+  private untilLinkFails<T>(waiting: Promise<T>): Promise<T> {
+    if (this.linkError) return Promise.reject(this.linkError);
+    return new Promise<T>((resolve, reject) => {
+      const onFailure = (error: Error) => reject(error);
+      this.failureListeners.add(onFailure);
+      waiting.then(resolve, reject).finally(() => this.failureListeners.delete(onFailure));
+    });
   }
 
   private onFrame(frame: Frame): void {
@@ -248,7 +265,7 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
     this.stats.roundTrips++;
     try {
       await this.link.write(packet);
-      return await Promise.race([reply.promise, this.linkFailure!.promise]);
+      return await this.untilLinkFails(reply.promise);
     } finally {
       clearTimeout(timer);
       this.replyWaiters.delete(id);
@@ -350,7 +367,7 @@ export class AtolTransport extends EventEmitter<TransportEvents> {
       clearTimeout(timer);
       result.resolve(outcome);
     });
-    return Promise.race([result.promise, this.linkFailure!.promise]).finally(() => clearTimeout(timer));
+    return this.untilLinkFails(result.promise).finally(() => clearTimeout(timer));
   }
 
   /** Req (C3): the task's state, with its answer once done. Retries a few times before giving up. */
