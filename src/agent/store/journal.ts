@@ -70,7 +70,9 @@ export class JsonlJournal<T> {
   private readonly fsyncEnabled: boolean;
   private readonly validate: (value: unknown) => T;
   private readonly map: Map<string, T>;
+  /** The input text of each value, kept only when a validator may have changed it (compaction writes the input). */
   private readonly encoded: Map<string, string>;
+  private readonly keepsInput: boolean;
   private readonly counters: JournalStats = { appends: 0, fsyncs: 0, bytesWritten: 0, compactions: 0 };
   private handle: StoreFileHandle;
   /** Bytes of committed lines; the next append goes here, a failed append is truncated back to it. */
@@ -99,6 +101,7 @@ export class JsonlJournal<T> {
     this.fs = options.fs ?? nodeStoreFs;
     this.fsyncEnabled = options.fsync ?? true;
     this.validate = options.validate ?? ((value: unknown) => value as T);
+    this.keepsInput = options.validate !== undefined;
     this.handle = handle;
     this.length = scan.validLength;
     this.lines = scan.lineCount;
@@ -145,7 +148,7 @@ export class JsonlJournal<T> {
       for (const [key, { line, value }] of scan.latest) {
         try {
           map.set(key, deepFreeze(validate(value)));
-          encoded.set(key, JSON.stringify(value));
+          if (options.validate) encoded.set(key, JSON.stringify(value));
         } catch (error) {
           throw new JournalCorruptError(path, line, `the value of ${JSON.stringify(key)} is not valid`, {
             key,
@@ -425,7 +428,8 @@ export class JsonlJournal<T> {
         this.encoded.delete(mutation.key);
       } else {
         this.map.set(mutation.key, mutation.value);
-        this.encoded.set(mutation.key, mutation.json);
+        // Without a validator the value is the input and re-serializes to it: no second copy in memory.
+        if (this.keepsInput) this.encoded.set(mutation.key, mutation.json);
       }
     }
   }
@@ -445,7 +449,10 @@ export class JsonlJournal<T> {
 
   private async compactNow(): Promise<void> {
     this.assertWritable();
-    const body = [HEADER_LINE, ...[...this.encoded].map(([key, json]) => encodeSet(key, json))];
+    const records = this.keepsInput
+      ? [...this.encoded]
+      : [...this.map].map(([key, value]) => [key, JSON.stringify(value)] as const);
+    const body = [HEADER_LINE, ...records.map(([key, json]) => encodeSet(key, json))];
     const bytes = Buffer.from(`${body.join('\n')}\n`, 'utf8');
     let compactHandle: StoreFileHandle | undefined;
     try {
