@@ -45,6 +45,19 @@ export interface DeviceSnapshot {
   details?: Record<string, unknown>;
 }
 
+/** The `lastError` a snapshot shows for whatever a device call threw (typed agent errors carry a code). */
+export function deviceErrorSummary(
+  error: unknown,
+  at: Date = new Date(),
+): NonNullable<DeviceSnapshot['lastError']> {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'ERROR',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    at: at.toISOString(),
+  };
+}
+
 export interface FiscalDeviceEvents {
   /** The device became usable (connected, identified) or stopped being usable. */
   ready: [];

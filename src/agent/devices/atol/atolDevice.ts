@@ -6,7 +6,13 @@ import { ValidationError } from '../../../lib/errors.js';
 import { fiscalTimes } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
 import type { FiscalData, Job } from '../../jobs/job.js';
-import { type DeviceSnapshot, FiscalDevice, PrintRefusedError, type ReconcileOutcome } from '../device.js';
+import {
+  type DeviceSnapshot,
+  deviceErrorSummary,
+  FiscalDevice,
+  PrintRefusedError,
+  type ReconcileOutcome,
+} from '../device.js';
 import { type AtolReceiptDefaults, billToAtolReceipt } from './receiptMapping.js';
 
 /** FFD document types the reconcile looks at. */
@@ -76,12 +82,7 @@ export class AtolDevice extends FiscalDevice {
   }
 
   private noteError(error: unknown): void {
-    const e = error as { code?: string; message?: string };
-    this.lastError = {
-      code: e.code ?? 'ERROR',
-      message: e.message ?? String(error),
-      at: new Date().toISOString(),
-    };
+    this.lastError = deviceErrorSummary(error);
   }
 
   /**

@@ -13,7 +13,13 @@ import { fiscalTimes } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
 import type { FiscalData, Job } from '../../jobs/job.js';
 import { type AtolReceiptDefaults, billToAtolReceipt } from '../atol/receiptMapping.js';
-import { type DeviceSnapshot, FiscalDevice, PrintRefusedError, type ReconcileOutcome } from '../device.js';
+import {
+  type DeviceSnapshot,
+  deviceErrorSummary,
+  FiscalDevice,
+  PrintRefusedError,
+  type ReconcileOutcome,
+} from '../device.js';
 
 /** FFD document type of a receipt. */
 const RECEIPT_DOCUMENT = 3;
@@ -110,12 +116,7 @@ export class AtolWebDevice extends FiscalDevice {
   }
 
   private noteError(error: unknown): void {
-    const e = error as { code?: string; message?: string };
-    this.lastError = {
-      code: e.code ?? 'ERROR',
-      message: e.message ?? String(error),
-      at: new Date().toISOString(),
-    };
+    this.lastError = deviceErrorSummary(error);
   }
 
   /** Opens (or renews an expired) shift before the anchor is read, so shift documents never sit after it. */
