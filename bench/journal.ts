@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Job } from '../src/agent/jobs/job.js';
+import { billSummary, type Job } from '../src/agent/jobs/job.js';
 import { newJobId } from '../src/agent/jobs/jobId.js';
 import { JobStore } from '../src/agent/jobs/jobStore.js';
 import { sampleBill } from '../test/support/bills.js';
@@ -35,14 +35,7 @@ function jobFor(seq: number, state: Job['state']): Job {
     key: `test/a1/jr-${seq}`,
     seq,
     bill,
-    summary: {
-      source: bill.source,
-      account: bill.account,
-      billId: bill.billId,
-      number: bill.number,
-      totalMinor: bill.totalMinor,
-      currency: bill.currency,
-    },
+    summary: billSummary(bill),
     operation: 'sell',
     deviceId: 'kkt',
     state,

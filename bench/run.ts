@@ -1,8 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT } from '../test/support/agentProcess.js';
 import { benchAgentOverhead } from './agentOverhead.js';
 import { benchBridgePolling } from './bridgePolling.js';
 import { benchDriver } from './driver.js';
@@ -10,6 +6,7 @@ import { benchJournal } from './journal.js';
 import { machineInfo, machineMarkdown } from './lib/machine.js';
 import { mib, ms, num, table } from './lib/markdown.js';
 import { parseRunOptions } from './lib/options.js';
+import { errorText, exitWhenDone, writeRunDocument } from './lib/runDocument.js';
 import { median } from './lib/stats.js';
 import { benchMemory } from './memory.js';
 import { benchMoysklad } from './moysklad.js';
@@ -332,7 +329,7 @@ async function main(): Promise<number> {
       parts.push(`## ${section.title}\n\n${await section.run()}`);
       process.stderr.write(`bench: ${section.name} done in ${ms(performance.now() - started)}\n`);
     } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      const message = errorText(error);
       failures.push(`${section.name}: ${message}`);
       parts.push(
         `## ${section.title}\n\n**The bench failed:** \`${String(error instanceof Error ? error.message : error)}\``,
@@ -361,13 +358,12 @@ async function main(): Promise<number> {
     `_Total bench time: ${ms(performance.now() - began)}._`,
     '',
   ].join('\n');
-  const out =
-    options.out ??
-    (quick ? join(tmpdir(), 'kkt-agent-benchmarks-quick.md') : join(REPO_ROOT, 'docs', 'BENCHMARKS.md'));
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, document);
-  if (quick) process.stdout.write(document);
-  process.stderr.write(`bench: wrote ${out}\n`);
+  await writeRunDocument(options, {
+    suite: 'bench',
+    markdown: document,
+    quickFileName: 'kkt-agent-benchmarks-quick.md',
+    publishedPath: 'docs/BENCHMARKS.md',
+  });
   if (failures.length > 0) {
     process.stderr.write(`bench: ${failures.length} bench(es) failed\n`);
     return 1;
@@ -375,12 +371,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+exitWhenDone('bench', main);

@@ -1,13 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { machineInfo, machineMarkdown } from '../bench/lib/machine.js';
 import { ms, table } from '../bench/lib/markdown.js';
 import { parseRunOptions } from '../bench/lib/options.js';
+import { errorText, exitWhenDone, writeRunDocument } from '../bench/lib/runDocument.js';
 import { seededRandom } from '../bench/lib/stats.js';
-import { REPO_ROOT } from '../test/support/agentProcess.js';
-import { meetsGoal, type Scenario, type ScenarioRow } from './lib/scenario.js';
+import { meetsGoal, notRunRow, type Scenario, type ScenarioRow } from './lib/scenario.js';
 import { clockJumpScenario } from './scenarios/clockJump.js';
 import { cloudOutageScenario } from './scenarios/cloudOutage.js';
 import { fullDiskScenario } from './scenarios/fullDisk.js';
@@ -62,21 +59,7 @@ const options = parseRunOptions(process.argv.slice(2));
 const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
 
 function failedRow(scenario: Scenario, error: unknown): ScenarioRow {
-  return {
-    scenario: scenario.title,
-    runs: 0,
-    bills: 0,
-    fiscalDocuments: 0,
-    duplicateReceipts: 0,
-    duplicateReports: 0,
-    duplicates: 0,
-    lost: 0,
-    delivered: 0,
-    foreignReceipts: 0,
-    gated: true,
-    notes: '',
-    error: error instanceof Error ? error.message.split('\n')[0] : String(error),
-  };
+  return notRunRow(scenario.title, 0, error instanceof Error ? error.message.split('\n')[0]! : String(error));
 }
 
 function renderRow(row: ScenarioRow): Array<string | number> {
@@ -125,9 +108,7 @@ async function main(): Promise<number> {
       }
     } catch (error) {
       rows.push(failedRow(scenario, error));
-      process.stderr.write(
-        `chaos: ${scenario.name} FAILED\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      process.stderr.write(`chaos: ${scenario.name} FAILED\n${errorText(error)}\n`);
     }
     process.stderr.write(`chaos: ${scenario.name} done in ${ms(performance.now() - started)}\n`);
     described.push(`- **${scenario.title}.** ${scenario.description}`);
@@ -186,15 +167,13 @@ async function main(): Promise<number> {
     `_Total chaos time: ${ms(performance.now() - began)}._`,
     '',
   ].join('\n');
-  const out =
-    options.out ??
-    (options.quick
-      ? join(tmpdir(), 'kkt-agent-reliability-quick.md')
-      : join(REPO_ROOT, 'docs', 'RELIABILITY.md'));
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, document);
-  if (options.quick) process.stdout.write(document);
-  process.stderr.write(`chaos: wrote ${out} (seed ${seed})\n`);
+  await writeRunDocument(options, {
+    suite: 'chaos',
+    markdown: document,
+    quickFileName: 'kkt-agent-reliability-quick.md',
+    publishedPath: 'docs/RELIABILITY.md',
+    wroteNote: ` (seed ${seed})`,
+  });
   if (missed.length > 0) {
     process.stderr.write(`chaos: ${missed.length} scenario row(s) missed the goal\n`);
     return 1;
@@ -202,12 +181,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+exitWhenDone('chaos', main);

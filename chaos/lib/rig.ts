@@ -185,6 +185,11 @@ export class ChaosRig {
     }
   }
 
+  /** For a row's notes: nothing when the rig settled, else what the agent's jobs were stuck in. */
+  async unsettledNote(settled: boolean): Promise<string> {
+    return settled ? '' : `; not settled: ${await this.jobStates()}`;
+  }
+
   async close(): Promise<void> {
     await this.supervisor.stop().catch(() => undefined);
     await this.pty?.stop().catch(() => undefined);

@@ -48,6 +48,11 @@ export function emptyVerdict(bills: number): Verdict {
   };
 }
 
+/** The row of a scenario that could not run (a tool missing, a broker that would not start…): all lost. */
+export function notRunRow(scenario: string, bills: number, error: string): ScenarioRow {
+  return { scenario, runs: 0, ...emptyVerdict(bills), gated: true, notes: '', error };
+}
+
 export function addVerdicts(a: Verdict, b: Verdict): Verdict {
   return {
     bills: a.bills + b.bills,

@@ -41,7 +41,7 @@ async function registerClock({ quick, log }: ScenarioContext): Promise<ScenarioR
       notes:
         `${count(jumped, 'jump')} of +25 h, each in the middle of a receipt (the open shift expires under it); ended in ` +
         `shift ${shift}` +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await rig.close();
@@ -110,7 +110,7 @@ async function agentClock({ quick, random, log }: ScenarioContext): Promise<Scen
       gated: true,
       notes:
         `steps ${steps.map(describeStep).join(', ')} (cumulative), ${count(kills, 'SIGKILL')} right after a step` +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await clock.close();
@@ -152,7 +152,7 @@ async function stepBackDuringRetry({ log }: ScenarioContext): Promise<ScenarioRo
       notes:
         `paper out → the receipt is refused and a retry scheduled; the wall clock steps back 2 h; paper back ` +
         `300 ms later; waited 6 s` +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await clock.close();
@@ -190,7 +190,7 @@ async function restartLaterAfterCrash({ log }: ScenarioContext): Promise<Scenari
       notes:
         'SIGKILL at `outbox:publish:before` of the second bill (receipt FISCALIZED, report not drafted), ' +
         'restart with the clock 30 days ahead; waited 6 s' +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await clock.close();

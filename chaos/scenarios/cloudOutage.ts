@@ -69,7 +69,7 @@ export const cloudOutageScenario: Scenario = {
             `${gaps.length > 0 ? Math.max(...gaps) : 0} ms (cap ${MAX_BACKOFF_MS} ms, jitter in its upper half); ` +
             `${deliveredDuringOutage} delivered during the outage; drained in ${(drainMs / 1000).toFixed(1)} s ` +
             `after it came back` +
-            (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+            (await rig.unsettledNote(settled)),
         },
       ];
     } finally {

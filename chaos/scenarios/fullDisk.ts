@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ChaosRig, sleep } from '../lib/rig.js';
-import { between, count, type Scenario } from '../lib/scenario.js';
+import { between, count, notRunRow, type Scenario } from '../lib/scenario.js';
 
 const run = promisify(execFile);
 
@@ -36,23 +36,7 @@ export const fullDiskScenario: Scenario = {
   async run({ quick, random, log }) {
     const bills = quick ? 20 : 100;
     if (!(await prlimitAvailable())) {
-      return [
-        {
-          scenario: 'Full disk',
-          runs: 0,
-          bills,
-          fiscalDocuments: 0,
-          duplicateReceipts: 0,
-          duplicateReports: 0,
-          duplicates: 0,
-          lost: bills,
-          delivered: 0,
-          foreignReceipts: 0,
-          gated: true,
-          notes: '',
-          error: 'prlimit (util-linux) is not installed',
-        },
-      ];
+      return [notRunRow('Full disk', bills, 'prlimit (util-linux) is not installed')];
     }
     let full = false;
     const rig = await ChaosRig.open({
@@ -92,7 +76,7 @@ export const fullDiskScenario: Scenario = {
             `${count(episodes, 'episode')}, ${(fullMs / 1000).toFixed(1)} s full in all; ` +
             `${count(rig.supervisor.counted('failedWrites'), 'failed write')} logged; the agent exited on its own ` +
             `${rig.supervisor.crashes}× (restarted as systemd would)` +
-            (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+            (await rig.unsettledNote(settled)),
         },
       ];
     } finally {

@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { Mosquitto } from '../../test/support/mosquitto.js';
 import { mqttBill } from '../lib/bills.js';
 import { ChaosRig, sleep } from '../lib/rig.js';
-import { between, type Scenario } from '../lib/scenario.js';
+import { between, notRunRow, type Scenario } from '../lib/scenario.js';
 
 interface ReceiptEventMessage {
   eventId?: string;
@@ -26,21 +26,11 @@ export const mqttBrokerRestartScenario: Scenario = {
       broker = await Mosquitto.start();
     } catch (error) {
       return [
-        {
-          scenario: 'MQTT broker restart',
-          runs: 0,
+        notRunRow(
+          'MQTT broker restart',
           bills,
-          fiscalDocuments: 0,
-          duplicateReceipts: 0,
-          duplicateReports: 0,
-          duplicates: 0,
-          lost: bills,
-          delivered: 0,
-          foreignReceipts: 0,
-          gated: true,
-          notes: '',
-          error: `mosquitto could not start: ${(error as Error).message.split('\n')[0]}`,
-        },
+          `mosquitto could not start: ${(error as Error).message.split('\n')[0]}`,
+        ),
       ];
     }
     const deviceId = `chaos-${process.pid}`;

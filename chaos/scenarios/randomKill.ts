@@ -33,7 +33,7 @@ export const randomKillScenario: Scenario = {
           notes:
             `${count(rig.supervisor.kills, 'SIGKILL')} at random moments` +
             (rig.supervisor.crashes > 0 ? `; ${rig.supervisor.crashes} exits of its own` : '') +
-            (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+            (await rig.unsettledNote(settled)),
         },
       ];
     } finally {

@@ -89,7 +89,7 @@ async function soak(
       notes:
         `${count(tears, 'kill')} each followed by a tear (e.g. ${examples.join('; ')})` +
         (rig.supervisor.crashes > 0 ? `; ${rig.supervisor.crashes} exits of its own` : '') +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await rig.close();

@@ -58,7 +58,7 @@ async function emulatorFaults({ quick, random, log }: ScenarioContext): Promise<
         Object.entries(fired)
           .map(([name, count]) => `${name} ${count}`)
           .join(', ') +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await rig.close();
@@ -96,7 +96,7 @@ async function ptyTeardown({ quick, random, log }: ScenarioContext): Promise<Sce
       notes:
         `serial link over a socat PTY; ${unplugs} times torn down mid-receipt and recreated at the same path ` +
         `${quick ? '0.1–0.6' : '0.2–1.5'} s later` +
-        (settled ? '' : `; not settled: ${await rig.jobStates()}`),
+        (await rig.unsettledNote(settled)),
     };
   } finally {
     await rig.close();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runAtolEmulatorCli } from '../emulators/atol/index.js';
-import { runAtolWebEmulatorCli } from '../emulators/atol/web/index.js';
+import { type AtolEmulatorCliOptions, runAtolEmulatorCli } from '../emulators/atol/index.js';
+import { type AtolWebEmulatorCliOptions, runAtolWebEmulatorCli } from '../emulators/atol/web/index.js';
 import { startMockBridge } from '../emulators/bridge/index.js';
 import { startIntentEmulator } from '../emulators/intent/index.js';
 
@@ -46,34 +46,11 @@ export function registerEmulatorCommands(program: Command): void {
     )
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
-    .action(
-      async (options: {
-        tcp: number;
-        host: string;
-        state?: string;
-        journal?: string;
-        model?: string;
-        timeZone?: string;
-        latency?: number;
-        fault: string[];
-        persist: boolean;
-        quiet?: boolean;
-      }) => {
-        const running = await runAtolEmulatorCli({
-          tcp: options.tcp,
-          host: options.host,
-          state: options.state,
-          journal: options.journal,
-          model: options.model,
-          timeZone: options.timeZone,
-          latencyMs: options.latency,
-          fault: options.fault,
-          persist: options.persist,
-          quiet: options.quiet ?? false,
-        });
-        await untilSignal(() => running.close());
-      },
-    );
+    .action(async (options: AtolEmulatorCliOptions & { latency?: number }) => {
+      // Commander names the options as the schema does, but for `--latency`.
+      const running = await runAtolEmulatorCli({ ...options, latencyMs: options.latency });
+      await untilSignal(() => running.close());
+    });
 
   emulator
     .command('atol-web')
@@ -97,38 +74,10 @@ export function registerEmulatorCommands(program: Command): void {
     )
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
-    .action(
-      async (options: {
-        port: number;
-        host: string;
-        tcp: number;
-        state?: string;
-        journal?: string;
-        model?: string;
-        timeZone?: string;
-        user?: string;
-        password?: string;
-        fault: string[];
-        persist: boolean;
-        quiet?: boolean;
-      }) => {
-        const running = await runAtolWebEmulatorCli({
-          port: options.port,
-          host: options.host,
-          tcp: options.tcp,
-          state: options.state,
-          journal: options.journal,
-          model: options.model,
-          timeZone: options.timeZone,
-          user: options.user,
-          password: options.password,
-          fault: options.fault,
-          persist: options.persist,
-          quiet: options.quiet ?? false,
-        });
-        await untilSignal(() => running.close());
-      },
-    );
+    .action(async (options: AtolWebEmulatorCliOptions) => {
+      const running = await runAtolWebEmulatorCli(options);
+      await untilSignal(() => running.close());
+    });
 
   emulator
     .command('bridge')

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import type { KktAgentError } from '../../lib/errors.js';
 import type { BillIntake, IntakeResult } from '../connectors/types.js';
 import { type Bill, validateBill } from '../domain/bill.js';
-import { type BillKey, billKeyString, type Job, type JobOperation, type JobTrigger } from './job.js';
+import {
+  type BillKey,
+  billKeyString,
+  billSummary,
+  type Job,
+  type JobOperation,
+  type JobTrigger,
+} from './job.js';
 import { newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
 
@@ -83,14 +90,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
         key,
         seq: this.jobs.nextSeq(),
         bill,
-        summary: {
-          source: bill.source,
-          account: bill.account,
-          billId: bill.billId,
-          number: bill.number,
-          totalMinor: bill.totalMinor,
-          currency: bill.currency,
-        },
+        summary: billSummary(bill),
         operation: input.operation ?? 'sell',
         deviceId: input.deviceId ?? this.route(bill),
         state: 'RECEIVED',

@@ -80,4 +80,16 @@ export interface Job {
   resolution?: { printed: boolean; by: string; at: string; note?: string };
 }
 
+/** A valid bill's summary: what reports and lists show of a job without reading its bill. */
+export function billSummary(bill: Bill): Job['summary'] {
+  return {
+    source: bill.source,
+    account: bill.account,
+    billId: bill.billId,
+    number: bill.number,
+    totalMinor: bill.totalMinor,
+    currency: bill.currency,
+  };
+}
+
 export const isTerminal = (state: JobState): boolean => state === 'REPORTED' || state === 'FAILED';

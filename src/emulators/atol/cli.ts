@@ -2,35 +2,28 @@ import { z } from 'zod';
 import { parseWith } from '../../lib/validation.js';
 import { type AtolEmulator, startAtolEmulator } from './emulator.js';
 import { parseFaultSpecs } from './faults.js';
-import { formatMoney } from './render.js';
+import {
+  type CliOutput,
+  describeRegister,
+  faultSpecList,
+  printPrintouts,
+  registerCliOptionsSchema,
+} from './registerCli.js';
 
 /**
  * Options of `kkt-agent emulator atol` as the command line gives them (strings or numbers); checked here,
  * at the edge. `fault` repeats: `--fault no-paper --fault execute-then-drop=4A`.
  */
-export const emulatorCliOptionsSchema = z.object({
+export const emulatorCliOptionsSchema = registerCliOptionsSchema.extend({
   tcp: z.coerce.number().int().min(0).max(65_535).default(5555),
-  host: z.string().default('127.0.0.1'),
-  state: z.string().optional(),
-  journal: z.string().optional(),
-  model: z.string().optional(),
-  timeZone: z.string().optional(),
   latencyMs: z.coerce.number().int().min(0).optional(),
   asyncLatencyMs: z.coerce.number().int().min(0).optional(),
   zReportStepMs: z.coerce.number().int().min(0).optional(),
   xReportMs: z.coerce.number().int().min(0).optional(),
   ofdAutoDrainMs: z.coerce.number().int().min(0).optional(),
-  persist: z.boolean().default(true),
-  fault: z.union([z.string(), z.array(z.string())]).optional(),
-  /** Do not print printouts (connections and faults are still reported). */
-  quiet: z.boolean().default(false),
 });
 
 export type AtolEmulatorCliOptions = z.input<typeof emulatorCliOptionsSchema>;
-
-export interface CliOutput {
-  write(text: string): unknown;
-}
 
 /** Starts the emulator for the CLI and prints what it prints, plus connections and faults. */
 export async function runAtolEmulatorCli(
@@ -39,7 +32,6 @@ export async function runAtolEmulatorCli(
   err: CliOutput = process.stderr,
 ): Promise<AtolEmulator> {
   const options = parseWith(emulatorCliOptionsSchema, raw, 'emulator');
-  const faultSpecs = options.fault === undefined ? [] : ([] as string[]).concat(options.fault);
   const emulator = await startAtolEmulator({
     host: options.host,
     port: options.tcp,
@@ -53,16 +45,10 @@ export async function runAtolEmulatorCli(
     xReportMs: options.xReportMs,
     ofdAutoDrainMs: options.ofdAutoDrainMs,
     persist: options.persist,
-    faults: parseFaultSpecs(faultSpecs),
+    faults: parseFaultSpecs(faultSpecList(options.fault)),
   });
-  const id = emulator.device.identity;
-  out.write(
-    `ATOL emulator: ${id.modelName} ЗН ${id.serial}, ФН ${id.fnSerial}, last FD ${emulator.device.lastDocumentNumber}, ` +
-      `drawer ${formatMoney(emulator.device.cashKop)}; listening on ${emulator.host}:${emulator.port}\n`,
-  );
-  if (!options.quiet) {
-    emulator.on('printed', (printout) => out.write(`\n${printout.text}${'~'.repeat(id.lineWidth)}\n`));
-  }
+  out.write(`ATOL emulator: ${describeRegister(emulator)}; listening on ${emulator.host}:${emulator.port}\n`);
+  if (!options.quiet) printPrintouts(emulator, out);
   emulator.on('connection', (info) =>
     out.write(`[connection] host ${info.remoteAddress}:${info.remotePort}\n`),
   );

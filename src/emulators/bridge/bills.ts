@@ -126,50 +126,40 @@ const product = (
  * legal-entity buyer. Every `summ` is Σ price × quantity, so each one fiscalizes.
  */
 export function syntheticBills(today: string): MockBillJson[] {
+  const bill = (
+    id: number,
+    time: string,
+    summ: number,
+    customer: MockBillJson,
+    products: MockBillJson[],
+  ): MockBillJson => ({
+    id,
+    date: `${today} ${time}`,
+    summ,
+    number: `${id}-CRM`,
+    customer,
+    products,
+    prepayment: 0,
+    prepaymentEnable: true,
+  });
   return [
-    {
-      id: 7001,
-      date: `${today} 11:05:00`,
-      summ: 1049.75,
-      number: '7001-CRM',
-      customer: privateCustomer(55, 'Пётр Иванов'),
-      products: [product(901, 'Чай улун, развес', 12.35, 85, '5%', 'Грамм')],
-      prepayment: 0,
-      prepaymentEnable: true,
-    },
-    {
-      id: 7002,
-      date: `${today} 12:30:00`,
-      summ: 752.52,
-      number: '7002-CRM',
-      customer: privateCustomer(56, 'Анна Смирнова'),
-      products: [
-        product(902, 'Сыворотка с ниацинамидом, 30 мл', 215.5, 3, '7%', 'Штука'),
-        product(903, 'Ватные диски', 6.03, 1, '20%', 'Штука'),
-        product(904, 'Маска тканевая', 99.99, 1, '22%', 'Штука'),
-      ],
-      prepayment: 0,
-      prepaymentEnable: true,
-    },
-    {
-      id: 7003,
-      date: `${today} 14:45:10`,
-      summ: 696.64,
-      number: '7003-CRM',
-      customer: privateCustomer(57, 'Игорь Петров'),
-      products: [
-        product(905, 'Кофе в зёрнах, развес', 1890, 0.25, '20%', 'Килограмм'),
-        product(906, 'Сыр твёрдый, развес', 640.4, 0.35, '10%', 'Килограмм'),
-      ],
-      prepayment: 0,
-      prepaymentEnable: true,
-    },
-    {
-      id: 7004,
-      date: `${today} 16:20:00`,
-      summ: 12000,
-      number: '7004-CRM',
-      customer: {
+    bill(7001, '11:05:00', 1049.75, privateCustomer(55, 'Пётр Иванов'), [
+      product(901, 'Чай улун, развес', 12.35, 85, '5%', 'Грамм'),
+    ]),
+    bill(7002, '12:30:00', 752.52, privateCustomer(56, 'Анна Смирнова'), [
+      product(902, 'Сыворотка с ниацинамидом, 30 мл', 215.5, 3, '7%', 'Штука'),
+      product(903, 'Ватные диски', 6.03, 1, '20%', 'Штука'),
+      product(904, 'Маска тканевая', 99.99, 1, '22%', 'Штука'),
+    ]),
+    bill(7003, '14:45:10', 696.64, privateCustomer(57, 'Игорь Петров'), [
+      product(905, 'Кофе в зёрнах, развес', 1890, 0.25, '20%', 'Килограмм'),
+      product(906, 'Сыр твёрдый, развес', 640.4, 0.35, '10%', 'Килограмм'),
+    ]),
+    bill(
+      7004,
+      '16:20:00',
+      12000,
+      {
         id: 58,
         inn: '7712345678',
         kpp: '771201001',
@@ -179,10 +169,8 @@ export function syntheticBills(today: string): MockBillJson[] {
         fullname: 'Общество с ограниченной ответственностью "Ромашка" ',
         legalentity: true,
       },
-      products: [product(907, 'Набор профессиональной косметики', 6000, 2, '22%', 'Штука')],
-      prepayment: 0,
-      prepaymentEnable: true,
-    },
+      [product(907, 'Набор профессиональной косметики', 6000, 2, '22%', 'Штука')],
+    ),
   ];
 }
 

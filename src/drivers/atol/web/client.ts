@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ValidationError } from '../../../lib/errors.js';
 import { parseJsonLossless, parseWithSchema, stringifyJsonLossless } from '../../../lib/json.js';
+import { type HttpExchangeOutcome, httpExchange } from '../../http/exchange.js';
 import { PENDING_STATUSES, requestResultsSchema, type TaskResult } from './answers.js';
 import { KktWebRejectedError } from './errors.js';
-import { type HttpExchangeOutcome, httpExchange } from './http.js';
 import type { JsonTask } from './tasks.js';
 
 /**
@@ -28,6 +28,9 @@ export interface AtolWebClientOptions {
 }
 
 export const DEFAULT_WEB_SERVER_URL = 'http://127.0.0.1:16732';
+
+/** Past this an answer is not read: a broken server must not make the agent buffer without end. */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export type SubmitOutcome =
   /** 201: the server queued the request under this uuid. */
@@ -86,13 +89,16 @@ export class AtolWebClient {
   }
 
   private exchange(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpExchangeOutcome> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.authorization) headers.Authorization = this.authorization;
     return httpExchange({
       url: new URL(path, this.base),
       method,
-      body,
-      authorization: this.authorization,
+      headers,
+      jsonBody: body,
       timeoutMs: this.requestTimeoutMs,
       connectTimeoutMs: this.connectTimeoutMs,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
     });
   }
 
@@ -105,27 +111,28 @@ export class AtolWebClient {
     });
     const outcome = await this.exchange('POST', 'api/v2/requests', body);
     if (outcome.kind === 'notSent') return { kind: 'notSent', reason: outcome.reason };
-    if (outcome.kind === 'noAnswer') return { kind: 'ambiguous', reason: outcome.reason };
-    if (outcome.status === 201 || outcome.status === 200) return { kind: 'accepted' };
-    if (outcome.status === 409) return { kind: 'duplicate' };
-    if (outcome.status >= 500) return { kind: 'ambiguous', reason: `HTTP ${outcome.status}` };
-    throw new KktWebRejectedError(operation, outcome.status, outcome.body.slice(0, 200));
+    if (outcome.kind === 'noAnswer') return { kind: 'ambiguous', reason: outcome.detail };
+    if (outcome.statusCode === 201 || outcome.statusCode === 200) return { kind: 'accepted' };
+    if (outcome.statusCode === 409) return { kind: 'duplicate' };
+    if (outcome.statusCode >= 500) return { kind: 'ambiguous', reason: `HTTP ${outcome.statusCode}` };
+    throw new KktWebRejectedError(operation, outcome.statusCode, outcome.bodyText.slice(0, 200));
   }
 
   /** The request's results as the server holds them now. Throws `LookupFailedError` without a readable answer. */
   async lookup(uuid: string): Promise<LookupOutcome> {
     const outcome = await this.exchange('GET', `api/v2/requests/${encodeURIComponent(uuid)}`);
-    if (outcome.kind !== 'answered') throw new LookupFailedError(outcome.reason, outcome.kind === 'notSent');
-    if (outcome.status === 404) return { kind: 'unknown' };
-    if (outcome.status !== 200) {
-      if (outcome.status === 401 || outcome.status === 403)
-        throw new KktWebRejectedError('lookup', outcome.status, '');
-      throw new LookupFailedError(`HTTP ${outcome.status}`, false);
+    if (outcome.kind === 'notSent') throw new LookupFailedError(outcome.reason, true);
+    if (outcome.kind === 'noAnswer') throw new LookupFailedError(outcome.detail, false);
+    if (outcome.statusCode === 404) return { kind: 'unknown' };
+    if (outcome.statusCode !== 200) {
+      if (outcome.statusCode === 401 || outcome.statusCode === 403)
+        throw new KktWebRejectedError('lookup', outcome.statusCode, '');
+      throw new LookupFailedError(`HTTP ${outcome.statusCode}`, false);
     }
     try {
       return {
         kind: 'found',
-        results: parseWithSchema(requestResultsSchema, parseJsonLossless(outcome.body)).results,
+        results: parseWithSchema(requestResultsSchema, parseJsonLossless(outcome.bodyText)).results,
       };
     } catch (error) {
       throw new LookupFailedError(`unreadable answer: ${(error as Error).message}`, false);

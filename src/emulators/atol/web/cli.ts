@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { parseWith } from '../../../lib/validation.js';
 import { parseFaultSpecs } from '../faults.js';
-import { formatMoney } from '../render.js';
+import {
+  type CliOutput,
+  describeRegister,
+  faultSpecList,
+  printPrintouts,
+  registerCliOptionsSchema,
+} from '../registerCli.js';
 import { splitWebFaultSpecs } from './faults.js';
 import { type AtolWebEmulator, DEFAULT_WEB_EMULATOR_PORT, startAtolWebEmulator } from './server.js';
 
@@ -11,28 +17,16 @@ import { type AtolWebEmulator, DEFAULT_WEB_EMULATOR_PORT, startAtolWebEmulator }
  * `lose-results-after-run`, `interrupt-task`, `task-slow-ms=500`; `@sell` limits one to requests holding a
  * `sell` task) and the register's (`no-paper`, `shift-expired`…).
  */
-export const atolWebEmulatorCliOptionsSchema = z.object({
+export const atolWebEmulatorCliOptionsSchema = registerCliOptionsSchema.extend({
   port: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_WEB_EMULATOR_PORT),
-  host: z.string().default('127.0.0.1'),
   /** Also serve the register over protocol v3 on this TCP port (0: any free port). */
   tcp: z.coerce.number().int().min(0).max(65_535).default(0),
-  state: z.string().optional(),
-  journal: z.string().optional(),
-  model: z.string().optional(),
-  timeZone: z.string().optional(),
   user: z.string().min(1).optional(),
   password: z.string().optional(),
   deviceId: z.string().min(1).optional(),
-  persist: z.boolean().default(true),
-  fault: z.union([z.string(), z.array(z.string())]).optional(),
-  quiet: z.boolean().default(false),
 });
 
 export type AtolWebEmulatorCliOptions = z.input<typeof atolWebEmulatorCliOptionsSchema>;
-
-export interface CliOutput {
-  write(text: string): unknown;
-}
 
 /** Starts the web facade and its register for the CLI; prints requests, tasks, faults and printouts. */
 export async function runAtolWebEmulatorCli(
@@ -41,8 +35,7 @@ export async function runAtolWebEmulatorCli(
   err: CliOutput = process.stderr,
 ): Promise<AtolWebEmulator> {
   const options = parseWith(atolWebEmulatorCliOptionsSchema, raw, 'emulator');
-  const specs = options.fault === undefined ? [] : ([] as string[]).concat(options.fault);
-  const { web, register } = splitWebFaultSpecs(specs);
+  const { web, register } = splitWebFaultSpecs(faultSpecList(options.fault));
   const emulator = await startAtolWebEmulator({
     host: options.host,
     port: options.port,
@@ -60,16 +53,11 @@ export async function runAtolWebEmulatorCli(
     ...(options.deviceId ? { deviceId: options.deviceId } : {}),
     faultSpecs: web,
   });
-  const id = emulator.device.identity;
   out.write(
-    `ATOL driver-10 web server emulator: ${id.modelName} ЗН ${id.serial}, ФН ${id.fnSerial}, last FD ${emulator.device.lastDocumentNumber}, ` +
-      `drawer ${formatMoney(emulator.device.cashKop)}; ${emulator.url}/api/v2 (protocol v3 on ${emulator.register.host}:${emulator.register.port})\n`,
+    `ATOL driver-10 web server emulator: ${describeRegister(emulator.register)}; ` +
+      `${emulator.url}/api/v2 (protocol v3 on ${emulator.register.host}:${emulator.register.port})\n`,
   );
-  if (!options.quiet) {
-    emulator.register.on('printed', (printout) =>
-      out.write(`\n${printout.text}${'~'.repeat(id.lineWidth)}\n`),
-    );
-  }
+  if (!options.quiet) printPrintouts(emulator.register, out);
   emulator.on('task', (event) =>
     out.write(
       `[task] ${event.uuid}#${event.index} ${event.type}: ${event.status}${event.error ? ` (${event.error.code} ${event.error.description})` : ''}\n`,
