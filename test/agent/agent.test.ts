@@ -12,6 +12,7 @@ import { KktAgentError, ValidationError } from '../../src/lib/errors.js';
 import { sampleBill } from '../support/bills.js';
 import { FakeDevice } from '../support/fakeDevice.js';
 import { RecordingSink } from '../support/recordingSink.js';
+import { until } from '../support/until.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -41,16 +42,6 @@ async function openAgent(device: FakeDevice, sink: RecordingSink, fiscalizer: Re
   agents.push(agent);
   await agent.start();
   return agent;
-}
-
-async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const stateOf = (agent: Agent, id: string): JobState | undefined => agent.jobs.get(id)?.state;

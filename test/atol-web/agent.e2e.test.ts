@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import {
-  type AgentProcess,
-  runCli,
-  startAgentProcess,
-  until,
-  writeAgentConfig,
-} from '../support/agentProcess.js';
+import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 import { startWeb, TZ, type WebHarness } from './support.js';
 
 /**
@@ -31,12 +25,8 @@ interface JobRow {
 }
 
 async function startAgent(): Promise<AgentProcess> {
-  const socket = join(dir, 'control.sock');
-  const config = await writeAgentConfig(dir, {
-    dataDir: join(dir, 'data'),
+  agent = await startAgentInDir(dir, {
     timeZone: TZ,
-    log: { level: 'warn' },
-    control: { socketPath: socket },
     devices: [
       {
         id: 'kkt',
@@ -66,7 +56,6 @@ async function startAgent(): Promise<AgentProcess> {
       ],
     },
   });
-  agent = await startAgentProcess(config, socket);
   return agent;
 }
 

@@ -8,6 +8,7 @@ import { AtolWebDevice } from '../../src/agent/devices/atolWeb/index.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { sampleBill } from '../support/bills.js';
 import { RecordingSink } from '../support/recordingSink.js';
+import { untilWith } from '../support/until.js';
 import { startWeb, TZ, type WebHarness } from './support.js';
 
 /**
@@ -64,15 +65,7 @@ async function openAgent(): Promise<Agent> {
   return agent;
 }
 
-async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = untilWith({ timeoutMs: 8000, intervalMs: 10 });
 
 const stateOf = (id: string): JobState | undefined => agent?.jobs.get(id)?.state;
 

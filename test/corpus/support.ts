@@ -139,17 +139,4 @@ export async function openCorpusAgent(): Promise<CorpusAgent> {
   };
 }
 
-/** Waits for a condition with a deadline (never asserts on timing itself). */
-export async function until<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from '../support/until.js';

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import {
-  type AgentProcess,
-  runCli,
-  startAgentProcess,
-  until,
-  writeAgentConfig,
-} from '../support/agentProcess.js';
+import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 
 /**
  * The agent as shops run it: a real `kkt-agent run` process, the ATOL emulator on TCP and a mock CRM
@@ -32,12 +26,8 @@ interface JobRow {
 }
 
 async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
-  const socket = join(dir, 'control.sock');
-  const config = await writeAgentConfig(dir, {
-    dataDir: join(dir, 'data'),
+  agent = await startAgentInDir(dir, {
     timeZone: TZ,
-    log: { level: 'warn' },
-    control: { socketPath: socket },
     devices: [
       {
         id: 'kkt',
@@ -61,7 +51,6 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
       ],
     },
   });
-  agent = await startAgentProcess(config, socket);
   return agent;
 }
 

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtolEmulator, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { type IntentEmulator, startIntentEmulator } from '../../src/emulators/intent/index.js';
-import {
-  type AgentProcess,
-  runCli,
-  startAgentProcess,
-  until,
-  writeAgentConfig,
-} from '../support/agentProcess.js';
+import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 
 /**
  * One agent serving two markets: an ATOL register for roubles and a SmartX terminal for Belarusian
@@ -64,18 +58,13 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kkt-routing-'));
   atol = await startAtolEmulator({ port: 0, persist: false, timeZone: 'Europe/Moscow', asyncLatencyMs: 5 });
   smartx = await startIntentEmulator({ port: 0, pin: '4321', cardWaitMs: 50 });
-  const socket = join(dir, 'control.sock');
-  const config = await writeAgentConfig(dir, {
-    dataDir: join(dir, 'data'),
-    log: { level: 'warn' },
-    control: { socketPath: socket },
+  agent = await startAgentInDir(dir, {
     devices: [
       { id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: atol.port } },
       { id: 'smartx', kind: 'intent', baseUrl: smartx.url, pin: '4321', saleTimeoutMs: 2000 },
     ],
     routing: { rules: [{ currency: 'BYN', device: 'smartx' }], defaultDevice: 'kkt' },
   });
-  agent = await startAgentProcess(config, socket);
 });
 
 afterEach(async () => {

@@ -1,26 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { PrintRefusedError } from '../../src/agent/devices/device.js';
-import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
-import { FN_NUMBER, type Harness, openHarness, pairedFile, tempDir, testAccount, until } from './support.js';
-
-let mock: MockMoysklad;
-let dir: { path: string; remove: () => Promise<void> };
-let harness: Harness | undefined;
-
-beforeEach(async () => {
-  mock = await startMockMoysklad();
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-  await mock.close();
-  await dir.remove();
-});
+import { it } from './e2e.js';
+import { FN_NUMBER, pairedFile, until } from './support.js';
 
 describe('master queue mode, end to end with a real Agent', () => {
-  it('prints queued operations, approves them in our shift, rejects what cannot print', async () => {
+  it('prints queued operations, approves them in our shift, rejects what cannot print', async ({
+    mock,
+    dir,
+    open,
+  }) => {
     const sale = mock.enqueueOperation({
       name: '00042',
       positions: [
@@ -35,8 +23,8 @@ describe('master queue mode, end to end with a real Agent', () => {
       name: '00044',
       positions: [{ name: 'Плов', priceKop: 30_000, vat: 12 }],
     });
-    const credentials = await pairedFile(mock, dir.path);
-    harness = await openHarness(`${dir.path}/data`, testAccount(mock, credentials, { mode: 'master' }));
+    const credentials = await pairedFile(mock, dir);
+    const harness = await open(credentials, { mode: 'master' });
     const { agent, device } = harness;
     device.refuse = (job) =>
       job.bill?.number === '00043' ? new PrintRefusedError('KKT_FN_FULL', 'ФН переполнен', false) : undefined;
@@ -85,16 +73,16 @@ describe('master queue mode, end to end with a real Agent', () => {
     expect(mock.duplicates).toEqual([]);
   });
 
-  it('does not spin on an operation the queue hands out again before it is approved', async () => {
-    const credentials = await pairedFile(mock, dir.path);
+  it('does not spin on an operation the queue hands out again before it is approved', async ({
+    mock,
+    dir,
+    open,
+  }) => {
+    const credentials = await pairedFile(mock, dir);
     const op = mock.enqueueOperation({ name: '1', positions: [{ name: 'Вода', priceKop: 4_000 }] });
     const device = new (await import('./support.js')).ShiftRegister();
     device.close(); // the print waits: the approve cannot happen yet
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, { mode: 'master' }),
-      device,
-    );
+    const harness = await open(credentials, { mode: 'master' }, device);
     await until(() => (mock.operations[0]?.handedOut ?? 0) >= 4, 'the operation handed out repeatedly');
     // One poll request per cycle: a known head of the queue ends the cycle.
     const polls = mock.counters.byRoute['GET /cheque/rpc/master/poll/{id}'] ?? 0;

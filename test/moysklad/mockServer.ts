@@ -135,6 +135,15 @@ class HttpError extends Error {
   }
 }
 
+/** 412/3000: a required field is missing or empty. */
+const missingField = (field: string): HttpError =>
+  new HttpError(
+    412,
+    3000,
+    `Ошибка сохранения объекта: поле '${field}' не может быть пустым или отсутствовать`,
+    field,
+  );
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MOMENT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{3})?$/;
 const MAX_BODY = 10 * 1024 * 1024;
@@ -784,13 +793,7 @@ export class MockMoysklad {
     if (method === 'PUT' && path === '/cheque/rpc/master/reject') return this.reject(store, json());
     if (method === 'POST' && path === '/state') {
       const body = json();
-      if (!isObject(body.environment) && !isObject(body.state))
-        throw new HttpError(
-          412,
-          3000,
-          "Ошибка сохранения объекта: поле 'state' не может быть пустым или отсутствовать",
-          'state',
-        );
+      if (!isObject(body.environment) && !isObject(body.state)) throw missingField('state');
       this.states.push({ seq: this.event('state').seq, body: plain(body) });
       return { status: 204 };
     }
@@ -844,6 +847,17 @@ export class MockMoysklad {
         inn: '7714045520',
       },
     };
+  }
+
+  /** 3006 for a syncId used before; the repeat is remembered in `duplicates`. */
+  private duplicate(kind: string, syncId: string): HttpError {
+    this.duplicates.push({ kind, syncId });
+    return new HttpError(
+      400,
+      3006,
+      "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
+      'syncId',
+    );
   }
 
   /** The syncId in `{url}/entity/{type}/syncid/{uuid}`; 1057 without one, 1052 when it is not a UUID. */
@@ -961,13 +975,7 @@ export class MockMoysklad {
       'cheque.start',
     );
     if (this.shifts.has(syncId)) {
-      this.duplicates.push({ kind: 'openshift', syncId });
-      throw new HttpError(
-        400,
-        3006,
-        "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
-        'syncId',
-      );
+      throw this.duplicate('openshift', syncId);
     }
     this.shifts.set(syncId, {
       syncId,
@@ -1027,13 +1035,7 @@ export class MockMoysklad {
       this.integer(end.fiscalDocsTotal, 'cheque.end.fiscalDocsTotal', { min: 0n });
     }
     if (shift.state === 'closed') {
-      this.duplicates.push({ kind: 'closeshift', syncId });
-      throw new HttpError(
-        400,
-        3006,
-        "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
-        'syncId',
-      );
+      throw this.duplicate('closeshift', syncId);
     }
     shift.state = 'closed';
     shift.closemoment = closemoment;
@@ -1060,41 +1062,12 @@ export class MockMoysklad {
   }
 
   private retailDemand(store: MockStore, body: Json): { status: number } {
-    const syncId = this.syncIdIn(
-      body,
-      'retaildemand',
-      new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'meta' не может быть пустым или отсутствовать",
-        'meta',
-      ),
-    );
+    const syncId = this.syncIdIn(body, 'retaildemand', missingField('meta'));
     const shift = this.shiftOf(store, body.retailShift);
-    if (typeof body.name !== 'string' || body.name === '')
-      throw new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'name' не может быть пустым или отсутствовать",
-        'name',
-      );
-    this.moment(
-      body.moment,
-      'moment',
-      new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'moment' не может быть пустым или отсутствовать",
-        'moment',
-      ),
-    );
+    if (typeof body.name !== 'string' || body.name === '') throw missingField('name');
+    this.moment(body.moment, 'moment', missingField('moment'));
     if (!Array.isArray(body.positions) || body.positions.length === 0) {
-      throw new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'positions' не может быть пустым или отсутствовать",
-        'positions',
-      );
+      throw missingField('positions');
     }
     let sum = 0n;
     body.positions.forEach((position: unknown, index: number) => {
@@ -1105,12 +1078,7 @@ export class MockMoysklad {
         !isObject(position.assortment.meta) ||
         typeof position.assortment.meta.href !== 'string'
       ) {
-        throw new HttpError(
-          412,
-          3000,
-          `Ошибка сохранения объекта: поле '${field}.assortment' не может быть пустым или отсутствовать`,
-          `${field}.assortment`,
-        );
+        throw missingField(`${field}.assortment`);
       }
       const quantityText = numberText(position.quantity);
       const quantity = quantityText === undefined ? undefined : scaled(quantityText, 3);
@@ -1122,13 +1090,7 @@ export class MockMoysklad {
           `${field}.quantity`,
         );
       const price = this.integer(position.price, `${field}.price`, { min: 0n });
-      if (price === undefined)
-        throw new HttpError(
-          412,
-          3000,
-          `Ошибка сохранения объекта: поле '${field}.price' не может быть пустым или отсутствовать`,
-          `${field}.price`,
-        );
+      if (price === undefined) throw missingField(`${field}.price`);
       const discountText = position.discount === undefined ? '0' : numberText(position.discount);
       const discount = discountText === undefined ? undefined : scaled(discountText, 2);
       if (discount === undefined)
@@ -1204,13 +1166,7 @@ export class MockMoysklad {
         );
     }
     if (this.demands.some((demand) => demand.syncId === syncId)) {
-      this.duplicates.push({ kind: 'retaildemand', syncId });
-      throw new HttpError(
-        400,
-        3006,
-        "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
-        'syncId',
-      );
+      throw this.duplicate('retaildemand', syncId);
     }
     if (order) order.shippedSum = parseJsonLossless(String(sum));
     this.demands.push({
@@ -1236,13 +1192,7 @@ export class MockMoysklad {
   private operationOf(store: MockStore, body: Json): MockOperation {
     const meta = isObject(body.meta) ? body.meta : undefined;
     const href = meta && typeof meta.href === 'string' ? meta.href : undefined;
-    if (!href)
-      throw new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'meta' не может быть пустым или отсутствовать",
-        'meta',
-      );
+    if (!href) throw missingField('meta');
     const syncId = /\/syncid\/([^/?#]+)$/.exec(href)?.[1];
     if (!syncId) throw new HttpError(400, 1057, 'Отсутствует syncid для сущности', 'meta');
     const op = this.operations.find((o) => o.syncId === syncId && o.storeId === store.id);
@@ -1261,21 +1211,10 @@ export class MockMoysklad {
     if (isObject(body.cheque) && body.cheque.sum !== undefined)
       this.integer(body.cheque.sum, 'cheque.sum', { min: 0n });
     if (isObject(body.chequePrinter) && typeof body.chequePrinter.name !== 'string') {
-      throw new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'chequePrinter.name' не может быть пустым или отсутствовать",
-        'chequePrinter.name',
-      );
+      throw missingField('chequePrinter.name');
     }
     if (op.status === 'OK' || op.status === 'REJECTED') {
-      this.duplicates.push({ kind: 'approve', syncId: op.syncId });
-      throw new HttpError(
-        400,
-        3006,
-        "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
-        'syncId',
-      );
+      throw this.duplicate('approve', op.syncId);
     }
     op.status = 'OK';
     this.approvals.push({
@@ -1288,21 +1227,9 @@ export class MockMoysklad {
 
   private reject(store: MockStore, body: Json): { status: number } {
     const op = this.operationOf(store, body);
-    if (typeof body.fiscalErrMsg !== 'string')
-      throw new HttpError(
-        412,
-        3000,
-        "Ошибка сохранения объекта: поле 'fiscalErrMsg' не может быть пустым или отсутствовать",
-        'fiscalErrMsg',
-      );
+    if (typeof body.fiscalErrMsg !== 'string') throw missingField('fiscalErrMsg');
     if (op.status === 'OK' || op.status === 'REJECTED') {
-      this.duplicates.push({ kind: 'reject', syncId: op.syncId });
-      throw new HttpError(
-        400,
-        3006,
-        "Ошибка сохранения объекта: нарушено ограничение уникальности параметра 'syncId'",
-        'syncId',
-      );
+      throw this.duplicate('reject', op.syncId);
     }
     op.status = 'REJECTED';
     this.rejections.push({ seq: this.event('reject', op.syncId).seq, syncId: op.syncId, body: plain(body) });

@@ -1,38 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { pairMoysklad, REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
-import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
-import {
-  type Harness,
-  openHarness,
-  pairedFile,
-  ShiftRegister,
-  tempDir,
-  testAccount,
-  until,
-} from './support.js';
-
-let mock: MockMoysklad;
-let dir: { path: string; remove: () => Promise<void> };
-let harness: Harness | undefined;
-
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-  await mock.close();
-  await dir.remove();
-});
+import { it } from './e2e.js';
+import { pairedFile, ShiftRegister, until } from './support.js';
 
 describe.each([
   { mode: 'master' as const, document: 'approve' as const },
   { mode: 'customerOrders' as const, document: 'retaildemand' as const },
 ])('offline replay in order ($mode)', ({ mode, document }) => {
-  beforeEach(async () => {
-    // 'once': the queue hands both operations out although neither is approved yet.
-    mock = await startMockMoysklad({ masterRedelivery: 'once' });
-    dir = await tempDir();
-  });
+  // 'once': the queue hands both operations out although neither is approved yet.
+  it.override({ mockOptions: { masterRedelivery: 'once' } });
 
-  it('sends openshift → 2 documents → closeshift, each exactly once, when MoySklad comes back', async () => {
+  it('sends openshift → 2 documents → closeshift, each exactly once, when MoySklad comes back', async ({
+    mock,
+    dir,
+    open,
+  }) => {
     if (mode === 'master') {
       mock.enqueueOperation({ name: 'S-1', positions: [{ name: 'Кофе', priceKop: 25_000 }] });
       mock.enqueueOperation({ name: 'S-2', positions: [{ name: 'Чай', priceKop: 15_000 }], cashSum: 15_000 });
@@ -48,10 +30,10 @@ describe.each([
         positions: [{ name: 'Чай', priceKop: 15_000 }],
       });
     }
-    const credentials = await pairedFile(mock, dir.path);
+    const credentials = await pairedFile(mock, dir);
     const device = new ShiftRegister();
     device.close();
-    harness = await openHarness(`${dir.path}/data`, testAccount(mock, credentials, { mode }), device);
+    const harness = await open(credentials, { mode }, device);
     const { agent } = harness;
     await until(
       () => agent.jobs.countByState().RECEIVED + agent.jobs.countByState().PRINTING === 2,
@@ -95,22 +77,20 @@ describe.each([
 });
 
 describe('the current shift survives a restart', () => {
-  beforeEach(async () => {
-    mock = await startMockMoysklad();
-    dir = await tempDir();
-  });
-
-  it('puts a receipt printed after a restart into the shift opened before it', async () => {
-    const credentials = await pairedFile(mock, dir.path);
+  it('puts a receipt printed after a restart into the shift opened before it', async ({
+    mock,
+    dir,
+    open,
+  }) => {
+    const credentials = await pairedFile(mock, dir);
     const device = new ShiftRegister();
-    const account = testAccount(mock, credentials, { mode: 'master' });
-    harness = await openHarness(`${dir.path}/data`, account, device);
+    let harness = await open(credentials, { mode: 'master' }, device);
     await device.openShift();
     await until(() => mock.eventsOf('openshift').length === 1, 'openshift');
     await harness.stop();
 
     mock.enqueueOperation({ name: 'R-1', positions: [{ name: 'Булка', priceKop: 4_500 }] });
-    harness = await openHarness(`${dir.path}/data`, account, device);
+    harness = await open(credentials, { mode: 'master' }, device);
     await until(() => mock.approvals.length === 1, 'approve after the restart');
     expect(mock.eventsOf('openshift')).toHaveLength(1);
     expect(mock.approvals[0]!.body).toMatchObject({
@@ -121,16 +101,12 @@ describe('the current shift survives a restart', () => {
     });
   });
 
-  it('opens a shift MoySklad never heard of before the first document in it', async () => {
-    const credentials = await pairedFile(mock, dir.path);
+  it('opens a shift MoySklad never heard of before the first document in it', async ({ mock, dir, open }) => {
+    const credentials = await pairedFile(mock, dir);
     const device = new ShiftRegister();
     device.shiftOpen = true; // opened before this store was paired: no shift.opened event
     mock.enqueueOperation({ name: 'A-1', positions: [{ name: 'Сок', priceKop: 9_900 }] });
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, { mode: 'master' }),
-      device,
-    );
+    const _harness = await open(credentials, { mode: 'master' }, device);
     await until(() => mock.approvals.length === 1, 'approve');
     expect(mock.events.map((event) => event.kind)).toEqual(['openshift', 'approve']);
     const [shift] = [...mock.shifts.values()];
@@ -142,25 +118,20 @@ describe('the current shift survives a restart', () => {
 });
 
 describe('a refused token (12017)', () => {
-  beforeEach(async () => {
-    mock = await startMockMoysklad();
-    dir = await tempDir();
-  });
-
-  it('raises a re-pair alert, keeps the reports pending, and sends them after a new pairing', async () => {
-    const credentials = await pairedFile(mock, dir.path);
+  it('raises a re-pair alert, keeps the reports pending, and sends them after a new pairing', async ({
+    mock,
+    dir,
+    open,
+  }) => {
+    const credentials = await pairedFile(mock, dir);
     const device = new ShiftRegister();
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, { mode: 'master' }),
-      device,
-    );
-    await until(() => harness!.connector.status().lastSuccessAt, 'first successful poll');
+    const harness = await open(credentials, { mode: 'master' }, device);
+    await until(() => harness.connector.status().lastSuccessAt, 'first successful poll');
 
     // Another device attaches the store: our token dies.
     mock.revokeTokens();
     await device.openShift();
-    await until(() => harness!.connector.status().details?.alert, 'alert');
+    await until(() => harness.connector.status().details?.alert, 'alert');
     const status = harness.connector.status();
     expect(status.online).toBe(false);
     expect(status.details?.alert).toMatchObject({
@@ -184,7 +155,7 @@ describe('a refused token (12017)', () => {
       baseUrl: mock.url,
     });
     await until(() => mock.eventsOf('openshift').length === 1, 'openshift after re-pairing');
-    await until(() => harness!.connector.status().details?.alert === undefined, 'alert cleared');
+    await until(() => harness.connector.status().details?.alert === undefined, 'alert cleared');
     expect(harness.connector.status().online).toBe(true);
   });
 });

@@ -1,39 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
 import { billKeyString } from '../../src/agent/jobs/job.js';
-import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
-import {
-  FN_NUMBER,
-  type Harness,
-  openHarness,
-  pairedFile,
-  REG_NUMBER,
-  tempDir,
-  testAccount,
-  until,
-} from './support.js';
-
-let mock: MockMoysklad;
-let dir: { path: string; remove: () => Promise<void> };
-let harness: Harness | undefined;
-
-beforeEach(async () => {
-  mock = await startMockMoysklad();
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-  await mock.close();
-  await dir.remove();
-});
+import { it } from './e2e.js';
+import { FN_NUMBER, pairedFile, REG_NUMBER, until } from './support.js';
 
 const jobKey = (orderId: string) =>
   billKeyString({ source: 'moysklad', account: 'shop', billId: `customerorder:${orderId}` });
 
 describe('customer orders mode, end to end with a real Agent', () => {
-  it('fiscalizes posted orders once and reports openshift → retail demands → closeshift', async () => {
+  it('fiscalizes posted orders once and reports openshift → retail demands → closeshift', async ({
+    mock,
+    dir,
+    open,
+  }) => {
     const first = mock.addOrder({
       name: '00017',
       moment: '2026-11-22 09:00:00',
@@ -53,11 +32,8 @@ describe('customer orders mode, end to end with a real Agent', () => {
     });
     // Already paid online: a different flow, left alone.
     mock.addOrder({ name: '00019', positions: [{ name: 'Чай', priceKop: 10_000 }], paidNoCash: 10_000 });
-    const credentials = await pairedFile(mock, dir.path);
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, { mode: 'customerOrders', customerOrders: { payment: 'card' } }),
-    );
+    const credentials = await pairedFile(mock, dir);
+    const harness = await open(credentials, { mode: 'customerOrders', customerOrders: { payment: 'card' } });
     const { agent, device } = harness;
 
     await until(() => mock.demands.length === 2, 'two retail demands');
@@ -136,13 +112,13 @@ describe('customer orders mode, end to end with a real Agent', () => {
     expect(status.details).toMatchObject({ mode: 'customerOrders', alert: undefined });
   });
 
-  it('fiscalizes an order on a command, by number and by id, once', async () => {
+  it('fiscalizes an order on a command, by number and by id, once', async ({ mock, dir, open }) => {
     const order = mock.addOrder({ name: 'A-7', positions: [{ name: 'Пицца', priceKop: 65_000 }] });
-    const credentials = await pairedFile(mock, dir.path);
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, { mode: 'customerOrders', customerOrders: { autoFiscalize: false } }),
-    );
+    const credentials = await pairedFile(mock, dir);
+    const harness = await open(credentials, {
+      mode: 'customerOrders',
+      customerOrders: { autoFiscalize: false },
+    });
     const { connector, agent } = harness;
     const first = await connector.fiscalizeOnCommand({
       number: 'A-7',

@@ -1,42 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
-import {
-  FN_NUMBER,
-  type Harness,
-  openHarness,
-  pairedFile,
-  ShiftRegister,
-  tempDir,
-  testAccount,
-  until,
-} from './support.js';
-
-let mock: MockMoysklad;
-let dir: { path: string; remove: () => Promise<void> };
-let harness: Harness | undefined;
-
-beforeEach(async () => {
-  mock = await startMockMoysklad();
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await harness?.stop();
-  harness = undefined;
-  await mock.close();
-  await dir.remove();
-});
+import { describe, expect } from 'vitest';
+import { it } from './e2e.js';
+import { FN_NUMBER, pairedFile, ShiftRegister, until } from './support.js';
 
 describe('POST /state', () => {
-  it('reports the register in MoySklad shape, again only when something changed, latest wins', async () => {
-    const credentials = await pairedFile(mock, dir.path);
+  it('reports the register in MoySklad shape, again only when something changed, latest wins', async ({
+    mock,
+    dir,
+    open,
+  }) => {
+    const credentials = await pairedFile(mock, dir);
     const device = new ShiftRegister();
-    harness = await openHarness(
-      `${dir.path}/data`,
-      testAccount(mock, credentials, {
+    const harness = await open(
+      credentials,
+      {
         mode: 'master',
         state: { enabled: true, checkIntervalMs: 50, intervalMs: 3_600_000, deviceName: 'Pi у кассы' },
-      }),
+      },
       device,
     );
     await until(() => mock.states.length >= 1, 'first state');
@@ -78,8 +57,8 @@ describe('POST /state', () => {
     device.snapshotExtra = { ...device.snapshotExtra, ofd: { unsentCount: 13 } };
     await until(
       () =>
-        harness!.connector.status().details?.state &&
-        (harness!.connector.status().details!.state as { lastError?: unknown }).lastError,
+        harness.connector.status().details?.state &&
+        (harness.connector.status().details!.state as { lastError?: unknown }).lastError,
       'state error',
     );
     device.snapshotExtra = { ...device.snapshotExtra, ofd: { unsentCount: 14 } };

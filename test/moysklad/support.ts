@@ -11,6 +11,7 @@ import {
 import type { ConnectorStore, ShiftEvent } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import { untilWith } from '../support/until.js';
 import type { MockMoysklad } from './mockServer.js';
 
 export const logger = pino({ level: process.env.MOYSKLAD_TEST_LOG ?? 'silent' });
@@ -166,19 +167,7 @@ export class MemoryStore implements ConnectorStore {
   }
 }
 
-export async function until<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export const until = untilWith({ timeoutMs: 8000, intervalMs: 5 });
 
 export async function tempDir(): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'kkt-moysklad-'));

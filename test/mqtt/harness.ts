@@ -14,21 +14,10 @@ import { type LiveLogger, withLiveLevels } from '../../src/agent/mqtt/liveConfig
 import { RemoteServices } from '../../src/agent/mqtt/remoteServices.js';
 import { MqttService } from '../../src/agent/mqtt/service.js';
 import { FakeDevice } from '../support/fakeDevice.js';
+import { untilWith } from '../support/until.js';
 
 /** Waits for a condition with a deadline (never asserts on timing itself). */
-export async function until<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export const until = untilWith({ timeoutMs: 8000, intervalMs: 10 });
 
 export async function tempDir(prefix = 'kkt-mqtt-'): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

@@ -5,6 +5,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { type OxAccountInput, OxSystemConnector } from '../../src/agent/connectors/oxsystem/index.js';
 import { NonfiscalDevice } from '../../src/agent/devices/nonfiscal/index.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
+import { until } from '../support/until.js';
 import type { MockOxServer } from './mockServer.js';
 
 export const silent = pino({ level: 'silent' });
@@ -77,19 +78,7 @@ export async function openOxAgent(options: {
   return { agent, connector, device, receiptsDir };
 }
 
-export async function until<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until };
 
 export function jobOfSell(agent: Agent, sellId: number | string, account = 'main'): Job | undefined {
   return agent.intake.find({ source: 'oxsystem', account, billId: String(sellId) });

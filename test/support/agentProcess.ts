@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { callControl } from '../../src/agent/control/client.js';
+import { untilWith } from './until.js';
 
 /** The repository root, from the sources (vitest) or from their build in dist/ (bench, chaos). */
 export const REPO_ROOT = (() => {
@@ -33,15 +34,17 @@ export async function writeAgentConfig(dir: string, config: Record<string, unkno
   return path;
 }
 
+export interface StartAgentOptions {
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+  waitReady?: boolean;
+  extraArgs?: string[];
+}
+
 export async function startAgentProcess(
   configPath: string,
   socket: string,
-  options: {
-    env?: Record<string, string>;
-    readyTimeoutMs?: number;
-    waitReady?: boolean;
-    extraArgs?: string[];
-  } = {},
+  options: StartAgentOptions = {},
 ): Promise<AgentProcess> {
   const child = spawn(process.execPath, [BIN, 'run', '--config', configPath, ...(options.extraArgs ?? [])], {
     env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', ...options.env },
@@ -75,6 +78,26 @@ export async function startAgentProcess(
   };
   if (options.waitReady !== false) await waitReady(agent, options.readyTimeoutMs ?? 20_000);
   return agent;
+}
+
+/**
+ * Writes `dir/config.json` and starts `kkt-agent run` on it: data in `dir/data`, the control socket at
+ * `dir/control.sock`, warnings and worse in the log; `config` adds the rest (time zone, devices, connectors …)
+ * and may set another log level.
+ */
+export async function startAgentInDir(
+  dir: string,
+  config: Record<string, unknown>,
+  options: StartAgentOptions = {},
+): Promise<AgentProcess> {
+  const socket = join(dir, 'control.sock');
+  const configPath = await writeAgentConfig(dir, {
+    dataDir: join(dir, 'data'),
+    log: { level: 'warn' },
+    control: { socketPath: socket },
+    ...config,
+  });
+  return startAgentProcess(configPath, socket, options);
 }
 
 export async function waitReady(agent: AgentProcess, timeoutMs = 20_000): Promise<void> {
@@ -115,16 +138,5 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
-export async function until<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `until` for a whole agent process: up to 20 s by default, asking every 50 ms. */
+export const until = untilWith({ timeoutMs: 20_000, intervalMs: 50 });

@@ -8,7 +8,7 @@ import {
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
 import { type MockBillJson, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, startAgentProcess, until, writeAgentConfig } from './agentProcess.js';
+import { type AgentProcess, startAgentInDir, until } from './agentProcess.js';
 
 /**
  * The kill-point matrix, shared by its end-to-end test (test/e2e/killPoints.e2e.test.ts, which asserts)
@@ -157,14 +157,10 @@ export async function openKillPointRig(): Promise<KillPointRig> {
   });
   const bridge = await startMockBridge({ port: 0, timeZone: KILL_POINT_TZ, bills: [FIVE_POSITIONS] });
   const agents: AgentProcess[] = [];
-  const socket = join(dir, 'control.sock');
 
-  const config = () =>
-    writeAgentConfig(dir, {
-      dataDir: join(dir, 'data'),
+  const start = async (env: Record<string, string> = {}, waitReady = true) => {
+    const config = {
       timeZone: KILL_POINT_TZ,
-      log: { level: 'warn' },
-      control: { socketPath: socket },
       devices: [
         {
           id: 'kkt',
@@ -186,10 +182,8 @@ export async function openKillPointRig(): Promise<KillPointRig> {
           },
         ],
       },
-    });
-
-  const start = async (env: Record<string, string> = {}, waitReady = true) => {
-    const agent = await startAgentProcess(await config(), socket, { env, waitReady });
+    };
+    const agent = await startAgentInDir(dir, config, { env, waitReady });
     agents.push(agent);
     return agent;
   };

@@ -39,6 +39,22 @@ function sink(deliver: (entry: OutboxEntry) => Promise<void> = async () => undef
   };
 }
 
+/** Opens `outbox` with one sink whose every delivery fails with a fresh `error()`; counts the attempts. */
+async function openFailing(
+  backoff: { initialBackoffMs: number; maxBackoffMs: number },
+  error: () => DeliveryError,
+): Promise<{ attempts: number }> {
+  outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, backoff);
+  const delivery = { attempts: 0 };
+  outbox.addSink(
+    sink(async () => {
+      delivery.attempts++;
+      throw error();
+    }),
+  );
+  return delivery;
+}
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kkt-outbox-'));
 });
@@ -72,61 +88,40 @@ describe('Outbox', () => {
   });
 
   it('treats a Retry-After of 0 as a failure with the minimum backoff, not as success', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
-      initialBackoffMs: 100,
-      maxBackoffMs: 200,
-    });
-    let attempts = 0;
-    outbox.addSink(
-      sink(async () => {
-        attempts++;
-        throw new DeliveryError('HTTP_429', 'slow down', { permanent: false, retryAfterMs: 0 });
-      }),
+    const delivery = await openFailing(
+      { initialBackoffMs: 100, maxBackoffMs: 200 },
+      () => new DeliveryError('HTTP_429', 'slow down', { permanent: false, retryAfterMs: 0 }),
     );
     await outbox.publish(fiscalized('j1'));
     outbox.start();
     await new Promise((r) => setTimeout(r, 350));
-    expect(attempts).toBeGreaterThanOrEqual(2);
-    expect(attempts).toBeLessThanOrEqual(5);
+    expect(delivery.attempts).toBeGreaterThanOrEqual(2);
+    expect(delivery.attempts).toBeLessThanOrEqual(5);
   });
 
   it('does not cut a backoff short when new entries arrive while the cloud is failing', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
-      initialBackoffMs: 60_000,
-      maxBackoffMs: 60_000,
-    });
-    let attempts = 0;
-    outbox.addSink(
-      sink(async () => {
-        attempts++;
-        throw new DeliveryError('HTTP_503', 'down', { permanent: false });
-      }),
+    const delivery = await openFailing(
+      { initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+      () => new DeliveryError('HTTP_503', 'down', { permanent: false }),
     );
     await outbox.publish(fiscalized('j0'));
     outbox.start();
-    await until(() => attempts === 1, 'the first attempt');
+    await until(() => delivery.attempts === 1, 'the first attempt');
     for (let i = 1; i <= 20; i++) await outbox.publish(fiscalized(`j${i}`));
     await new Promise((r) => setTimeout(r, 200));
-    expect(attempts).toBe(1);
+    expect(delivery.attempts).toBe(1);
     expect(await outbox.retry()).toBe(0);
-    await until(() => attempts === 2, 'an explicit retry goes at once');
+    await until(() => delivery.attempts === 2, 'an explicit retry goes at once');
   });
 
   it('stops at once even while waiting out a long backoff', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, {
-      initialBackoffMs: 60_000,
-      maxBackoffMs: 60_000,
-    });
-    let attempts = 0;
-    outbox.addSink(
-      sink(async () => {
-        attempts++;
-        throw new DeliveryError('NETWORK', 'down', { permanent: false });
-      }),
+    const delivery = await openFailing(
+      { initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+      () => new DeliveryError('NETWORK', 'down', { permanent: false }),
     );
     await outbox.publish(fiscalized('j1'));
     outbox.start();
-    await until(() => attempts === 1, 'the first attempt');
+    await until(() => delivery.attempts === 1, 'the first attempt');
     const stopped = Date.now();
     await outbox.stop();
     expect(Date.now() - stopped).toBeLessThan(5_000);
