@@ -31,12 +31,14 @@ import { ReportType, xReport } from './commands/report.js';
 import { openShift, zReport } from './commands/shift.js';
 import { deviceType, FirmwareUnit, firmwareVersion, longStatus, shortStatus } from './commands/status.js';
 import { KktNotConnectedError, KktOutcomeUnknownError, KktUnsupportedModelError } from './errors.js';
+import { fiscalResultOf, shiftResultOf } from './fiscalResults.js';
 import { MODELS } from './models.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
 import { KktDeviceError } from './protocol/deviceErrors.js';
 import { decodeTlvList, decodeVln, findTlv, type Tlv, tlvByte, tlvText } from './protocol/tlv.js';
 import { type Receipt, type ReceiptInput, validateReceipt } from './receipt.js';
+import { ReconnectLoop, type ReconnectOptions } from './reconnect.js';
 import type { Link } from './transport/link.js';
 import { AtolTransport, type AtolTransportOptions, type TransportStats } from './transport/transport.js';
 import {
@@ -62,7 +64,7 @@ export interface KktOptions {
   commandTimeoutsMs?: Record<string, number>;
   /** Time zone of the register's clock (IANA name); fiscal times are reported with its offset. */
   timeZone?: string;
-  reconnect?: { enabled?: boolean; initialDelayMs?: number; maxDelayMs?: number };
+  reconnect?: ReconnectOptions;
   statusPollIntervalMs?: number;
   zReportTimeoutMs?: number;
   xReportTimeoutMs?: number;
@@ -169,8 +171,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private info: DeviceInfo | undefined;
   private description = 'ATOL register';
   private closing = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectAttempt = 0;
+  private readonly reconnect: ReconnectLoop;
   private connecting: Promise<DeviceInfo> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeZone: string;
@@ -182,6 +183,13 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.timeZone = options.timeZone ?? systemTimeZone();
     this.operatorPassword = options.operatorPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
+    this.reconnect = new ReconnectLoop({
+      settings: options.reconnect,
+      attempt: () => this.connectOnce(),
+      closed: () => this.closing,
+      onAttemptFailed: (error, attempt) =>
+        options.logger?.debug({ event: 'kkt.reconnect-failed', attempt, reason: error.message }),
+    });
   }
 
   get isConnected(): boolean {
@@ -232,7 +240,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     try {
       const info = await this.identify(this.runner);
       this.info = info;
-      this.reconnectAttempt = 0;
+      this.reconnect.succeeded();
       transport.once('close', (error) => this.onLinkClosed(transport, error));
       this.options.logger?.info({
         event: 'kkt.connected',
@@ -251,13 +259,8 @@ export class Kkt extends EventEmitter<KktEvents> {
   }
 
   /** Connects, and on failure keeps trying in the background with backoff (the link may come later). */
-  async start(): Promise<void> {
-    try {
-      await this.connect();
-    } catch (error) {
-      this.scheduleReconnect();
-      throw error;
-    }
+  start(): Promise<void> {
+    return this.reconnect.start(() => this.connect());
   }
 
   private onLinkClosed(transport: AtolTransport, error?: Error): void {
@@ -267,38 +270,13 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.info = undefined;
     this.options.logger?.warn({ event: 'kkt.disconnected', link: this.description, reason: error?.message });
     this.emit('disconnected', error);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    const reconnect = this.options.reconnect ?? {};
-    if (this.closing || reconnect.enabled === false || this.reconnectTimer) return;
-    const initial = reconnect.initialDelayMs ?? 500;
-    const max = reconnect.maxDelayMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** this.reconnectAttempt);
-    // Jitter keeps a fleet of boxes from hammering a network register in lockstep after an outage.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.reconnectAttempt++;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.closing) return;
-      this.connectOnce().catch((error: Error) => {
-        this.options.logger?.debug({
-          event: 'kkt.reconnect-failed',
-          attempt: this.reconnectAttempt,
-          reason: error.message,
-        });
-        this.scheduleReconnect();
-      });
-    }, delay);
-    this.reconnectTimer.unref?.();
+    this.reconnect.schedule();
   }
 
   /** Closes the link and stops reconnecting. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+    this.reconnect.cancel();
     const transport = this.transport;
     this.transport = undefined;
     this.runner = undefined;
@@ -513,7 +491,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         if (operator.vatin) await this.writeTagText(runner, Tag.cashierInn, operator.vatin);
       }
       await runner.run(openShift, { flags: 0 });
-      return this.shiftResult(await this.readLastDocument(runner, 'openShift'));
+      return shiftResultOf(await this.readLastDocument(runner, 'openShift'));
     });
   }
 
@@ -531,7 +509,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         this.options.zReportTimeoutMs ?? 120_000,
         'Z report',
       );
-      return this.shiftResult(await this.readLastDocument(runner, 'closeShift'));
+      return shiftResultOf(await this.readLastDocument(runner, 'closeShift'));
     });
   }
 
@@ -627,16 +605,7 @@ export class Kkt extends EventEmitter<KktEvents> {
             `the last document (${document.fiscalDocumentNumber}) does not carry this receipt's marker`,
           );
         }
-        return {
-          fiscalDocumentNumber: document.fiscalDocumentNumber,
-          fiscalSign: document.fiscalSign,
-          dateTime: document.dateTime,
-          shiftNumber: document.shiftNumber ?? 0,
-          receiptNumber: document.receiptNumber ?? 0,
-          fnNumber: document.fnNumber ?? '',
-          registrationNumber: document.registrationNumber ?? '',
-          totalKop: document.totalKop ?? receipt.totalKop ?? 0,
-        };
+        return fiscalResultOf(document, document.totalKop ?? receipt.totalKop ?? 0);
       } catch (error) {
         throw new KktOutcomeUnknownError(
           receipt.type,
@@ -753,16 +722,5 @@ export class Kkt extends EventEmitter<KktEvents> {
   private async readLastDocument(runner: CommandRunner, _operation: string): Promise<FiscalDocument> {
     const { lastDocumentNumber } = await runner.run(fnStatus, undefined);
     return this.readDocument(runner, lastDocumentNumber);
-  }
-
-  private shiftResult(document: FiscalDocument): ShiftResult {
-    return {
-      fiscalDocumentNumber: document.fiscalDocumentNumber,
-      fiscalSign: document.fiscalSign,
-      dateTime: document.dateTime,
-      shiftNumber: document.shiftNumber ?? 0,
-      fnNumber: document.fnNumber,
-      registrationNumber: document.registrationNumber,
-    };
   }
 }

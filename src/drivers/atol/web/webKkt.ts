@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { ValidationError } from '../../../lib/errors.js';
 import { systemTimeZone } from '../../../lib/time.js';
 import { KktOutcomeUnknownError } from '../errors.js';
+import { fiscalResultOf, shiftResultOf } from '../fiscalResults.js';
 import type { DeviceInfo, FiscalDocument, FiscalResult, FnInfo, ShiftResult } from '../kkt.js';
 import { type ReceiptInput, validateReceipt } from '../receipt.js';
+import { ReconnectLoop, type ReconnectOptions } from '../reconnect.js';
 import {
   parseDeviceInfo,
   parseFiscalParams,
@@ -17,7 +19,6 @@ import {
   type TaskResult,
   type TaskVerdict,
   taskVerdict,
-  type WebFiscalParams,
   type WebKktStatus,
 } from './answers.js';
 import { AtolWebClient, type AtolWebClientOptions, LookupFailedError } from './client.js';
@@ -41,7 +42,7 @@ export interface AtolWebKktOptions extends AtolWebClientOptions {
   /** From submitting a task to its final status; default 120 s (a Z report prints for a while). */
   taskTimeoutMs?: number;
   /** Probing the server again after it became unreachable. */
-  reconnect?: { enabled?: boolean; initialDelayMs?: number; maxDelayMs?: number };
+  reconnect?: ReconnectOptions;
   logger?: Logger;
   /** Called whenever the server answered, for the watchdog's liveness probe. */
   onExchange?: () => void;
@@ -112,8 +113,7 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
   private info: DeviceInfo | undefined;
   private reachable = false;
   private closing = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectAttempt = 0;
+  private readonly reconnect: ReconnectLoop;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: AtolWebKktOptions = {}) {
@@ -121,6 +121,13 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
     this.client = new AtolWebClient(options);
     this.timeZone = options.timeZone ?? systemTimeZone();
     this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
+    this.reconnect = new ReconnectLoop({
+      settings: options.reconnect,
+      attempt: () => this.connect(),
+      closed: () => this.closing,
+      onAttemptFailed: (error) =>
+        options.logger?.debug({ event: 'kkt-web.reconnect-failed', reason: error.message }),
+    });
   }
 
   get url(): string {
@@ -140,44 +147,20 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
   async connect(): Promise<DeviceInfo> {
     this.closing = false;
     const info = await this.deviceInfo();
-    this.reconnectAttempt = 0;
+    this.reconnect.succeeded();
     return info;
   }
 
   /** Connects, and on failure keeps probing in the background with backoff (the server may start later). */
-  async start(): Promise<void> {
-    try {
-      await this.connect();
-    } catch (error) {
-      this.scheduleReconnect();
-      throw error;
-    }
+  start(): Promise<void> {
+    return this.reconnect.start(() => this.connect());
   }
 
   /** Stops probing. HTTP holds no connection open, so there is nothing else to close. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+    this.reconnect.cancel();
     this.reachable = false;
-  }
-
-  private scheduleReconnect(): void {
-    const reconnect = this.options.reconnect ?? {};
-    if (this.closing || reconnect.enabled === false || this.reconnectTimer) return;
-    const initial = reconnect.initialDelayMs ?? 500;
-    const max = reconnect.maxDelayMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** this.reconnectAttempt);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.reconnectAttempt++;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect().catch((error: Error) => {
-        this.options.logger?.debug({ event: 'kkt-web.reconnect-failed', reason: error.message });
-        this.scheduleReconnect();
-      });
-    }, delay);
-    this.reconnectTimer.unref?.();
   }
 
   private markReachable(): void {
@@ -193,7 +176,7 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
       this.options.logger?.warn({ event: 'kkt-web.disconnected', url: this.url, reason: error.message });
       this.emit('disconnected', error);
     }
-    this.scheduleReconnect();
+    this.reconnect.schedule();
   }
 
   /** Finished tasks say whether the driver reaches the register: the device is usable, or not. */
@@ -378,27 +361,7 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
     const totalKop =
       params.totalKop ?? knownTotalKop ?? (await this.readDocument(params.fiscalDocumentNumber)).totalKop;
     if (totalKop === undefined) throw new ValidationError('result.fiscalParams.total', 'is missing');
-    return {
-      fiscalDocumentNumber: params.fiscalDocumentNumber,
-      fiscalSign: params.fiscalSign,
-      dateTime: params.dateTime,
-      shiftNumber: params.shiftNumber ?? 0,
-      receiptNumber: params.receiptNumber ?? 0,
-      fnNumber: params.fnNumber ?? '',
-      registrationNumber: params.registrationNumber ?? '',
-      totalKop,
-    };
-  }
-
-  private shiftResult(params: WebFiscalParams): ShiftResult {
-    return {
-      fiscalDocumentNumber: params.fiscalDocumentNumber,
-      fiscalSign: params.fiscalSign,
-      dateTime: params.dateTime,
-      shiftNumber: params.shiftNumber ?? 0,
-      fnNumber: params.fnNumber,
-      registrationNumber: params.registrationNumber,
-    };
+    return fiscalResultOf(params, totalKop);
   }
 
   // ---- operations --------------------------------------------------------------------------------
@@ -487,7 +450,7 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
 
   openShift(operator?: TaskOperator): Promise<ShiftResult> {
     return this.exclusive(async () =>
-      this.shiftResult(
+      shiftResultOf(
         parseFiscalParams(await this.perform('openShift', openShiftTask(operator)), this.timeZone),
       ),
     );
@@ -496,7 +459,7 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
   /** Z report: the task finishes once the register has printed it and closed the shift. */
   closeShift(operator?: TaskOperator): Promise<ShiftResult> {
     return this.exclusive(async () =>
-      this.shiftResult(
+      shiftResultOf(
         parseFiscalParams(await this.perform('closeShift', closeShiftTask(operator)), this.timeZone),
       ),
     );

@@ -1,0 +1,199 @@
+import type { Logger } from 'pino';
+import { isOutcomeUnknown } from '../../../drivers/atol/errors.js';
+import type { DeviceInfo, FnInfo, KktStatus, ShiftResult } from '../../../drivers/atol/kkt.js';
+import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
+import { ValidationError } from '../../../lib/errors.js';
+import type { ShiftEvent } from '../../connectors/types.js';
+import type { Job } from '../../jobs/job.js';
+import { type AtolReceiptDefaults, billToAtolReceipt } from '../atol/receiptMapping.js';
+import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
+import { shiftEventFromResult } from './fiscalData.js';
+import type { FnDocumentReader } from './fnScan.js';
+
+/** The part of a register's status the shared logic reads; both backends report at least this. */
+export interface AtolRegisterStatus {
+  shift: KktStatus['shift'];
+  paper: { present: boolean; nearEnd?: boolean };
+  coverOpen: boolean;
+}
+
+/** What the two ATOL backends (the protocol `Kkt` and the web server's `AtolWebKkt`) answer alike. */
+export interface AtolBackend extends FnDocumentReader {
+  readonly isConnected: boolean;
+  readonly deviceInfoCached: DeviceInfo | undefined;
+  on(event: 'connected', listener: () => void): unknown;
+  on(event: 'disconnected', listener: (error?: Error) => void): unknown;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  status(): Promise<AtolRegisterStatus>;
+  fnInfo(): Promise<FnInfo>;
+  openShift(operator?: AtolReceiptDefaults['operator']): Promise<ShiftResult>;
+}
+
+export interface AtolDeviceBaseOptions {
+  id: string;
+  receiptDefaults?: AtolReceiptDefaults;
+  logger: Logger;
+}
+
+/** A snapshot's fields that come from the register (the rest say which device it is and how it fares). */
+export type RegisterSnapshot = Omit<DeviceSnapshot, 'id' | 'kind' | 'online' | 'lastError'>;
+
+/**
+ * What the ATOL adapters share, whichever backend carries their commands: following the backend's
+ * connection, the error a snapshot shows, the shift opened before the anchor of every print, and the
+ * snapshot's frame. Each adapter keeps how it prints, reads refusals and reconciles.
+ */
+export abstract class AtolDeviceBase<Backend extends AtolBackend> extends FiscalDevice {
+  readonly id: string;
+  readonly currencies = ['RUB'] as const;
+  protected readonly kkt: Backend;
+  protected readonly logger: Logger;
+  protected readonly receiptDefaults: AtolReceiptDefaults;
+  /** Cleared whenever the register may have changed behind the agent's back: look before the next print. */
+  protected shiftKnownOpen = false;
+  private lastError: DeviceSnapshot['lastError'];
+
+  /**
+   * `createBackend` gets the callback to run on every exchange with the register (the watchdog's liveness
+   * probe); `unreachableReason` is what 'unready' says when the backend gives no error.
+   */
+  protected constructor(
+    options: AtolDeviceBaseOptions,
+    createBackend: (noteActivity: () => void) => Backend,
+    unreachableReason: string,
+  ) {
+    super();
+    this.id = options.id;
+    this.logger = options.logger;
+    this.receiptDefaults = options.receiptDefaults ?? {};
+    this.kkt = createBackend(() => {
+      this.lastActivityAt = Date.now();
+    });
+    this.kkt.on('connected', () => {
+      this.shiftKnownOpen = false;
+      this.emit('ready');
+    });
+    this.kkt.on('disconnected', (error) => this.emit('unready', error?.message ?? unreachableReason));
+  }
+
+  get ready(): boolean {
+    return this.kkt.isConnected;
+  }
+
+  /** The backend, for operations and diagnostics the agent does not wrap (tests, the CLI's emulator checks). */
+  get driver(): Backend {
+    return this.kkt;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.kkt.start();
+    } catch (error) {
+      // The backend keeps reconnecting in the background; the agent starts anyway and waits for 'ready'.
+      this.noteError(error);
+      this.logger.warn({ event: 'device.connect-failed', device: this.id, reason: (error as Error).message });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.kkt.close();
+  }
+
+  protected noteError(error: unknown): void {
+    this.lastError = deviceErrorSummary(error);
+  }
+
+  /**
+   * Opens (or renews an expired) shift explicitly before the anchor is read, so the shift's own documents
+   * never sit between the anchor and our receipt.
+   */
+  async preparePrint(_job: Job): Promise<{ lastDocumentNumberBefore: number; fnSerial: string }> {
+    await this.ensureShiftOpen();
+    const anchor = await this.kkt.fnAnchor();
+    return { lastDocumentNumberBefore: anchor.lastDocumentNumber, fnSerial: anchor.fnSerial };
+  }
+
+  private async ensureShiftOpen(): Promise<void> {
+    if (this.shiftKnownOpen) return;
+    const status = await this.statusBeforePrint();
+    if (status.shift.state === 'expired') {
+      this.logger.warn({ event: 'device.shift-expired', device: this.id, shift: status.shift.number });
+      await this.closeShift();
+    }
+    if (status.shift.state !== 'open') await this.openShift();
+    this.shiftKnownOpen = true;
+  }
+
+  /** The register's status as a print finds it; an adapter whose register can hold a stale receipt clears it here. */
+  protected statusBeforePrint(): Promise<AtolRegisterStatus> {
+    return this.kkt.status();
+  }
+
+  /** The job's bill as an ATOL receipt; a job without a valid bill never reaches the register. */
+  protected receiptFor(job: Job): Omit<ReceiptInput, 'type'> {
+    if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
+    return billToAtolReceipt(job, job.bill, this.receiptDefaults);
+  }
+
+  async openShift(): Promise<ShiftEvent> {
+    return this.shiftChanged('opened', await this.kkt.openShift(this.receiptDefaults.operator));
+  }
+
+  /** Records a shift the agent opened or closed and tells the listeners. */
+  protected shiftChanged(type: 'opened' | 'closed', result: ShiftResult): ShiftEvent {
+    const event = shiftEventFromResult(result);
+    this.shiftKnownOpen = type === 'opened';
+    this.emit('shift', { type, shift: event });
+    return event;
+  }
+
+  async snapshot(): Promise<DeviceSnapshot> {
+    const base: DeviceSnapshot = {
+      id: this.id,
+      kind: this.kind,
+      online: this.ready,
+      lastError: this.lastError,
+    };
+    if (!this.ready) return this.offlineSnapshot(base);
+    try {
+      return { ...base, ...(await this.readRegisterSnapshot()) };
+    } catch (error) {
+      this.noteError(error);
+      if (isOutcomeUnknown(error)) return { ...base, online: this.ready };
+      return base;
+    }
+  }
+
+  /** What a snapshot shows while the register is unreachable. */
+  protected offlineSnapshot(base: DeviceSnapshot): DeviceSnapshot {
+    return base;
+  }
+
+  /** Reads the register for a snapshot: the shared fields (`registerFields`) and the backend's own. */
+  protected abstract readRegisterSnapshot(): Promise<RegisterSnapshot>;
+
+  /** The snapshot fields both backends report alike. */
+  protected registerFields(status: AtolRegisterStatus, fn: FnInfo): RegisterSnapshot {
+    const info = this.kkt.deviceInfoCached;
+    return {
+      model: info?.modelName,
+      serial: info?.serial,
+      firmware: info?.firmwareVersion,
+      shift: status.shift,
+      fn: {
+        serial: fn.serial,
+        validUntil: fn.validUntil,
+        warnings: Object.entries(fn.warnings)
+          .filter(([, on]) => on)
+          .map(([name]) => name),
+        lastDocumentNumber: fn.lastDocumentNumber,
+        // The web server reports no time for an FN that holds no document yet.
+        lastDocumentAt: fn.lastDocumentDateTime || undefined,
+      },
+      ofd: { unsentCount: fn.ofd.unsentCount, oldestUnsentAt: fn.ofd.firstUnsentDateTime },
+      paper: status.paper,
+      coverOpen: status.coverOpen,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReconnectLoop } from './reconnect.js';
+
+describe('ReconnectLoop', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    // No jitter: the delays are exactly the backoff steps.
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  function loop(attempt: () => Promise<unknown>, closed = () => false) {
+    const failures: number[] = [];
+    const reconnect = new ReconnectLoop({
+      settings: { initialDelayMs: 100, maxDelayMs: 300 },
+      attempt,
+      closed,
+      onAttemptFailed: (_error, count) => failures.push(count),
+    });
+    return { reconnect, failures };
+  }
+
+  it('doubles the delay up to the maximum until an attempt succeeds, then starts over', async () => {
+    let up = false;
+    const attempt = vi.fn(async () => {
+      if (!up) throw new Error('no register');
+    });
+    const { reconnect, failures } = loop(attempt);
+    await expect(reconnect.start(attempt)).rejects.toThrow('no register');
+    await vi.advanceTimersByTimeAsync(99);
+    expect(attempt).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1); // 100 ms
+    await vi.advanceTimersByTimeAsync(200); // 200 ms
+    await vi.advanceTimersByTimeAsync(300); // capped at 300 ms
+    expect(attempt).toHaveBeenCalledTimes(4);
+    expect(failures).toEqual([1, 2, 3]);
+    up = true;
+    await vi.advanceTimersByTimeAsync(300);
+    expect(attempt).toHaveBeenCalledTimes(5);
+    reconnect.succeeded();
+    reconnect.schedule();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(attempt).toHaveBeenCalledTimes(6);
+  });
+
+  it('schedules nothing once the owner is closed, and cancel drops a pending attempt', async () => {
+    let closed = false;
+    const attempt = vi.fn(async () => undefined);
+    const { reconnect } = loop(attempt, () => closed);
+    reconnect.schedule();
+    reconnect.cancel();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(attempt).not.toHaveBeenCalled();
+    closed = true;
+    reconnect.schedule();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(attempt).not.toHaveBeenCalled();
+  });
+});
