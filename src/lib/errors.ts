@@ -31,3 +31,8 @@ export class ValidationError extends KktAgentError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The stable code of an error the agent raised on purpose; `UNEXPECTED` for anything else. */
+export function errorCode(error: unknown): string {
+  return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
+}

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { MqttConfig } from './config.js';
 import { MqttError, MqttNotConnectedError, MqttPublishError } from './errors.js';
@@ -345,9 +346,12 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private backoff(failures: number): number {
     const { initialDelayMs, maxDelayMs } = this.options.config.reconnect;
-    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(failures - 1, 20));
-    // Jitter on the upper half: a fleet does not reconnect in lockstep after a broker restart.
-    return Math.round(base / 2 + Math.random() * (base / 2));
+    // Jitter at the cap too: a fleet does not reconnect in lockstep after a long broker outage.
+    return jitteredBackoffMs(failures - 1, {
+      firstDelayMs: initialDelayMs,
+      maxDelayMs,
+      cap: 'before-jitter',
+    });
   }
 
   private sleep(ms: number): Promise<void> {

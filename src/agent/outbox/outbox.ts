@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
 import { crashPoint } from '../crashPoints.js';
@@ -338,12 +339,13 @@ export class Outbox {
         MAX_TIMER_MS,
       );
     }
-    const base = Math.min(
-      this.options.maxBackoffMs,
-      this.options.initialBackoffMs * 2 ** Math.min(failures - 1, 20),
-    );
-    // Jitter on the upper half: spreads a fleet's retries after a cloud outage.
-    return Math.min(Math.round(base / 2 + Math.random() * (base / 2)), MAX_TIMER_MS);
+    // Jitter at the cap too: spreads a fleet's retries after a long cloud outage.
+    const delayMs = jitteredBackoffMs(failures - 1, {
+      firstDelayMs: this.options.initialBackoffMs,
+      maxDelayMs: this.options.maxBackoffMs,
+      cap: 'before-jitter',
+    });
+    return Math.min(delayMs, MAX_TIMER_MS);
   }
 
   private dequeue(entry: OutboxEntry): void {

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
-import { readBodyCapped } from '../../../lib/httpBody.js';
+import { ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, jsonIdString, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
+import { type ExchangeAnswer, exchange } from '../http/exchange.js';
+import { type RetryPolicy, retryAfterMs, withRetries } from '../http/retry.js';
 import type { BridgeAuth } from './config.js';
 import {
   BridgeHttpStatusError,
@@ -66,14 +66,6 @@ export interface BridgePostResult {
   bodyBytes: number;
 }
 
-interface Exchange {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-  /** Bytes received; more than `body.length` when the body was cut at the cap. */
-  bodyBytes: number;
-}
-
 const helloSchema = z.object({ system: z.string(), protocol: z.string() });
 
 const listSchema = z.array(
@@ -89,9 +81,7 @@ export class BridgeClient {
   private readonly apiRoot: string;
   private readonly authorization: string | undefined;
   private readonly timeoutMs: number;
-  private readonly retries: number;
-  private readonly retryDelayMs: number;
-  private readonly maxRetryDelayMs: number;
+  private readonly retryPolicy: RetryPolicy;
   private readonly maxResponseBytes: number;
   private logger: Logger;
 
@@ -100,9 +90,11 @@ export class BridgeClient {
     this.apiRoot = apiRootOf(options.baseUrl);
     this.authorization = authorizationHeader(options.auth);
     this.timeoutMs = options.timeoutMs;
-    this.retries = options.retries ?? 3;
-    this.retryDelayMs = options.retryDelayMs ?? 500;
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.retryPolicy = {
+      retries: options.retries ?? 3,
+      firstDelayMs: options.retryDelayMs ?? 500,
+      maxDelayMs: options.maxRetryDelayMs ?? 30_000,
+    };
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.logger = options.logger ?? pino({ level: 'silent' });
   }
@@ -158,14 +150,7 @@ export class BridgeClient {
     const endpoint = 'POST /api/v2/receipts';
     // The answer's body means nothing (the logs only show empty ones), so an oversized one is not an error.
     const answer = await this.exchange('POST', 'receipts', endpoint, json, signal, 'truncate');
-    if (answer.status < 200 || answer.status > 299) {
-      throw new BridgeHttpStatusError(
-        this.account,
-        endpoint,
-        answer.status,
-        retryAfterMs(answer.headers.get('retry-after')),
-      );
-    }
+    this.throwUnlessOk(answer, endpoint);
     return { status: answer.status, bodyBytes: answer.bodyBytes };
   }
 
@@ -183,35 +168,26 @@ export class BridgeClient {
   }
 
   private async getJson(route: string, endpoint: string, signal: AbortSignal | undefined): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      try {
+    return withRetries(
+      async () => {
         const answer = await this.exchange('GET', route, endpoint, undefined, signal);
-        if (answer.status < 200 || answer.status > 299) {
-          throw new BridgeHttpStatusError(
-            this.account,
-            endpoint,
-            answer.status,
-            retryAfterMs(answer.headers.get('retry-after')),
-          );
-        }
+        this.throwUnlessOk(answer, endpoint);
         return this.parseBody(answer.body, endpoint);
-      } catch (error) {
-        if (attempt >= this.retries || !isRetryable(error) || signal?.aborted) throw error;
-        const delayMs = this.backoffMs(attempt, error);
+      },
+      this.retryPolicy,
+      signal,
+      (retry) =>
         this.logger.warn(
-          {
-            event: 'bridge.request.retry',
-            account: this.account,
-            endpoint,
-            attempt: attempt + 1,
-            code: (error as KktAgentError).code,
-            delayMs,
-          },
+          { event: 'bridge.request.retry', account: this.account, endpoint, ...retry },
           'bridge request failed; retrying',
-        );
-        await sleep(delayMs, undefined, signal ? { signal } : undefined);
-      }
-    }
+        ),
+    );
+  }
+
+  private throwUnlessOk(answer: ExchangeAnswer, endpoint: string): void {
+    if (answer.status >= 200 && answer.status <= 299) return;
+    const retryAfter = retryAfterMs(answer.headers.get('retry-after'));
+    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, retryAfter);
   }
 
   private parseBody(body: Buffer, endpoint: string): unknown {
@@ -227,100 +203,39 @@ export class BridgeClient {
     }
   }
 
-  private backoffMs(attempt: number, error: unknown): number {
-    const exponential = this.retryDelayMs * 2 ** attempt;
-    // Jitter spreads the retries of several agents behind one bridge; only timing, never money.
-    const jittered = Math.round(exponential * (0.5 + Math.random() / 2));
-    const requested = error instanceof BridgeHttpStatusError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.min(this.maxRetryDelayMs, Math.max(jittered, requested));
-  }
-
   private async exchange(
     method: 'GET' | 'POST',
     route: string,
     endpoint: string,
     body: string | undefined,
-    outerSignal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
     overflow: 'throw' | 'truncate' = 'throw',
-  ): Promise<Exchange> {
-    // One controller per request, aborted by the timeout or by the caller. (Linked by hand rather than
-    // with AbortSignal.any, whose followers pile up on a long-lived caller signal in some Node 20 releases.)
-    const request = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      request.abort();
-    }, this.timeoutMs);
-    const onOuterAbort = () => request.abort(outerSignal?.reason);
-    if (outerSignal?.aborted) onOuterAbort();
-    else outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
-    const signal = request.signal;
+  ): Promise<ExchangeAnswer> {
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'User-Agent': 'kkt-agent (bridge connector)',
     };
     if (this.authorization !== undefined) headers['Authorization'] = this.authorization;
     if (body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
-
-    const failed = (error: unknown): never => {
-      if (outerSignal?.aborted) throw outerSignal.reason;
-      if (timedOut) throw new BridgeTimeoutError(this.account, endpoint, this.timeoutMs);
-      if (error instanceof KktAgentError) throw error;
-      throw new BridgeUnreachableError(this.account, endpoint, networkReason(error), error);
-    };
-
-    try {
-      let response: Response;
-      try {
-        response = await fetch(`${this.apiRoot}${route}`, {
-          method,
-          headers,
-          body,
-          signal,
-          redirect: 'error',
-        });
-      } catch (error) {
-        return failed(error);
-      }
-      try {
-        const received = await readBodyCapped(response, this.maxResponseBytes);
-        if (received.truncated && overflow === 'throw') {
-          throw new BridgeResponseTooLargeError(this.account, endpoint, this.maxResponseBytes);
-        }
-        return { status: response.status, headers: response.headers, ...received };
-      } catch (error) {
-        return failed(error);
-      }
-    } finally {
-      clearTimeout(timer);
-      outerSignal?.removeEventListener('abort', onOuterAbort);
-    }
+    return exchange(
+      {
+        url: `${this.apiRoot}${route}`,
+        method,
+        headers,
+        body,
+        redirect: 'error',
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: this.maxResponseBytes,
+        overflow,
+        signal,
+      },
+      {
+        timeout: () => new BridgeTimeoutError(this.account, endpoint, this.timeoutMs),
+        unreachable: (reason, cause) => new BridgeUnreachableError(this.account, endpoint, reason, cause),
+        tooLarge: () => new BridgeResponseTooLargeError(this.account, endpoint, this.maxResponseBytes),
+      },
+    );
   }
-}
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof BridgeUnreachableError || error instanceof BridgeTimeoutError) return true;
-  if (error instanceof BridgeHttpStatusError) {
-    return error.status >= 500 || error.status === 408 || error.status === 429;
-  }
-  return false;
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
-  if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** `Retry-After` as delta-seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  const text = header.trim();
-  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
 }
 
 /** `https://crm.example/bridge` → `https://crm.example/bridge/api/v2/`; a trailing `/api/v2` is not doubled. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
-import { apiRootOf, retryAfterMs } from './client.js';
+import { apiRootOf } from './client.js';
 import { bridgeAccountSchema } from './config.js';
 
 const parse = (value: unknown) => parseWithSchema(bridgeAccountSchema, value, 'bridge');
@@ -76,16 +76,5 @@ describe('apiRootOf', () => {
     ['https://crm.example.ru/bridge/api/v2/', 'https://crm.example.ru/bridge/api/v2/'],
   ])('%s → %s', (base, root) => {
     expect(apiRootOf(base)).toBe(root);
-  });
-});
-
-describe('retryAfterMs', () => {
-  it('reads delta-seconds and HTTP dates', () => {
-    const now = Date.parse('2026-03-22T18:00:00Z');
-    expect(retryAfterMs('120', now)).toBe(120_000);
-    expect(retryAfterMs('Sun, 22 Mar 2026 18:00:30 GMT', now)).toBe(30_000);
-    expect(retryAfterMs('Sun, 22 Mar 2026 17:00:00 GMT', now)).toBe(0);
-    expect(retryAfterMs(null, now)).toBeUndefined();
-    expect(retryAfterMs('soon', now)).toBeUndefined();
   });
 });

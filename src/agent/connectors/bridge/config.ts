@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { urlSchema } from '../../../lib/urlSchema.js';
+import { accountFields } from '../accountFields.js';
 
 /** `01-` and 15 digits: an Evotor-style cloud user id (clouds.md A.6). */
 export const BRIDGE_USER_ID_PATTERN = /^01-\d{15}$/;
@@ -43,23 +44,18 @@ export type BridgePaymentType = (typeof BRIDGE_PAYMENT_TYPES)[number];
  */
 export const bridgeAccountSchema = z.strictObject({
   /** The account's name in the agent (`bridge:<id>`, the `account` of its bills). */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." or "-", at most 64'),
+  id: accountFields.id,
   /** The bridge root, e.g. `https://crm.example.ru/bridge`; `/api/v2/…` is appended (a trailing `/api/v2` is tolerated). */
   baseUrl,
   auth: bridgeAuthSchema.default({ type: 'none' }),
-  /** Per request, connecting to the last byte of the answer. */
-  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+  timeoutMs: accountFields.timeoutMs(10_000),
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
-  retries: z.number().int().min(0).max(10).default(3),
-  /** First backoff delay; doubles with each retry, with jitter. */
-  retryDelayMs: z.number().int().min(0).max(60_000).default(500),
-  /** Answers larger than this are refused unread. */
-  maxResponseBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(2 * 1024 * 1024),
+  retries: accountFields.retries(3),
+  retryDelayMs: accountFields.retryDelayMs(500),
+  maxResponseBytes: accountFields.maxResponseBytes({
+    maxBytes: 64 * 1024 * 1024,
+    defaultBytes: 2 * 1024 * 1024,
+  }),
   autoFiscalize: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import type { Bill } from '../../domain/index.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { ConnectorHealth } from '../health.js';
+import { isCloudUnavailable } from '../http/errors.js';
 import { PollLoop } from '../pollLoop.js';
+import { deliveryErrorOf, isJobOf } from '../sink.js';
 import type {
   AgentEvent,
   BillCommand,
@@ -26,12 +29,9 @@ import {
 } from './config.js';
 import {
   BridgeBillLookupError,
-  BridgeHttpStatusError,
   BridgeNotStartedError,
   BridgeReportError,
   BridgeResponseTooLargeError,
-  BridgeTimeoutError,
-  BridgeUnreachableError,
 } from './errors.js';
 import {
   type BridgeIdentity,
@@ -80,10 +80,7 @@ export interface BridgeConnectorOptions {
 }
 
 interface BridgeState {
-  online: boolean;
   hello?: BridgeHello;
-  lastSuccessAt?: string;
-  lastError?: { code: string; message: string; at: string };
   lastPoll?: { at: string; result: BridgePollResult };
 }
 
@@ -97,13 +94,14 @@ export class BridgeConnector implements Connector {
   private logger: Logger = pino({ level: 'silent' });
   private context: ConnectorContext | undefined;
   private identityValue: BridgeIdentity | undefined;
-  private state: BridgeState = { online: false };
+  private state: BridgeState = {};
+  private readonly health: ConnectorHealth;
   private readonly pollLoop = new PollLoop(
     () => this.pollOnce(),
     () => this.config.autoFiscalize.intervalMs,
     (error) =>
       this.logger.warn(
-        { event: 'bridge.poll.failed', account: this.account, code: codeOf(error) },
+        { event: 'bridge.poll.failed', account: this.account, code: errorCode(error) },
         'bridge poll failed; will try again',
       ),
   );
@@ -118,6 +116,7 @@ export class BridgeConnector implements Connector {
     this.account = this.config.id;
     this.name = `bridge:${this.account}`;
     this.now = options.now ?? (() => new Date());
+    this.health = new ConnectorHealth({ now: this.now, isOffline: isCloudUnavailable });
     this.client = new BridgeClient({
       account: this.account,
       baseUrl: this.config.baseUrl,
@@ -172,22 +171,15 @@ export class BridgeConnector implements Connector {
   }
 
   status(): ConnectorStatus {
-    const status: ConnectorStatus = {
-      name: this.name,
-      online: this.state.online,
-      details: {
-        account: this.account,
-        system: this.state.hello?.system,
-        systems: this.state.hello?.systems,
-        protocol: this.state.hello?.protocol,
-        autoFiscalize: this.config.autoFiscalize.enabled,
-        filter: this.config.autoFiscalize.filter,
-        lastPoll: this.state.lastPoll,
-      },
-    };
-    if (this.state.lastSuccessAt !== undefined) status.lastSuccessAt = this.state.lastSuccessAt;
-    if (this.state.lastError !== undefined) status.lastError = this.state.lastError;
-    return status;
+    return this.health.status(this.name, {
+      account: this.account,
+      system: this.state.hello?.system,
+      systems: this.state.hello?.systems,
+      protocol: this.state.hello?.protocol,
+      autoFiscalize: this.config.autoFiscalize.enabled,
+      filter: this.config.autoFiscalize.filter,
+      lastPoll: this.state.lastPoll,
+    });
   }
 
   // --- bill intake ------------------------------------------------------------------------------------
@@ -289,11 +281,16 @@ export class BridgeConnector implements Connector {
       } catch (error) {
         result.failed++;
         this.logger.warn(
-          { event: 'bridge.bill.fetch_failed', account: this.account, billId: row.id, code: codeOf(error) },
+          {
+            event: 'bridge.bill.fetch_failed',
+            account: this.account,
+            billId: row.id,
+            code: errorCode(error),
+          },
           'could not fetch a listed bill; the next poll tries again',
         );
         // The bridge went away mid-cycle: the remaining bills would fail the same way.
-        if (isTransportError(error) || this.abort.signal.aborted) break;
+        if (isCloudUnavailable(error) || this.abort.signal.aborted) break;
       }
     }
     this.state.lastPoll = { at: this.now().toISOString(), result };
@@ -379,25 +376,8 @@ export class BridgeConnector implements Connector {
   }
 
   /** Runs one client call and keeps `status()` current. */
-  private async track<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      const value = await call();
-      this.state.online = true;
-      this.state.lastSuccessAt = this.now().toISOString();
-      return value;
-    } catch (error) {
-      if (!this.abort.signal.aborted) this.recordError(error, isTransportError(error));
-      throw error;
-    }
-  }
-
-  private recordError(error: unknown, offline: boolean): void {
-    if (offline) this.state.online = false;
-    this.state.lastError = {
-      code: codeOf(error),
-      message: error instanceof Error ? error.message : String(error),
-      at: this.now().toISOString(),
-    };
+  private track<T>(call: () => Promise<T>): Promise<T> {
+    return this.health.track(call, () => this.abort.signal.aborted);
   }
 
   private keyOf(billId: string): BillKey {
@@ -446,9 +426,7 @@ export class BridgeConnector implements Connector {
   }
 
   private isOurs(job: Job): boolean {
-    const source = job.bill?.source ?? job.summary.source;
-    const account = job.bill?.account ?? job.summary.account;
-    return source === BRIDGE_SOURCE && account === this.account;
+    return isJobOf(job, BRIDGE_SOURCE, this.account);
   }
 
   /**
@@ -481,42 +459,13 @@ export class BridgeConnector implements Connector {
         'ReceiptCreated delivered',
       );
     } catch (error) {
-      throw toDeliveryError(error, { account: this.account, billId, entryId: entry.id });
+      throw deliveryErrorOf(
+        error,
+        { account: this.account, billId, entryId: entry.id },
+        'BRIDGE_DELIVERY_FAILED',
+      );
     }
   }
-}
-
-function toDeliveryError(error: unknown, details: Record<string, unknown>): DeliveryError {
-  if (error instanceof DeliveryError) return error;
-  if (error instanceof BridgeHttpStatusError) {
-    return DeliveryError.fromHttpStatus(
-      error.status,
-      error.message,
-      { ...details, endpoint: error.endpoint },
-      error.retryAfterMs,
-    );
-  }
-  if (error instanceof KktAgentError) {
-    return new DeliveryError(error.code, error.message, { permanent: false, details, cause: error });
-  }
-  return new DeliveryError('BRIDGE_DELIVERY_FAILED', error instanceof Error ? error.message : String(error), {
-    permanent: false,
-    details,
-    cause: error,
-  });
-}
-
-function isTransportError(error: unknown): boolean {
-  return (
-    error instanceof BridgeUnreachableError ||
-    error instanceof BridgeTimeoutError ||
-    error instanceof BridgeResponseTooLargeError ||
-    (error instanceof BridgeHttpStatusError && error.status >= 500)
-  );
-}
-
-function codeOf(error: unknown): string {
-  return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
 }
 
 /** The bill number of a raw bill that failed mapping, if it has a readable one. */

@@ -1,4 +1,10 @@
 import { KktAgentError } from '../../../lib/errors.js';
+import {
+  CloudHttpStatusError,
+  CloudResponseTooLargeError,
+  CloudTimeoutError,
+  CloudUnreachableError,
+} from '../http/errors.js';
 
 /**
  * What can go wrong talking to a CRM bridge. `endpoint` is the request as a technician would type it
@@ -6,31 +12,21 @@ import { KktAgentError } from '../../../lib/errors.js';
  */
 
 /** The bridge could not be reached: connection refused, DNS failure, reset before an answer. */
-export class BridgeUnreachableError extends KktAgentError {
-  readonly endpoint: string;
-
+export class BridgeUnreachableError extends CloudUnreachableError {
   constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
     super(
       'BRIDGE_UNREACHABLE',
       `Bridge ${account}: ${endpoint} failed before an answer came (${reason}). Check the network and the bridge URL.`,
       { account, endpoint, reason },
-      { cause },
+      cause,
     );
-    this.endpoint = endpoint;
   }
 }
 
 /** No complete answer within the per-request timeout. */
-export class BridgeTimeoutError extends KktAgentError {
-  readonly endpoint: string;
-
+export class BridgeTimeoutError extends CloudTimeoutError {
   constructor(account: string, endpoint: string, timeoutMs: number) {
-    super(
-      'BRIDGE_TIMEOUT',
-      `Bridge ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`,
-      { account, endpoint, timeoutMs },
-    );
-    this.endpoint = endpoint;
+    super('BRIDGE_TIMEOUT', 'Bridge', account, endpoint, timeoutMs);
   }
 }
 
@@ -38,11 +34,7 @@ export class BridgeTimeoutError extends KktAgentError {
  * The bridge answered with a non-2xx status. Codes: `BRIDGE_AUTH_REJECTED` (401, 403: check the account's
  * credentials), `BRIDGE_NOT_FOUND` (404), `BRIDGE_HTTP_STATUS` (anything else).
  */
-export class BridgeHttpStatusError extends KktAgentError {
-  readonly endpoint: string;
-  readonly status: number;
-  readonly retryAfterMs: number | undefined;
-
+export class BridgeHttpStatusError extends CloudHttpStatusError {
   constructor(account: string, endpoint: string, status: number, retryAfterMs?: number) {
     const code =
       status === 401 || status === 403
@@ -58,23 +50,13 @@ export class BridgeHttpStatusError extends KktAgentError {
       status,
       retryAfterMs,
     });
-    this.endpoint = endpoint;
-    this.status = status;
-    this.retryAfterMs = retryAfterMs;
   }
 }
 
 /** The answer was larger than the configured cap; reading stopped at the cap. */
-export class BridgeResponseTooLargeError extends KktAgentError {
-  readonly endpoint: string;
-
+export class BridgeResponseTooLargeError extends CloudResponseTooLargeError {
   constructor(account: string, endpoint: string, limitBytes: number) {
-    super(
-      'BRIDGE_RESPONSE_TOO_LARGE',
-      `Bridge ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
-      { account, endpoint, limitBytes },
-    );
-    this.endpoint = endpoint;
+    super('BRIDGE_RESPONSE_TOO_LARGE', 'Bridge', account, endpoint, limitBytes);
   }
 }
 

@@ -8,7 +8,6 @@ export {
   type BridgeListItem,
   type BridgePostResult,
   DEFAULT_MAX_RESPONSE_BYTES,
-  retryAfterMs,
 } from './client.js';
 export {
   BRIDGE_PAYMENT_TYPES,

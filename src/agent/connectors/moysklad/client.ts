@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
-import { readBodyCapped } from '../../../lib/httpBody.js';
+import { jitteredBackoffMs } from '../../../lib/backoff.js';
+import { type KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
+import { type ExchangeAnswer, exchange } from '../http/exchange.js';
 import {
   apiErrorFrom,
   type MoyskladApiError,
@@ -78,12 +79,6 @@ interface RequestOptions {
   /** `json`: parse the answer; `ignore`: creates answer 201/204 with nothing we need. */
   answer: 'json' | 'ignore';
   signal?: AbortSignal;
-}
-
-interface Exchange {
-  status: number;
-  headers: Headers;
-  body: Buffer;
 }
 
 export class MoyskladClient {
@@ -175,10 +170,10 @@ export class MoyskladClient {
     let rateWaits = 0;
     for (;;) {
       const release = await this.options.limiter.acquire(signal);
-      let exchange: Exchange;
+      let answer: ExchangeAnswer;
       try {
         this.counters.requests++;
-        exchange = await this.exchange(method, path, endpoint, options.body, signal);
+        answer = await this.exchange(method, path, endpoint, options.body, signal);
       } catch (error) {
         release();
         if (
@@ -192,13 +187,13 @@ export class MoyskladClient {
         throw error;
       }
       release();
-      this.observeRateHeaders(exchange.headers);
-      const { status } = exchange;
+      this.observeRateHeaders(answer.headers);
+      const { status } = answer;
       if (status >= 200 && status < 300) {
         if (options.answer === 'ignore') return { status, body: undefined };
-        return { status, body: this.parseBody(exchange.body, endpoint) };
+        return { status, body: this.parseBody(answer.body, endpoint) };
       }
-      const error = this.errorOf(exchange, endpoint);
+      const error = this.errorOf(answer, endpoint);
       if (error instanceof MoyskladRateLimitError) {
         this.counters.rateLimited++;
         if (rateWaits < this.options.maxRateLimitWaits && !signal?.aborted) {
@@ -249,10 +244,11 @@ export class MoyskladClient {
   }
 
   private backoffMs(attempt: number): number {
-    const exponential = this.options.retryDelayMs * 2 ** Math.min(attempt, 20);
-    // Jitter spreads a fleet's retries after an outage; it only ever touches timing.
-    const jittered = Math.round(exponential * (0.5 + Math.random() / 2));
-    return Math.min(this.options.maxRetryDelayMs, jittered);
+    return jitteredBackoffMs(attempt, {
+      firstDelayMs: this.options.retryDelayMs,
+      maxDelayMs: this.options.maxRetryDelayMs,
+      cap: 'after-jitter',
+    });
   }
 
   /** `X-RateLimit-Remaining: 0` on any answer: nobody starts before `X-Lognex-Reset` has passed. */
@@ -263,9 +259,9 @@ export class MoyskladClient {
     if (resetMs !== undefined && resetMs > 0) this.options.limiter.pauseFor(resetMs);
   }
 
-  private errorOf(exchange: Exchange, endpoint: string): MoyskladApiError {
-    const { status, headers } = exchange;
-    const errors = parseErrorItems(exchange.body);
+  private errorOf(answer: ExchangeAnswer, endpoint: string): MoyskladApiError {
+    const { status, headers } = answer;
+    const errors = parseErrorItems(answer.body);
     if (status >= 300 && status < 400) {
       // Not followed: the token headers must never travel to whatever host a redirect names.
       const location = headers.get('location');
@@ -323,44 +319,28 @@ export class MoyskladClient {
     path: string,
     endpoint: string,
     body: string | undefined,
-    outerSignal: AbortSignal | undefined,
-  ): Promise<Exchange> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
-    const signal = outerSignal ? AbortSignal.any([timeout.signal, outerSignal]) : timeout.signal;
-    const failed = (error: unknown): never => {
-      if (outerSignal?.aborted) throw outerSignal.reason;
-      if (timeout.signal.aborted)
-        throw new MoyskladTimeoutError(this.account, endpoint, this.options.timeoutMs);
-      if (error instanceof KktAgentError) throw error;
-      throw new MoyskladUnreachableError(this.account, endpoint, networkReason(error), error);
-    };
-    try {
-      let response: Response;
-      try {
-        response = await fetch(`${this.baseUrl}/${path}`, {
-          method,
-          headers: this.headersFor(body),
-          body,
-          signal,
-          redirect: 'manual',
-        });
-      } catch (error) {
-        return failed(error);
-      }
-      try {
-        const capped = await readBodyCapped(response, this.options.maxResponseBytes);
-        const received = capped.truncated ? undefined : capped.body;
-        if (received === undefined) {
-          throw new MoyskladResponseTooLargeError(this.account, endpoint, this.options.maxResponseBytes);
-        }
-        return { status: response.status, headers: response.headers, body: received };
-      } catch (error) {
-        return failed(error);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    signal: AbortSignal | undefined,
+  ): Promise<ExchangeAnswer> {
+    const { timeoutMs, maxResponseBytes } = this.options;
+    return exchange(
+      {
+        url: `${this.baseUrl}/${path}`,
+        method,
+        headers: this.headersFor(body),
+        body,
+        // Not followed: the token headers must never travel to whatever host a redirect names (errorOf).
+        redirect: 'manual',
+        timeoutMs,
+        maxResponseBytes,
+        overflow: 'throw',
+        signal,
+      },
+      {
+        timeout: () => new MoyskladTimeoutError(this.account, endpoint, timeoutMs),
+        unreachable: (reason, cause) => new MoyskladUnreachableError(this.account, endpoint, reason, cause),
+        tooLarge: () => new MoyskladResponseTooLargeError(this.account, endpoint, maxResponseBytes),
+      },
+    );
   }
 }
 
@@ -395,11 +375,4 @@ export function headerMs(value: string | null): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
   return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
-  if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }

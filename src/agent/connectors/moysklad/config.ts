@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../../../lib/time.js';
 import { urlSchema } from '../../../lib/urlSchema.js';
+import { accountFields } from '../accountFields.js';
 import { DEFAULT_BASE_URL, MOMENT_PATTERN } from './wire.js';
 
 export const MOYSKLAD_MODES = ['master', 'customerOrders'] as const;
@@ -19,7 +20,7 @@ const positiveMs = (min: number, max: number) => z.number().int().min(min).max(m
  */
 export const moyskladAccountSchema = z.strictObject({
   /** The account's name in the agent (`moysklad:<id>`, the `account` of its bills). */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." or "-", at most 64'),
+  id: accountFields.id,
   /** posap 1.0 root. */
   baseUrl: baseUrl.default(DEFAULT_BASE_URL),
   /** The file `moysklad pair --out` wrote (token and cashier uid, mode 0600). */
@@ -54,22 +55,18 @@ export const moyskladAccountSchema = z.strictObject({
   timeZone: z.string().refine(isValidTimeZone, 'unknown IANA time zone').default('Europe/Moscow'),
   /** Unit of `cheque.sum`: every other posap sum is kopecks; the doc's example (123.6) looks like rubles. */
   chequeSumUnit: z.enum(['kopecks', 'rubles']).default('kopecks'),
-  /** Per request, connecting to the last byte of the answer. */
-  timeoutMs: positiveMs(100, 300_000).default(15_000),
+  timeoutMs: accountFields.timeoutMs(15_000),
   /** Network errors, timeouts, 5xx and 1074 are retried this many times in a row. */
-  retries: z.number().int().min(0).max(10).default(3),
-  /** First backoff delay; doubles with each retry, with jitter. */
-  retryDelayMs: positiveMs(0, 60_000).default(500),
+  retries: accountFields.retries(3),
+  retryDelayMs: accountFields.retryDelayMs(500),
   maxRetryDelayMs: positiveMs(0, 600_000).default(30_000),
   /** 429s waited out per request before giving up on it for now. */
   maxRateLimitWaits: z.number().int().min(0).max(100).default(10),
-  /** Answers larger than this are refused unread (100 customer orders × 1000 positions can be large). */
-  maxResponseBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(256 * 1024 * 1024)
-    .default(16 * 1024 * 1024),
+  /** 100 customer orders × 1000 positions can be large. */
+  maxResponseBytes: accountFields.maxResponseBytes({
+    maxBytes: 256 * 1024 * 1024,
+    defaultBytes: 16 * 1024 * 1024,
+  }),
   /** posap: at most 100 requests per 5 s and 5 in parallel per user (clouds.md B.8). */
   rateLimit: z
     .strictObject({

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { hostname, release, type } from 'node:os';
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { errorCode, errorMessage, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import type { DeviceSnapshot } from '../../devices/device.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { ConnectorHealth } from '../health.js';
 import { PollLoop } from '../pollLoop.js';
+import { deliveryErrorOf, isJobOf } from '../sink.js';
 import type {
   AgentEvent,
   BillCommand,
+  BillIntake,
   Connector,
   ConnectorContext,
   ConnectorStatus,
@@ -160,7 +163,7 @@ export class MoyskladConnector implements Connector {
     (error) => {
       if (this.abort.signal.aborted) return;
       this.logger.warn(
-        { event: 'moysklad.poll.failed', account: this.account, code: codeOf(error) },
+        { event: 'moysklad.poll.failed', account: this.account, code: errorCode(error) },
         'MoySklad poll failed; will try again',
       );
     },
@@ -169,9 +172,7 @@ export class MoyskladConnector implements Connector {
   private polling: Promise<MoyskladPollResult> | undefined;
   private stateRun: Promise<void> | undefined;
   private pollCycle = 0;
-  private online = false;
-  private lastSuccessAt: string | undefined;
-  private lastError: Alert | undefined;
+  private readonly health: ConnectorHealth;
   private alert: Alert | undefined;
   private lastPoll: { at: string; result: MoyskladPollResult } | undefined;
   private stateSent: { at: number; fingerprint: string } | undefined;
@@ -183,6 +184,7 @@ export class MoyskladConnector implements Connector {
     this.account = this.config.id;
     this.name = `moysklad:${this.account}`;
     this.now = options.now ?? (() => new Date());
+    this.health = new ConnectorHealth({ now: this.now, isOffline });
     this.softwareVersion = options.softwareVersion ?? 'unknown';
     this.deviceName = this.config.state.deviceName ?? options.hostname ?? hostname();
     this.limiter = options.limiter ?? new RateLimiter(this.config.rateLimit);
@@ -228,7 +230,7 @@ export class MoyskladConnector implements Connector {
     } catch (error) {
       // The agent starts anyway; status shows why this store is idle, and every poll tries the file again.
       this.logger.error(
-        { event: 'moysklad.credentials.unusable', account: this.account, code: codeOf(error) },
+        { event: 'moysklad.credentials.unusable', account: this.account, code: errorCode(error) },
         'MoySklad credentials are not usable; run `kkt-agent moysklad pair`',
       );
     }
@@ -256,7 +258,7 @@ export class MoyskladConnector implements Connector {
     const credentials = this.credentials?.credentials;
     const status: ConnectorStatus = {
       name: this.name,
-      online: this.online && this.alert === undefined,
+      online: this.health.online && this.alert === undefined,
       details: {
         account: this.account,
         mode: this.config.mode,
@@ -285,8 +287,8 @@ export class MoyskladConnector implements Connector {
         requests: this.client.stats,
       },
     };
-    if (this.lastSuccessAt !== undefined) status.lastSuccessAt = this.lastSuccessAt;
-    const lastError = this.alert ?? this.lastError;
+    if (this.health.lastSuccessAt !== undefined) status.lastSuccessAt = this.health.lastSuccessAt;
+    const lastError = this.alert ?? this.health.lastError;
     if (lastError !== undefined) status.lastError = lastError;
     return status;
   }
@@ -392,8 +394,7 @@ export class MoyskladConnector implements Connector {
   private async track<T>(call: () => Promise<T>): Promise<T> {
     try {
       const value = await call();
-      this.online = true;
-      this.lastSuccessAt = this.now().toISOString();
+      this.health.succeeded();
       if (this.alert) this.clearAlert();
       return value;
     } catch (error) {
@@ -403,18 +404,16 @@ export class MoyskladConnector implements Connector {
   }
 
   private noteError(error: unknown): void {
-    const at = this.now().toISOString();
-    this.lastError = { code: codeOf(error), message: messageOf(error), at };
-    if (isOffline(error)) this.online = false;
+    this.health.failed(error);
     if (needsPerson(error)) this.raiseAlert(error);
   }
 
   private raiseAlert(error: unknown): void {
-    const code = codeOf(error);
+    const code = errorCode(error);
     const first = this.alert?.code !== code;
     this.alert = {
       code,
-      message: messageOf(error),
+      message: errorMessage(error),
       at: this.alert && !first ? this.alert.at : this.now().toISOString(),
     };
     if (first) {
@@ -449,17 +448,24 @@ export class MoyskladConnector implements Connector {
     return this.polling;
   }
 
-  private emptyResult(): MoyskladPollResult {
-    return { seen: 0, submitted: 0, rejected: 0, known: 0, skipped: 0, unreadable: 0 };
-  }
-
-  private async runMasterPoll(): Promise<MoyskladPollResult> {
+  /** What either mode's poll starts with: a new cycle, the token, and settings (stale ones will do). */
+  private async beginPoll(): Promise<{
+    intake: BillIntake;
+    cycle: number;
+    trigger: JobTrigger;
+    result: MoyskladPollResult;
+  }> {
     const intake = this.requireContext('poll').intake;
     const cycle = ++this.pollCycle;
     const trigger: JobTrigger = { kind: 'poll', ref: `${this.name}#${cycle}` };
-    const result = this.emptyResult();
+    const result = { seen: 0, submitted: 0, rejected: 0, known: 0, skipped: 0, unreadable: 0 };
     await this.ensureCredentials();
     await this.settings().catch(() => undefined);
+    return { intake, cycle, trigger, result };
+  }
+
+  private async runMasterPoll(): Promise<MoyskladPollResult> {
+    const { intake, cycle, trigger, result } = await this.beginPoll();
     const organizationId = this.organizationIdKnown();
     if (organizationId === undefined) {
       const error = new MoyskladMalformedResponseError(
@@ -544,12 +550,7 @@ export class MoyskladConnector implements Connector {
   }
 
   private async runOrderPoll(): Promise<MoyskladPollResult> {
-    const intake = this.requireContext('poll').intake;
-    const cycle = ++this.pollCycle;
-    const trigger: JobTrigger = { kind: 'poll', ref: `${this.name}#${cycle}` };
-    const result = this.emptyResult();
-    await this.ensureCredentials();
-    await this.settings().catch(() => undefined);
+    const { intake, cycle, trigger, result } = await this.beginPoll();
     const rows = await this.track(() => this.client.customerOrders(this.abort.signal));
     result.seen = rows.length;
     const orders = [];
@@ -688,7 +689,7 @@ export class MoyskladConnector implements Connector {
     try {
       return parseCustomerOrder(raw);
     } catch (error) {
-      throw new MoyskladMalformedResponseError(this.account, endpoint, messageOf(error), error);
+      throw new MoyskladMalformedResponseError(this.account, endpoint, errorMessage(error), error);
     }
   }
 
@@ -758,7 +759,7 @@ export class MoyskladConnector implements Connector {
           timeZone: this.config.timeZone,
           ...(taxSystem ? { taxSystem } : {}),
         },
-        { message: this.syncMessage(), lastAttemptAt: this.lastSuccessAt ?? this.now().toISOString() },
+        { message: this.syncMessage(), lastAttemptAt: this.health.lastSuccessAt ?? this.now().toISOString() },
       );
       const fingerprint = stateFingerprint(body);
       const sent = this.stateSent;
@@ -774,9 +775,13 @@ export class MoyskladConnector implements Connector {
       this.stateError = undefined;
     } catch (error) {
       if (this.abort.signal.aborted) return;
-      this.stateError = { code: codeOf(error), message: messageOf(error), at: this.now().toISOString() };
+      this.stateError = {
+        code: errorCode(error),
+        message: errorMessage(error),
+        at: this.now().toISOString(),
+      };
       this.logger.warn(
-        { event: 'moysklad.state.failed', account: this.account, code: codeOf(error) },
+        { event: 'moysklad.state.failed', account: this.account, code: errorCode(error) },
         'MoySklad /state not sent',
       );
     }
@@ -900,9 +905,7 @@ export class MoyskladConnector implements Connector {
   }
 
   private isOurs(job: Job): boolean {
-    const source = job.bill?.source ?? job.summary.source;
-    const account = job.bill?.account ?? job.summary.account;
-    return source === MOYSKLAD_SOURCE && account === this.account;
+    return isJobOf(job, MOYSKLAD_SOURCE, this.account);
   }
 
   private draftFiscalized(job: Job): OutboxDraft[] {
@@ -1278,7 +1281,7 @@ export class MoyskladConnector implements Connector {
     if (needsPerson(error)) {
       // Kept pending, not dead: the reports are fine, the token (or the store) is not. Status shows the alert.
       this.raiseAlert(error);
-      return new DeliveryError(codeOf(error), messageOf(error), {
+      return new DeliveryError(errorCode(error), errorMessage(error), {
         permanent: false,
         retryAfterMs: this.config.authRetryMs,
         details,
@@ -1303,7 +1306,7 @@ export class MoyskladConnector implements Connector {
     if (error instanceof MoyskladReportError) {
       return new DeliveryError(error.code, error.message, { permanent: true, details, cause: error });
     }
-    return new DeliveryError(codeOf(error), messageOf(error), { permanent: false, details, cause: error });
+    return deliveryErrorOf(error, details, 'UNEXPECTED');
   }
 
   private keyOf(billId: string): BillKey {
@@ -1336,12 +1339,4 @@ function isOffline(error: unknown): boolean {
     ].includes(error.code);
   }
   return false;
-}
-
-function codeOf(error: unknown): string {
-  return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,5 @@
 import { KktAgentError } from '../../../lib/errors.js';
+import { CloudResponseTooLargeError, CloudTimeoutError, CloudUnreachableError } from '../http/errors.js';
 
 /**
  * What can go wrong talking to MoySklad's POS API (posap 1.0). `endpoint` is the request as a technician
@@ -82,40 +83,28 @@ function truncate(text: string, max: number): string {
 }
 
 /** MoySklad could not be reached: connection refused or reset, DNS failure. */
-export class MoyskladUnreachableError extends KktAgentError {
+export class MoyskladUnreachableError extends CloudUnreachableError {
   constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
     super(
       'MOYSKLAD_UNREACHABLE',
       `MoySklad ${account}: ${endpoint} failed before an answer came (${reason}). Check the network.`,
       { account, endpoint, reason },
-      { cause },
+      cause,
     );
   }
 }
 
 /** No complete answer within the per-request timeout. */
-export class MoyskladTimeoutError extends KktAgentError {
+export class MoyskladTimeoutError extends CloudTimeoutError {
   constructor(account: string, endpoint: string, timeoutMs: number) {
-    super(
-      'MOYSKLAD_TIMEOUT',
-      `MoySklad ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`,
-      {
-        account,
-        endpoint,
-        timeoutMs,
-      },
-    );
+    super('MOYSKLAD_TIMEOUT', 'MoySklad', account, endpoint, timeoutMs);
   }
 }
 
 /** The answer was larger than the configured cap; reading stopped there. */
-export class MoyskladResponseTooLargeError extends KktAgentError {
+export class MoyskladResponseTooLargeError extends CloudResponseTooLargeError {
   constructor(account: string, endpoint: string, limitBytes: number) {
-    super(
-      'MOYSKLAD_RESPONSE_TOO_LARGE',
-      `MoySklad ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
-      { account, endpoint, limitBytes },
-    );
+    super('MOYSKLAD_RESPONSE_TOO_LARGE', 'MoySklad', account, endpoint, limitBytes);
   }
 }
 

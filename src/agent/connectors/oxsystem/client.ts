@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
-import { readBodyCapped } from '../../../lib/httpBody.js';
+import { ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
+import { type ExchangeAnswer, exchange } from '../http/exchange.js';
+import { retryAfterMs, withRetries } from '../http/retry.js';
 import type { OxAccountConfig, OxListQuery, OxRouteName, OxRoutes } from './config.js';
 import {
   OxAuthError,
@@ -63,13 +63,6 @@ export interface SellListPage {
   page: number;
 }
 
-interface Exchange {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-  truncated: boolean;
-}
-
 interface Token {
   value: string;
   times: TokenTimes;
@@ -86,6 +79,8 @@ interface RequestSpec {
 }
 
 const MAX_SERVER_MESSAGE = 160;
+/** Upper bound of one GET retry's wait, `Retry-After` included. */
+const MAX_RETRY_DELAY_MS = 30_000;
 
 export class OxClient {
   readonly account: string;
@@ -301,7 +296,7 @@ export class OxClient {
   // --- requests -------------------------------------------------------------------------------------------
 
   /** An authorized request; a 401 drops the token, logs in again and repeats the request once. */
-  private async authorized(spec: RequestSpec, signal: AbortSignal | undefined): Promise<Exchange> {
+  private async authorized(spec: RequestSpec, signal: AbortSignal | undefined): Promise<ExchangeAnswer> {
     const endpoint = this.endpointOf(spec);
     const body = spec.json === undefined ? undefined : JSON.stringify(spec.json);
     const headers: Record<string, string> =
@@ -333,29 +328,25 @@ export class OxClient {
 
   private async getJson(spec: RequestSpec, signal: AbortSignal | undefined): Promise<unknown> {
     const endpoint = this.endpointOf(spec);
-    for (let attempt = 0; ; attempt++) {
-      try {
+    return withRetries(
+      async () => {
         const answer = await this.authorized(spec, signal);
         if (answer.truncated)
           throw new OxResponseTooLargeError(this.account, endpoint, this.options.maxResponseBytes);
         return this.parseBody(answer, endpoint);
-      } catch (error) {
-        if (attempt >= this.options.retries || !isRetryable(error) || signal?.aborted) throw error;
-        const delayMs = this.backoffMs(attempt, error);
+      },
+      {
+        retries: this.options.retries,
+        firstDelayMs: this.options.retryDelayMs,
+        maxDelayMs: MAX_RETRY_DELAY_MS,
+      },
+      signal,
+      (retry) =>
         this.logger.warn(
-          {
-            event: 'ox.request.retry',
-            account: this.account,
-            endpoint,
-            attempt: attempt + 1,
-            code: codeOf(error),
-            delayMs,
-          },
+          { event: 'ox.request.retry', account: this.account, endpoint, ...retry },
           'OX request failed; retrying',
-        );
-        await sleep(delayMs, undefined, signal ? { signal } : undefined);
-      }
-    }
+        ),
+    );
   }
 
   /** A write: sent once; its answer's body is not needed (the doc does not even say what it is). */
@@ -363,7 +354,7 @@ export class OxClient {
     await this.authorized(spec, signal);
   }
 
-  private throwUnlessOk(answer: Exchange, endpoint: string): void {
+  private throwUnlessOk(answer: ExchangeAnswer, endpoint: string): void {
     if (answer.status >= 200 && answer.status <= 299) return;
     const retryAfter = retryAfterMs(answer.headers.get('retry-after'));
     const message = serverMessage(answer);
@@ -373,7 +364,7 @@ export class OxClient {
     });
   }
 
-  private parseBody(answer: Exchange, endpoint: string): unknown {
+  private parseBody(answer: ExchangeAnswer, endpoint: string): unknown {
     const text = answer.body.toString('utf8').replace(/^\uFEFF/, '');
     if (text.trim() === '') throw new OxMalformedResponseError(this.account, endpoint, 'the body is empty');
     if (isHtml(answer, text)) {
@@ -390,13 +381,6 @@ export class OxClient {
       const reason = error instanceof JsonMalformedError ? error.message : 'the body is not JSON';
       throw new OxMalformedResponseError(this.account, endpoint, reason, { cause: error });
     }
-  }
-
-  private backoffMs(attempt: number, error: unknown): number {
-    const exponential = this.options.retryDelayMs * 2 ** attempt;
-    const jittered = Math.round(exponential * (0.5 + Math.random() / 2));
-    const requested = error instanceof OxHttpStatusError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.min(30_000, Math.max(jittered, requested));
   }
 
   private urlOf(spec: RequestSpec): string {
@@ -416,53 +400,37 @@ export class OxClient {
     spec: RequestSpec,
     extraHeaders: Record<string, string>,
     body: string | undefined,
-    outerSignal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
     overflow: 'throw' | 'truncate',
-  ): Promise<Exchange> {
+  ): Promise<ExchangeAnswer> {
     const endpoint = this.endpointOf(spec);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
-    const signal = outerSignal ? AbortSignal.any([timeout.signal, outerSignal]) : timeout.signal;
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'User-Agent': 'kkt-agent (oxsystem connector)',
-      ...extraHeaders,
-    };
-    const failed = (error: unknown): never => {
-      if (outerSignal?.aborted) throw outerSignal.reason;
-      if (timeout.signal.aborted) throw new OxTimeoutError(this.account, endpoint, this.options.timeoutMs);
-      if (error instanceof KktAgentError) throw error;
-      throw new OxUnreachableError(this.account, endpoint, networkReason(error), error);
-    };
-    try {
-      let response: Response;
-      try {
-        response = await fetch(`${this.root}${this.urlOf(spec)}`, {
-          method: spec.method,
-          headers,
-          body,
-          signal,
-          redirect: 'error',
-        });
-      } catch (error) {
-        return failed(error);
-      }
-      try {
-        const received = await readBodyCapped(response, this.options.maxResponseBytes);
-        if (received.truncated && overflow === 'throw') {
-          throw new OxResponseTooLargeError(this.account, endpoint, this.options.maxResponseBytes);
-        }
-        return { status: response.status, headers: response.headers, ...received };
-      } catch (error) {
-        return failed(error);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    const { timeoutMs, maxResponseBytes } = this.options;
+    return exchange(
+      {
+        url: `${this.root}${this.urlOf(spec)}`,
+        method: spec.method,
+        headers: {
+          Accept: 'application/json',
+          'User-Agent': 'kkt-agent (oxsystem connector)',
+          ...extraHeaders,
+        },
+        body,
+        redirect: 'error',
+        timeoutMs,
+        maxResponseBytes,
+        overflow,
+        signal,
+      },
+      {
+        timeout: () => new OxTimeoutError(this.account, endpoint, timeoutMs),
+        unreachable: (reason, cause) => new OxUnreachableError(this.account, endpoint, reason, cause),
+        tooLarge: () => new OxResponseTooLargeError(this.account, endpoint, maxResponseBytes),
+      },
+    );
   }
 }
 
-function isHtml(answer: Exchange, text: string): boolean {
+function isHtml(answer: ExchangeAnswer, text: string): boolean {
   const type = answer.headers.get('content-type') ?? '';
   return /text\/html|application\/xhtml/i.test(type) || /^\s*</.test(text);
 }
@@ -473,7 +441,7 @@ function htmlTitle(text: string): string | undefined {
 }
 
 /** What the server said about an error: a JSON `message`/`error`, or an HTML page's title. */
-function serverMessage(answer: Exchange): string | undefined {
+function serverMessage(answer: ExchangeAnswer): string | undefined {
   const text = answer.body.toString('utf8');
   if (text.trim() === '') return undefined;
   if (isHtml(answer, text)) {
@@ -492,32 +460,3 @@ function serverMessage(answer: Exchange): string | undefined {
   }
   return undefined;
 }
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof OxUnreachableError || error instanceof OxTimeoutError) return true;
-  if (error instanceof OxHttpStatusError)
-    return error.status >= 500 || error.status === 408 || error.status === 429;
-  return false;
-}
-
-function codeOf(error: unknown): string {
-  return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
-  if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** `Retry-After` as delta-seconds or an HTTP date, in ms from now. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const text = header.trim();
-  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-export { isRetryable as isRetryableOxError };

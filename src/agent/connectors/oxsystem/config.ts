@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../../../lib/time.js';
 import { PAYMENT_TYPE_NAMES } from '../../domain/payment.js';
+import { accountFields } from '../accountFields.js';
 import { OX_DATETIME_PATTERN } from './time.js';
 
 /**
@@ -99,7 +100,7 @@ export type OxSellKind = (typeof OX_SELL_KINDS)[number];
 
 export const oxAccountSchema = z.strictObject({
   /** The account's name in the agent: the connector is `oxsystem:<id>`, its bills' `account` is `<id>`. */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." or "-", at most 64'),
+  id: accountFields.id,
   /** The company subdomain, sent as `_subdomain` at login and substituted for `{subdomain}` in baseUrl. */
   subdomain: z
     .string()
@@ -133,18 +134,15 @@ export const oxAccountSchema = z.strictObject({
       page: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.page),
     })
     .default({ ...OX_DEFAULT_LIST_QUERY }),
-  /** Per request, connecting to the last byte of the answer. */
-  timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
+  timeoutMs: accountFields.timeoutMs(15_000),
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
-  retries: z.number().int().min(0).max(10).default(2),
-  retryDelayMs: z.number().int().min(0).max(60_000).default(500),
-  /** Answers larger than this are refused unread (a sell list embeds a whole cashdesk per sell). */
-  maxResponseBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(4 * 1024 * 1024),
+  retries: accountFields.retries(2),
+  retryDelayMs: accountFields.retryDelayMs(500),
+  /** A sell list embeds a whole cashdesk per sell. */
+  maxResponseBytes: accountFields.maxResponseBytes({
+    maxBytes: 64 * 1024 * 1024,
+    defaultBytes: 4 * 1024 * 1024,
+  }),
   token: z
     .strictObject({
       /** Log in again this long before the token expires (at most half its validity). */

@@ -1,11 +1,14 @@
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { isLosslessNumber, parseWithSchema } from '../../../lib/json.js';
 import type { PaymentType } from '../../domain/payment.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { ConnectorHealth } from '../health.js';
+import { isCloudUnavailable } from '../http/errors.js';
 import { PollLoop } from '../pollLoop.js';
+import { deliveryErrorOf, isJobOf } from '../sink.js';
 import type {
   AgentEvent,
   BillCommand,
@@ -27,14 +30,10 @@ import {
 } from './config.js';
 import {
   OxAuthError,
-  OxHttpStatusError,
   OxMalformedResponseError,
   OxNotStartedError,
   OxPaymentMethodError,
-  OxResponseTooLargeError,
   OxSellStateError,
-  OxTimeoutError,
-  OxUnreachableError,
 } from './errors.js';
 import {
   liveRecords,
@@ -113,13 +112,6 @@ export interface OxConnectorOptions {
   retryDelayMs?: number;
 }
 
-interface OxState {
-  online: boolean;
-  lastSuccessAt?: string;
-  lastError?: { code: string; message: string; at: string };
-  lastPoll?: { at: string; result: OxPollResult };
-}
-
 type Outcome = 'known' | 'submitted' | 'rejected' | 'skipped' | 'deferred';
 
 export class OxSystemConnector implements Connector {
@@ -131,7 +123,8 @@ export class OxSystemConnector implements Connector {
   private readonly now: () => number;
   private logger: Logger = pino({ level: 'silent' });
   private context: ConnectorContext | undefined;
-  private state: OxState = { online: false };
+  private readonly health: ConnectorHealth;
+  private lastPoll: { at: string; result: OxPollResult } | undefined;
   private cursorValue: string | undefined;
   /** `updatedTime[max]` of the next poll, while a backlog is read in narrower windows (memory only). */
   private windowEnd: string | undefined;
@@ -141,7 +134,7 @@ export class OxSystemConnector implements Connector {
     () => this.config.poll.intervalMs,
     (error) =>
       this.logger.warn(
-        { event: 'ox.poll.failed', account: this.account, code: codeOf(error) },
+        { event: 'ox.poll.failed', account: this.account, code: errorCode(error) },
         'OX poll failed; will try again',
       ),
   );
@@ -155,6 +148,7 @@ export class OxSystemConnector implements Connector {
     this.account = this.config.id;
     this.name = `oxsystem:${this.account}`;
     this.now = options.now ?? Date.now;
+    this.health = new ConnectorHealth({ now: () => new Date(this.now()), isOffline: isTransportError });
     this.client = new OxClient({
       account: this.account,
       baseUrl: this.config.baseUrl,
@@ -215,21 +209,14 @@ export class OxSystemConnector implements Connector {
   }
 
   status(): ConnectorStatus {
-    const status: ConnectorStatus = {
-      name: this.name,
-      online: this.state.online,
-      details: {
-        account: this.account,
-        cashdesk: this.config.cashdesk,
-        policy: this.config.policy,
-        cursor: this.cursorValue,
-        token: this.client.tokenStatus(),
-        lastPoll: this.state.lastPoll,
-      },
-    };
-    if (this.state.lastSuccessAt !== undefined) status.lastSuccessAt = this.state.lastSuccessAt;
-    if (this.state.lastError !== undefined) status.lastError = this.state.lastError;
-    return status;
+    return this.health.status(this.name, {
+      account: this.account,
+      cashdesk: this.config.cashdesk,
+      policy: this.config.policy,
+      cursor: this.cursorValue,
+      token: this.client.tokenStatus(),
+      lastPoll: this.lastPoll,
+    });
   }
 
   // --- bill intake ----------------------------------------------------------------------------------------
@@ -239,7 +226,7 @@ export class OxSystemConnector implements Connector {
     if (!this.polling) {
       this.polling = this.runPoll()
         .catch((error: unknown) => {
-          this.recordError(error);
+          this.health.failed(error);
           throw error;
         })
         .finally(() => {
@@ -309,13 +296,13 @@ export class OxSystemConnector implements Connector {
         );
       } catch (error) {
         result.malformed++;
-        this.recordError(error);
+        this.health.failed(error);
         this.logger.warn(
           {
             event: 'ox.sell.malformed',
             account: this.account,
             sellId: idOf(row),
-            code: codeOf(error),
+            code: errorCode(error),
             field: fieldOf(error),
           },
           'a sell in the list is too broken to classify; it is looked at again next poll',
@@ -339,9 +326,9 @@ export class OxSystemConnector implements Connector {
         outcome = await this.consider(head, cashdesk, trigger);
       } catch (error) {
         if (this.abort.signal.aborted) throw error;
-        this.recordError(error);
+        this.health.failed(error);
         this.logger.warn(
-          { event: 'ox.sell.deferred', account: this.account, sellId: head.id, code: codeOf(error) },
+          { event: 'ox.sell.deferred', account: this.account, sellId: head.id, code: errorCode(error) },
           'could not take a sell this time; trying again next poll',
         );
         outcome = 'deferred';
@@ -382,7 +369,7 @@ export class OxSystemConnector implements Connector {
       this.cursorValue = next;
     }
     result.cursor = this.cursorValue!;
-    this.state.lastPoll = { at: new Date(this.now()).toISOString(), result };
+    this.lastPoll = { at: new Date(this.now()).toISOString(), result };
     this.logger.info({ event: 'ox.poll.done', account: this.account, ...result }, 'OX poll done');
     return result;
   }
@@ -624,25 +611,8 @@ export class OxSystemConnector implements Connector {
   }
 
   /** Runs one client call and keeps `status()` current. */
-  private async track<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      const value = await call();
-      this.state.online = true;
-      this.state.lastSuccessAt = new Date(this.now()).toISOString();
-      return value;
-    } catch (error) {
-      if (!this.abort.signal.aborted) this.recordError(error);
-      throw error;
-    }
-  }
-
-  private recordError(error: unknown): void {
-    if (isTransportError(error)) this.state.online = false;
-    this.state.lastError = {
-      code: codeOf(error),
-      message: error instanceof Error ? error.message : String(error),
-      at: new Date(this.now()).toISOString(),
-    };
+  private track<T>(call: () => Promise<T>): Promise<T> {
+    return this.health.track(call, () => this.abort.signal.aborted);
   }
 
   private keyOf(sellId: string): BillKey {
@@ -657,9 +627,7 @@ export class OxSystemConnector implements Connector {
   // --- report sink ----------------------------------------------------------------------------------------
 
   private isOurs(job: Job): boolean {
-    const source = job.bill?.source ?? job.summary.source;
-    const account = job.bill?.account ?? job.summary.account;
-    return source === OX_SOURCE && account === this.account;
+    return isJobOf(job, OX_SOURCE, this.account);
   }
 
   /** One report per fiscalized sell of this account; its note text is fixed here, once. */
@@ -768,42 +736,16 @@ export class OxSystemConnector implements Connector {
 }
 
 function toDeliveryError(error: unknown, details: Record<string, unknown>): DeliveryError {
-  if (error instanceof DeliveryError) return error;
+  // The sell changed in OX after printing: a person settles it, retrying cannot.
   if (error instanceof OxSellStateError) {
     return new DeliveryError(error.code, error.message, { permanent: true, details, cause: error });
   }
-  if (error instanceof OxHttpStatusError) {
-    const delivery = DeliveryError.fromHttpStatus(
-      error.status,
-      error.message,
-      { ...details, endpoint: error.endpoint },
-      error.retryAfterMs,
-    );
-    return delivery;
-  }
-  // Credentials can be fixed; a proxy's error page passes: keep the report and try again.
-  if (error instanceof KktAgentError) {
-    return new DeliveryError(error.code, error.message, { permanent: false, details, cause: error });
-  }
-  return new DeliveryError('OX_DELIVERY_FAILED', error instanceof Error ? error.message : String(error), {
-    permanent: false,
-    details,
-    cause: error,
-  });
+  return deliveryErrorOf(error, details, 'OX_DELIVERY_FAILED');
 }
 
+/** A refused login or token counts as offline too: nothing can be read until someone fixes it. */
 function isTransportError(error: unknown): boolean {
-  return (
-    error instanceof OxUnreachableError ||
-    error instanceof OxTimeoutError ||
-    error instanceof OxResponseTooLargeError ||
-    error instanceof OxAuthError ||
-    (error instanceof OxHttpStatusError && error.status >= 500)
-  );
-}
-
-function codeOf(error: unknown): string {
-  return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
+  return isCloudUnavailable(error) || error instanceof OxAuthError;
 }
 
 function fieldOf(error: unknown): string | undefined {

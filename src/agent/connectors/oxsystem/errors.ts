@@ -1,4 +1,10 @@
 import { KktAgentError } from '../../../lib/errors.js';
+import {
+  CloudHttpStatusError,
+  CloudResponseTooLargeError,
+  CloudTimeoutError,
+  CloudUnreachableError,
+} from '../http/errors.js';
 
 /**
  * What can go wrong talking to OX System. `endpoint` is the request as a technician would type it
@@ -6,40 +12,26 @@ import { KktAgentError } from '../../../lib/errors.js';
  */
 
 /** The server could not be reached: connection refused, DNS failure, reset before a complete answer. */
-export class OxUnreachableError extends KktAgentError {
-  readonly endpoint: string;
-
+export class OxUnreachableError extends CloudUnreachableError {
   constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
     super(
       'OX_UNREACHABLE',
       `OX System ${account}: ${endpoint} failed before a complete answer came (${reason}). Check the network and baseUrl.`,
       { account, endpoint, reason },
-      { cause },
+      cause,
     );
-    this.endpoint = endpoint;
   }
 }
 
 /** No complete answer within the per-request timeout. */
-export class OxTimeoutError extends KktAgentError {
-  readonly endpoint: string;
-
+export class OxTimeoutError extends CloudTimeoutError {
   constructor(account: string, endpoint: string, timeoutMs: number) {
-    super('OX_TIMEOUT', `OX System ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`, {
-      account,
-      endpoint,
-      timeoutMs,
-    });
-    this.endpoint = endpoint;
+    super('OX_TIMEOUT', 'OX System', account, endpoint, timeoutMs);
   }
 }
 
 /** A non-2xx answer (other than a 401 that a fresh login cured). `page` is an HTML page's title, if any. */
-export class OxHttpStatusError extends KktAgentError {
-  readonly endpoint: string;
-  readonly status: number;
-  readonly retryAfterMs: number | undefined;
-
+export class OxHttpStatusError extends CloudHttpStatusError {
   constructor(
     account: string,
     endpoint: string,
@@ -52,9 +44,6 @@ export class OxHttpStatusError extends KktAgentError {
       `OX System ${account}: ${endpoint} answered HTTP ${status}${said}.${status === 404 ? ' Check the route templates: the defaults are unconfirmed.' : ''}`,
       { account, endpoint, status, retryAfterMs: options.retryAfterMs, serverMessage: options.serverMessage },
     );
-    this.endpoint = endpoint;
-    this.status = status;
-    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -81,16 +70,9 @@ export class OxAuthError extends KktAgentError {
 }
 
 /** The answer was larger than `maxResponseBytes`; reading stopped there. */
-export class OxResponseTooLargeError extends KktAgentError {
-  readonly endpoint: string;
-
+export class OxResponseTooLargeError extends CloudResponseTooLargeError {
   constructor(account: string, endpoint: string, limitBytes: number) {
-    super(
-      'OX_RESPONSE_TOO_LARGE',
-      `OX System ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
-      { account, endpoint, limitBytes },
-    );
-    this.endpoint = endpoint;
+    super('OX_RESPONSE_TOO_LARGE', 'OX System', account, endpoint, limitBytes);
   }
 }
 

@@ -1,0 +1,87 @@
+import { KktAgentError } from '../../../lib/errors.js';
+
+/**
+ * Failures every cloud's HTTP client meets, as the bases of each cloud's own error classes: the subclass
+ * keeps its stable code (`BRIDGE_TIMEOUT`, `OX_TIMEOUT`…) and its wording, while the shared request code
+ * (exchange, retries) and the connectors' status recognise the kind. `cloud` is the name a technician
+ * knows (`Bridge`, `OX System`); `endpoint` is the request as they would type it (`GET /api/v2/hello`),
+ * never a token or a password.
+ */
+
+/** The cloud could not be reached: connection refused, DNS failure, reset before a complete answer. */
+export abstract class CloudUnreachableError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(
+    code: string,
+    message: string,
+    details: { account: string; endpoint: string; reason: string },
+    cause?: unknown,
+  ) {
+    super(code, message, details, { cause });
+    this.endpoint = details.endpoint;
+  }
+}
+
+/** No complete answer within the per-request timeout. */
+export abstract class CloudTimeoutError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(code: string, cloud: string, account: string, endpoint: string, timeoutMs: number) {
+    super(code, `${cloud} ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`, {
+      account,
+      endpoint,
+      timeoutMs,
+    });
+    this.endpoint = endpoint;
+  }
+}
+
+/** The answer was larger than the configured cap; reading stopped there. */
+export abstract class CloudResponseTooLargeError extends KktAgentError {
+  readonly endpoint: string;
+
+  constructor(code: string, cloud: string, account: string, endpoint: string, limitBytes: number) {
+    super(
+      code,
+      `${cloud} ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
+      {
+        account,
+        endpoint,
+        limitBytes,
+      },
+    );
+    this.endpoint = endpoint;
+  }
+}
+
+/** A non-2xx answer; `retryAfterMs` is the server's `Retry-After`, if it sent one. */
+export abstract class CloudHttpStatusError extends KktAgentError {
+  readonly endpoint: string;
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    details: { account: string; endpoint: string; status: number; retryAfterMs: number | undefined } & Record<
+      string,
+      unknown
+    >,
+  ) {
+    super(code, message, details);
+    this.endpoint = details.endpoint;
+    this.status = details.status;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The cloud is unreachable or unwell right now (as opposed to saying no): its connector shows offline. */
+export function isCloudUnavailable(error: unknown): boolean {
+  return (
+    error instanceof CloudUnreachableError ||
+    error instanceof CloudTimeoutError ||
+    error instanceof CloudResponseTooLargeError ||
+    (error instanceof CloudHttpStatusError && error.status >= 500)
+  );
+}
