@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { billSummary, type Job } from '../src/agent/jobs/job.js';
@@ -6,6 +6,7 @@ import { newJobId } from '../src/agent/jobs/jobId.js';
 import { JobStore } from '../src/agent/jobs/jobStore.js';
 import { sampleBill } from '../test/support/bills.js';
 import { tempDir } from './lib/agentRig.js';
+import { heapAfterGc } from './lib/gc.js';
 import { type Distribution, distribution } from './lib/stats.js';
 
 /**
@@ -25,6 +26,10 @@ export interface JournalBenchResult {
   journalBytes: number;
   openMs: number;
   appendMs: Distribution;
+  /** Heap each loaded job keeps (after a full GC), with its bill. */
+  heapBytesPerJob: number;
+  /** The same once retention has slimmed the terminal jobs to their deduplication record. */
+  slimHeapBytesPerJob: number;
 }
 
 function jobFor(seq: number, state: Job['state']): Job {
@@ -46,6 +51,22 @@ function jobFor(seq: number, state: Job['state']): Job {
   };
 }
 
+/**
+ * Retention (the nightly compaction) slims terminal jobs to their deduplication record: the heap a bill
+ * reported long ago still costs. Measured on a copy of the REPORTED-only journal, before any appends.
+ */
+async function slimHeapPerJob(path: string, copyPath: string, jobs: number): Promise<number> {
+  await copyFile(path, copyPath);
+  const slimming = await JobStore.open(copyPath, { fsync: false });
+  await slimming.compact(0);
+  await slimming.close();
+  const before = heapAfterGc();
+  const slim = await JobStore.open(copyPath, { fsync: false });
+  const perJob = (heapAfterGc() - before) / jobs;
+  await slim.close();
+  return perJob;
+}
+
 export async function benchJournal(options: JournalBenchOptions): Promise<JournalBenchResult> {
   const dir = await tempDir();
   const path = join(dir.path, 'jobs.jsonl');
@@ -54,10 +75,17 @@ export async function benchJournal(options: JournalBenchOptions): Promise<Journa
     for (let seq = 1; seq <= options.existingJobs; seq++) await filling.create(jobFor(seq, 'REPORTED'));
     await filling.close();
     const journalBytes = (await stat(path)).size;
+    const slimHeapBytesPerJob = await slimHeapPerJob(
+      path,
+      join(dir.path, 'slim.jsonl'),
+      options.existingJobs,
+    );
 
+    const heapBefore = heapAfterGc();
     const opening = performance.now();
     const store = await JobStore.open(path, { fsync: true });
     const openMs = performance.now() - opening;
+    const heapBytesPerJob = (heapAfterGc() - heapBefore) / options.existingJobs;
     const appendMs: number[] = [];
     try {
       for (let i = 0; i < options.appends; i++) {
@@ -66,15 +94,17 @@ export async function benchJournal(options: JournalBenchOptions): Promise<Journa
         await store.create(job);
         appendMs.push(performance.now() - started);
       }
-      return {
-        existingJobs: options.existingJobs,
-        journalBytes,
-        openMs,
-        appendMs: distribution(appendMs),
-      };
     } finally {
       await store.close();
     }
+    return {
+      existingJobs: options.existingJobs,
+      journalBytes,
+      openMs,
+      appendMs: distribution(appendMs),
+      heapBytesPerJob,
+      slimHeapBytesPerJob,
+    };
   } finally {
     await dir.remove();
   }

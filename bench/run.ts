@@ -4,7 +4,7 @@ import { benchBridgePolling } from './bridgePolling.js';
 import { benchDriver } from './driver.js';
 import { benchJournal } from './journal.js';
 import { machineInfo, machineMarkdown } from './lib/machine.js';
-import { mib, ms, num, table } from './lib/markdown.js';
+import { kib, mib, ms, num, table } from './lib/markdown.js';
 import { parseRunOptions } from './lib/options.js';
 import { errorText, exitWhenDone, writeRunDocument } from './lib/runDocument.js';
 import { median } from './lib/stats.js';
@@ -152,6 +152,11 @@ const sections: Section[] = [
             [
               `open (load) with ${size.journalExisting.toLocaleString('en-US')} jobs (${mib(journal[0]!.journalBytes)})`,
               ms(med(journal, (r) => r.openMs)),
+            ],
+            ['heap per job loaded (3-position bill)', kib(med(journal, (r) => r.heapBytesPerJob))],
+            [
+              '… once retention slimmed it (deduplication record)',
+              kib(med(journal, (r) => r.slimHeapBytesPerJob)),
             ],
             [
               'fsyncs per receipt (jobs + outbox)',

@@ -24,3 +24,7 @@ export function num(value: number, digits = 1): string {
 export function mib(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
+
+export function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(2)} KiB`;
+}
