@@ -79,18 +79,32 @@ export const mqttBrokerRestartScenario: Scenario = {
         Array.from({ length: restarts }, (_, i) => Math.floor(((i + 1) * bills) / (restarts + 1))),
       );
       const sends: Promise<unknown>[] = [];
+      // A publish caught in mqtt.js's queue when the connection drops fails with "Connection closed" and is
+      // not kept for the next session: the cloud sends it again, as a real one would (same cmdId).
+      const publish = async (payload: string): Promise<void> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await cloud.publishAsync(`${root}/cmd/fiscalize`, payload, { qos: 1 });
+            return;
+          } catch (error) {
+            // Never rejects: the bill then counts as lost in the verdict, which is what it would be.
+            if (attempt >= 50) {
+              log(`  a command could not be sent: ${(error as Error).message}`);
+              return;
+            }
+            await sleep(200);
+          }
+        }
+      };
       let restartsDone = 0;
       for (let i = 0; i < bills; i++) {
         const id = 700_001 + i;
         billIds.push(String(id));
         const payload = JSON.stringify({ cmdId: `chaos-${id}`, bill: mqttBill(id) });
-        sends.push(cloud.publishAsync(`${root}/cmd/fiscalize`, payload, { qos: 1 }));
+        sends.push(publish(payload));
         if (i % 10 === 9) {
           const again = payload;
-          setTimeout(
-            () => sends.push(cloud.publishAsync(`${root}/cmd/fiscalize`, again, { qos: 1 })),
-            between(random, 50, 800),
-          );
+          setTimeout(() => sends.push(publish(again)), between(random, 50, 800));
         }
         if (restartAt.has(i)) {
           // The broker goes away in the middle of the stream; publishing goes on into the client's queue.
