@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { billToAtolReceipt } from '../src/agent/devices/atol/receiptMapping.js';
+import { billToAtolReceipt } from '../src/agent/devices/atolCommon/receiptMapping.js';
 import type { Job } from '../src/agent/jobs/job.js';
 import { newJobId } from '../src/agent/jobs/jobId.js';
 import { Kkt } from '../src/drivers/atol/kkt.js';

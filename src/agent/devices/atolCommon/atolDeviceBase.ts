@@ -5,10 +5,10 @@ import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import { ValidationError } from '../../../lib/errors.js';
 import type { ShiftEvent } from '../../connectors/types.js';
 import type { Job } from '../../jobs/job.js';
-import { type AtolReceiptDefaults, billToAtolReceipt } from '../atol/receiptMapping.js';
 import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
 import { shiftEventFromResult } from './fiscalData.js';
 import type { FnDocumentReader } from './fnScan.js';
+import { type AtolReceiptDefaults, billToAtolReceipt } from './receiptMapping.js';
 
 /** The part of a register's status the shared logic reads; both backends report at least this. */
 export interface AtolRegisterStatus {
