@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AtolEmulator, startAtolEmulator } from '../../src/emulators/atol/index.js';
@@ -185,9 +185,21 @@ export class ChaosRig {
     }
   }
 
-  /** For a row's notes: nothing when the rig settled, else what the agent's jobs were stuck in. */
+  /**
+   * For a row's notes: nothing when the rig settled, else what the agent's jobs were stuck in. The agent's
+   * output (warn and above) is kept in a file the note names, and its tail goes to stderr, so a failure
+   * seen once in CI can be read afterwards.
+   */
   async unsettledNote(settled: boolean): Promise<string> {
-    return settled ? '' : `; not settled: ${await this.jobStates()}`;
+    if (settled) return '';
+    const states = await this.jobStates();
+    const output = this.supervisor.output();
+    const outputPath = join(tmpdir(), `kkt-chaos-unsettled-${process.pid}-${Date.now()}.log`);
+    await writeFile(outputPath, output);
+    process.stderr.write(
+      `chaos: not settled (${states}); the agent's last output:\n${output.slice(-6000)}\n`,
+    );
+    return `; not settled: ${states} (agent output: ${outputPath})`;
   }
 
   async close(): Promise<void> {
