@@ -35,14 +35,16 @@ describe('logging', () => {
     const log = createLogger({ level: 'info', destination });
     log.root.info({
       event: 'x',
-      token: 'T',
-      auth: { type: 'bearer', token: 'T2' },
-      request: { password: 'P', headers: { authorization: 'Bearer T3' } },
+      token: 'tok-one',
+      auth: { type: 'bearer', token: 'tok-two' },
+      request: { password: 'pass-word', headers: { authorization: 'Bearer tok-three' } },
       bill: { customer: { name: 'Оксана' }, emailOrPhone: '+79160000000' },
-      pin: '1234',
+      pin: 'pin-code',
     });
-    const text = JSON.stringify(lines[0]);
-    for (const secret of ['"T"', 'T2', '"P"', 'T3', 'Оксана', '+7916', '1234'])
+    // The timestamp is left out: its digits and 'T' vary with the time of day and could match by chance.
+    const { time: _time, ...record } = lines[0] ?? {};
+    const text = JSON.stringify(record);
+    for (const secret of ['tok-one', 'tok-two', 'pass-word', 'tok-three', 'Оксана', '+7916', 'pin-code'])
       expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
   });
