@@ -68,6 +68,8 @@ beforeEach(() => {
   writeExecutable(join(tools, 'udevadm'), `#!/usr/bin/env bash\necho "udevadm $*" >> "${callLog}"\n`);
   writeExecutable(join(tools, 'node18'), '#!/usr/bin/env bash\necho 18.19.0\n');
   writeExecutable(join(tools, 'node-gyp.js'), `console.log("unused");\n`);
+  // Prints FAKE_MACHINE, or x86_64 when the test sets none.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
   writeExecutable(join(tools, 'uname'), '#!/usr/bin/env bash\necho "${FAKE_MACHINE:-x86_64}"\n');
 });
 
@@ -288,7 +290,9 @@ fs.copyFileSync(${JSON.stringify(addon)}, 'build/Release/thing.node');\n`,
       expect(calls()).toContain(`node-gyp rebuild --release --nodedir=${nodedir}`);
       expect(result.output).toContain(`headers from ${nodedir}/include/node`);
       // The checkout itself is left alone: the rebuild happened in the installed copy.
-      expect(readFileSync(join(nativePackage(), 'build/Release/thing.node'), 'utf8')).toBe('built for another Node\n');
+      expect(readFileSync(join(nativePackage(), 'build/Release/thing.node'), 'utf8')).toBe(
+        'built for another Node\n',
+      );
     });
   });
 
