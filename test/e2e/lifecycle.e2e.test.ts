@@ -25,7 +25,14 @@ async function config(extra: Record<string, unknown> = {}) {
     timeZone: 'Europe/Moscow',
     log: { level: 'info' },
     control: { socketPath: join(dir, 'control.sock') },
-    devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: emulator.port } }],
+    devices: [
+      {
+        id: 'kkt',
+        kind: 'atol',
+        link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
+        operator: { name: 'Кассир' },
+      },
+    ],
     connectors: {
       bridge: [
         {
@@ -121,7 +128,14 @@ describe('logs', () => {
 describe('wrong configuration', () => {
   it('refuses to start with an invalid config, names the field, and exits 78 so systemd does not loop', async () => {
     const path = await writeAgentConfig(dir, {
-      devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 'five' } }],
+      devices: [
+        {
+          id: 'kkt',
+          kind: 'atol',
+          link: { type: 'tcp', host: 'x', port: 'five' },
+          operator: { name: 'Кассир' },
+        },
+      ],
     });
     const result = await runCli(['run', '--config', path]);
     expect(result.code).toBe(78);
