@@ -104,6 +104,11 @@ describe('customer orders mode, end to end with a real Agent', () => {
       'three more polls',
     );
     expect(device.printed).toHaveLength(2);
+    // The agent fiscalizes orders as the cashier it was paired as: that person goes on the receipt.
+    expect(device.printed.map((job) => job.bill?.cashier)).toEqual([
+      { name: 'Иванов Иван', inn: '222490425273' },
+      { name: 'Иванов Иван', inn: '222490425273' },
+    ]);
     expect(mock.demands).toHaveLength(2);
     expect(mock.duplicates).toEqual([]);
     expect(agent.jobs.findByKey(jobKey(first.id as string))?.state).toBe('REPORTED');
