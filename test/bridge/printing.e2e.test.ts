@@ -11,7 +11,7 @@ import {
   startMockBridge,
 } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, startAgentInDir, until } from '../support/agentProcess.js';
-import { RECEIPT_346042, RECEIPT_346044 } from './fixtures/seed000.js';
+import { ACCOUNT_120_IDS, RECEIPT_346042, RECEIPT_346044 } from './fixtures/seed000.js';
 
 /**
  * The seed bills and the typography of real catalogues, printed by a real `kkt-agent run` on the ATOL
@@ -20,12 +20,6 @@ import { RECEIPT_346042, RECEIPT_346044 } from './fixtures/seed000.js';
  */
 
 const TZ = 'Europe/Moscow';
-const ACCOUNT_120 = {
-  userId: '01-000000000233309',
-  storeId: '20170606-69FB-40FF-805C-7724F9A7F221',
-  deviceId: '20170525-C638-40EF-80D6-0B53FE6D9F9F',
-  employeeId: '20190512-47A9-407B-8081-E9AE45B3F345',
-};
 const CASHIER = 'Кассир Смена 1';
 
 const customer = {
@@ -141,7 +135,7 @@ beforeAll(async () => {
           baseUrl: bridge.url,
           autoFiscalize: { enabled: true, intervalMs: 200 },
           defaultPayment: 'card',
-          ids: ACCOUNT_120,
+          ids: ACCOUNT_120_IDS,
         },
       ],
     },
