@@ -32,6 +32,8 @@ export function registerTexts(
     limits: RegisterTextLimits;
     cashier?: BillCashier;
     cashierField?: string;
+    /** The buyer's texts the device sends (only these are normalised, so an unsent one never refuses). */
+    customer?: { name: boolean; contact: boolean };
   },
 ): RegisterTexts {
   const { repertoire, limits } = options;
@@ -47,9 +49,9 @@ export function registerTexts(
     ),
     changed,
   };
-  if (bill.customer?.name !== undefined)
+  if (options.customer?.name && bill.customer?.name !== undefined)
     result.customerName = print(bill.customer.name, 'customer.name', limits.customerName);
-  if (bill.customer?.emailOrPhone !== undefined)
+  if (options.customer?.contact && bill.customer?.emailOrPhone !== undefined)
     result.customerContact = print(
       bill.customer.emailOrPhone,
       'customer.emailOrPhone',

@@ -76,6 +76,19 @@ describe('billToAtolReceipt: text', () => {
     }
   });
 
+  it("normalises only the texts it sends: a private buyer's name stays off the receipt and cannot refuse it", () => {
+    const privateBuyer = { ...bill(['Чай']), customer: { name: '\u200b\u200b', emailOrPhone: 'a@b.ru' } };
+    expect(billToAtolReceipt(job(), privateBuyer, context()).receipt.clientInfo).toEqual({
+      emailOrPhone: 'a@b.ru',
+    });
+    const legal = { ...bill(['Чай']), customer: { name: 'ООО «Ромашка»', inn: '7712345678' } };
+    expect(billToAtolReceipt(job(), legal, context()).receipt.clientInfo).toEqual({
+      emailOrPhone: undefined,
+      vatin: '7712345678',
+      name: 'ООО "Ромашка"',
+    });
+  });
+
   it('property: any name either becomes a receipt the register schema accepts, or is refused naming the field', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 160 }), (name) => {

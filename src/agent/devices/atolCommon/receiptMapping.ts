@@ -78,14 +78,15 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
     name: defaults.operator.name,
     ...(defaults.operator.vatin ? { inn: defaults.operator.vatin } : {}),
   };
+  const customer = bill.customer;
+  const legalInn = customer?.inn && LEGAL_INN.test(customer.inn) ? customer.inn : undefined;
   const texts = registerTexts(bill, {
     repertoire: CP866_REPERTOIRE,
     limits: ATOL_TEXT_LIMITS,
     cashier,
     cashierField: bill.cashier ? 'cashier.name' : 'operator.name',
+    customer: { name: legalInn !== undefined, contact: true },
   });
-  const customer = bill.customer;
-  const legalInn = customer?.inn && LEGAL_INN.test(customer.inn) ? customer.inn : undefined;
   const clientInfo =
     texts.customerContact !== undefined || legalInn
       ? {
