@@ -16,9 +16,12 @@ REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 fetch_node_runtime "$REPO" x64
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kkt-shipped-node.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-tar -C "$REPO" --exclude=./node_modules --exclude=./dist --exclude=./out --exclude=./coverage --exclude=./.git \
+tar -C "$REPO" --exclude=./.node-runtime --exclude=./node_modules --exclude=./dist --exclude=./out --exclude=./coverage --exclude=./.git \
   -cf - . | tar -C "$WORK" -xf -
 
+# A copy outside $HOME: the installer tests (rightly) refuse a node under /root or /home.
+cp -a "$NODE_RUNTIME_DIR" "$WORK/.node-runtime"
+NODE_RUNTIME_DIR=$WORK/.node-runtime
 export PATH="$NODE_RUNTIME_DIR/bin:$PATH" npm_config_nodedir=$NODE_RUNTIME_DIR
 [ "$(node -p process.versions.node)" = "$NODE_RUNTIME_VERSION" ] ||
   die "node on PATH is $(node --version), not the shipped $NODE_RUNTIME_VERSION"

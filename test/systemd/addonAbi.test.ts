@@ -26,7 +26,14 @@ it('exits with SD_WATCHDOG_WITHOUT_NOTIFY and says to rebuild when the addon doe
     dir,
     {
       timeZone: 'Europe/Moscow',
-      devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: 9 } }],
+      devices: [
+        {
+          id: 'kkt',
+          kind: 'atol',
+          link: { type: 'tcp', host: '127.0.0.1', port: 9 },
+          operator: { name: 'Кассир' },
+        },
+      ],
       log: { level: 'info' },
     },
     {
