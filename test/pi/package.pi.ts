@@ -229,6 +229,8 @@ describe('the arm64 package on Debian 12 under qemu', () => {
           kind: 'atol',
           link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
           operator: { name: 'Кассир' },
+          // The mock bridge's sample bills include 5 % and 7 % VAT, which only УСН may charge.
+          taxationType: 'usnIncome',
         },
       ];
       config.connectors = {
