@@ -37,7 +37,21 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--journal <file>', 'JSONL journal of fiscal documents')
     .option('--model <model>', 'model code or name, e.g. 61 or "АТОЛ 22Ф"')
     .option('--time-zone <zone>', "the register clock's time zone")
-    .option('--latency <ms>', 'delay of every answer', (v) => Number.parseInt(v, 10))
+    // Times are checked by the emulator's option schema, which names the option it refuses.
+    .option('--latency-ms <ms>', 'work time of every quick command before its answer (default 0)')
+    .option(
+      '--async-latency-ms <ms>',
+      'work time of slow commands (4A, 5A, 67, A4 46) before their F0 answer (default 30)',
+    )
+    .option(
+      '--z-report-step-ms <ms>',
+      'time the Z report spends in each of its printing states (default 600)',
+    )
+    .option('--x-report-ms <ms>', 'time the X report spends printing (default 500)')
+    .option(
+      '--ofd-auto-drain-ms <ms>',
+      'documents count as sent to the OFD this long after they are made (default never)',
+    )
     .option(
       '--fault <spec>',
       'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame',
@@ -46,9 +60,9 @@ export function registerEmulatorCommands(program: Command): void {
     )
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
-    .action(async (options: AtolEmulatorCliOptions & { latency?: number }) => {
-      // Commander names the options as the schema does, but for `--latency`.
-      const running = await runAtolEmulatorCli({ ...options, latencyMs: options.latency });
+    .action(async (options: AtolEmulatorCliOptions) => {
+      // Commander names the options as the schema does (`--z-report-step-ms` → zReportStepMs).
+      const running = await runAtolEmulatorCli(options);
       await untilSignal(() => running.close());
     });
 
