@@ -1,60 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, type Frame } from './frame.js';
-import { FrameDecoder } from './frameDecoder.js';
-import { Link } from './link.js';
+import type { Frame } from './frame.js';
+import { MockLink, type MockReply } from './mockLink.js';
 import { TaskCommand, TaskState } from './taskBuffer.js';
 import { AtolTransport } from './transport.js';
 
-type Reply = Buffer | 'silence' | Array<{ id: number; data: Buffer }>;
-
-/** A link whose "device" is a script: it sees each decoded host packet and decides the reply. */
-class ScriptedLink extends Link {
-  readonly description = 'scripted';
-  readonly sent: Frame[] = [];
-  private opened = false;
-  private readonly decoder = new FrameDecoder();
-
-  constructor(script: (frame: Frame) => Reply) {
-    super();
-    this.decoder.on('data', (frame: Frame) => {
-      this.sent.push(frame);
-      const reply = script(frame);
-      if (reply === 'silence') return;
-      const frames = Array.isArray(reply) ? reply : [{ id: frame.id, data: reply }];
-      setImmediate(() => {
-        for (const f of frames) this.deliver(encodeFrame(f));
-      });
-    });
-  }
-
-  private deliver(bytes: Buffer): void {
-    this.emit('data', bytes);
-  }
-
-  get isOpen(): boolean {
-    return this.opened;
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
-    this.emit('close');
-  }
-
-  protected async writeBytes(data: Buffer): Promise<void> {
-    this.decoder.write(data);
-  }
-}
-
 const OK_ANSWER = Buffer.of(0x55, 0x00);
-const adds = (link: ScriptedLink) => link.sent.filter((f) => f.data[0] === TaskCommand.Add);
-const kinds = (link: ScriptedLink) => link.sent.map((f) => f.data[0]!.toString(16).toUpperCase());
+const adds = (link: MockLink) => link.sent.filter((f) => f.data[0] === TaskCommand.Add);
+const kinds = (link: MockLink) => link.sent.map((f) => f.data[0]!.toString(16).toUpperCase());
 
-async function open(script: (frame: Frame) => Reply) {
-  const link = new ScriptedLink(script);
+async function open(script: (frame: Frame) => MockReply) {
+  const link = new MockLink(script);
   const transport = new AtolTransport(link, { replyTimeoutMs: 30, pollIntervalMs: 20, requestAttempts: 2 });
   await transport.open();
   return { link, transport };
