@@ -178,6 +178,11 @@ export class AtolDevice extends EventEmitter<DeviceEvents> {
     return this.state.identity;
   }
 
+  /** Whether a handler answers this command code (anything else answers `7A`, unsupported). */
+  handles(code: Buffer): boolean {
+    return this.handlers.has(code.toString('hex'));
+  }
+
   /** Runs one command body (code + params, no password). Never throws. */
   execute(body: Buffer): Execution {
     const before = JSON.stringify(this.state);
