@@ -26,16 +26,19 @@ export const OX_ROUTE_PLACEHOLDERS = {
 
 export type OxRouteName = keyof typeof OX_ROUTE_PLACEHOLDERS;
 
-/** UNCONFIRMED defaults: chosen to read like the surviving suffixes; confirm each with OX System. */
+/**
+ * The vendor's published login and goods paths sit at the host's root (docs/protocol/oxsystem.md §2); the
+ * sell and cashdesk paths are UNCONFIRMED, read off the suffixes that survived in our copy of the doc.
+ */
 export const OX_DEFAULT_ROUTES: Record<OxRouteName, string> = {
-  login: '/api/v1/login',
-  cashdesk: '/api/v1/cashdesks/{cashdesk}',
-  sellList: '/api/v1/sells',
-  sell: '/api/v1/sells/{sell}',
-  payment: '/api/v1/sells/{sell}/payment',
-  commit: '/api/v1/sells/{sell}/commit',
-  patch: '/api/v1/sells/{sell}/patch',
-  variation: '/api/v1/variations/{variation}',
+  login: '/security/auth_check',
+  cashdesk: '/cashdesks/{cashdesk}',
+  sellList: '/sells',
+  sell: '/sells/{sell}',
+  payment: '/sells/{sell}/payment',
+  commit: '/sells/{sell}/commit',
+  patch: '/sells/{sell}/patch',
+  variation: '/variations/{variation}',
 };
 
 /** Query parameter names of the sell list (PHP-style arrays in the doc's table). Also unconfirmed. */
