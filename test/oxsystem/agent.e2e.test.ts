@@ -266,9 +266,7 @@ describe('bad answers: a clear error, and no receipt', () => {
     mock.fault({ kind: 'html', endpoint: 'sellList', status: 200 });
     await expect(h.connector.pollOnce()).rejects.toMatchObject({
       code: 'OX_MALFORMED_RESPONSE',
-      message: expect.stringMatching(
-        /GET \/sells\?.*HTML page \("502 Bad Gateway"\) came instead of JSON/,
-      ),
+      message: expect.stringMatching(/GET \/sells\?.*HTML page \("502 Bad Gateway"\) came instead of JSON/),
     });
     expect(h.connector.status().lastError?.code).toBe('OX_MALFORMED_RESPONSE');
     await expectNothingPrinted(h);

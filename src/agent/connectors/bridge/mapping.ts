@@ -20,9 +20,9 @@ import {
 import type { BridgePaymentType } from './config.js';
 
 /**
- * A raw `/api/v2` BILL (clouds.md A.3) → the agent's Bill. Every problem is a ValidationError naming the
- * field as the bridge spells it (`products[2].price`), or BillTotalMismatchError on `summ`; the connector
- * hands those to `intake.reject` so the bill becomes a FAILED job with that reason.
+ * A raw `/api/v2` BILL (docs/protocol/bridge-api-v2.md §3) → the agent's Bill. Every problem is a
+ * ValidationError naming the field as the bridge spells it (`products[2].price`), or BillTotalMismatchError
+ * on `summ`; the connector hands those to `intake.reject` so the bill becomes a FAILED job with that reason.
  *
  * What the ReceiptCreated event needs back verbatim, and the Bill has no place for, goes to `sourceData`
  * (BridgeSourceData below): the raw customer object, the bill's id, number, date and prepayment, and each
@@ -247,8 +247,9 @@ function printableName(prodname: string): string {
 }
 
 /**
- * Buyer details go on the receipt only for a legal entity or when an INN is given (clouds.md D.1); a
- * private buyer's name is of no use to the receipt and stays out of the fiscal data.
+ * Buyer details go on the receipt only for a legal entity or when an INN is given (our choice,
+ * docs/bridge.md; the bill's customer fields: docs/protocol/bridge-api-v2.md §3); a private buyer's name is
+ * of no use to the receipt and stays out of the fiscal data.
  */
 function receiptCustomer(customer: RawBridgeBill['customer']): BillCustomer | undefined {
   const inn = customer.inn.trim();
