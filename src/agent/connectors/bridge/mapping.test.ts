@@ -136,6 +136,12 @@ describe('mapBridgeBill', () => {
     ]);
   });
 
+  it('refuses decimal strings JSON would not write ("00", "007.50") with a typed error, not a parser crash', () => {
+    // Found by the BILL corpus's random damage (seed -1855474503): "00" reached the number parser and threw.
+    expect(fieldOf(() => map(bill({ summ: '00' })))).toBe('summ');
+    expect(fieldOf(() => map(bill({}, [product({ price: '007.50' })])))).toBe('products[0].price');
+  });
+
   it('uses the payment it is given for the whole total', () => {
     expect(map(bill(), 'cash').payments).toEqual([{ type: 'cash', amountMinor: 10000 }]);
   });

@@ -33,8 +33,9 @@ export const BRIDGE_SOURCE = 'bridge';
 export const BRIDGE_CURRENCY = 'RUB';
 
 // PHP bridges often print numbers from a DECIMAL column as strings ("1037.00"); the value is unambiguous,
-// so decimal text in a string is read like the number it spells. Anything else stays an error.
-const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+// so decimal text in a string is read like the number it spells, if JSON could write that number (no
+// leading zeros: "00" is not one). Anything else stays a string and the schema refuses it, naming the field.
+const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 function numeric<S extends z.ZodType>(schema: S) {
   return z.preprocess(
     (value) =>
