@@ -5,7 +5,7 @@ const E2E = '**/*.e2e.test.ts';
 
 /**
  * Coverage floors per room of docs/ARCHITECTURE.md, in percent of the whole suite's in-process coverage
- * (`npm run test:coverage`; what runs inside spawned agent processes is not counted, hence the low CLI).
+ * (`npm test`; what runs inside spawned agent processes is not counted, hence the low CLI).
  * Each is the room's figure of 2026-12-06 rounded down, less one point for paths that depend on timing.
  * Raise a room's floor when its figure rises; never lower one to let a change in.
  */

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,11 @@ describe('coverage floors (vitest.config.ts)', () => {
       .filter(({ rooms }) => rooms.length !== 1)
       .map(({ file, rooms }) => `${file}: ${rooms.join(', ') || 'no room'}`);
     expect(wrong).toEqual([]);
+  });
+
+  it('are checked by npm test, which measures coverage', () => {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    expect(manifest.scripts.test).toMatch(/\bvitest run --coverage\b/);
   });
 
   it('are percentages', () => {
