@@ -129,10 +129,11 @@ describe('decodeAnswer corpus: KKT_MALFORMED_ANSWER for answers too broken to re
   });
 });
 
+/** A register that ran the command: Add, and a Req after a reply the host missed, answer its result. */
 const answered =
   (answer: Buffer): MockScript =>
   (frame) =>
-    frame.data[0] === TaskCommand.Add
+    frame.data[0] === TaskCommand.Add || frame.data[0] === TaskCommand.Req
       ? Buffer.concat([Buffer.of(TaskState.Result), answer])
       : Buffer.of(TaskState.Stopped);
 const SHORT_STATUS_OK = Buffer.from('5500' + '00'.repeat(3), 'hex');
