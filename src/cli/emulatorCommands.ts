@@ -4,13 +4,16 @@ import { type AtolWebEmulatorCliOptions, runAtolWebEmulatorCli } from '../emulat
 import { startMockBridge } from '../emulators/bridge/index.js';
 import { startIntentEmulator } from '../emulators/intent/index.js';
 
-/** Waits for Ctrl-C or SIGTERM, then runs the cleanup. */
-function untilSignal(cleanup: () => Promise<void>): Promise<void> {
+/**
+ * Catches Ctrl-C and SIGTERM from now on and resolves on the first. Called before an emulator starts, so
+ * that a signal arriving while it starts (or just after it printed its address) still closes it cleanly.
+ */
+function nextSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void cleanup().finally(resolve);
+      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -61,9 +64,11 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
     .action(async (options: AtolEmulatorCliOptions) => {
+      const signalled = nextSignal();
       // Commander names the options as the schema does (`--z-report-step-ms` → zReportStepMs).
       const running = await runAtolEmulatorCli(options);
-      await untilSignal(() => running.close());
+      await signalled;
+      await running.close();
     });
 
   emulator
@@ -89,8 +94,10 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
     .action(async (options: AtolWebEmulatorCliOptions) => {
+      const signalled = nextSignal();
       const running = await runAtolWebEmulatorCli(options);
-      await untilSignal(() => running.close());
+      await signalled;
+      await running.close();
     });
 
   emulator
@@ -99,6 +106,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--port <port>', 'TCP port', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
+      const signalled = nextSignal();
       const bridge = await startMockBridge({ port: options.port, host: options.host });
       process.stdout.write(
         `Mock bridge on ${bridge.url} with ${bridge.bills().length} bills. Ctrl-C stops it.\n`,
@@ -106,7 +114,8 @@ export function registerEmulatorCommands(program: Command): void {
       bridge.events.on('receipt', (receipt) =>
         process.stdout.write(`[receipt] ${JSON.stringify(receipt.body)}\n`),
       );
-      await untilSignal(() => bridge.close());
+      await signalled;
+      await bridge.close();
     });
 
   emulator
@@ -124,6 +133,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--state <file>', 'keep receipts and the shift in this file')
     .action(
       async (options: { port: number; host: string; pin: string; cardWait: number; state?: string }) => {
+        const signalled = nextSignal();
         const emulator = await startIntentEmulator({
           host: options.host,
           port: options.port,
@@ -134,7 +144,8 @@ export function registerEmulatorCommands(program: Command): void {
         process.stdout.write(
           `SmartX emulator listening on ${emulator.url} (PIN ${options.pin}). Ctrl-C stops it.\n`,
         );
-        await untilSignal(() => emulator.close());
+        await signalled;
+        await emulator.close();
       },
     );
 }
