@@ -10,7 +10,9 @@ const kinds = (link: MockLink) => link.sent.map((f) => f.data[0]!.toString(16).t
 
 async function open(script: (frame: Frame) => MockReply) {
   const link = new MockLink(script);
-  const transport = new AtolTransport(link, { replyTimeoutMs: 30, pollIntervalMs: 20, requestAttempts: 2 });
+  // 200 ms: the scripted register answers on the next turn of the event loop, which a loaded machine can
+  // delay past 30 ms, and a late reply then reads as a lost one.
+  const transport = new AtolTransport(link, { replyTimeoutMs: 200, pollIntervalMs: 20, requestAttempts: 2 });
   await transport.open();
   return { link, transport };
 }
@@ -102,8 +104,7 @@ describe('AtolTransport recovery rules', () => {
   });
 
   it('leaves no waiter behind after a command, so a long-lived link does not grow in memory', async () => {
-    // Req answers the result as Add does: on a loaded machine a reply may miss the 30 ms timeout, and the
-    // host then asks with Req, as it would a real register.
+    // Req answers the result as Add does: a reply that misses the timeout is asked for again with Req.
     const { transport } = await open((f) =>
       f.data[0] === TaskCommand.Add || f.data[0] === TaskCommand.Req
         ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
