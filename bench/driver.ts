@@ -4,6 +4,7 @@ import type { Job } from '../src/agent/jobs/job.js';
 import { newJobId } from '../src/agent/jobs/jobId.js';
 import { Kkt } from '../src/drivers/atol/kkt.js';
 import { TcpLink } from '../src/drivers/atol/transport/tcpLink.js';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../src/emulators/atol/index.js';
 import { sampleBill } from '../test/support/bills.js';
 import { BENCH_TZ } from './lib/agentRig.js';
 import { startEmulatorProcess } from './lib/emulatorProcess.js';
@@ -47,6 +48,7 @@ export async function benchDriver(options: DriverBenchOptions): Promise<DriverBe
     link: () => new TcpLink({ host: '127.0.0.1', port: emulator.port }),
     timeZone: BENCH_TZ,
     reconnect: { enabled: false },
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
   });
   try {
     await kkt.connect();

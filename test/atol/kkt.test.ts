@@ -9,6 +9,7 @@ import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
 import {
   type AtolEmulator,
   type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
@@ -42,6 +43,8 @@ function tcpKkt(options: Partial<ConstructorParameters<typeof Kkt>[0]> = {}) {
     timeZone: TZ,
     statusPollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    // The emulator's bytes for the 2026 rates; no public source gives a real register's.
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     ...options,
   });
 }
@@ -306,6 +309,7 @@ describe('over a pseudo-terminal (the real serialport code path)', () => {
       link: () => new SerialLink({ path: pty.path, baudRate: 115200 }),
       timeZone: TZ,
       reconnect: { enabled: false },
+      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     });
     try {
       await kkt.connect();

@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 
@@ -34,6 +39,7 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
     ],
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
