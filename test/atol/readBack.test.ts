@@ -2,71 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { hasResultFields } from '../../src/drivers/atol/documentFields.js';
 import { readDocumentTlvs } from '../../src/drivers/atol/documentReader.js';
 import { Kkt } from '../../src/drivers/atol/kkt.js';
-import { encodeCp866 } from '../../src/drivers/atol/protocol/cp866.js';
+import {
+  ZZ_SELECT_ANSWER as SELECT_ANSWER,
+  ZZ_RECEIPT_SIZE as SIZE,
+  scriptedIdentity,
+  ZZ_TLV_ANSWERS as TLV_ANSWERS,
+  tlvBytes,
+  ZZ_RECEIPT,
+} from '../support/fixtures/zzzzipperReceipt.js';
 import { ScriptedRegister } from '../support/scriptedRegister.js';
 
-/**
- * A receipt as a real register's FN handed it out over `A4 46`, logged TLV by TLV in the Zzzzipper
- * vending firmware (Zzzzipper/projects, firmware-usbhost/common/fiscal_storage/include/FiscalStorage.h):
- * FD 87 of FN 9999078900007317, 25.00 roubles in cash. The nested TLVs of 1059 show the header layout
- * on the wire: tag LE16, length LE16.
- */
-const ZZ_RECEIPT: Array<[tag: number, hex: string]> = [
-  [1041, '39393939303738393030303037333137'],
-  [1037, '3030303030303030303730313232373820202020'],
-  [1018, '363930323039383132373532'],
-  [1040, '57000000'],
-  [1012, 'fcec8e5a'],
-  [1077, '31046629765f'],
-  [1038, '0e000000'],
-  [1042, '01000000'],
-  [1054, '01'],
-  [1020, 'c409'],
-  [
-    1059,
-    '060408009de1afe0a5e1e1ae37040200c409ff03020000011304020 0c409af04010001b00402007d01'.replace(/ /g, ''),
-  ],
-  [1031, 'c409'],
-  [1081, '00'],
-  [1215, '00'],
-  [1216, '00'],
-  [1217, '00'],
-  [1055, '08'],
-  [1036, '313539'],
-  [1102, '7d01'],
-];
-
-const tlvBytes = ([tag, hex]: [number, string]) => {
-  const value = Buffer.from(hex, 'hex');
-  const head = Buffer.alloc(4);
-  head.writeUInt16LE(tag, 0);
-  head.writeUInt16LE(value.length, 2);
-  return Buffer.concat([head, value]);
-};
-
-const SIZE = ZZ_RECEIPT.reduce((sum, tlv) => sum + tlvBytes(tlv).length, 0);
-/** `A4 45` → `55 00 TYPE(LE16) SIZE(LE16)` (Zzzzipper's FSDocSizeResponse). */
-const SELECT_ANSWER = Buffer.from([0x55, 0x00, 0x03, 0x00, SIZE & 0xff, SIZE >> 8]);
-/** One `A4 46` answer per TLV (TerminalClient's getFiscalTLVData reads one TLV per call). */
-const TLV_ANSWERS = ZZ_RECEIPT.map((tlv) => Buffer.concat([Buffer.of(0x55, 0x00), tlvBytes(tlv)]));
-
-/** What a connect asks; the A5 answer is the one quoted in Zzzzipper's AtolProtocol.h. */
-const IDENTITY = {
-  a5: Buffer.concat([
-    Buffer.from('0001014c1000030000219 5'.replace(/ /g, ''), 'hex'),
-    encodeCp866('Казначей ФА'),
-  ]),
-  '9d': Buffer.from('55000300002195', 'hex'),
-  '9116': Buffer.from('55000000000000001234', 'hex'),
-  '9118': Buffer.from('550032', 'hex'),
-  '9136': Buffer.from('55000202', 'hex'),
-  a430: Buffer.concat([
-    // 55 00, life phase 3, no document open, no data, shift closed, no warnings, 2018-02-22 16:17.
-    Buffer.from('5500030000000012021610' + '11', 'hex'),
-    Buffer.from('9999078900007317', 'latin1'),
-    Buffer.from('57000000', 'hex'),
-  ]),
-};
+const IDENTITY = scriptedIdentity();
 
 async function connectTo(register: ScriptedRegister): Promise<Kkt> {
   const kkt = new Kkt({

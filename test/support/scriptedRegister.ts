@@ -24,7 +24,11 @@ export class ScriptedRegister extends Link {
   private readonly decoder = new FrameDecoder();
   private readonly served = new Map<string, number>();
 
-  constructor(private readonly answers: ScriptedAnswers) {
+  constructor(
+    private readonly answers: ScriptedAnswers,
+    /** The answer to commands the script does not name; `55 7A` (not supported) by default. */
+    private readonly fallback: Buffer = Buffer.of(0x55, 0x7a),
+  ) {
     super();
     this.decoder.on('data', (frame: Frame) => this.onHostFrame(frame));
   }
@@ -64,7 +68,7 @@ export class ScriptedRegister extends Link {
       this.served.set(key!, index + 1);
       answer = scripted[index] ?? Buffer.of(0x55, 0xda);
     } else {
-      answer = scripted ?? Buffer.of(0x55, 0x7a);
+      answer = scripted ?? this.fallback;
     }
     const ok = answer[0] !== 0x55 || answer[1] === 0;
     reply(Buffer.concat([Buffer.of(ok ? TaskState.Result : TaskState.Error), answer]));
