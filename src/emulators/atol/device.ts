@@ -30,8 +30,12 @@ import { EmulatorVatTable } from './vat.js';
 export const SHIFT_LIMIT_MS = 24 * 3600 * 1000;
 export const OFD_BLOCK_AFTER_MS = 30 * 24 * 3600 * 1000;
 
-/** Commands that answer `A2` at once and deliver their result later as an `F0` packet (docs/emulator.md). */
-export const SLOW_COMMANDS: ReadonlySet<string> = new Set(['4a', '5a', '67', 'a446']);
+/**
+ * Commands that answer `A2` at once and deliver their result later as an `F0` packet (docs/emulator.md):
+ * the close that makes a document, the reports, and `A4 45`, which fetches a whole document from the FN
+ * (its TLVs then come from the register's memory).
+ */
+export const SLOW_COMMANDS: ReadonlySet<string> = new Set(['4a', '5a', '67', 'a445']);
 
 /** Commands that only read; they are the ones a register still answers while it prints a report. */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([

@@ -49,7 +49,7 @@ export interface AtolEmulatorOptions {
   clock?: Clock;
   /** Work time of quick commands before their answer (A3/A4); default 0. */
   latencyMs?: number;
-  /** Work time of slow commands (4A, 5A, 67, A4 46) before their F0 packet; default 30. */
+  /** Work time of slow commands (4A, 5A, 67, A4 45) before their F0 packet; default 30. */
   asyncLatencyMs?: number;
   /** Time the Z report spends in each of 3.2 and 7.1; default 600. */
   zReportStepMs?: number;
