@@ -30,7 +30,7 @@ interface JobRow {
   failure?: string;
 }
 
-async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
+async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Record<string, number> } = {}) {
   agent = await startAgentInDir(dir, {
     timeZone: TZ,
     devices: [
@@ -39,7 +39,7 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
+        taxBytes: overrides.taxBytes ?? EMULATOR_EXTRA_TAX_BYTES,
       },
     ],
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
@@ -264,6 +264,30 @@ describe('the cloud misbehaves', () => {
     expect(receipts).toHaveLength(total - failed.length);
     const failedJobIds = new Set(failed.map((j) => j.id));
     expect(receipts.filter((r) => failedJobIds.has(r.marker ?? ''))).toEqual([]);
+  });
+});
+
+describe('a register whose tax bytes are not configured', () => {
+  it('fails the bills with a rate it has no byte for, names the rate, sends nothing for them, and prints the rest', async () => {
+    await startAgent({ taxBytes: {} });
+    const total = bridge.bills().length;
+    const settled = await until(
+      async () => {
+        const list = await jobs();
+        return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
+          ? list
+          : undefined;
+      },
+      'all settled',
+      30_000,
+    );
+    const failed = settled.filter((j) => j.state === 'FAILED');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const job of failed) expect(job.failure).toMatch(/No tax byte is known for (vat5|vat7|vat22)/);
+    const failedJobIds = new Set(failed.map((j) => j.id));
+    expect(receipts.filter((r) => failedJobIds.has(r.marker ?? ''))).toEqual([]);
+    expect(receipts).toHaveLength(total - failed.length);
+    expect(receipts.length).toBeGreaterThan(0);
   });
 });
 

@@ -35,6 +35,14 @@ describe('config', () => {
       'devices[0].link.port',
     ],
     [{ devices: [{ id: 'KKT!', kind: 'atol', link: { type: 'usb' } }] }, 'devices[0].id'],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, taxBytes: { vat22: 300 } }] },
+      'devices[0].taxBytes.vat22: must be a byte 1–255',
+    ],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, taxBytes: { vat23: 9 } }] },
+      'devices[0].taxBytes',
+    ],
     [{ devices: [{ id: 'kkt', kind: 'fancy' }] }, 'devices[0].kind'],
     [
       { ...minimal, devices: [...minimal.devices, ...minimal.devices] },
