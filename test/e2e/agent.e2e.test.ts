@@ -62,6 +62,19 @@ async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Recor
 
 const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
 
+/** Every one of `total` jobs REPORTED or FAILED. */
+const allSettled = (total: number) =>
+  until(
+    async () => {
+      const list = await jobs();
+      return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
+        ? list
+        : undefined;
+    },
+    'all settled',
+    30_000,
+  );
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kkt-e2e-'));
   emulator = await startAtolEmulator({
@@ -244,16 +257,7 @@ describe('the cloud misbehaves', () => {
     await agent!.stop();
     await startAgent({ autoFiscalize: true });
     const total = bridge.bills().length;
-    const settled = await until(
-      async () => {
-        const list = await jobs();
-        return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
-          ? list
-          : undefined;
-      },
-      'all settled',
-      30_000,
-    );
+    const settled = await allSettled(total);
     const failed = settled.filter((j) => j.state === 'FAILED');
     expect(failed.map((j) => j.key.split('/')[2]).sort()).toEqual(['9000', '9001', '9002', '9003', '9100']);
     const reasons = Object.fromEntries(failed.map((j) => [j.key.split('/')[2], j.failure]));
@@ -271,16 +275,7 @@ describe('a register whose tax bytes are not configured', () => {
   it('fails the bills with a rate it has no byte for, names the rate, sends nothing for them, and prints the rest', async () => {
     await startAgent({ taxBytes: {} });
     const total = bridge.bills().length;
-    const settled = await until(
-      async () => {
-        const list = await jobs();
-        return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
-          ? list
-          : undefined;
-      },
-      'all settled',
-      30_000,
-    );
+    const settled = await allSettled(total);
     const failed = settled.filter((j) => j.state === 'FAILED');
     expect(failed.length).toBeGreaterThan(0);
     for (const job of failed) expect(job.failure).toMatch(/No tax byte is known for (vat5|vat7|vat22)/);
