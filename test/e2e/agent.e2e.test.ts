@@ -40,6 +40,8 @@ async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Recor
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
         taxBytes: overrides.taxBytes ?? EMULATOR_EXTRA_TAX_BYTES,
+        // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
+        taxationType: 'usnIncome',
       },
     ],
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },

@@ -68,6 +68,7 @@ beforeEach(async () => {
         id: 'kkt',
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
+        operator: { name: 'Кассир' },
         taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
       { id: 'smartx', kind: 'intent', baseUrl: smartx.url, pin: '4321', saleTimeoutMs: 2000 },
