@@ -55,9 +55,10 @@ export function registerEmulatorCommands(program: Command): void {
       '--ofd-auto-drain-ms <ms>',
       'documents count as sent to the OFD this long after they are made (default never)',
     )
+    .option('--ffd <version>', 'FFD version the register works to at first start: 1.05 or 1.2', '1.2')
     .option(
       '--fault <spec>',
-      'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame',
+      'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame, refuse-tax-code=N',
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )

@@ -40,6 +40,11 @@ export class MockLink extends Link {
     });
   }
 
+  /** Delivers bytes from the register now, outside any reply: a frame it sends unasked, or a damaged one. */
+  inject(bytes: Buffer): void {
+    this.received(bytes);
+  }
+
   get isOpen(): boolean {
     return this.opened;
   }
