@@ -128,11 +128,9 @@ describe('the arm64 package on Debian 12 under qemu', () => {
     expect(modeOf('var/lib/kkt-agent')).toBe('750');
     expect(statSync(at('var/log/kkt-agent')).uid).toBe(service.uid);
     expect(existsSync(at('lib/udev/rules.d/99-atol-kkt.rules'))).toBe(true);
-    expect(execStart().slice(0, 2)).toEqual([
-      '/opt/kkt-agent/node/bin/node',
-      '/opt/kkt-agent/bin/kkt-agent.js',
-    ]);
-    // Enabled even without a running systemd (an image build): the symlink systemctl enable makes.
+    // The packaged node runs the agent (node flags the unit may carry stay between the two).
+    expect(execStart()[0]).toBe('/opt/kkt-agent/node/bin/node');
+    expect(execStart()).toContain('/opt/kkt-agent/bin/kkt-agent.js');
     const which = runInRoot(root, ['sh', '-c', 'command -v kkt-agent']);
     expect(which.stdout.trim()).toBe('/usr/bin/kkt-agent');
   });
