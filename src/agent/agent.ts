@@ -2,13 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { KktAgentError } from '../lib/errors.js';
-import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
+import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
 import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
+import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 
 export interface AgentParts {

@@ -10,7 +10,7 @@ import type { AgentConfig, DeviceConfig } from './config/config.js';
 import { BridgeConnector } from './connectors/bridge/connector.js';
 import { MoyskladConnector } from './connectors/moysklad/connector.js';
 import { OxSystemConnector } from './connectors/oxsystem/connector.js';
-import type { Connector, ReportSink } from './connectors/types.js';
+import type { Connector } from './connectors/types.js';
 import { AtolDevice } from './devices/atol/atolDevice.js';
 import { AtolWebDevice } from './devices/atolWeb/atolWebDevice.js';
 import type { FiscalDevice } from './devices/device.js';
@@ -18,6 +18,7 @@ import { IntentDevice } from './devices/intent/intentDevice.js';
 import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
+import type { ReportSink } from './outbox/sink.js';
 import { AGENT_VERSION } from './version.js';
 
 type AtolLinkConfig = Extract<DeviceConfig, { kind: 'atol' }>['link'];

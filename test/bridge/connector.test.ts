@@ -6,9 +6,9 @@ import {
   type ReceiptCreatedEvent,
   type ReceiptCreatedPayload,
 } from '../../src/agent/connectors/bridge/index.js';
-import type { OutboxEntry } from '../../src/agent/connectors/types.js';
 import type { Job } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import type { OutboxEntry } from '../../src/agent/outbox/sink.js';
 import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { FakeIntake, MemoryStore } from './support.js';
 

@@ -8,8 +8,8 @@ import {
   type ReceiptCreatedPayload,
   withTimestamp,
 } from '../../src/agent/connectors/bridge/index.js';
-import type { OutboxDraft } from '../../src/agent/connectors/types.js';
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import type { OutboxDraft } from '../../src/agent/outbox/sink.js';
 import { SEED_BILLS } from '../../src/emulators/bridge/index.js';
 import { parseJsonLossless } from '../../src/lib/json.js';
 import { BILL_346042, BILL_346044, RECEIPT_346042, RECEIPT_346044 } from './fixtures/seed000.js';

@@ -1,14 +1,11 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MoyskladConnector, REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
-import type {
-  BillIntake,
-  ConnectorContext,
-  OutboxDraft,
-  OutboxEntry,
-} from '../../src/agent/connectors/types.js';
+import type { ConnectorContext } from '../../src/agent/connectors/types.js';
+import type { BillIntake } from '../../src/agent/jobs/intake.js';
 import type { Job } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import type { OutboxDraft, OutboxEntry } from '../../src/agent/outbox/sink.js';
 import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
 import { MemoryStore, pairedFile, tempDir, testAccount } from './support.js';
 

@@ -8,9 +8,9 @@ import {
   MoyskladConnector,
   writeCredentials,
 } from '../../src/agent/connectors/moysklad/index.js';
-import type { ConnectorStore, ShiftEvent } from '../../src/agent/connectors/types.js';
+import type { ConnectorStore } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
-import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../src/agent/jobs/job.js';
 import { untilWith } from '../support/until.js';
 import type { MockMoysklad } from './mockServer.js';
 

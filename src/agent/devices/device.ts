@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { KktAgentError } from '../../lib/errors.js';
-import type { ShiftEvent } from '../connectors/types.js';
-import type { FiscalData, Job } from '../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
 export type ReconcileOutcome =

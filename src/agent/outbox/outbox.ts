@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
 import { crashPoint } from '../crashPoints.js';
 import { JsonlJournal } from '../store/journal.js';
 import { DeliveryError } from './deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from './sink.js';
 
 export interface OutboxOptions {
   initialBackoffMs: number;

@@ -3,23 +3,15 @@ import pino, { type Logger } from 'pino';
 import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import type { Bill } from '../../domain/index.js';
+import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../outbox/sink.js';
 import { ConnectorHealth } from '../health.js';
 import { isCloudUnavailable } from '../http/errors.js';
 import { PollLoop } from '../pollLoop.js';
 import { deliveryErrorOf, isJobOf } from '../sink.js';
-import type {
-  AgentEvent,
-  BillCommand,
-  Connector,
-  ConnectorContext,
-  ConnectorStatus,
-  IntakeResult,
-  OutboxDraft,
-  OutboxEntry,
-  ReportSink,
-} from '../types.js';
+import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from '../types.js';
 import { BridgeClient, type BridgeHello, type BridgeListFilter, type BridgeListItem } from './client.js';
 import {
   type BridgeAccountConfig,

@@ -5,24 +5,14 @@ import type { z } from 'zod';
 import { errorCode, errorMessage, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import type { DeviceSnapshot } from '../../devices/device.js';
-import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
+import type { BillIntake, IntakeResult } from '../../jobs/intake.js';
+import type { BillKey, Job, JobTrigger, ShiftEvent } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../outbox/sink.js';
 import { ConnectorHealth } from '../health.js';
 import { PollLoop } from '../pollLoop.js';
 import { deliveryErrorOf, isJobOf } from '../sink.js';
-import type {
-  AgentEvent,
-  BillCommand,
-  BillIntake,
-  Connector,
-  ConnectorContext,
-  ConnectorStatus,
-  IntakeResult,
-  OutboxDraft,
-  OutboxEntry,
-  ReportSink,
-  ShiftEvent,
-} from '../types.js';
+import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from '../types.js';
 import { MoyskladClient } from './client.js';
 import { type MoyskladAccountConfig, type MoyskladAccountInput, moyskladAccountSchema } from './config.js';
 import { credentialsFingerprint, type LoadedCredentials, readCredentials } from './credentials.js';

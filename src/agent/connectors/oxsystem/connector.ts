@@ -3,23 +3,15 @@ import { z } from 'zod';
 import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { isLosslessNumber, parseWithSchema } from '../../../lib/json.js';
 import type { PaymentType } from '../../domain/payment.js';
+import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, Job, JobTrigger } from '../../jobs/job.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../outbox/sink.js';
 import { ConnectorHealth } from '../health.js';
 import { isCloudUnavailable } from '../http/errors.js';
 import { PollLoop } from '../pollLoop.js';
 import { deliveryErrorOf, isJobOf } from '../sink.js';
-import type {
-  AgentEvent,
-  BillCommand,
-  Connector,
-  ConnectorContext,
-  ConnectorStatus,
-  IntakeResult,
-  OutboxDraft,
-  OutboxEntry,
-  ReportSink,
-} from '../types.js';
+import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from '../types.js';
 import { OxClient } from './client.js';
 import {
   OX_SELL_KINDS,

@@ -6,8 +6,7 @@ import {
   KktWebError,
 } from '../../../drivers/atol/web/index.js';
 import { KktAgentError } from '../../../lib/errors.js';
-import type { ShiftEvent } from '../../connectors/types.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
   type AtolDeviceBaseOptions,

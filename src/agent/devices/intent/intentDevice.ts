@@ -7,9 +7,8 @@ import {
 } from '../../../drivers/intent/index.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { fiscalTimes } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
 import type { Bill } from '../../domain/bill.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,

@@ -9,9 +9,8 @@ import {
 } from '../../../lib/durableFile.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,
