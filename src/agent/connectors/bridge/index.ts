@@ -20,18 +20,11 @@ export {
   bridgeAuthSchema,
   EVOTOR_ID_PATTERN,
 } from './config.js';
-export {
-  BridgeConnector,
-  type BridgeConnectorOptions,
-  type BridgePollResult,
-  type FiscalizeOptions,
-  RECEIPT_CREATED_KIND,
-} from './connector.js';
+export { BRIDGE_CLOUD, BridgeConnector, type BridgeConnectorOptions } from './connector.js';
 export {
   BridgeBillLookupError,
   BridgeHttpStatusError,
   BridgeMalformedResponseError,
-  BridgeNotStartedError,
   BridgeProtocolError,
   BridgeReportError,
   BridgeResponseTooLargeError,
@@ -76,3 +69,5 @@ export {
   type RawBridgeBill,
   readBridgeSourceData,
 } from './mapping.js';
+export { RECEIPT_CREATED_KIND } from './sink.js';
+export type { BridgePollResult, FiscalizeOptions } from './source.js';
