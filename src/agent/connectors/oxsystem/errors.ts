@@ -123,12 +123,3 @@ export class OxSellStateError extends KktAgentError {
     });
   }
 }
-
-/** The connector was used before start() or after stop(). */
-export class OxNotStartedError extends KktAgentError {
-  constructor(account: string, what: string) {
-    super('OX_NOT_STARTED', `OX System ${account}: cannot ${what}: the connector is not running.`, {
-      account,
-    });
-  }
-}

@@ -12,20 +12,11 @@ export {
   type OxSellKind,
   oxAccountSchema,
 } from './config.js';
-export {
-  OX_CURSOR_KEY,
-  OX_REPORT_KIND,
-  type OxConnectorOptions,
-  type OxPollResult,
-  type OxReportPayload,
-  OxSystemConnector,
-  oxReportPayloadSchema,
-} from './connector.js';
+export { OX_CLOUD, type OxConnectorOptions, OxSystemConnector } from './connector.js';
 export {
   OxAuthError,
   OxHttpStatusError,
   OxMalformedResponseError,
-  OxNotStartedError,
   OxPaymentMethodError,
   OxResponseTooLargeError,
   OxSellStateError,
@@ -59,6 +50,8 @@ export {
   type SelectionPolicy,
   selectSell,
 } from './selection.js';
+export { OX_REPORT_KIND, type OxReportPayload, oxReportPayloadSchema } from './sink.js';
+export { OX_CURSOR_KEY, type OxPollResult } from './source.js';
 export { formatOxDateTime, OX_DATETIME_PATTERN, oxInstant, oxTimeToIso } from './time.js';
 export { jwtExpirySeconds, type TokenTimes, tokenTimes } from './token.js';
 export { OX_CURRENCY, type OxCashdesk, type OxSell, type OxSellRecord, type OxVariation } from './wire.js';
