@@ -3,7 +3,7 @@ import { errorCode, KktAgentError } from '../../lib/errors.js';
 import type { IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
-import { ConnectorHealth, type ConnectorHealthOptions } from './health.js';
+import { ConnectorHealth, type ConnectorHealthOptions, type HealthRecord } from './health.js';
 import { PollLoop } from './pollLoop.js';
 import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from './types.js';
 
@@ -83,7 +83,7 @@ export interface ConnectorParts<R> {
 /** What a bill's failure within a poll means for the rest of the cycle. */
 export type BillFailure = 'next' | 'stop';
 
-export interface ConnectorRuntimeOptions extends Omit<ConnectorHealthOptions, 'now'> {
+export interface ConnectorRuntimeOptions extends Omit<ConnectorHealthOptions, 'now' | 'onAlert'> {
   now?: () => Date;
 }
 
@@ -108,8 +108,15 @@ export class ConnectorRuntime<R = unknown> implements Connector {
   ) {
     this.name = `${cloud.kind}:${account}`;
     this.now = options.now ?? (() => new Date());
-    this.health = new ConnectorHealth({ ...options, now: this.now });
+    this.health = new ConnectorHealth({
+      ...options,
+      now: this.now,
+      onAlert: (alert, previous) => this.alertChanged(alert, previous),
+    });
   }
+
+  /** An alert was raised or cleared (see ConnectorHealth); a cloud that raises alerts tells about them here. */
+  protected alertChanged(_alert: HealthRecord | undefined, _previous: HealthRecord | undefined): void {}
 
   /** Sets the parts; a cloud's connector calls it once, from its constructor. */
   protected compose(parts: ConnectorParts<R>): void {

@@ -199,6 +199,18 @@ export class Outbox {
     crashPoint('outbox:publish:before');
     await this.journal.setMany(records);
     crashPoint('outbox:publish:after');
+    for (const [sink, list] of drafts) {
+      try {
+        sink.recorded?.(event, list);
+      } catch (error) {
+        this.logger.error({
+          event: 'outbox.record-failed',
+          sink: sink.name,
+          on: eventKey,
+          reason: errorMessage(error),
+        });
+      }
+    }
     for (const entry of entries) {
       this.index(entry);
       const worker = this.workers.get(entry.sink);

@@ -35,6 +35,12 @@ export interface ReportSink {
   readonly name: string;
   /** Drafts the reports for an event (none when the event is not this sink's business). */
   draft(event: AgentEvent): OutboxDraft[];
+  /**
+   * Called once the event's drafts are journaled (this sink's, possibly none), in the order events were
+   * published: a sink that keeps state about what happened (MoySklad's shift registry) records it here.
+   * `draft` itself must change nothing: its drafts are thrown away when another sink's draft fails.
+   */
+  recorded?(event: AgentEvent, drafts: readonly OutboxDraft[]): void;
   /** Delivers one entry. Throws `DeliveryError`; `permanent` errors go to the dead letter. */
   deliver(entry: OutboxEntry): Promise<void>;
 }

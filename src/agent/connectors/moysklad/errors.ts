@@ -270,14 +270,6 @@ export class MoyskladPairingError extends KktAgentError {
 }
 
 /** The connector was asked to do something before it started (its credentials are not loaded yet). */
-export class MoyskladNotStartedError extends KktAgentError {
-  constructor(account: string, what: string) {
-    super('MOYSKLAD_NOT_STARTED', `MoySklad ${account}: cannot ${what} before the connector has started.`, {
-      account,
-    });
-  }
-}
-
 /** A command named a customer order that MoySklad does not return (or returns more than once). */
 export class MoyskladOrderLookupError extends KktAgentError {
   constructor(account: string, what: string, found: number) {

@@ -18,11 +18,7 @@ export {
   type MoyskladPaymentType,
   moyskladAccountSchema,
 } from './config.js';
-export {
-  MoyskladConnector,
-  type MoyskladConnectorOptions,
-  type MoyskladPollResult,
-} from './connector.js';
+export { MOYSKLAD_CLOUD, MoyskladConnector, type MoyskladConnectorOptions } from './connector.js';
 export {
   CREDENTIALS_VERSION,
   type LoadedCredentials,
@@ -42,7 +38,6 @@ export {
   MoyskladCredentialsError,
   MoyskladDuplicateError,
   MoyskladMalformedResponseError,
-  MoyskladNotStartedError,
   MoyskladOrderLookupError,
   MoyskladPairingError,
   MoyskladRateLimitError,
@@ -100,6 +95,7 @@ export {
   type ShiftRef,
 } from './reports.js';
 export { SHIFTS_STORE_KEY, type ShiftCheque, type ShiftRecord, ShiftRegistry } from './shifts.js';
+export type { MoyskladPollResult } from './source.js';
 export { buildStateBody, chequePrinterOf, type StateBody, stateFingerprint } from './state.js';
 export {
   DEFAULT_BASE_URL,
