@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MoyskladConnector, REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
+import { MoyskladConnector } from '../../src/agent/connectors/moysklad/connector.js';
+import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/reports.js';
 import type { ConnectorContext } from '../../src/agent/connectors/types.js';
 import type { BillIntake } from '../../src/agent/jobs/intake.js';
 import type { Job } from '../../src/agent/jobs/job.js';

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from '../../src/agent/agent.js';
-import {
-  type MoyskladAccountInput,
-  MoyskladConnector,
-  writeCredentials,
-} from '../../src/agent/connectors/moysklad/index.js';
+import type { MoyskladAccountInput } from '../../src/agent/connectors/moysklad/config.js';
+import { MoyskladConnector } from '../../src/agent/connectors/moysklad/connector.js';
+import { writeCredentials } from '../../src/agent/connectors/moysklad/credentials.js';
 import type { ConnectorStore } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
 import type { FiscalData, Job, ShiftEvent } from '../../src/agent/jobs/job.js';

@@ -122,11 +122,7 @@ export class MoyskladDrafts {
 
   private draftOpenShift(deviceId: string, shift: ShiftEvent): OutboxDraft {
     const openmoment = this.moment(shift.dateTimeUtc);
-    const start: ShiftCheque = { shiftNumber: String(shift.shiftNumber), time: openmoment };
-    if (shift.fnNumber) start.fnNumber = shift.fnNumber;
-    if (shift.registrationNumber) start.kktRegNumber = shift.registrationNumber;
-    if (shift.fiscalSign) start.fiscalDocSign = shift.fiscalSign;
-    if (shift.fiscalDocumentNumber !== undefined) start.fiscalDocNumber = String(shift.fiscalDocumentNumber);
+    const start = shiftChequeOf(shift, openmoment);
     const payload: OpenShiftDraft = {
       account: this.runtime.account,
       shift: {
@@ -146,11 +142,7 @@ export class MoyskladDrafts {
   private draftCloseShift(deviceId: string, shift: ShiftEvent): OutboxDraft {
     const record = this.shifts.find({ deviceId, number: shift.shiftNumber, fnNumber: shift.fnNumber });
     const closemoment = this.moment(shift.dateTimeUtc);
-    const end: CloseShiftDraft['end'] = { shiftNumber: String(shift.shiftNumber), time: closemoment };
-    if (shift.fnNumber) end.fnNumber = shift.fnNumber;
-    if (shift.registrationNumber) end.kktRegNumber = shift.registrationNumber;
-    if (shift.fiscalSign) end.fiscalDocSign = shift.fiscalSign;
-    if (shift.fiscalDocumentNumber !== undefined) end.fiscalDocNumber = String(shift.fiscalDocumentNumber);
+    const end: CloseShiftDraft['end'] = shiftChequeOf(shift, closemoment);
     const chequesTotal = shift.receiptsCount ?? record?.receipts;
     if (chequesTotal !== undefined) end.chequesTotal = chequesTotal;
     // Every fiscal document of the shift lies between its open and close reports, both included.
@@ -329,4 +321,14 @@ export class MoyskladDrafts {
     };
     return [{ kind: REPORT_KINDS.reject, jobId: job.id, payload }];
   }
+}
+
+/** posap's `cheque.start` / `cheque.end` from the register's shift report. */
+function shiftChequeOf(shift: ShiftEvent, time: string): ShiftCheque {
+  const cheque: ShiftCheque = { shiftNumber: String(shift.shiftNumber), time };
+  if (shift.fnNumber) cheque.fnNumber = shift.fnNumber;
+  if (shift.registrationNumber) cheque.kktRegNumber = shift.registrationNumber;
+  if (shift.fiscalSign) cheque.fiscalDocSign = shift.fiscalSign;
+  if (shift.fiscalDocumentNumber !== undefined) cheque.fiscalDocNumber = String(shift.fiscalDocumentNumber);
+  return cheque;
 }

@@ -6,7 +6,7 @@ import { deliveryErrorOf, isJobOf } from '../sink.js';
 import type { OxClient } from './client.js';
 import { OX_SELL_KINDS } from './config.js';
 import { OxSellStateError } from './errors.js';
-import { OX_SOURCE, readOxSourceData } from './mapping.js';
+import { OX_SOURCE, oxSourceDataSchema, readOxSourceData } from './mapping.js';
 import { appendFiscalNote, fiscalNoteOf, formatFiscalNote, parseFiscalNote } from './note.js';
 import { OX_CURRENCY, type OxSell } from './wire.js';
 
@@ -24,13 +24,7 @@ export const oxReportPayloadSchema = z.object({
   jobId: z.string(),
   kind: z.enum(OX_SELL_KINDS),
   totalMinor: z.number().int().min(0),
-  payment: z
-    .object({
-      paymentMethod: z.number().int().positive(),
-      priceMinor: z.number().int().positive(),
-      paidBeforeMinor: z.number().int().min(0),
-    })
-    .optional(),
+  payment: oxSourceDataSchema.shape.payment,
   /** The formatted fiscal note, fixed when drafted. */
   note: z.string().min(1),
 });
