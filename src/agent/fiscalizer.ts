@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../lib/backoff.js';
 import { KktAgentError, ValidationError } from '../lib/errors.js';
 import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
@@ -221,10 +222,10 @@ export class Fiscalizer {
       retryable,
     };
     if (retryable && job.attempts < this.options.maxAttempts) {
-      const delay = Math.min(
-        this.options.maxRetryDelayMs,
-        this.options.retryDelayMs * 2 ** Math.min(job.attempts - 1, 16),
-      );
+      const delay = jitteredBackoffMs(job.attempts - 1, {
+        firstDelayMs: this.options.retryDelayMs,
+        maxDelayMs: this.options.maxRetryDelayMs,
+      });
       this.retryAt.set(job.id, monotonicNow() + delay);
       const requeued = await this.jobs.transition(job.id, 'RECEIVED', { failure });
       this.logger.warn({

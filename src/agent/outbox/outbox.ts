@@ -355,7 +355,6 @@ export class Outbox {
     const delayMs = jitteredBackoffMs(failures - 1, {
       firstDelayMs: this.options.initialBackoffMs,
       maxDelayMs: this.options.maxBackoffMs,
-      cap: 'before-jitter',
     });
     return Math.min(delayMs, MAX_TIMER_MS);
   }
