@@ -165,12 +165,8 @@ export async function buildAgent(
     sinks: options.extraSinks,
     router: createRouter(config, devices),
     fiscalizer: config.fiscalizer,
-    outbox: {
-      initialBackoffMs: config.outbox.initialBackoffMs,
-      maxBackoffMs: config.outbox.maxBackoffMs,
-      retainDeliveredMs: config.outbox.retainDeliveredDays * 86_400_000,
-    },
-    journalRetainMs: config.journal.retainDays * 86_400_000,
+    outbox: config.outbox,
+    journal: config.journal,
     fsync: options.fsync,
   });
 }

@@ -18,7 +18,7 @@ import {
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
-import { type NonfiscalDeviceConfig, nonfiscalDirectory } from './config.js';
+import { type NonfiscalDeviceConfig, nonfiscalDeviceSchema, nonfiscalDirectory } from './config.js';
 import { parseTrailer, renderReceipt } from './receiptText.js';
 
 export interface NonfiscalDeviceOptions {
@@ -161,7 +161,7 @@ export class NonfiscalDevice extends FiscalDevice {
       receiptNumber,
       dateTime,
       header: this.options.header ?? [],
-      lineWidth: this.options.lineWidth ?? 42,
+      lineWidth: this.options.lineWidth ?? nonfiscalDeviceSchema.shape.lineWidth.parse(undefined),
     });
     const name = receiptFileName(receiptNumber, job.id);
     try {
