@@ -35,7 +35,8 @@ function restatedDefaults(schema: z.ZodType, path: string, found: string[]): str
   }
   for (const [key, child] of Object.entries(def.shape ?? {}))
     restatedDefaults(child, `${path}.${key}`, found);
-  def.options?.forEach((option, index) => restatedDefaults(option, `${path}[${index}]`, found));
+  for (const [index, option] of (def.options ?? []).entries())
+    restatedDefaults(option, `${path}[${index}]`, found);
   return found;
 }
 
