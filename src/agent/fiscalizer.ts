@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { jitteredBackoffMs } from '../lib/backoff.js';
-import { KktAgentError, ValidationError } from '../lib/errors.js';
+import { KktAgentError, provesNothingHappened, ValidationError } from '../lib/errors.js';
 import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
@@ -33,20 +33,7 @@ export type FiscalizerOptions = Pick<
 
 export const FISCALIZER_DEFAULTS: FiscalizerConfig = fiscalizerConfigSchema.parse({});
 
-/**
- * Only a refusal proves nothing was printed: the device or the validation said no, or the error says in
- * so many words that nothing was sent (`outcomeUnknown: false`). Anything else may have printed.
- */
 const monotonicNow = (): number => performance.now();
-
-function provesNothingPrinted(error: unknown): boolean {
-  if (error instanceof PrintRefusedError || error instanceof ValidationError) return true;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { outcomeUnknown?: unknown }).outcomeUnknown === false
-  );
-}
 
 export type FiscalizerEvent =
   | { type: 'printing'; job: Job }
@@ -186,7 +173,7 @@ export class Fiscalizer {
       try {
         fiscal = await this.device.print(printing);
       } catch (error) {
-        if (provesNothingPrinted(error)) {
+        if (provesNothingHappened(error)) {
           await this.refused(printing, error);
         } else {
           // It may have printed: stay PRINTING; the loop reconciles as soon as the device answers again.

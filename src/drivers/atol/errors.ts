@@ -5,25 +5,24 @@ import { KktAgentError } from '../../lib/errors.js';
  * or the read-back failed after a successful close). Never retry on this: reconcile with the register.
  */
 export class KktOutcomeUnknownError extends KktAgentError {
-  readonly outcomeUnknown = true;
-
   constructor(operation: string, phase: string, cause: unknown) {
     super(
       'KKT_OUTCOME_UNKNOWN',
       `The register may have completed "${operation}" but did not confirm it (${phase}). It must be reconciled with the register before anything is retried.`,
       { operation, phase, cause: cause instanceof Error ? cause.message : String(cause) },
-      { cause },
+      { cause, outcome: 'unknown' },
     );
   }
 }
 
 export class KktNotConnectedError extends KktAgentError {
-  readonly outcomeUnknown = false;
-
   constructor(description: string) {
-    super('KKT_NOT_CONNECTED', `The register (${description}) is not connected; nothing was sent.`, {
-      link: description,
-    });
+    super(
+      'KKT_NOT_CONNECTED',
+      `The register (${description}) is not connected; nothing was sent.`,
+      { link: description },
+      { outcome: 'not-sent' },
+    );
   }
 }
 
@@ -35,13 +34,4 @@ export class KktUnsupportedModelError extends KktAgentError {
       { model, name },
     );
   }
-}
-
-/** True when an error leaves the outcome of a fiscal operation unknown (it must be reconciled). */
-export function isOutcomeUnknown(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { outcomeUnknown?: unknown }).outcomeUnknown === true
-  );
 }

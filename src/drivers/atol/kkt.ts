@@ -133,7 +133,7 @@ const NO_MORE_DATA = 0xda;
 /**
  * An ATOL register (platform 2.5, protocol v3) whose methods read like a cashier's actions. One
  * operation at a time. Errors say what the caller may do next: a `ValidationError` or
- * `KktDeviceError` means nothing was fiscalized; anything with `outcomeUnknown` must be reconciled.
+ * `KktDeviceError` means nothing was fiscalized; anything with `outcome: 'unknown'` must be reconciled.
  */
 export class Kkt extends EventEmitter<KktEvents> {
   private transport: AtolTransport | undefined;

@@ -15,6 +15,7 @@ import {
   type DeviceSnapshot,
   FiscalDevice,
   OperationNotSupportedError,
+  PrintOutcomeUnknownError,
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
@@ -34,9 +35,7 @@ export interface NonfiscalDeviceOptions {
 }
 
 /** The receipt file was renamed into place but the directory could not be synced: it may not survive. */
-export class NonfiscalOutcomeUnknownError extends KktAgentError {
-  readonly outcomeUnknown = true;
-}
+export class NonfiscalOutcomeUnknownError extends PrintOutcomeUnknownError {}
 
 export const NONFISCAL_COUNTER_FILE = 'counter.json';
 const RECEIPT_NAME = /^(\d{8,})-([0-9a-z]{1,32})\.txt$/;

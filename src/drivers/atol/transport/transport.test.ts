@@ -142,7 +142,7 @@ describe('AtolTransport recovery rules', () => {
     );
     await expect(transport.execute(Buffer.of(0x4a), 200)).rejects.toMatchObject({
       code: 'KKT_NO_ANSWER',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
   });
 
@@ -161,7 +161,7 @@ describe('AtolTransport recovery rules', () => {
     await link.close();
     await expect(transport.execute(Buffer.of(0x45), 200)).rejects.toMatchObject({
       code: 'KKT_LINK_DOWN',
-      outcomeUnknown: false,
+      outcome: 'not-sent',
     });
   });
 });
