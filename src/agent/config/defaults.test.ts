@@ -40,7 +40,11 @@ function restatedDefaults(schema: z.ZodType, path: string, found: string[]): str
   return found;
 }
 
-const minimal = { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '10.0.0.5' } }] };
+const minimal = {
+  devices: [
+    { id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '10.0.0.5' }, operator: { name: 'Кассир' } },
+  ],
+};
 
 describe('config defaults', () => {
   it('restates no default: a section left out is its fields’ own defaults (prefault)', () => {

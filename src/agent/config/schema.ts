@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
 import { atolReconnectSchema } from '../devices/atolCommon/config.js';
+import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { fiscalizerConfigSchema } from '../fiscalizer.js';
 import { journalConfigSchema } from '../jobs/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
@@ -34,14 +35,6 @@ const atolLinkSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const operatorSchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  vatin: z
-    .string()
-    .regex(/^(\d{10}|\d{12})$/, 'must be an INN of 10 or 12 digits')
-    .optional(),
-});
-
 /** A rotated log file (pino-roll). */
 export const logFileSchema = z.strictObject({
   path: z.string().min(1),
@@ -58,7 +51,7 @@ export const atolDeviceSchema = z.strictObject({
   adminPassword: z.number().int().min(1).max(99999999).default(30),
   /** The register's clock zone; defaults to the agent's `timeZone`. */
   timeZone: timeZone.optional(),
-  operator: operatorSchema.optional(),
+  operator: atolOperatorSchema,
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
   commandTimeoutsMs: z
     .record(

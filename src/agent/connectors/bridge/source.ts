@@ -17,7 +17,7 @@ import { BRIDGE_SOURCE, mapBridgeBill } from './mapping.js';
  */
 
 export interface FiscalizeOptions {
-  /** The payment that covers the whole bill; default: the account's `defaultPayment`. */
+  /** The payment that covers the whole bill; default: the bill's own `paymentSource`, else the account's `defaultPayment`. */
   payment?: BridgePaymentType;
   /** Default `{ kind: 'command' }`. */
   trigger?: JobTrigger;
@@ -126,7 +126,7 @@ export class BridgeSource implements BillSource<BridgePollResult> {
       );
       return { job: existing, duplicate: true };
     }
-    return this.fetchAndSubmit(id, number, options.payment ?? this.config.defaultPayment, {
+    return this.fetchAndSubmit(id, number, options.payment, {
       ...(options.trigger ?? { kind: 'command' }),
     });
   }
@@ -162,12 +162,7 @@ export class BridgeSource implements BillSource<BridgePollResult> {
           result.known++;
           return;
         }
-        const outcome = await this.fetchAndSubmit(
-          row.id,
-          row.number,
-          this.config.defaultPayment,
-          cycle.trigger,
-        );
+        const outcome = await this.fetchAndSubmit(row.id, row.number, undefined, cycle.trigger);
         if (outcome.job.state === 'FAILED' && !outcome.duplicate) result.rejected++;
         else if (!outcome.duplicate) result.submitted++;
         else result.known++;
@@ -196,10 +191,11 @@ export class BridgeSource implements BillSource<BridgePollResult> {
     return result;
   }
 
+  /** `commandPayment`: what a person's command said; else the bill's own field, else the account default. */
   private async fetchAndSubmit(
     id: string,
     number: string | undefined,
-    payment: BridgePaymentType,
+    commandPayment: BridgePaymentType | undefined,
     trigger: JobTrigger,
   ): Promise<IntakeResult> {
     const { runtime } = this;
@@ -223,7 +219,12 @@ export class BridgeSource implements BillSource<BridgePollResult> {
     }
     let bill: Bill;
     try {
-      bill = mapBridgeBill(raw, { account: runtime.account, payment, expectedId: id });
+      bill = mapBridgeBill(raw, {
+        account: runtime.account,
+        payment: this.config.defaultPayment,
+        ...(commandPayment !== undefined ? { commandPayment } : {}),
+        expectedId: id,
+      });
     } catch (error) {
       if (!(error instanceof KktAgentError)) throw error;
       const field = error instanceof ValidationError ? error.field : error.details['field'];

@@ -1,6 +1,8 @@
 import { errorCode } from '../../../lib/errors.js';
 import type { DeviceSnapshot } from '../../devices/device.js';
+import type { BillCashier } from '../../domain/bill.js';
 import type { ConnectorPart, ConnectorRuntime } from '../runtime.js';
+import { cashierByUid, type MoyskladCashier, storeCashiers } from './cashiers.js';
 import type { MoyskladClient } from './client.js';
 import type { MoyskladAccountConfig } from './config.js';
 import { credentialsFingerprint, type LoadedCredentials, readCredentials } from './credentials.js';
@@ -16,6 +18,8 @@ import { isMoyskladTaxSystem, normalizeBaseUrl } from './wire.js';
 export const REPAIR_REQUIRED = 'MOYSKLAD_REPAIR_REQUIRED';
 
 interface Settings {
+  /** The store's cashiers, for the receipt's cashier (tags 1021, 1203). */
+  cashiers: MoyskladCashier[];
   organizationId?: string;
   fiscalType?: string;
   defaultTaxSystem?: string;
@@ -138,7 +142,11 @@ export class MoyskladAccount implements ConnectorPart {
     await this.ensureCredentials();
     try {
       const store = await runtime.track(() => this.client.settings(runtime.signal));
-      const settings: Settings = { storeName: store.name, loadedAt: Date.now() };
+      const settings: Settings = {
+        storeName: store.name,
+        loadedAt: Date.now(),
+        cashiers: storeCashiers(store),
+      };
       if (store.organization?.id) settings.organizationId = store.organization.id;
       if (store.fiscalType) settings.fiscalType = store.fiscalType;
       if (store.defaultTaxSystem) settings.defaultTaxSystem = store.defaultTaxSystem;
@@ -163,6 +171,16 @@ export class MoyskladAccount implements ConnectorPart {
       if (cached) return cached;
       throw error;
     }
+  }
+
+  /** The store's cashiers as the settings last listed them. */
+  get cashiers(): MoyskladCashier[] {
+    return this.settingsValue?.cashiers ?? [];
+  }
+
+  /** The paired cashier, if the store's list names them. */
+  pairedCashier(): BillCashier | undefined {
+    return cashierByUid(this.cashiers, this.credentials?.credentials.cashierUid);
   }
 
   /** Settings were read at least once (possibly stale). */

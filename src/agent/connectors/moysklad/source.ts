@@ -132,6 +132,7 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
         mapped = mapMasterOperation(raw, key, {
           account,
           defaultTaxSystem: this.store.defaultTaxSystem('master'),
+          cashiers: this.store.cashiers,
         });
       } catch (error) {
         if (!(error instanceof KktAgentError)) throw error;
@@ -255,10 +256,12 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     const intake = runtime.context('fiscalize an order').intake;
     const billId = customerOrderBillId(order.id);
     try {
+      const cashier = this.store.pairedCashier();
       const bill = mapCustomerOrder(order, {
         account,
         payment,
         defaultTaxSystem: this.store.defaultTaxSystem('order'),
+        ...(cashier ? { cashier } : {}),
       });
       const outcome = await intake.submit({
         bill,

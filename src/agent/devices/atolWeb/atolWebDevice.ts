@@ -5,7 +5,6 @@ import {
   KktDriverError,
   KktWebError,
 } from '../../../drivers/atol/web/index.js';
-import { KktAgentError } from '../../../lib/errors.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
@@ -53,7 +52,7 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
 
   constructor(private readonly options: AtolWebDeviceOptions) {
     super(
-      options,
+      { ...options, timeZone: options.timeZone ?? options.server.timeZone },
       (noteActivity) =>
         new AtolWebKkt({ ...options.server, logger: options.logger, onExchange: noteActivity }),
       'the web server is unreachable',

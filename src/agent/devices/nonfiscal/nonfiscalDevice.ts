@@ -7,7 +7,7 @@ import {
   StorageWriteError,
   writeFileDurable,
 } from '../../../lib/durableFile.js';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
