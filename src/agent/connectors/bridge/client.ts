@@ -195,7 +195,7 @@ export class BridgeClient {
   private throwUnlessOk(answer: ExchangeAnswer, endpoint: string): void {
     if (answer.status >= 200 && answer.status <= 299) return;
     const retryAfter = retryAfterMs(answer.headers.get('retry-after'));
-    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, retryAfter);
+    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, { retryAfterMs: retryAfter });
   }
 
   private parseBody(body: Buffer, endpoint: string): unknown {
