@@ -61,7 +61,8 @@ export class BridgeSink implements ReportSink, ConnectorPart {
     const { account } = this.runtime;
     if (!isJobOf(job, BRIDGE_SOURCE, account)) return [];
     if (job.operation !== 'sell') {
-      // The POS app's event for a return is unknown (docs/bridge.md); nothing is sent rather than a guess.
+      // The POS app's event for a return is unknown (docs/protocol/bridge-api-v2.md §11); nothing is sent
+      // rather than a guess.
       this.runtime.logger.warn(
         { event: 'bridge.report.skipped', account, jobId: job.id, operation: job.operation },
         'no ReceiptCreated for a return',

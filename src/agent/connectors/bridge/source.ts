@@ -12,7 +12,7 @@ import { BRIDGE_SOURCE, mapBridgeBill } from './mapping.js';
 
 /**
  * The bills of one `/api/v2` bridge account: polled (HELLO, LIST, then every unknown bill, oldest first) or
- * fetched on a cashier's command. Bills stay in LIST after they are fiscalized (docs/bridge.md), so the
+ * fetched on a cashier's command. Bills stay in LIST after they are fiscalized (docs/protocol/bridge-api-v2.md §9), so the
  * intake's registry (`intake.find`) decides what is new, never the bridge.
  */
 

@@ -14,7 +14,7 @@ const baseUrl = urlSchema({ protocols: ['http', 'https'], credentialsGoIn: 'cred
 
 const positiveMs = (min: number, max: number) => z.number().int().min(min).max(max);
 
-/** posap: at most 100 requests per 5 s and 5 in parallel per user (clouds.md B.8). */
+/** posap: at most 100 requests per 5 s and 5 in parallel per user (docs/protocol/moysklad-posap.md §6). */
 export const rateLimitSchema = z.strictObject({
   requests: z.number().int().min(1).max(10_000).default(100),
   windowMs: positiveMs(10, 600_000).default(5_000),

@@ -3,7 +3,7 @@ import { cloudTransportErrors } from '../http/errors.js';
 
 /**
  * What can go wrong talking to OX System. `endpoint` is the request as a technician would type it
- * (`GET /api/v1/sells/990481`): never a token, a password or a body.
+ * (`GET /sells/990481`): never a token, a password or a body.
  */
 
 /**
