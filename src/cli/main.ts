@@ -4,6 +4,7 @@ import { controlSocketPath } from '../agent/composition.js';
 import { ConfigError, configJsonSchema, loadConfigFile } from '../agent/config/config.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
+import { needsTechnician } from '../agent/store/storeErrors.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
 import { runDemo } from './demo.js';
@@ -34,7 +35,7 @@ function fail(error: unknown): never {
   process.stderr.write(
     `kkt-agent: ${known ? `${error.message} [${error.code}]` : ((error as Error).stack ?? String(error))}\n`,
   );
-  process.exit(error instanceof ConfigError ? EXIT_CONFIG : 1);
+  process.exit(error instanceof ConfigError || needsTechnician(error) ? EXIT_CONFIG : 1);
 }
 
 function amountArg(value: string): number {
