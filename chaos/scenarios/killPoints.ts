@@ -1,9 +1,9 @@
 import {
-  STORE_KILLS,
   type KillOutcome,
   type KillPointRig,
   openKillPointRig,
   PROTOCOL_KILLS,
+  STORE_KILLS,
 } from '../../test/support/killPoints.js';
 import type { Verdict } from '../lib/ledger.js';
 import { addVerdicts, count, emptyVerdict, type Scenario } from '../lib/scenario.js';

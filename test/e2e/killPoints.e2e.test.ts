@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  STORE_KILLS,
   type KillOutcome,
   type KillPointRig,
   openKillPointRig,
   PROTOCOL_KILLS,
+  STORE_KILLS,
 } from '../support/killPoints.js';
 
 /**
