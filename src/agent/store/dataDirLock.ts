@@ -55,12 +55,12 @@ export function lockDataDir(dataDir: string): DataDirLock {
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: 0 });
-    // No rollback journal: the lock file never holds data, only the lock.
-    db.pragma('journal_mode = OFF');
   } catch (error) {
     throw new StorageWriteError(path, 'create the lock file', error);
   }
   try {
+    // No rollback journal: the lock file never holds data, only the lock.
+    db.pragma('journal_mode = OFF');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
