@@ -38,7 +38,8 @@ export function fsErrorCode(error: unknown): string | undefined {
 export function describeFsError(error: unknown): string {
   const code = fsErrorCode(error);
   // SQLite's extended codes (SQLITE_IOERR_FSYNC…) mean what their primary code means.
-  if (code !== undefined) return FS_ERROR_MEANING[code] ?? FS_ERROR_MEANING[code.split('_', 2).join('_')] ?? code;
+  if (code !== undefined)
+    return FS_ERROR_MEANING[code] ?? FS_ERROR_MEANING[code.split('_', 2).join('_')] ?? code;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -147,7 +147,9 @@ describe('JobStore', () => {
     const seen: string[] = [];
     jobs.on('changed', (job) => seen.push(job.state));
     jobs.onWrite((job) => {
-      db.statement("INSERT INTO imported_journals (file, at, records) VALUES (?, 'now', 0)").run(`${job.id} ${job.state}`);
+      db.statement("INSERT INTO imported_journals (file, at, records) VALUES (?, 'now', 0)").run(
+        `${job.id} ${job.state}`,
+      );
       if (job.state === 'PRINTING') throw new Error('the effect failed');
     });
     const job = await jobs.create(newJob('b1'));
