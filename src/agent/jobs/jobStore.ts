@@ -16,6 +16,14 @@ const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED'],
 };
 
+/** What retention removes from a finished job's JSON besides its bill (docs/storage.md, "Retention"). */
+const SLIM_DROPS = [
+  "'$.printing'",
+  "'$.trigger.ref'",
+  "'$.fiscal.registrationNumber'",
+  "'$.fiscal.receiptNumber'",
+].join(', ');
+
 const UNFINISHED: readonly JobState[] = JOB_STATES.filter((state) => !isTerminal(state));
 
 export class IllegalTransitionError extends KktAgentError {
@@ -300,9 +308,10 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
   }
 
   /**
-   * Retention: finished jobs older than `retainMs` lose their bill; the row (key, state, summary, fiscal
-   * data) stays for deduplication and the technician, so a bill reported months ago never prints again.
-   * Runs in batches, one transaction each, yielding between them.
+   * Retention: finished jobs older than `retainMs` lose their bill and what only the print needed (the
+   * anchor, the register's registration and receipt numbers, the trigger's reference); the row (key, state,
+   * summary, the fiscal document's number, sign, time and FN) stays for deduplication and the technician,
+   * so a bill reported months ago never prints again. Batches of `batchSize`, one transaction each.
    */
   async slimFinished(retainMs: number, now = Date.now(), batchSize = 500): Promise<{ slimmed: number }> {
     const cutoff = new Date(now - retainMs).toISOString();
@@ -313,7 +322,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
         () =>
           this.db
             .statement(
-              `UPDATE jobs SET bill = NULL WHERE seq IN (
+              `UPDATE jobs SET bill = NULL, job = json_remove(job, ${SLIM_DROPS}) WHERE seq IN (
                  SELECT seq FROM jobs WHERE bill IS NOT NULL AND updated_at < ? AND state IN ('REPORTED', 'FAILED')
                  LIMIT ?)`,
             )

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,7 +27,7 @@ async function holderProcess() {
   const script = `
     const Database = require(${JSON.stringify(betterSqlite)});
     const db = new Database(${JSON.stringify(join(dir, LOCK_FILE))}, { timeout: 0 });
-    db.pragma('journal_mode = OFF');
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
     console.log('locked');
     setInterval(() => undefined, 1000);`;
@@ -38,8 +38,9 @@ async function holderProcess() {
 }
 
 describe('lockDataDir', () => {
-  it('refuses a second holder in the same process, and is free again once released', () => {
+  it('refuses a second holder in the same process, and is free again once released', async () => {
     const lock = lockDataDir(dir);
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
     expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
     lock.release();
     lockDataDir(dir).release();

@@ -59,8 +59,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
     throw new StorageWriteError(path, 'create the lock file', error);
   }
   try {
-    // No rollback journal: the lock file never holds data, only the lock.
-    db.pragma('journal_mode = OFF');
+    // The rollback journal in memory: the lock file never holds data, only the lock, so no -journal file.
+    // (OFF would say so better, but better-sqlite3 runs SQLite in defensive mode, which refuses it.)
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
