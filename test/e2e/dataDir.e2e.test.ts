@@ -111,8 +111,8 @@ describe('stored records are validated before anything starts (issue 18.9)', () 
     // Another program writes an unfinished job whose `attempts` is text: valid JSON, wrong value.
     const db = new Database(dbPath);
     db.prepare(
-      `INSERT INTO jobs (seq, id, source, account, bill_id, state, device_id, updated_at, job, bill)
-       VALUES (41, 'job00000000x1', 'test', 'a1', 'x1', 'RECEIVED', 'paper', '2026-11-22T07:00:00.000Z', ?, NULL)`,
+      `INSERT INTO jobs (seq, id, source, account, bill_id, state, device_id, updated_at, job)
+       VALUES (41, 'job00000000x1', 'test', 'a1', 'x1', 'RECEIVED', 'paper', '2026-11-22T07:00:00.000Z', ?)`,
     ).run(
       JSON.stringify({
         summary: {},

@@ -16,14 +16,6 @@ const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED'],
 };
 
-/** What retention removes from a finished job's JSON besides its bill (docs/storage.md, "Retention"). */
-const SLIM_DROPS = [
-  "'$.printing'",
-  "'$.trigger.ref'",
-  "'$.fiscal.registrationNumber'",
-  "'$.fiscal.receiptNumber'",
-].join(', ');
-
 const UNFINISHED: readonly JobState[] = JOB_STATES.filter((state) => !isTerminal(state));
 
 export class IllegalTransitionError extends KktAgentError {
@@ -57,10 +49,15 @@ interface JobRow {
   device_id: string;
   updated_at: string;
   job: string;
-  bill: string | null;
+  /** From `job_details`: the bill and the print anchor, until retention deletes them. */
+  details: string | null;
 }
 
-const COLUMNS = 'seq, id, source, account, bill_id, state, device_id, updated_at, job, bill';
+const JOB_COLUMNS = ['seq', 'id', 'source', 'account', 'bill_id', 'state', 'device_id', 'updated_at', 'job'];
+const SELECT_JOBS = `SELECT ${JOB_COLUMNS.map((column) => `j.${column}`).join(', ')}, d.details
+  FROM jobs j LEFT JOIN job_details d ON d.seq = j.seq`;
+/** Listings: the lasting record only. */
+const SELECT_RECORDS = `SELECT ${JOB_COLUMNS.map((column) => `j.${column}`).join(', ')}, NULL AS details FROM jobs j`;
 
 /** Frozen so a caller cannot change a cached job without a write. */
 function deepFreeze<V>(value: V): V {
@@ -71,7 +68,7 @@ function deepFreeze<V>(value: V): V {
   return value;
 }
 
-/** The row of a job: columns for what is queried, JSON for the rest, no fact stored twice. */
+/** The rows of a job: columns for what is queried, JSON for the rest, no fact stored twice. */
 function encodeJob(job: Job): JobRow {
   let valid: Job;
   try {
@@ -81,7 +78,7 @@ function encodeJob(job: Job): JobRow {
       jobId: job.id,
     });
   }
-  const { id, key, seq, state, deviceId, updatedAt, bill, summary, ...rest } = valid;
+  const { id, key, seq, state, deviceId, updatedAt, bill, printing, summary, ...rest } = valid;
   const { source, account, billId, ...summaryRest } = summary;
   if (key !== billKeyString(summary)) {
     throw new KktAgentError(
@@ -102,13 +99,34 @@ function encodeJob(job: Job): JobRow {
     device_id: deviceId,
     updated_at: updatedAt,
     job: JSON.stringify({ ...rest, summary: summaryRest }),
-    bill: bill === undefined ? null : JSON.stringify(bill),
+    // What only the print needs, apart from the lasting record so retention can delete it whole.
+    details: bill === undefined && printing === undefined ? null : JSON.stringify({ bill, printing }),
   };
 }
 
-const INSERT_SQL = `INSERT INTO jobs (${COLUMNS}) VALUES (${COLUMNS.split(', ')
-  .map((column) => `@${column}`)
-  .join(', ')})`;
+/** Writes both rows of a job (its details row deleted when it has none). */
+function writeJob(db: AgentDatabase, row: JobRow, insert: boolean): void {
+  if (insert) {
+    db.statement(
+      `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((column) => `@${column}`).join(', ')})`,
+    ).run({ ...row, details: undefined });
+  } else {
+    db.statement(
+      'UPDATE jobs SET state = @state, device_id = @device_id, updated_at = @updated_at, job = @job WHERE seq = @seq',
+    ).run({
+      seq: row.seq,
+      state: row.state,
+      device_id: row.device_id,
+      updated_at: row.updated_at,
+      job: row.job,
+    });
+  }
+  if (row.details === null) db.statement('DELETE FROM job_details WHERE seq = ?').run(row.seq);
+  else
+    db.statement(
+      'INSERT INTO job_details (seq, details) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET details = excluded.details',
+    ).run(row.seq, row.details);
+}
 
 /**
  * The jobs table (docs/storage.md). Every change is one transaction, committed (fsync) before anything acts
@@ -127,7 +145,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
       () =>
         db
           .statement(
-            `SELECT ${COLUMNS} FROM jobs WHERE state IN (${UNFINISHED.map(() => '?').join(', ')}) ORDER BY seq`,
+            `${SELECT_JOBS} WHERE j.state IN (${UNFINISHED.map(() => '?').join(', ')}) ORDER BY j.seq`,
           )
           .all(...UNFINISHED) as JobRow[],
     );
@@ -146,10 +164,10 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
       throw new StoreRecordError(this.db.path, 'jobs', row.seq, reason);
     };
     let rest: Record<string, unknown>;
-    let bill: unknown;
+    let details: Record<string, unknown>;
     try {
       rest = JSON.parse(row.job) as Record<string, unknown>;
-      bill = row.bill === null ? undefined : JSON.parse(row.bill);
+      details = row.details === null ? {} : (JSON.parse(row.details) as Record<string, unknown>);
     } catch (error) {
       return fail(`not JSON (${(error as Error).message})`);
     }
@@ -165,7 +183,8 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
       deviceId: row.device_id,
       updatedAt: row.updated_at,
       summary: { source: row.source, account: row.account, billId: row.bill_id, ...summary },
-      ...(bill === undefined ? {} : { bill }),
+      ...(details['bill'] === undefined ? {} : { bill: details['bill'] }),
+      ...(details['printing'] === undefined ? {} : { printing: details['printing'] }),
     };
     try {
       return parseWithSchema(jobSchema, job);
@@ -176,8 +195,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
 
   private selectOne(where: string, ...params: unknown[]): Job | undefined {
     const row = this.db.read(
-      () =>
-        this.db.statement(`SELECT ${COLUMNS} FROM jobs WHERE ${where}`).get(...params) as JobRow | undefined,
+      () => this.db.statement(`${SELECT_JOBS} WHERE ${where}`).get(...params) as JobRow | undefined,
     );
     return row === undefined ? undefined : this.fromRow(row);
   }
@@ -188,7 +206,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
   }
 
   get(id: string): Job | undefined {
-    return this.unfinished.get(id) ?? this.selectOne('id = ?', id);
+    return this.unfinished.get(id) ?? this.selectOne('j.id = ?', id);
   }
 
   require(id: string): Job {
@@ -199,7 +217,12 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
 
   /** The job of a bill, found by the UNIQUE (source, account, bill id) key. */
   findByBill(key: BillKey): Job | undefined {
-    return this.selectOne('source = ? AND account = ? AND bill_id = ?', key.source, key.account, key.billId);
+    return this.selectOne(
+      'j.source = ? AND j.account = ? AND j.bill_id = ?',
+      key.source,
+      key.account,
+      key.billId,
+    );
   }
 
   nextSeq(): number {
@@ -208,15 +231,14 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
 
   /** Every job, oldest first: reads the whole table (the demo and tests; never the running agent's paths). */
   all(): Job[] {
-    return this.selectMany(`SELECT ${COLUMNS} FROM jobs ORDER BY seq`);
+    return this.selectMany(`${SELECT_JOBS} ORDER BY j.seq`);
   }
 
   /** The newest `limit` jobs (in one state, if given), oldest first, without their bills: for listings. */
   latest(limit: number, state?: JobState): Job[] {
-    const columns = COLUMNS.replace(/, bill$/, ', NULL AS bill');
     const rows = state
-      ? this.selectMany(`SELECT ${columns} FROM jobs WHERE state = ? ORDER BY seq DESC LIMIT ?`, state, limit)
-      : this.selectMany(`SELECT ${columns} FROM jobs ORDER BY seq DESC LIMIT ?`, limit);
+      ? this.selectMany(`${SELECT_RECORDS} WHERE j.state = ? ORDER BY j.seq DESC LIMIT ?`, state, limit)
+      : this.selectMany(`${SELECT_RECORDS} ORDER BY j.seq DESC LIMIT ?`, limit);
     return rows.reverse();
   }
 
@@ -225,7 +247,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
     const jobs: Job[] = [];
     for (const state of states) {
       if (isTerminal(state)) {
-        jobs.push(...this.selectMany(`SELECT ${COLUMNS} FROM jobs WHERE state = ? ORDER BY seq`, state));
+        jobs.push(...this.selectMany(`${SELECT_JOBS} WHERE j.state = ? ORDER BY j.seq`, state));
       } else {
         for (const job of this.unfinished.values()) if (job.state === state) jobs.push(job);
       }
@@ -236,7 +258,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
   /** FAILED jobs that changed at or after `sinceIso` (what draft recovery looks at). */
   failedSince(sinceIso: string): Job[] {
     return this.selectMany(
-      `SELECT ${COLUMNS} FROM jobs WHERE state = 'FAILED' AND updated_at >= ? ORDER BY seq`,
+      `${SELECT_JOBS} WHERE j.state = 'FAILED' AND j.updated_at >= ? ORDER BY j.seq`,
       sinceIso,
     );
   }
@@ -256,8 +278,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
    * transaction, before a JobStore is constructed on the database.
    */
   static insertImported(db: AgentDatabase, job: Job): void {
-    const row = encodeJob(job);
-    db.statement(INSERT_SQL).run(row);
+    writeJob(db, encodeJob(job), true);
   }
 
   /** Stores a new job in its own transaction. Refuses a second job for the same bill (callers check first). */
@@ -266,7 +287,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
     this.db.write(`job-${job.state}`, () => {
       if (this.findByBill(job.summary))
         throw new KktAgentError('JOB_DUPLICATE', `A job for ${job.key} already exists.`);
-      this.db.statement(INSERT_SQL).run(row);
+      writeJob(this.db, row, true);
       this.effect(job, undefined);
       this.db.afterCommit(() => this.committed(job, undefined));
     });
@@ -289,10 +310,7 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
       if (from && !from.includes(current.state)) throw new IllegalTransitionError(id, current.state, to);
       if (!TRANSITIONS[current.state].includes(to)) throw new IllegalTransitionError(id, current.state, to);
       const next: Job = { ...current, ...patch, state: to, updatedAt: new Date().toISOString() };
-      const row = encodeJob(next);
-      this.db
-        .statement('UPDATE jobs SET state = ?, device_id = ?, updated_at = ?, job = ?, bill = ? WHERE id = ?')
-        .run(row.state, row.device_id, row.updated_at, row.job, row.bill, id);
+      writeJob(this.db, encodeJob(next), false);
       this.effect(next, current.state);
       this.db.afterCommit(() => this.committed(next, current.state));
       return next;
@@ -308,10 +326,10 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
   }
 
   /**
-   * Retention: finished jobs older than `retainMs` lose their bill and what only the print needed (the
-   * anchor, the register's registration and receipt numbers, the trigger's reference); the row (key, state,
-   * summary, the fiscal document's number, sign, time and FN) stays for deduplication and the technician,
-   * so a bill reported months ago never prints again. Batches of `batchSize`, one transaction each.
+   * Retention: finished jobs older than `retainMs` lose their details (the bill, the print anchor): the
+   * rows of `job_details` are deleted whole. The lasting record (key, state, summary, the fiscal document's
+   * number, sign, time and FN) stays for deduplication and the technician, so a bill reported months ago
+   * never prints again. Batches of `batchSize`, one transaction each, yielding between them.
    */
   async slimFinished(retainMs: number, now = Date.now(), batchSize = 500): Promise<{ slimmed: number }> {
     const cutoff = new Date(now - retainMs).toISOString();
@@ -322,9 +340,9 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
         () =>
           this.db
             .statement(
-              `UPDATE jobs SET bill = NULL, job = json_remove(job, ${SLIM_DROPS}) WHERE seq IN (
-                 SELECT seq FROM jobs WHERE bill IS NOT NULL AND updated_at < ? AND state IN ('REPORTED', 'FAILED')
-                 LIMIT ?)`,
+              `DELETE FROM job_details WHERE seq IN (
+                 SELECT d.seq FROM job_details d JOIN jobs j ON j.seq = d.seq
+                 WHERE j.state IN ('REPORTED', 'FAILED') AND j.updated_at < ? LIMIT ?)`,
             )
             .run(cutoff, batchSize).changes,
       );

@@ -27,15 +27,18 @@ CREATE TABLE jobs (
   state TEXT NOT NULL CHECK (state IN (${states})),
   device_id TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  -- The rest of the job (no field repeats a column); retention keeps it.
+  -- The rest of the lasting record (no field repeats a column): what deduplication and the technician need.
   job TEXT NOT NULL CHECK (json_valid(job) AND json_type(job) = 'object'),
-  -- The bill: what retention drops once the job is finished and old.
-  bill TEXT CHECK (bill IS NULL OR (json_valid(bill) AND json_type(bill) = 'object')),
   UNIQUE (source, account, bill_id)
 ) STRICT;
 CREATE INDEX jobs_by_state ON jobs (state, seq);
--- Only rows that still carry a bill: what retention looks at (about a month of jobs, not all of them).
-CREATE INDEX jobs_with_bill ON jobs (updated_at) WHERE bill IS NOT NULL;
+
+-- What only the print needs (the bill, the anchor), apart from the lasting record: retention deletes these
+-- rows whole, so their pages are freed and reused and the jobs table never holds half-empty pages.
+CREATE TABLE job_details (
+  seq INTEGER PRIMARY KEY,
+  details TEXT NOT NULL CHECK (json_valid(details) AND json_type(details) = 'object')
+) STRICT;
 
 -- Counts per state kept by triggers, so status never counts years of rows.
 CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
@@ -91,4 +94,11 @@ export const MIGRATIONS: readonly string[] = [VERSION_1];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The tables a database of ours has; an `application_id` of ours without them is damage. */
-export const TABLES = ['jobs', 'job_counts', 'outbox', 'outbox_drafts', 'imported_journals'] as const;
+export const TABLES = [
+  'jobs',
+  'job_details',
+  'job_counts',
+  'outbox',
+  'outbox_drafts',
+  'imported_journals',
+] as const;
