@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AgentProcess, startAgentProcess, until, writeAgentConfig } from '../support/agentProcess.js';
+import {
+  type AgentProcess,
+  runCli,
+  startAgentProcess,
+  until,
+  writeAgentConfig,
+} from '../support/agentProcess.js';
 import { sampleBill } from '../support/bills.js';
 
 /**
@@ -174,5 +180,29 @@ describe('a database that is not ours or is damaged (issue 17, bad input)', () =
     expect(output).toContain('[STORE_CORRUPT]');
     expect(output).toContain(`The database ${dbPath} is damaged`);
     expect(output).toContain('Do not delete it');
+  });
+});
+
+describe('status shows the store and the memory (issue 17.5, 17.6)', () => {
+  it('status and status --json name the database, its size, the free disk, RSS and heap', async () => {
+    const agent = await start('agent');
+    const json = await runCli(['status', '--json', '--socket', agent.socket]);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout) as {
+      storage: { path: string; databaseBytes: number; walBytes: number; freeDiskBytes: number };
+      memory: { rssBytes: number; heapUsedBytes: number };
+    };
+    expect(status.storage.path).toBe(join(dataDir, 'agent.db'));
+    expect(status.storage.databaseBytes).toBeGreaterThan(0);
+    expect(status.storage.freeDiskBytes).toBeGreaterThan(0);
+    expect(status.memory.rssBytes).toBeGreaterThan(status.memory.heapUsedBytes);
+    expect(status.memory.heapUsedBytes).toBeGreaterThan(0);
+    const text = await runCli(['status', '--socket', agent.socket]);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `store\\s+${join(dataDir, 'agent.db')} [\\d.]+ (B|KiB|MiB).*, [\\d.]+ [KMGT]iB free on its disk`,
+      ),
+    );
+    expect(text.stdout).toMatch(/memory\s+RSS [\d.]+ MiB, heap in use [\d.]+ MiB/);
   });
 });
