@@ -58,7 +58,9 @@ afterEach(async () => {
 });
 
 describe('migration from the JSONL journals, with the real daemon', () => {
-  it('killed in the middle of the import, then after its commit: every job exactly once, journals kept beside', async () => {
+  it('killed in the middle of the import, then after its commit: every job exactly once, journals kept beside', {
+    timeout: 90_000,
+  }, async () => {
     expect(await crashAt('store:journal-import:inserted')).toContain(
       'crash point store:journal-import:inserted',
     );
