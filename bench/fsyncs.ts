@@ -3,12 +3,9 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startMockBridge } from '../src/emulators/bridge/index.js';
-import { startAgentProcess } from '../test/support/agentProcess.js';
 import { bridgeBill } from '../test/support/bridgeBills.js';
-import { benchAgentConfig } from './lib/agentProcessRig.js';
-import { BENCH_TZ, tempDir } from './lib/agentRig.js';
-import { startEmulatorProcess } from './lib/emulatorProcess.js';
+import { startBridgedAgent } from './lib/agentProcessRig.js';
+import { tempDir } from './lib/agentRig.js';
 
 /**
  * fsyncs per receipt, counted by the kernel: `strace -f -c -e trace=fsync,fdatasync` attached to a real
@@ -48,15 +45,9 @@ function callsOf(summary: string, syscall: string): number {
 
 export async function benchFsyncs(options: FsyncBenchOptions): Promise<FsyncBenchResult> {
   if (!(await straceAvailable())) return { skipped: 'strace is not installed' };
-  const emulator = await startEmulatorProcess();
-  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
+  const rig = await startBridgedAgent({ pollIntervalMs: 200 });
+  const { agent, bridge } = rig;
   const dir = await tempDir();
-  const { configPath, socket } = await benchAgentConfig(dir.path, {
-    emulatorPort: emulator.port,
-    bridgeUrl: bridge.url,
-    pollIntervalMs: 200,
-  });
-  const agent = await startAgentProcess(configPath, socket);
   let strace: ChildProcess | undefined;
   try {
     const waitReported = async (count: number) => {
@@ -98,9 +89,7 @@ export async function benchFsyncs(options: FsyncBenchOptions): Promise<FsyncBenc
     };
   } finally {
     if (strace && strace.exitCode === null) strace.kill('SIGKILL');
-    await agent.stop();
-    await bridge.close();
-    await emulator.stop();
+    await rig.close();
     await dir.remove();
   }
 }
