@@ -39,7 +39,7 @@ const LIMITS = [
     'guarantee; the ungated "beyond the guarantee" row shows what that costs (bills printed twice).',
   'A torn write at the sector level: the torn-WAL scenario appends a cut-off WAL frame, which is what a commit ' +
     'in flight leaves at the end of the write-ahead log; a torn frame inside the last commit, a flipped byte ' +
-    "and zeros are covered by the store's unit tests (database.torn.test.ts); a page torn in the middle of " +
+    "and zeros are covered by the store's unit tests (database.torn.e2e.test.ts); a page torn in the middle of " +
     'the database file is corruption, which the agent refuses (STORE_CORRUPT, covered by test/e2e/dataDir).',
   'A full disk is RLIMIT_FSIZE=0 on the agent process (EFBIG, not ENOSPC): the write fails the same way, but ' +
     "other processes still have space; SQLite's own SQLITE_FULL path is covered by the store's unit tests " +

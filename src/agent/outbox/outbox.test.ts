@@ -183,3 +183,20 @@ describe('Outbox', () => {
     expect(outbox.published(fiscalized('j1'))).toBe(true);
   });
 });
+
+describe('Outbox retention', () => {
+  it('deletes delivered reports past retention and their markers, keeps pending ones', async () => {
+    outbox = openOutbox({ retainDeliveredMs: 1000 });
+    outbox.addSink(sink());
+    await outbox.publish(fiscalized('old'));
+    outbox.start();
+    await until(() => outbox.allDelivered('old'), 'delivered');
+    await outbox.stop();
+    await outbox.publish(fiscalized('waiting'));
+    expect(await outbox.deleteDelivered(Date.now() + 60_000)).toBe(1);
+    expect(outbox.entries().map((entry) => entry.jobId)).toEqual(['waiting']);
+    expect(outbox.published(fiscalized('old'))).toBe(false);
+    expect(outbox.published(fiscalized('waiting'))).toBe(true);
+    expect(outbox.sinkStats()['cloud']).toMatchObject({ pending: 1, delivered: 0, dead: 0 });
+  });
+});

@@ -28,6 +28,11 @@ export interface FaultSettings {
   dropAfterCommands: number;
   /** Flip a byte of the next frame the register sends, so its CRC check fails. */
   corruptNextFrame: boolean;
+  /**
+   * An `EB` tax byte the firmware refuses with `EE`/0x0104, as a register that does not know a rate would
+   * (0 = off): what a self-test that probes the rates must report.
+   */
+  refuseTaxCode: number;
 }
 
 export type FaultName = keyof FaultSettings;
@@ -45,6 +50,7 @@ export const FAULT_DEFAULTS: FaultSettings = {
   executeThenFail: '4A',
   dropAfterCommands: 1,
   corruptNextFrame: true,
+  refuseTaxCode: 13,
 };
 
 /** Every fault off. */
@@ -60,6 +66,7 @@ export const NO_FAULTS: FaultSettings = {
   executeThenFail: '',
   dropAfterCommands: 0,
   corruptNextFrame: false,
+  refuseTaxCode: 0,
 };
 
 export const FAULT_NAMES = Object.keys(FAULT_DEFAULTS) as FaultName[];
@@ -79,7 +86,7 @@ const BY_CLI_NAME = new Map(FAULT_NAMES.map((name) => [kebab(name), name]));
 /**
  * Parses CLI fault options: `no-paper`, `cover-open`, `shift-expired`, `fn-full`, `ofd-backlog`,
  * `slow-ms=500`, `drop-on-command=4A`, `execute-then-drop=4A`, `drop-after-commands=3`,
- * `corrupt-next-frame`.
+ * `corrupt-next-frame`, `refuse-tax-code=13`.
  */
 export function parseFaultSpecs(specs: readonly string[]): Partial<FaultSettings> {
   const faults: Partial<FaultSettings> = {};

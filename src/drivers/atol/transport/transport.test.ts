@@ -1,76 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, type Frame } from './frame.js';
-import { FrameDecoder } from './frameDecoder.js';
-import { Link } from './link.js';
+import type { Frame } from './frame.js';
+import { MockLink, type MockReply } from './mockLink.js';
 import { TaskCommand, TaskState } from './taskBuffer.js';
 import { AtolTransport } from './transport.js';
 
-type Reply = Buffer | 'silence' | Array<{ id: number; data: Buffer }>;
-
-/** A link whose "device" is a script: it sees each decoded host packet and decides the reply. */
-class ScriptedLink extends Link {
-  readonly description = 'scripted';
-  readonly sent: Frame[] = [];
-  private opened = false;
-  private readonly decoder = new FrameDecoder();
-
-  constructor(script: (frame: Frame) => Reply) {
-    super();
-    this.decoder.on('data', (frame: Frame) => {
-      this.sent.push(frame);
-      const reply = script(frame);
-      if (reply === 'silence') return;
-      const frames = Array.isArray(reply) ? reply : [{ id: frame.id, data: reply }];
-      setImmediate(() => {
-        for (const f of frames) this.deliver(encodeFrame(f));
-      });
-    });
-  }
-
-  private deliver(bytes: Buffer): void {
-    this.emit('data', bytes);
-  }
-
-  get isOpen(): boolean {
-    return this.opened;
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
-    this.emit('close');
-  }
-
-  protected async writeBytes(data: Buffer): Promise<void> {
-    this.decoder.write(data);
-  }
-}
-
 const OK_ANSWER = Buffer.of(0x55, 0x00);
-const adds = (link: ScriptedLink) => link.sent.filter((f) => f.data[0] === TaskCommand.Add);
-const kinds = (link: ScriptedLink) => link.sent.map((f) => f.data[0]!.toString(16).toUpperCase());
+const adds = (link: MockLink) => link.sent.filter((f) => f.data[0] === TaskCommand.Add);
+const kinds = (link: MockLink) => link.sent.map((f) => f.data[0]!.toString(16).toUpperCase());
 
-async function open(script: (frame: Frame) => Reply) {
-  const link = new ScriptedLink(script);
-  const transport = new AtolTransport(link, { replyTimeoutMs: 30, pollIntervalMs: 20, requestAttempts: 2 });
+async function open(script: (frame: Frame) => MockReply) {
+  const link = new MockLink(script);
+  // 200 ms: the scripted register answers on the next turn of the event loop, which a loaded machine can
+  // delay past 30 ms, and a late reply then reads as a lost one.
+  const transport = new AtolTransport(link, { replyTimeoutMs: 200, pollIntervalMs: 20, requestAttempts: 2 });
   await transport.open();
   return { link, transport };
 }
 
 describe('AtolTransport recovery rules', () => {
-  it('answers a sync command and acks it', async () => {
+  it('answers a sync command, keeps its result on the device, and clears it with one Abort at release', async () => {
     const { link, transport } = await open((f) =>
       f.data[0] === TaskCommand.Add
         ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
-        : Buffer.of(TaskState.Stopped),
+        : Buffer.of(TaskState.Result),
     );
-    const outcome = await transport.execute(Buffer.of(0x45), 1000);
-    expect(outcome).toEqual({ answer: OK_ANSWER, failed: false });
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(kinds(link)).toEqual(['C4', 'C1', 'C2']);
+    expect(await transport.execute(Buffer.of(0x45), 1000)).toEqual({ answer: OK_ANSWER, failed: false });
+    expect(await transport.execute(Buffer.of(0x3f), 1000)).toEqual({ answer: OK_ANSWER, failed: false });
+    expect(adds(link).map((f) => f.data[1])).toEqual([0x01, 0x01]);
+    expect(transport.keptResultCount).toBe(2);
+    await transport.release();
+    expect(kinds(link)).toEqual(['C4', 'C1', 'C1', 'C4']);
+    expect(transport.keptResultCount).toBe(0);
+  });
+
+  it('clears kept results on its own once there are maxKeptResults of them', async () => {
+    const link = new MockLink((f) =>
+      f.data[0] === TaskCommand.Add
+        ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
+        : Buffer.of(TaskState.Result),
+    );
+    const transport = new AtolTransport(link, { replyTimeoutMs: 30, maxKeptResults: 3 });
+    await transport.open();
+    for (let i = 0; i < 7; i++) await transport.execute(Buffer.of(0x45), 1000);
+    expect(kinds(link).join(' ')).toBe('C4 C1 C1 C1 C4 C1 C1 C1 C4 C1');
   });
 
   it('never re-adds a task the device got: a lost reply is followed by Req, not by a second Add', async () => {
@@ -147,13 +119,83 @@ describe('AtolTransport recovery rules', () => {
   });
 
   it('leaves no waiter behind after a command, so a long-lived link does not grow in memory', async () => {
+    // Req answers the result as Add does: a reply that misses the timeout is asked for again with Req.
     const { transport } = await open((f) =>
-      f.data[0] === TaskCommand.Add
+      f.data[0] === TaskCommand.Add || f.data[0] === TaskCommand.Req
         ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
         : Buffer.of(TaskState.Stopped),
     );
     for (let i = 0; i < 50; i++) await transport.execute(Buffer.of(0x45), 1000);
     expect((transport as unknown as { failureListeners: Set<unknown> }).failureListeners.size).toBe(0);
+  });
+
+  it('posts a command with flags 0 and goes on once the device took it: no Ack, no Req', async () => {
+    const { link, transport } = await open((f) =>
+      f.data[0] === TaskCommand.Add ? Buffer.of(TaskState.InProgress) : Buffer.of(TaskState.Result),
+    );
+    expect(await transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post')).toEqual({
+      answer: undefined,
+      failed: false,
+    });
+    expect(adds(link)[0]!.data[1]).toBe(0x00);
+    await transport.release();
+    expect(kinds(link)).toEqual(['C4', 'C1']);
+    expect(transport.stats).toMatchObject({ commands: 1, postedCommands: 1, framesSent: 2 });
+  });
+
+  it("reports a posted command's async failure (A7) at the next command that waits, and clears the buffer", async () => {
+    let postedTask = -1;
+    const { link, transport } = await open((f) => {
+      if (f.data[0] !== TaskCommand.Add) return Buffer.of(TaskState.Result);
+      if (f.data[1] === 0) {
+        postedTask = f.data[2]!;
+        // Taken, then failed: 0xEE as a real EB/E8 refusal reads.
+        return [
+          { id: f.id, data: Buffer.of(TaskState.InProgress) },
+          { id: 0xf0, data: Buffer.of(TaskState.AsyncError, postedTask, 0x55, 0xee) },
+        ];
+      }
+      // The device stopped the waiting task because the posted one failed.
+      return Buffer.of(TaskState.Stopped, f.data[2]!);
+    });
+    await transport.execute(Buffer.of(0xe8, 1, 1, 0, 0x08, 0x04, 0, 0), 1000, 'post');
+    const failure = await transport.execute(Buffer.of(0xeb, 0), 1000).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'KKT_DEFERRED_FAILURE', answer: Buffer.of(0x55, 0xee) });
+    expect((failure as { body: Buffer }).body[0]).toBe(0xe8);
+    expect(kinds(link)).toEqual(['C4', 'C1', 'C1', 'C4']);
+  });
+
+  it('never re-adds a posted command whose reply was lost: its fate cannot be asked for', async () => {
+    const { link, transport } = await open((f) =>
+      f.data[0] === TaskCommand.Add ? 'silence' : Buffer.of(0xa3),
+    );
+    await expect(transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post')).rejects.toMatchObject({
+      code: 'KKT_NO_ANSWER',
+      outcomeUnknown: true,
+    });
+    expect(adds(link)).toHaveLength(1);
+    expect(kinds(link)).not.toContain('C3');
+  });
+
+  it('distrusts the next result when a damaged frame came while posted commands were outstanding', async () => {
+    let damaged = false;
+    const link = new MockLink((f) => {
+      if (f.data[0] !== TaskCommand.Add) return Buffer.of(TaskState.Result);
+      if (f.data[1] === 0 && !damaged) {
+        damaged = true;
+        setImmediate(() => link.inject(Buffer.from('fe0400f0a7010000', 'hex')));
+        return Buffer.of(TaskState.InProgress);
+      }
+      return Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER]);
+    });
+    const transport = new AtolTransport(link, { replyTimeoutMs: 30 });
+    await transport.open();
+    await transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(transport.execute(Buffer.of(0xeb, 0), 1000)).rejects.toMatchObject({
+      code: 'KKT_MALFORMED_ANSWER',
+      outcomeUnknown: true,
+    });
   });
 
   it('reports a known outcome when the link is down before anything was sent', async () => {
