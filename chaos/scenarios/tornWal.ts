@@ -61,7 +61,13 @@ async function soak(
     let tears = 0;
     const examples: string[] = [];
     rig.supervisor.start();
-    while (tears < options.tears && !rig.ledger.settled(rig.billIds)) {
+    // Bounded: after lost fsync'd frames the agent may refuse a malformed database (STORE_CORRUPT) and
+    // never write a WAL again, so the loop must not wait for a tear that cannot come.
+    for (
+      let round = 0;
+      round < options.tears * 10 && tears < options.tears && !rig.ledger.settled(rig.billIds);
+      round++
+    ) {
       // Killed once it is serving (its database open and writing), not while node is still loading: on a
       // busy machine start-up alone can outlast the random pause, and there would be no commit to tear.
       await rig.supervisor.ready().catch(() => undefined);
