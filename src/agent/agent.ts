@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
-import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
+import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
-import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
+import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
+import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { importJournals } from './journalImport.js';
-import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
+import { Outbox, type SinkStats } from './outbox/outbox.js';
+import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 
@@ -27,10 +30,10 @@ export interface AgentParts {
   /** Sinks that are not connectors (MQTT events, test sinks). */
   sinks?: ReportSink[];
   router: DeviceRouter;
-  fiscalizer?: Partial<FiscalizerOptions> & { stopTimeoutMs?: number };
-  outbox?: Partial<OutboxOptions>;
-  /** Finished jobs keep their full bill this long (ms); then only what deduplication needs. */
-  journalRetainMs?: number;
+  /** The config's sections; what is left out takes the schema's defaults. */
+  fiscalizer?: Partial<FiscalizerConfig>;
+  outbox?: Partial<OutboxConfig>;
+  journal?: Partial<JournalConfig>;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -81,10 +84,12 @@ export class Agent {
     this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
     for (const device of parts.devices) {
       this.devices.set(device.id, device);
-      const fiscalizer = new Fiscalizer(device, jobs, this.loggerFor('fiscalizer', { device: device.id }), {
-        ...DEFAULT_FISCALIZER_OPTIONS,
-        ...parts.fiscalizer,
-      });
+      const fiscalizer = new Fiscalizer(
+        device,
+        jobs,
+        this.loggerFor('fiscalizer', { device: device.id }),
+        this.fiscalizerConfig,
+      );
       this.fiscalizers.set(device.id, fiscalizer);
       device.on('shift', ({ type, shift }) => {
         void this.publish({
@@ -142,6 +147,11 @@ export class Agent {
   /** Commits and fsyncs of the store (benchmarks count them). */
   get storeStats(): DatabaseStats {
     return this.db.stats;
+  }
+
+  /** The fiscalizer section with the schema's defaults for what the parts leave out. */
+  get fiscalizerConfig(): FiscalizerConfig {
+    return { ...FISCALIZER_DEFAULTS, ...this.parts.fiscalizer };
   }
 
   get logger(): Logger {
@@ -224,7 +234,7 @@ export class Agent {
     this.started = false;
     clearInterval(this.recoveryTimer);
     for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
-    const timeoutMs = this.parts.fiscalizer?.stopTimeoutMs ?? 60_000;
+    const timeoutMs = this.fiscalizerConfig.stopTimeoutMs;
     const printing = this.printingJobs;
     if (printing.length > 0)
       this.parts.logger.info({ event: 'agent.waiting-for-print', jobs: printing, timeoutMs });
@@ -316,7 +326,9 @@ export class Agent {
     // A FISCALIZED job is unfinished however old it is (a box off for a month, a clock that jumped): its
     // marker is never compacted away while it is not REPORTED. A failure's marker may expire, so only
     // recent FAILED jobs are looked at.
-    const horizon = new Date(Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000));
+    const horizon = new Date(
+      Date.now() - { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.retainDeliveredDays * DAY_MS,
+    );
     let visited = 0;
     for (const job of [...this.jobs.inState('FISCALIZED'), ...this.jobs.failedSince(horizon.toISOString())]) {
       const event: AgentEvent =
@@ -399,12 +411,13 @@ export class Agent {
   }
 
   /**
-   * Retention (a schedule runs it nightly): finished jobs past `journalRetainMs` lose their bill, delivered
+   * Retention (a schedule runs it nightly): finished jobs past `journal.retainDays` lose their bill, delivered
    * reports past the outbox's retention are deleted. Rows are slimmed or deleted in small transactions;
    * the file is never rewritten (SQLite reuses the freed pages).
    */
   async applyRetention(now = Date.now()): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
-    const { slimmed } = await this.jobs.slimFinished(this.parts.journalRetainMs ?? 30 * 86_400_000, now);
+    const retainMs = { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS;
+    const { slimmed } = await this.jobs.slimFinished(retainMs, now);
     const outboxDropped = await this.outbox.deleteDelivered(now);
     return { jobsSlimmed: slimmed, outboxDropped };
   }

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageWriteError } from '../../lib/durableFile.js';
-import type { AgentEvent, OutboxEntry } from '../connectors/types.js';
 import type { Job } from '../jobs/job.js';
 import { AgentDatabase } from '../store/database.js';
 import { DeliveryError } from './deliveryError.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import type { AgentEvent, OutboxEntry } from './sink.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -186,14 +186,14 @@ describe('Outbox', () => {
 
 describe('Outbox retention', () => {
   it('deletes delivered reports past retention and their markers, keeps pending ones', async () => {
-    outbox = openOutbox({ retainDeliveredMs: 1000 });
+    outbox = openOutbox({ retainDeliveredDays: 1 });
     outbox.addSink(sink());
     await outbox.publish(fiscalized('old'));
     outbox.start();
     await until(() => outbox.allDelivered('old'), 'delivered');
     await outbox.stop();
     await outbox.publish(fiscalized('waiting'));
-    expect(await outbox.deleteDelivered(Date.now() + 60_000)).toBe(1);
+    expect(await outbox.deleteDelivered(Date.now() + 2 * 86_400_000)).toBe(1);
     expect(outbox.entries().map((entry) => entry.jobId)).toEqual(['waiting']);
     expect(outbox.published(fiscalized('old'))).toBe(false);
     expect(outbox.published(fiscalized('waiting'))).toBe(true);

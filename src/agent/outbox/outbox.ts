@@ -4,23 +4,14 @@ import { z } from 'zod';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
 import type { AgentDatabase } from '../store/database.js';
 import { StoreRecordError } from '../store/storeErrors.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './config.js';
 import { DeliveryError } from './deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from './sink.js';
 
-export interface OutboxOptions {
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  /** Delivered entries older than this are deleted by retention. */
-  retainDeliveredMs: number;
-}
-
-export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
-  initialBackoffMs: 1000,
-  maxBackoffMs: 5 * 60_000,
-  retainDeliveredMs: 7 * 24 * 3600_000,
-};
+/** The config's `outbox` section (its schema holds the defaults). */
+export type OutboxOptions = OutboxConfig;
 
 /** setTimeout fires at once for delays past 2^31 − 1 ms: a server's Retry-After must never reach that. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -98,7 +89,7 @@ export class Outbox {
     private readonly logger: Logger,
     options: Partial<OutboxOptions> = {},
   ) {
-    this.options = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
+    this.options = { ...OUTBOX_DEFAULTS, ...options };
   }
 
   /** Work that must commit with a delivery (the agent marks the job REPORTED here). */
@@ -273,6 +264,19 @@ export class Outbox {
         .statement('INSERT INTO outbox_drafts (event, at, job_id) VALUES (?, ?, ?)')
         .run(eventKey, now, jobIdOf(event) ?? null);
       this.db.afterCommit(() => {
+        // Sinks that keep state (MoySklad's shift registry) record what is now durable, in publish order.
+        for (const [sink, list] of drafts) {
+          try {
+            sink.recorded?.(event, list);
+          } catch (error) {
+            this.logger.error({
+              event: 'outbox.record-failed',
+              sink: sink.name,
+              on: eventKey,
+              reason: errorMessage(error),
+            });
+          }
+        }
         for (const sink of new Set(entries.map((entry) => entry.sink))) {
           const worker = this.workers.get(sink);
           if (worker && !worker.backingOff) worker.wake();
@@ -459,7 +463,6 @@ export class Outbox {
     const delayMs = jitteredBackoffMs(failures - 1, {
       firstDelayMs: this.options.initialBackoffMs,
       maxDelayMs: this.options.maxBackoffMs,
-      cap: 'before-jitter',
     });
     return Math.min(delayMs, MAX_TIMER_MS);
   }
@@ -542,11 +545,11 @@ export class Outbox {
   }
 
   /**
-   * Retention: deletes delivered entries past `retainDeliveredMs`, and old draft markers none of whose
+   * Retention: deletes delivered entries past `retainDeliveredDays`, and old draft markers none of whose
    * entries remain (recovery only re-drafts recent jobs). Batches of `batchSize`, one transaction each.
    */
   async deleteDelivered(now = Date.now(), batchSize = 500): Promise<number> {
-    const cutoff = new Date(now - this.options.retainDeliveredMs).toISOString();
+    const cutoff = new Date(now - this.options.retainDeliveredDays * DAY_MS).toISOString();
     let deleted = 0;
     for (;;) {
       const changes = this.db.write('outbox-retention', () => {
