@@ -110,7 +110,7 @@ export class ReplayRegister extends Link {
     if (this.mismatch) return;
     this.hostFrames.push(hex(live.data));
     const expected = this.frames[this.cursor];
-    if (!expected || expected.direction !== 'host') {
+    if (expected?.direction !== 'host') {
       this.fail(expected?.line, `the driver sent ${hex(live.data)}, but the trace has no host frame here`);
       return;
     }
