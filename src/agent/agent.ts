@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { KktAgentError } from '../lib/errors.js';
 import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DoctorReport } from './devices/doctorReport.js';
+import { Doctor } from './doctor/doctor.js';
 import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
@@ -62,10 +64,12 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    /** The self-test and its last report per device (`kkt-agent doctor`). */
+    readonly doctor: Doctor,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    for (const device of parts.devices) this.devices.set(device.id, device);
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
     for (const device of parts.devices) {
-      this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(device, jobs, this.loggerFor('fiscalizer', { device: device.id }), {
         ...DEFAULT_FISCALIZER_OPTIONS,
         ...parts.fiscalizer,
@@ -103,7 +107,11 @@ export class Agent {
     if (jobs.recovery.tornTail) {
       parts.logger.warn({ event: 'journal.recovered', journal: 'jobs', tornTail: jobs.recovery.tornTail });
     }
-    agent = new Agent(parts, jobs, outbox, connectorState);
+    const doctor = await Doctor.open(
+      parts.dataDir,
+      parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+    );
+    agent = new Agent(parts, jobs, outbox, connectorState, doctor);
     return agent;
   }
 
@@ -320,6 +328,17 @@ export class Agent {
     const device = deviceId ? this.device(deviceId) : this.deviceList[0];
     if (!device) throw new AgentError('DEVICE_UNKNOWN', 'No device is configured.');
     return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
+  }
+
+  /**
+   * The self-test of one device (or all), each between two jobs: the daemon owns the register, so the
+   * doctor goes through the same link and the same lock as the receipts.
+   */
+  runDoctor(options: { device?: string; openShift?: boolean }): Promise<DoctorReport[]> {
+    const devices = options.device ? [this.device(options.device)] : this.deviceList;
+    return this.doctor.run(devices, { openShift: options.openShift }, (device, work) =>
+      this.fiscalizers.get(device.id)!.exclusive(work),
+    );
   }
 
   async status(): Promise<AgentStatus> {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
-import { buildAgent, controlSocketPath } from './composition.js';
+import { buildAgent, controlSocketPath, traceDevicesWire } from './composition.js';
 import type { AgentConfig } from './config/config.js';
 import { configWarnings } from './config/warnings.js';
 import { agentControlMethods } from './control/methods.js';
@@ -24,6 +24,8 @@ export const EXIT_RESTART = 0;
 
 export interface DaemonOptions {
   logFile?: string;
+  /** Traces every frame of the ATOL devices into this file (docs/protocol/atol-v3.md §14). */
+  traceWire?: string;
   /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
   deviceStallMs?: number;
   /**
@@ -73,10 +75,14 @@ export async function startDaemon(
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
   const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
   const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
+  // Before the devices start, so that the trace begins with the first frame of the first connection.
+  const stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, agent.deviceList) : undefined;
+  if (options.traceWire) log.root.warn({ event: 'daemon.wire-trace', file: options.traceWire });
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
   const methods = agentControlMethods(agent, {
     version: AGENT_VERSION,
     extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
+    traceWire: (path) => traceDevicesWire(path, agent.deviceList),
   });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
   await control.listen();
@@ -104,6 +110,7 @@ export async function startDaemon(
       await remote.stop();
       await control.close();
       await agent.stop();
+      stopTrace?.();
       await remote.close();
       systemd.close();
       await log.flush();

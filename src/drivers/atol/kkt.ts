@@ -285,11 +285,14 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   /**
    * Traces every frame of this register's link, both ways (docs/protocol/atol-v3.md §14): a new tap for
-   * the current link and for every link a reconnect makes; undefined stops tracing.
+   * the current link and for every link a reconnect makes; undefined stops tracing. Returns the tap it
+   * replaced, so that a temporary trace (the doctor's) can put it back.
    */
-  traceWire(tap: (() => LinkTap) | undefined): void {
+  traceWire(tap: (() => LinkTap) | undefined): (() => LinkTap) | undefined {
+    const previous = this.wireTap;
     this.wireTap = tap;
     if (this.transport) this.transport.link.tap = tap?.();
+    return previous;
   }
 
   private async openOnce(): Promise<DeviceInfo> {
@@ -611,6 +614,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         probes: [],
         fiscalDocuments: { before: fn.lastDocumentNumber, after: fn.lastDocumentNumber },
       };
+      const counts = report.fiscalDocuments!;
       const blocker = selfTestBlocker(status, fn, ffdVersion, plan.openShift === true);
       if (blocker) {
         report.skipped = blocker;
@@ -642,7 +646,9 @@ export class Kkt extends EventEmitter<KktEvents> {
           await this.cancelQuietly(runner);
         }
       }
-      report.fiscalDocuments.after = (await this.readFnStatus(runner)).lastDocumentNumber;
+      const after = await this.readFnStatus(runner).catch(() => undefined);
+      if (after) counts.after = after.lastDocumentNumber;
+      else delete report.fiscalDocuments;
       return report;
     });
   }

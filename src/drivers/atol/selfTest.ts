@@ -36,6 +36,8 @@ export interface SelfTestPlan {
    * when asked (`doctor --open-shift`).
    */
   openShift?: boolean;
+  /** Called after each probe's answer is recorded (the agent's kill-point tests crash there). */
+  onProbe?: (probe: ProbeResult) => void;
 }
 
 export type ProbeVerdict = 'accepted' | 'refused' | 'skipped';
@@ -70,8 +72,11 @@ export interface SelfTestReport {
   skipped?: { code: string; reason: string };
   /** The probes stopped without an answer (a lost link): the receipt may be open until the next print. */
   interrupted?: { code: string; message: string };
-  /** The FN's last document number before and after: equal unless a shift was opened. */
-  fiscalDocuments: { before: number; after: number };
+  /**
+   * The FN's last document number before and after: equal unless a shift was opened. Absent when the
+   * register stopped answering before the count after could be read.
+   */
+  fiscalDocuments?: { before: number; after: number };
 }
 
 /** The FN life phase of a registered register that makes fiscal documents (KassArray `FNLifePhases`). */
@@ -193,9 +198,13 @@ export async function runReceiptProbes(
       throw error;
     }
   };
+  const record = (result: ProbeResult) => {
+    results.push(result);
+    plan.onProbe?.(result);
+  };
   const probeTag = async (tag: number, value: Buffer, print = 1, note?: string) => {
     const error = await attempt(() => runner.run(writeTag, { flags: print, tlv: { tag, value } }));
-    results.push({
+    record({
       kind: 'tag',
       tag,
       verdict: error ? 'refused' : 'accepted',
@@ -278,7 +287,7 @@ export async function runReceiptProbes(
   for (const rate of plan.rates) {
     const { bytes, origin } = context.taxTable.probeBytes(rate);
     if (bytes.length === 0) {
-      results.push({
+      record({
         kind: 'rate',
         rate,
         verdict: 'skipped',
@@ -290,7 +299,7 @@ export async function runReceiptProbes(
       const error = await position(byte, RATE_LABEL[rate], ffd12 && unitAccepted ? 'write' : 'none');
       const last = index === bytes.length - 1;
       if (error && !last) continue;
-      results.push({
+      record({
         kind: 'rate',
         rate,
         byte,
