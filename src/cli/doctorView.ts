@@ -28,15 +28,21 @@ const RATE_ADVICE =
   "the register refuses this tax byte: bills at this rate are refused. Set the right byte in taxBytes (ask ATOL for the firmware's table), or update the firmware";
 
 const CANDIDATE_ADVICE =
-  'the register takes the candidate byte, but that does not prove which rate it applies: confirm it (ATOL support, or one real receipt checked on paper), then set it in taxBytes';
+  "the register takes these candidate bytes (marked ?), but taking a byte does not prove which rate the firmware applies to it. Confirm each with ATOL for this firmware (or one real receipt checked on paper), then add to the device's config";
 
+/** What to do about one finding; accepted ones need nothing (candidates are advised on together). */
 export function adviceFor(finding: DoctorFinding): string | undefined {
-  if (finding.verdict === 'accepted')
-    return finding.byteOrigin === 'candidate'
-      ? `${CANDIDATE_ADVICE}: "taxBytes": { "${finding.feature.slice(4)}": ${finding.byte} }`
-      : undefined;
+  if (finding.verdict === 'accepted') return undefined;
   if (finding.verdict === 'skipped') return finding.note;
   return finding.feature.startsWith('vat:') ? RATE_ADVICE : ADVICE[finding.feature];
+}
+
+/** The candidate bytes the register took, as one piece of advice with the config lines to add. */
+function candidateAdvice(findings: readonly DoctorFinding[]): string | undefined {
+  const taken = findings.filter((f) => f.verdict === 'accepted' && f.byteOrigin === 'candidate');
+  if (taken.length === 0) return undefined;
+  const bytes = taken.map((f) => `"${f.feature.slice(4)}": ${f.byte}`).join(', ');
+  return `${taken.map((f) => f.label).join(', ')}: ${CANDIDATE_ADVICE}: "taxBytes": { ${bytes} }`;
 }
 
 /** True when the technician has something to do: a refusal, skipped or interrupted probes. */
@@ -95,7 +101,7 @@ function renderOne(report: DoctorReport): string {
       [
         '  shift',
         report.shift &&
-          `${report.shift.state}${report.shift.number !== undefined ? ` (shift ${report.shift.number})` : ''}${report.shift.expiresAt ? `, expires ${report.shift.expiresAt}` : ''}`,
+          `${report.shift.state}${report.shift.number !== undefined ? ` (${report.shift.state === 'closed' ? 'last shift' : 'shift'} ${report.shift.number})` : ''}${report.shift.expiresAt ? `, expires ${report.shift.expiresAt}` : ''}`,
       ],
       [
         '  paper',
@@ -144,6 +150,8 @@ function renderOne(report: DoctorReport): string {
       const advice = adviceFor(f);
       return advice ? [`    - ${f.label}: ${advice}`] : [];
     });
+    const candidates = candidateAdvice(report.findings);
+    if (candidates) todo.push(`    - ${candidates}`);
     if (todo.length > 0) out.push('  What to do:', ...todo);
   }
   return out.join('\n');

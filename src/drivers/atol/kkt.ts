@@ -620,7 +620,10 @@ export class Kkt extends EventEmitter<KktEvents> {
         report.skipped = blocker;
         return report;
       }
-      if (status.shift.state === 'closed') report.shiftOpened = await this.openShiftOn(runner, plan.operator);
+      if (status.shift.state === 'closed') {
+        report.shiftOpened = await this.openShiftOn(runner, plan.operator);
+        report.status = await this.readStatus(runner);
+      }
       await this.enterMode(runner, Mode.Registration, this.operatorPassword);
       const context = {
         runner,
