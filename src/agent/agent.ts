@@ -2,15 +2,18 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { KktAgentError } from '../lib/errors.js';
-import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
+import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
-import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
+import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
+import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
-import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
+import { Outbox, type SinkStats } from './outbox/outbox.js';
+import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 
 export interface AgentParts {
@@ -23,10 +26,10 @@ export interface AgentParts {
   /** Sinks that are not connectors (MQTT events, test sinks). */
   sinks?: ReportSink[];
   router: DeviceRouter;
-  fiscalizer?: Partial<FiscalizerOptions> & { stopTimeoutMs?: number };
-  outbox?: Partial<OutboxOptions>;
-  /** Finished jobs keep their full bill this long (ms). */
-  journalRetainMs?: number;
+  /** The config's sections; what is left out takes the schema's defaults. */
+  fiscalizer?: Partial<FiscalizerConfig>;
+  outbox?: Partial<OutboxConfig>;
+  journal?: Partial<JournalConfig>;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -70,10 +73,12 @@ export class Agent {
     for (const device of parts.devices) this.devices.set(device.id, device);
     this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
     for (const device of parts.devices) {
-      const fiscalizer = new Fiscalizer(device, jobs, this.loggerFor('fiscalizer', { device: device.id }), {
-        ...DEFAULT_FISCALIZER_OPTIONS,
-        ...parts.fiscalizer,
-      });
+      const fiscalizer = new Fiscalizer(
+        device,
+        jobs,
+        this.loggerFor('fiscalizer', { device: device.id }),
+        this.fiscalizerConfig,
+      );
       this.fiscalizers.set(device.id, fiscalizer);
       device.on('shift', ({ type, shift }) => {
         void this.publish({
@@ -113,6 +118,11 @@ export class Agent {
     );
     agent = new Agent(parts, jobs, outbox, connectorState, doctor);
     return agent;
+  }
+
+  /** The fiscalizer section with the schema's defaults for what the parts leave out. */
+  get fiscalizerConfig(): FiscalizerConfig {
+    return { ...FISCALIZER_DEFAULTS, ...this.parts.fiscalizer };
   }
 
   get logger(): Logger {
@@ -195,7 +205,7 @@ export class Agent {
     this.started = false;
     clearInterval(this.recoveryTimer);
     for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
-    const timeoutMs = this.parts.fiscalizer?.stopTimeoutMs ?? 60_000;
+    const timeoutMs = this.fiscalizerConfig.stopTimeoutMs;
     const printing = this.printingJobs;
     if (printing.length > 0)
       this.parts.logger.info({ event: 'agent.waiting-for-print', jobs: printing, timeoutMs });
@@ -267,7 +277,7 @@ export class Agent {
     // A FISCALIZED job is unfinished however old it is (a box off for a month, a clock that jumped): its
     // marker is never compacted away while it is not REPORTED. A failure's marker may expire, so only
     // recent FAILED jobs are looked at.
-    const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);
+    const horizon = Date.now() - { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.retainDeliveredDays * DAY_MS;
     let visited = 0;
     for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
       if (job.state === 'FAILED' && Date.parse(job.updatedAt) < horizon) continue;
@@ -361,7 +371,9 @@ export class Agent {
 
   /** Journal maintenance (a schedule runs it): slims old jobs and compacts both journals. */
   async compact(): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
-    const { slimmed } = await this.jobs.compact(this.parts.journalRetainMs ?? 30 * 86_400_000);
+    const { slimmed } = await this.jobs.compact(
+      { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS,
+    );
     const outboxDropped = await this.outbox.compact();
     return { jobsSlimmed: slimmed, outboxDropped };
   }

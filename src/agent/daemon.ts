@@ -3,6 +3,7 @@ import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath, traceDevicesWire } from './composition.js';
 import type { AgentConfig } from './config/config.js';
+import { logFileSchema } from './config/schema.js';
 import { configWarnings } from './config/warnings.js';
 import { agentControlMethods } from './control/methods.js';
 import { ControlServer } from './control/server.js';
@@ -26,8 +27,6 @@ export interface DaemonOptions {
   logFile?: string;
   /** Traces every frame of the ATOL devices into this file (docs/protocol/atol-v3.md §14). */
   traceWire?: string;
-  /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
-  deviceStallMs?: number;
   /**
    * Ends the process after a clean stop when a remote config needs a restart (systemd's Restart=always
    * starts it again with the stored config). Default `process.exit`; tests inject their own.
@@ -59,12 +58,9 @@ export async function startDaemon(
     level: config.log.level,
     modules: config.log.modules,
     pretty: config.log.pretty,
+    // `--log-file` names the file; its size and count come from the config (or the schema's defaults).
     file: options.logFile
-      ? {
-          path: options.logFile,
-          maxSizeMb: config.log.file?.maxSizeMb ?? 10,
-          keep: config.log.file?.keep ?? 5,
-        }
+      ? logFileSchema.parse({ ...config.log.file, path: options.logFile })
       : config.log.file,
   });
   const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
@@ -88,8 +84,8 @@ export async function startDaemon(
   await control.listen();
   await agent.start();
 
-  // Liveness beyond the event loop: a device with work queued must have answered recently.
-  const stallMs = options.deviceStallMs ?? 5 * 60_000;
+  // Liveness beyond the event loop: a device with a receipt in progress must have answered recently.
+  const stallMs = config.fiscalizer.deviceStallMs;
   systemd.addProbe('device-loop', () => {
     for (const job of agent.printingJobs) {
       const device = agent.deviceList.find((d) => agent.jobs.get(job)?.deviceId === d.id);

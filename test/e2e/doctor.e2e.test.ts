@@ -74,9 +74,15 @@ async function setUp(options: Partial<AtolEmulatorOptions> = {}) {
   });
 }
 
+/** Starts `kkt-agent run` and waits until its register is connected (the control socket answers sooner). */
 const startAgent = async (env: Record<string, string> = {}) => {
-  agent = await startAgentProcess(configPath, join(dir, 'control.sock'), { env });
-  return agent;
+  const started = await startAgentProcess(configPath, join(dir, 'control.sock'), { env });
+  agent = started;
+  await until(async () => {
+    const status = (await started.call('status')) as { devices: Array<{ online: boolean }> };
+    return status.devices[0]?.online;
+  }, 'the register connected');
+  return started;
 };
 
 const doctor = (...args: string[]) => runCli(['doctor', '--config', configPath, ...args]);

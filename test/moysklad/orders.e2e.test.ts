@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
+import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/reports.js';
 import { billKeyString } from '../../src/agent/jobs/job.js';
 import { it } from './e2e.js';
 import { FN_NUMBER, pairedFile, REG_NUMBER, until } from './support.js';

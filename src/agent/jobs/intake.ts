@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { KktAgentError } from '../../lib/errors.js';
-import type { BillIntake, IntakeResult } from '../connectors/types.js';
 import { type Bill, validateBill } from '../domain/bill.js';
 import {
   type BillKey,
@@ -13,6 +12,31 @@ import {
 } from './job.js';
 import { newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
+
+export interface IntakeResult {
+  job: Job;
+  /** True when the bill was already known: nothing new was created and nothing will print again. */
+  duplicate: boolean;
+}
+
+/** Where sources hand bills in. Every call is journaled (fsync) before it resolves. */
+export interface BillIntake {
+  submit(input: {
+    bill: Bill;
+    trigger: JobTrigger;
+    operation?: JobOperation;
+    deviceId?: string;
+  }): Promise<IntakeResult>;
+  /** A bill that failed validation: recorded as a FAILED job with the reason, never sent to a device. */
+  reject(input: {
+    key: BillKey;
+    number?: string;
+    error: KktAgentError;
+    trigger: JobTrigger;
+  }): Promise<IntakeResult>;
+  /** The job of a bill, if the agent has seen it (the fiscalized-bills registry). */
+  find(key: BillKey): Job | undefined;
+}
 
 /** Triggers that stand for a person's (or the cloud's) explicit request, which may retry a FAILED bill. */
 const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentEvent, OutboxEntry } from '../connectors/types.js';
 import type { Job } from '../jobs/job.js';
 import { DeliveryError } from './deliveryError.js';
 import { Outbox } from './outbox.js';
+import type { AgentEvent, OutboxEntry } from './sink.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;

@@ -2,25 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
 import { crashPoint } from '../crashPoints.js';
 import { JsonlJournal } from '../store/journal.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './config.js';
 import { DeliveryError } from './deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from './sink.js';
 
-export interface OutboxOptions {
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  /** Delivered entries older than this are dropped at compaction. */
-  retainDeliveredMs: number;
+/** The config's `outbox` section (its schema holds the defaults), and whether writes are fsync'd. */
+export interface OutboxOptions extends OutboxConfig {
   fsync: boolean;
 }
-
-export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
-  initialBackoffMs: 1000,
-  maxBackoffMs: 5 * 60_000,
-  retainDeliveredMs: 7 * 24 * 3600_000,
-  fsync: true,
-};
 
 /** setTimeout fires at once for delays past 2^31 − 1 ms: a server's Retry-After must never reach that. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -85,7 +76,7 @@ export class Outbox {
     /** Called after an entry is delivered (the agent marks jobs REPORTED). */
     private readonly onDelivered: (entry: OutboxEntry) => void,
   ) {
-    this.options = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
+    this.options = { ...OUTBOX_DEFAULTS, fsync: true, ...options };
     const entries = [...journal.entries()].flatMap(([, record]) => (isEntry(record) ? [record] : []));
     entries.sort((a, b) => a.seq - b.seq);
     for (const entry of entries) {
@@ -199,6 +190,18 @@ export class Outbox {
     crashPoint('outbox:publish:before');
     await this.journal.setMany(records);
     crashPoint('outbox:publish:after');
+    for (const [sink, list] of drafts) {
+      try {
+        sink.recorded?.(event, list);
+      } catch (error) {
+        this.logger.error({
+          event: 'outbox.record-failed',
+          sink: sink.name,
+          on: eventKey,
+          reason: errorMessage(error),
+        });
+      }
+    }
     for (const entry of entries) {
       this.index(entry);
       const worker = this.workers.get(entry.sink);
@@ -343,7 +346,6 @@ export class Outbox {
     const delayMs = jitteredBackoffMs(failures - 1, {
       firstDelayMs: this.options.initialBackoffMs,
       maxDelayMs: this.options.maxBackoffMs,
-      cap: 'before-jitter',
     });
     return Math.min(delayMs, MAX_TIMER_MS);
   }
@@ -413,7 +415,7 @@ export class Outbox {
 
   /** Drops delivered entries past retention, and old markers whose entries are all gone; rewrites the journal. */
   async compact(now = Date.now()): Promise<number> {
-    const cutoff = now - this.options.retainDeliveredMs;
+    const cutoff = now - this.options.retainDeliveredDays * DAY_MS;
     const stale = this.entries({ state: 'delivered' }).filter(
       (e) => e.deliveredAt && Date.parse(e.deliveredAt) < cutoff,
     );

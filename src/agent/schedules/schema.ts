@@ -21,13 +21,6 @@ export const schedulesSchema = z
     /** Warn this many days before the FN expires. */
     fnExpiryWarnDays: z.number().int().min(1).max(365).default(30),
   })
-  .default({
-    zReport: '55 23 * * *',
-    closeBeforeExpiryMinutes: 20,
-    checks: '*/5 * * * *',
-    compaction: '30 3 * * *',
-    ofdAlertDays: 3,
-    fnExpiryWarnDays: 30,
-  });
+  .prefault({});
 
 export type SchedulesConfig = z.output<typeof schedulesSchema>;

@@ -41,7 +41,13 @@ import {
   KktUnsupportedFfdError,
   KktUnsupportedModelError,
 } from './errors.js';
-import { fiscalResultOf, shiftResultOf } from './fiscalResults.js';
+import {
+  type FiscalDocument,
+  type FiscalResult,
+  fiscalResultOf,
+  type ShiftResult,
+  shiftResultOf,
+} from './fiscalResults.js';
 import { MODELS } from './models.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
@@ -58,6 +64,7 @@ import {
   receiptForm,
 } from './receiptForm.js';
 import { ReconnectLoop, type ReconnectOptions } from './reconnect.js';
+import type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
 import { runReceiptProbes, type SelfTestPlan, type SelfTestReport, selfTestBlocker } from './selfTest.js';
 import { type TaxBytes, TaxByteTable } from './taxBytes.js';
 import type { Link, LinkTap } from './transport/link.js';
@@ -99,87 +106,9 @@ export interface KktOptions {
   onCommand?: (event: CommandEvent) => void;
 }
 
-export interface FiscalDocument {
-  fiscalDocumentNumber: number;
-  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
-  documentType: number;
-  fiscalSign: string;
-  /** The register's local time with its zone offset, ISO 8601. */
-  dateTime: string;
-  shiftNumber?: number;
-  receiptNumber?: number;
-  totalKop?: number;
-  /** Tag 1054: 1 sell, 2 sell return. */
-  operationType?: number;
-  fnNumber?: string;
-  registrationNumber?: string;
-  /** Tag 1192, the marker the agent writes into its receipts. */
-  marker?: string;
-}
+export type { FiscalDocument, FiscalResult, ShiftResult } from './fiscalResults.js';
 
-export interface FiscalResult {
-  fiscalDocumentNumber: number;
-  fiscalSign: string;
-  dateTime: string;
-  shiftNumber: number;
-  receiptNumber: number;
-  fnNumber: string;
-  registrationNumber: string;
-  totalKop: number;
-}
-
-export interface ShiftResult {
-  fiscalDocumentNumber: number;
-  fiscalSign: string;
-  dateTime: string;
-  shiftNumber: number;
-  fnNumber?: string;
-  registrationNumber?: string;
-}
-
-export interface KktStatus {
-  mode: number;
-  submode: number;
-  deviceDateTime: string;
-  fiscalized: boolean;
-  shift: { state: 'closed' | 'open' | 'expired'; number: number; openedAt?: string; expiresAt?: string };
-  receipt: { open: boolean; type: number; sumKop: number };
-  paper: { present: boolean; nearEnd: boolean };
-  coverOpen: boolean;
-  printerError: boolean;
-}
-
-export interface DeviceInfo {
-  model: number;
-  modelName: string;
-  platform: '2.5' | '5.0' | 'unknown';
-  serial: string;
-  firmwareVersion: string;
-  lineWidth: number;
-  /** Register 0x36: the FFD version codes of the register and of its FN (2 = 1.05, 4 = 1.2). */
-  ffdVersion: { kkt: number; fn: number };
-}
-
-export interface FnInfo {
-  serial: string;
-  /** FN life phase (`A4 30`): 1 ready for registration, 3 fiscal mode, 7 and 15 archive closed. */
-  lifePhase?: number;
-  lastDocumentNumber: number;
-  lastDocumentDateTime: string;
-  validUntil: string;
-  registrationsRemaining: number;
-  warnings: {
-    needReplacement: boolean;
-    resourceExhausted: boolean;
-    memoryOverflow: boolean;
-    ofdTimeout: boolean;
-    criticalError: boolean;
-  };
-  ofd: { unsentCount: number; firstUnsentNumber?: number; firstUnsentDateTime?: string };
-  inn: string;
-  registrationNumber: string;
-  taxationTypes: string[];
-}
+export type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
 
 export interface KktEvents {
   connected: [info: DeviceInfo];
@@ -201,7 +130,7 @@ interface KnownDocument {
 /**
  * An ATOL register (platform 2.5, protocol v3) whose methods read like a cashier's actions. One
  * operation at a time. Errors say what the caller may do next: a `ValidationError` or
- * `KktDeviceError` means nothing was fiscalized; anything with `outcomeUnknown` must be reconciled.
+ * `KktDeviceError` means nothing was fiscalized; anything with `outcome: 'unknown'` must be reconciled.
  */
 export class Kkt extends EventEmitter<KktEvents> {
   private transport: AtolTransport | undefined;

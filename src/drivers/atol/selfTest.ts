@@ -9,11 +9,12 @@ import {
   Tag,
   writeTag,
 } from './commands/receipt.js';
-import type { DeviceInfo, FnInfo, KktStatus, ShiftResult } from './kkt.js';
+import type { ShiftResult } from './fiscalResults.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { KktDeviceError } from './protocol/deviceErrors.js';
 import { encodeTlv } from './protocol/tlv.js';
 import { FfdVersion, innField, isFfd12, type ReceiptForm } from './receiptForm.js';
+import type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
 import type { TaxByteTable, TaxType } from './taxBytes.js';
 import {
   MEASUREMENT_UNITS,

@@ -4,7 +4,7 @@ import { ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, jsonIdString, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
 import { type ExchangeAnswer, exchange } from '../http/exchange.js';
 import { type RetryPolicy, retryAfterMs, withRetries } from '../http/retry.js';
-import type { BridgeAuth } from './config.js';
+import { type BridgeAuth, bridgeAccountSchema } from './config.js';
 import {
   BridgeHttpStatusError,
   BridgeMalformedResponseError,
@@ -15,16 +15,24 @@ import {
 } from './errors.js';
 
 /**
- * HTTP client of the `/api/v2` bridge protocol (clouds.md A.2): HELLO, LIST, BILL by id, and the RECEIPT
- * POST. GETs are retried with backoff on network errors, timeouts, 5xx, 408 and 429; the POST is tried
- * once, because its retries belong to the outbox (which keeps the event's ids stable across them).
+ * HTTP client of the `/api/v2` bridge protocol (docs/protocol/bridge-api-v2.md §2): HELLO, LIST, BILL by id,
+ * and the RECEIPT POST. GETs are retried with backoff on network errors, timeouts, 5xx, 408 and 429; the POST
+ * is tried once, because its retries belong to the outbox (which keeps the event's ids stable across them).
  * Answers are read up to a byte cap and parsed losslessly: money never passes through a float.
  */
 
 /** The only protocol version seen in the logs; the path says v2, HELLO says 0.1.0. */
 export const BRIDGE_PROTOCOL_VERSION = '0.1.0';
 
-export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+/** What a client made without a full account config (tools, tests) takes: the account schema's defaults. */
+const ACCOUNT_DEFAULTS = {
+  retries: bridgeAccountSchema.shape.retries.parse(undefined),
+  retryDelayMs: bridgeAccountSchema.shape.retryDelayMs.parse(undefined),
+  maxResponseBytes: bridgeAccountSchema.shape.maxResponseBytes.parse(undefined),
+};
+
+/** The longest wait between two retries of a GET (with `Retry-After`). */
+const MAX_RETRY_DELAY_MS = 30_000;
 
 export interface BridgeClientOptions {
   /** The account's id, named in errors and logs. */
@@ -62,7 +70,7 @@ export type BridgeListFilter = { kind: 'all' } | { kind: 'today' } | { kind: 'nu
 
 export interface BridgePostResult {
   status: number;
-  /** Bytes in the answer's body; the logs only ever show an empty one. */
+  /** Bytes in the answer's body; the logs show an empty one or `{"success": true}`. */
   bodyBytes: number;
 }
 
@@ -91,11 +99,11 @@ export class BridgeClient {
     this.authorization = authorizationHeader(options.auth);
     this.timeoutMs = options.timeoutMs;
     this.retryPolicy = {
-      retries: options.retries ?? 3,
-      firstDelayMs: options.retryDelayMs ?? 500,
-      maxDelayMs: options.maxRetryDelayMs ?? 30_000,
+      retries: options.retries ?? ACCOUNT_DEFAULTS.retries,
+      firstDelayMs: options.retryDelayMs ?? ACCOUNT_DEFAULTS.retryDelayMs,
+      maxDelayMs: options.maxRetryDelayMs ?? MAX_RETRY_DELAY_MS,
     };
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxResponseBytes = options.maxResponseBytes ?? ACCOUNT_DEFAULTS.maxResponseBytes;
     this.logger = options.logger ?? pino({ level: 'silent' });
   }
 
@@ -148,7 +156,8 @@ export class BridgeClient {
    */
   async postReceipt(json: string, signal?: AbortSignal): Promise<BridgePostResult> {
     const endpoint = 'POST /api/v2/receipts';
-    // The answer's body means nothing (the logs only show empty ones), so an oversized one is not an error.
+    // The answer's body means nothing (an empty one or `{"success": true}`), so an oversized one is not an
+    // error.
     const answer = await this.exchange('POST', 'receipts', endpoint, json, signal, 'truncate');
     this.throwUnlessOk(answer, endpoint);
     return { status: answer.status, bodyBytes: answer.bodyBytes };
@@ -187,7 +196,7 @@ export class BridgeClient {
   private throwUnlessOk(answer: ExchangeAnswer, endpoint: string): void {
     if (answer.status >= 200 && answer.status <= 299) return;
     const retryAfter = retryAfterMs(answer.headers.get('retry-after'));
-    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, retryAfter);
+    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, { retryAfterMs: retryAfter });
   }
 
   private parseBody(body: Buffer, endpoint: string): unknown {

@@ -5,7 +5,8 @@ import { accountFields } from '../accountFields.js';
 import { OX_DATETIME_PATTERN } from './time.js';
 
 /**
- * One OX System account (clouds.md C, D.3): a company login and the cashdesk whose sells it fiscalizes.
+ * One OX System account (docs/protocol/oxsystem.md): a company login and the cashdesk whose sells it
+ * fiscalizes.
  *
  * The copy of the vendor's doc lost every endpoint path (only suffixes such as `{sell}/commit` survive),
  * so each route is a template here. The defaults are our guess and MUST be confirmed with the vendor
@@ -26,16 +27,19 @@ export const OX_ROUTE_PLACEHOLDERS = {
 
 export type OxRouteName = keyof typeof OX_ROUTE_PLACEHOLDERS;
 
-/** UNCONFIRMED defaults: chosen to read like the surviving suffixes; confirm each with OX System. */
+/**
+ * The vendor's published login and goods paths sit at the host's root (docs/protocol/oxsystem.md §2); the
+ * sell and cashdesk paths are UNCONFIRMED, read off the suffixes that survived in our copy of the doc.
+ */
 export const OX_DEFAULT_ROUTES: Record<OxRouteName, string> = {
-  login: '/api/v1/login',
-  cashdesk: '/api/v1/cashdesks/{cashdesk}',
-  sellList: '/api/v1/sells',
-  sell: '/api/v1/sells/{sell}',
-  payment: '/api/v1/sells/{sell}/payment',
-  commit: '/api/v1/sells/{sell}/commit',
-  patch: '/api/v1/sells/{sell}/patch',
-  variation: '/api/v1/variations/{variation}',
+  login: '/security/auth_check',
+  cashdesk: '/cashdesks/{cashdesk}',
+  sellList: '/sells',
+  sell: '/sells/{sell}',
+  payment: '/sells/{sell}/payment',
+  commit: '/sells/{sell}/commit',
+  patch: '/sells/{sell}/patch',
+  variation: '/variations/{variation}',
 };
 
 /** Query parameter names of the sell list (PHP-style arrays in the doc's table). Also unconfirmed. */
@@ -94,7 +98,7 @@ const baseUrl = z
 
 const paymentType = z.enum(PAYMENT_TYPE_NAMES);
 
-/** Which sells become bills (clouds.md C.5). */
+/** Which sells become bills (the list cannot filter by state: docs/protocol/oxsystem.md §3). */
 export const OX_SELL_KINDS = ['open', 'postponed', 'finished'] as const;
 export type OxSellKind = (typeof OX_SELL_KINDS)[number];
 
@@ -115,16 +119,16 @@ export const oxAccountSchema = z.strictObject({
   cashdesk: z.number().int().positive(),
   routes: z
     .strictObject({
-      login: routeTemplate('login'),
-      cashdesk: routeTemplate('cashdesk'),
-      sellList: routeTemplate('sellList'),
-      sell: routeTemplate('sell'),
-      payment: routeTemplate('payment'),
-      commit: routeTemplate('commit'),
-      patch: routeTemplate('patch'),
-      variation: routeTemplate('variation'),
+      login: routeTemplate('login').default(OX_DEFAULT_ROUTES.login),
+      cashdesk: routeTemplate('cashdesk').default(OX_DEFAULT_ROUTES.cashdesk),
+      sellList: routeTemplate('sellList').default(OX_DEFAULT_ROUTES.sellList),
+      sell: routeTemplate('sell').default(OX_DEFAULT_ROUTES.sell),
+      payment: routeTemplate('payment').default(OX_DEFAULT_ROUTES.payment),
+      commit: routeTemplate('commit').default(OX_DEFAULT_ROUTES.commit),
+      patch: routeTemplate('patch').default(OX_DEFAULT_ROUTES.patch),
+      variation: routeTemplate('variation').default(OX_DEFAULT_ROUTES.variation),
     })
-    .default(OX_DEFAULT_ROUTES),
+    .prefault({}),
   listQuery: z
     .strictObject({
       cashdesk: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.cashdesk),
@@ -133,7 +137,7 @@ export const oxAccountSchema = z.strictObject({
       type: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.type),
       page: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.page),
     })
-    .default({ ...OX_DEFAULT_LIST_QUERY }),
+    .prefault({}),
   timeoutMs: accountFields.timeoutMs(15_000),
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
   retries: accountFields.retries(2),
@@ -160,7 +164,7 @@ export const oxAccountSchema = z.strictObject({
         .max(86_400 * 365)
         .default(3600),
     })
-    .default({ refreshMarginSeconds: 3600, fallbackLifetimeSeconds: 3600 }),
+    .prefault({}),
   poll: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -171,7 +175,7 @@ export const oxAccountSchema = z.strictObject({
        */
       maxPages: z.number().int().min(1).max(1000).default(50),
     })
-    .default({ enabled: true, intervalMs: 15_000, maxPages: 50 }),
+    .prefault({}),
   /**
    * Which sells are fiscalized. `finished`: sells closed in OX (`draft:false`, `finishedTime` set) whose note
    * carries no fiscal note yet; only the note is written back. `open`: carts (`draft:true`) with lines, idle
@@ -192,7 +196,7 @@ export const oxAccountSchema = z.strictObject({
   startFrom: z
     .union([z.literal('now'), z.string().regex(OX_DATETIME_PATTERN, 'expected "now" or YYYY-MM-DD HH:mm:ss')])
     .default('now'),
-  /** The zone OX writes its times in (the company's user settings; clouds.md C.3). */
+  /** The zone OX writes its times in (the company's user settings; docs/protocol/oxsystem.md §3). */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('Asia/Tashkent'),
   payments: z
     .strictObject({
@@ -205,7 +209,7 @@ export const oxAccountSchema = z.strictObject({
       /** The OX payment method used for a card payment; default: the first active non-cash, non-wallet one. */
       cardMethodId: z.number().int().positive().optional(),
     })
-    .default({ default: 'card', overrides: {} }),
+    .prefault({}),
   vat: z
     .strictObject({
       /**
@@ -214,7 +218,7 @@ export const oxAccountSchema = z.strictObject({
        */
       lookupVariations: z.boolean().default(false),
     })
-    .default({ lookupVariations: false }),
+    .prefault({}),
   /** The device that prints this account's bills; default: the agent's routing rules. */
   device: z.string().min(1).max(64).optional(),
 });

@@ -3,8 +3,7 @@ import { Kkt, type KktOptions, type KktStatus } from '../../../drivers/atol/kkt.
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
 import type { TaxType } from '../../../drivers/atol/taxBytes.js';
 import type { LinkTap } from '../../../drivers/atol/transport/link.js';
-import type { ShiftEvent } from '../../connectors/types.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
   type AtolDeviceBaseOptions,
