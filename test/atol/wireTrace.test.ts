@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,17 @@ describe('a malformed trace file', () => {
     await writeFile(path, `${header}${good}oops\n`);
     expect(() => readWireTrace(path)).toThrow(`${path} line 3:`);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the example of docs/protocol/atol-v3.md §14 as the note describes it', async () => {
+    const note = await readFile(join(REPO_ROOT, 'docs', 'protocol', 'atol-v3.md'), 'utf8');
+    const example = /The format, version 1:\n\n```\n([\s\S]*?)```/.exec(note)?.[1];
+    const entries = parseWireTrace(example ?? '', 'atol-v3.md §14');
+    expect(
+      entries.map((e) => (e.kind === 'frame' ? `${e.direction}${e.masked ? ' masked' : ''}` : 'note')),
+    ).toEqual(['host', 'device', 'host masked', 'note']);
+    const masked = entries[2];
+    expect(masked?.kind === 'frame' && masked.frame.data.subarray(-6)).toEqual(Buffer.alloc(6, 0x2a));
   });
 
   it('takes comments, notes and blank lines', () => {
