@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
@@ -11,10 +12,15 @@ import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
+import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
+import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
+
+/** The database file in the data directory (docs/storage.md). */
+export const DATABASE_FILE = 'agent.db';
 
 export interface AgentParts {
   dataDir: string;
@@ -34,6 +40,12 @@ export interface AgentParts {
   fsync?: boolean;
 }
 
+/** The process's memory, for `status` and the state document (a fleet watches boxes age). */
+export interface MemoryFigures {
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
 export class AgentError extends KktAgentError {}
 
 export interface AgentStatus {
@@ -43,6 +55,8 @@ export interface AgentStatus {
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
+  storage: StorageFigures;
+  memory: MemoryFigures;
 }
 
 type StoreDoc = Record<string, Record<string, unknown>>;
@@ -64,6 +78,7 @@ export class Agent {
 
   private constructor(
     private readonly parts: AgentParts,
+    private readonly db: AgentDatabase,
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
@@ -89,6 +104,14 @@ export class Agent {
       });
     }
     this.intake.on('queued', (job) => this.fiscalizers.get(job.deviceId)?.wake());
+    // A job's reports commit with the job change that creates them; a delivery that completes a job's
+    // reports commits with its REPORTED state (docs/storage.md, "Transactions").
+    jobs.onWrite((job, previous) => {
+      if (job.state === previous) return;
+      if (job.state === 'FISCALIZED') outbox.draftWithin({ type: 'job.fiscalized', job });
+      else if (job.state === 'FAILED') outbox.draftWithin({ type: 'job.failed', job });
+    });
+    outbox.onDelivered((entry) => this.reportWithin(entry));
     jobs.on('changed', (job, previous) => this.onJobChanged(job, previous));
     for (const sink of [
       ...parts.connectors.flatMap((c) => (c.sink ? [c.sink] : [])),
@@ -98,26 +121,40 @@ export class Agent {
     }
   }
 
+  /**
+   * Opens the database (importing the JSONL journals of an older agent on first start), loads the
+   * unfinished jobs, and composes the core. Nothing here reads finished history.
+   */
   static async open(parts: AgentParts): Promise<Agent> {
     await mkdir(parts.dataDir, { recursive: true, mode: 0o750 });
-    const jobs = await JobStore.open(join(parts.dataDir, 'jobs.jsonl'), { fsync: parts.fsync });
-    let agent: Agent | undefined;
-    const outbox = await Outbox.open(
-      join(parts.dataDir, 'outbox.jsonl'),
-      parts.loggerFor?.('outbox') ?? parts.logger.child({ module: 'outbox' }),
-      { ...parts.outbox, fsync: parts.fsync ?? true },
-      (entry) => agent?.onDelivered(entry),
-    );
-    const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-    if (jobs.recovery.tornTail) {
-      parts.logger.warn({ event: 'journal.recovered', journal: 'jobs', tornTail: jobs.recovery.tornTail });
+    const db = AgentDatabase.open(join(parts.dataDir, DATABASE_FILE), { fsync: parts.fsync });
+    try {
+      await importJournals(
+        db,
+        parts.dataDir,
+        parts.loggerFor?.('store') ?? parts.logger.child({ module: 'store' }),
+      );
+      const jobs = new JobStore(db);
+      const outbox = new Outbox(
+        db,
+        parts.loggerFor?.('outbox') ?? parts.logger.child({ module: 'outbox' }),
+        parts.outbox,
+      );
+      const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
+      const doctor = await Doctor.open(
+        parts.dataDir,
+        parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor);
+    } catch (error) {
+      db.close();
+      throw error;
     }
-    const doctor = await Doctor.open(
-      parts.dataDir,
-      parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
-    );
-    agent = new Agent(parts, jobs, outbox, connectorState, doctor);
-    return agent;
+  }
+
+  /** Commits and fsyncs of the store (benchmarks count them). */
+  get storeStats(): DatabaseStats {
+    return this.db.stats;
   }
 
   /** The fiscalizer section with the schema's defaults for what the parts leave out. */
@@ -222,14 +259,38 @@ export class Agent {
   }
 
   private async close(): Promise<void> {
-    await this.outbox.close().catch(() => undefined);
-    await this.jobs.close().catch(() => undefined);
+    await this.outbox.stop().catch(() => undefined);
+    try {
+      this.db.close();
+    } catch (error) {
+      this.parts.logger.error({ event: 'store.close-failed', reason: (error as Error).message });
+    }
   }
 
+  /** After the commit: a job whose reports no sink wanted is REPORTED at once. */
   private onJobChanged(job: Job, previous: JobState | undefined): void {
-    if (job.state === previous) return;
-    if (job.state === 'FISCALIZED') void this.publish({ type: 'job.fiscalized', job });
-    else if (job.state === 'FAILED') void this.publish({ type: 'job.failed', job });
+    if (job.state === previous || job.state !== 'FISCALIZED') return;
+    const event: AgentEvent = { type: 'job.fiscalized', job };
+    if (this.outbox.published(event) && this.outbox.allDelivered(job.id))
+      void this.markReportedIfDone(job.id);
+  }
+
+  /** Inside the transaction that marks `entry` delivered: REPORTED once all of the job's reports are. */
+  private reportWithin(entry: OutboxEntry): void {
+    if (entry.jobId === undefined) return;
+    const job = this.jobs.get(entry.jobId);
+    if (job?.state !== 'FISCALIZED' || !this.outbox.allDelivered(entry.jobId)) return;
+    try {
+      this.jobs.transitionNow(entry.jobId, 'REPORTED');
+    } catch (error) {
+      // A failed write fails the delivery's transaction too (it is retried); anything else is logged.
+      if (error instanceof StorageWriteError) throw error;
+      this.parts.logger.error({
+        event: 'job.report-mark-failed',
+        job: entry.jobId,
+        reason: (error as Error).message,
+      });
+    }
   }
 
   private async publish(event: AgentEvent): Promise<void> {
@@ -246,10 +307,6 @@ export class Agent {
         reason: (error as Error).message,
       });
     }
-  }
-
-  private onDelivered(entry: OutboxEntry): void {
-    if (entry.jobId) void this.markReportedIfDone(entry.jobId);
   }
 
   private async markReportedIfDone(jobId: string): Promise<void> {
@@ -277,10 +334,11 @@ export class Agent {
     // A FISCALIZED job is unfinished however old it is (a box off for a month, a clock that jumped): its
     // marker is never compacted away while it is not REPORTED. A failure's marker may expire, so only
     // recent FAILED jobs are looked at.
-    const horizon = Date.now() - { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.retainDeliveredDays * DAY_MS;
+    const horizon = new Date(
+      Date.now() - { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.retainDeliveredDays * DAY_MS,
+    );
     let visited = 0;
-    for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
-      if (job.state === 'FAILED' && Date.parse(job.updatedAt) < horizon) continue;
+    for (const job of [...this.jobs.inState('FISCALIZED'), ...this.jobs.failedSince(horizon.toISOString())]) {
       const event: AgentEvent =
         job.state === 'FISCALIZED' ? { type: 'job.fiscalized', job } : { type: 'job.failed', job };
       if (!this.outbox.published(event)) await this.publish(event);
@@ -366,15 +424,20 @@ export class Agent {
       })),
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),
+      storage: this.db.storageFigures(),
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
   }
 
-  /** Journal maintenance (a schedule runs it): slims old jobs and compacts both journals. */
-  async compact(): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
-    const { slimmed } = await this.jobs.compact(
-      { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS,
-    );
-    const outboxDropped = await this.outbox.compact();
+  /**
+   * Retention (a schedule runs it nightly): finished jobs past `journal.retainDays` lose their bill, delivered
+   * reports past the outbox's retention are deleted. Rows are slimmed or deleted in small transactions;
+   * the file is never rewritten (SQLite reuses the freed pages).
+   */
+  async applyRetention(now = Date.now()): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
+    const retainMs = { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS;
+    const { slimmed } = await this.jobs.slimFinished(retainMs, now);
+    const outboxDropped = await this.outbox.deleteDelivered(now);
     return { jobsSlimmed: slimmed, outboxDropped };
   }
 }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath, traceDevicesWire } from './composition.js';
@@ -12,12 +13,16 @@ import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
 import { Scheduler } from './schedules/scheduler.js';
+import { type DataDirLock, lockDataDir } from './store/dataDirLock.js';
 import { SystemdIntegration } from './systemd/index.js';
 import { AGENT_VERSION } from './version.js';
 
 export { AGENT_VERSION } from './version.js';
 
-/** Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong. */
+/**
+ * Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong, or the data
+ * directory holds a database a person must look at (not ours, damaged, newer).
+ */
 export const EXIT_CONFIG = 78;
 
 /** Exit code of a restart a remote config asked for: a clean exit, which systemd's Restart=always restarts. */
@@ -51,6 +56,22 @@ export interface RunningDaemon {
 export async function startDaemon(
   fileConfig: AgentConfig,
   options: DaemonOptions = {},
+): Promise<RunningDaemon> {
+  // One agent per data directory, locked before anything in it is opened or read.
+  await mkdir(fileConfig.dataDir, { recursive: true, mode: 0o750 });
+  const lock = lockDataDir(resolve(fileConfig.dataDir));
+  try {
+    return await startLocked(fileConfig, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  fileConfig: AgentConfig,
+  options: DaemonOptions,
+  lock: DataDirLock,
 ): Promise<RunningDaemon> {
   const startup = await resolveStartupConfig(fileConfig);
   const config = startup.config;
@@ -108,6 +129,7 @@ export async function startDaemon(
       await agent.stop();
       stopTrace?.();
       await remote.close();
+      lock.release();
       systemd.close();
       await log.flush();
     })();

@@ -8,6 +8,7 @@ import { ControlCallError, callControl } from '../agent/control/client.js';
 import type { FiscalDevice } from '../agent/devices/device.js';
 import type { DoctorReport } from '../agent/devices/doctorReport.js';
 import { Doctor } from '../agent/doctor/doctor.js';
+import { lockDataDir } from '../agent/store/dataDirLock.js';
 import { KktAgentError } from '../lib/errors.js';
 import { needsAttention, renderDoctor } from './doctorView.js';
 
@@ -46,17 +47,22 @@ export async function runDoctorStandalone(
       device: options.device,
     });
   }
+  // The data directory's lock proves that no agent runs (and keeps one from starting meanwhile): a running
+  // agent whose socket did not answer owns the registers, and this fails naming its pid.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
+  const lock = lockDataDir(config.dataDir);
   const devices = selected.map((d) => createDevice(d, config, logger.child({ device: d.id })));
-  const stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, devices) : undefined;
+  let stopTrace: (() => void) | undefined;
   try {
+    stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, devices) : undefined;
     await Promise.all(devices.map((d) => d.start()));
     await untilReady(devices, options.readyTimeoutMs ?? 15_000);
-    await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
     const doctor = await Doctor.open(config.dataDir, logger);
     return await doctor.run(devices, { openShift: options.openShift });
   } finally {
     await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
     stopTrace?.();
+    lock.release();
   }
 }
 

@@ -268,9 +268,9 @@ describe('lost outcomes are reconciled, never retried blindly', () => {
     const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
     await until(() => stateOf(first, job.id) === 'PRINTING', 'PRINTING');
     device.printSilently(job);
-    // "Crash": close the journals under the hanging print and reopen.
-    await first.jobs.close();
-    await first.outbox.close();
+    // "Crash": close the store under the hanging print and reopen.
+    await first.outbox.stop();
+    (first as unknown as { db: { close(): void } }).db.close();
     agents = agents.filter((a) => a !== first);
     device.script = undefined;
     const sink = new RecordingSink();

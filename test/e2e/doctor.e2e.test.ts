@@ -203,6 +203,12 @@ describe('kkt-agent doctor while the agent runs', () => {
     const printed = (await agent!.call('fiscalize', { bill: bill('after', 'vat10') })) as { job: JobView };
     await until(async () => (await job(printed.job.id)).fiscal !== undefined, 'printed after the doctor');
     expect(emulator.device.lastDocumentNumber).toBe(before + 1);
+
+    // A CLI that cannot reach the agent's socket does not open a second link: the data directory is taken.
+    const blind = await doctor('--socket', join(dir, 'elsewhere.sock'));
+    expect(blind.code).toBe(1);
+    expect(blind.stderr).toContain('DATA_DIR_LOCKED');
+    expect(connections).toBe(1);
   });
 
   it('a crash in the middle of the probes leaves an open receipt that the next print cancels', async () => {

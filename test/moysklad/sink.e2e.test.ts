@@ -8,6 +8,7 @@ import type { Job } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
 import { Outbox } from '../../src/agent/outbox/outbox.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../src/agent/outbox/sink.js';
+import { AgentDatabase } from '../../src/agent/store/database.js';
 import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
 import { MemoryStore, pairedFile, tempDir, testAccount } from './support.js';
 
@@ -216,7 +217,8 @@ describe('the MoySklad sink on its own', () => {
     );
     connectors.push(connector);
     await connector.start(context(new MemoryStore()));
-    const outbox = await Outbox.open(`${dir.path}/outbox.jsonl`, pino({ level: 'silent' }), { fsync: false });
+    const db = AgentDatabase.open(`${dir.path}/agent.db`, { fsync: false });
+    const outbox = new Outbox(db, pino({ level: 'silent' }));
     let failNext = false;
     const flaky: ReportSink = {
       name: 'flaky',
@@ -260,6 +262,7 @@ describe('the MoySklad sink on its own', () => {
     const openSyncId = (entries[0]!.payload as { shift: { syncId: string } }).shift.syncId;
     expect((entries[1]!.payload as { shift: { syncId?: string } }).shift.syncId).toBe(openSyncId);
     expect((entries[2]!.payload as { shift: { syncId?: string } }).shift.syncId).toBe(openSyncId);
-    await outbox.close();
+    await outbox.stop();
+    db.close();
   });
 });

@@ -72,7 +72,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   }
 
   find(key: BillKey): Job | undefined {
-    return this.jobs.findByKey(billKeyString(key));
+    return this.jobs.findByBill(key);
   }
 
   /** Serialised so two deliveries of the same bill racing each other still make one job. */
@@ -90,7 +90,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   }): Promise<IntakeResult> {
     return this.exclusive(async () => {
       const key = billKeyString(input.bill);
-      const existing = this.jobs.findByKey(key);
+      const existing = this.jobs.findByBill(input.bill);
       if (existing?.state === 'FAILED' && EXPLICIT_TRIGGERS.has(input.trigger.kind)) {
         return this.resubmitFailed(existing, input.bill, input.trigger);
       }
@@ -199,7 +199,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     trigger: JobTrigger;
   }): Promise<IntakeResult> {
     return this.exclusive(async () => {
-      const existing = this.jobs.findByKey(billKeyString(input.key));
+      const existing = this.jobs.findByBill(input.key);
       if (existing) return { job: existing, duplicate: true };
       return this.recordRejected(input.key, input.number, input.error, input.trigger);
     });
