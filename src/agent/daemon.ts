@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath } from './composition.js';
-import type { AgentConfig } from './config/config.js';
+import { type AgentConfig, ConfigError } from './config/config.js';
 import { agentControlMethods } from './control/methods.js';
-import { ControlServer } from './control/server.js';
+import { ControlServer, ControlSocketPathError, prepareSocketPath } from './control/server.js';
 import { type AgentLogger, createLogger } from './logging.js';
 import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
@@ -22,7 +22,6 @@ export const EXIT_CONFIG = 78;
 export const EXIT_RESTART = 0;
 
 export interface DaemonOptions {
-  logFile?: string;
   /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
   deviceStallMs?: number;
   /**
@@ -35,6 +34,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   agent: Agent;
   log: AgentLogger;
+  /** Reopens the log file at its path (SIGHUP); false when the agent writes none. */
+  reopenLogFile(): Promise<boolean>;
   control: ControlServer;
   /** MQTT, the state document, POST /state and remote config. */
   remote: RemoteServices;
@@ -50,19 +51,19 @@ export async function startDaemon(
   fileConfig: AgentConfig,
   options: DaemonOptions = {},
 ): Promise<RunningDaemon> {
+  // Before anything is opened: a path that is not ours to replace (a journal, say) stops the start here.
+  await prepareSocketPath(controlSocketPath(fileConfig)).catch((error: unknown) => {
+    if (error instanceof ControlSocketPathError)
+      throw new ConfigError(error.code, error.message, error.details);
+    throw error;
+  });
   const startup = await resolveStartupConfig(fileConfig);
   const config = startup.config;
   const baseLog = createLogger({
     level: config.log.level,
     modules: config.log.modules,
     pretty: config.log.pretty,
-    file: options.logFile
-      ? {
-          path: options.logFile,
-          maxSizeMb: config.log.file?.maxSizeMb ?? 10,
-          keep: config.log.file?.keep ?? 5,
-        }
-      : config.log.file,
+    file: config.log.file,
   });
   const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
   const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
@@ -104,6 +105,7 @@ export async function startDaemon(
       await remote.close();
       systemd.close();
       await log.flush();
+      await baseLog.close();
     })();
     return stopping;
   };
@@ -124,23 +126,54 @@ export async function startDaemon(
       );
     },
   });
-  return { agent, log, control, remote, stop };
+  return { agent, log, control, remote, stop, reopenLogFile: () => baseLog.reopenFile() };
 }
 
-/** `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). */
+/**
+ * `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). SIGHUP
+ * (systemd's reload, or logrotate's postrotate) reopens the log file and changes nothing else; without
+ * this handler Node's default would end the process on the spot.
+ */
 export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<void> {
-  const daemon = await startDaemon(config, options);
+  let daemon: RunningDaemon | undefined;
+  let hangupsBeforeReady = 0;
+  const onHangup = () => {
+    if (!daemon) {
+      hangupsBeforeReady++;
+      return;
+    }
+    const running = daemon;
+    running.reopenLogFile().then(
+      (reopened) =>
+        running.log.root.info({
+          event: 'daemon.sighup',
+          logFile: reopened ? 'reopened' : 'none',
+          note: 'SIGHUP reopens the log file only; a config change needs a restart',
+        }),
+      (error: unknown) =>
+        running.log.root.error({ event: 'daemon.sighup-failed', reason: (error as Error).message }),
+    );
+  };
+  process.on('SIGHUP', onHangup);
+  daemon = await startDaemon(config, options);
+  if (hangupsBeforeReady > 0)
+    daemon.log.root.info({
+      event: 'daemon.sighup',
+      ignored: hangupsBeforeReady,
+      note: 'received while starting',
+    });
+  const running = daemon;
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       // The handler stays: a second Ctrl-C or SIGTERM must not kill the process in the middle of a receipt.
       if (stopping) {
-        daemon.log.root.warn({ event: 'daemon.already-stopping', signal });
+        running.log.root.warn({ event: 'daemon.already-stopping', signal });
         return;
       }
       stopping = true;
-      daemon.stop(signal).then(resolve, (error: unknown) => {
-        daemon.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
+      running.stop(signal).then(resolve, (error: unknown) => {
+        running.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
         resolve();
       });
     };

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
-import { ConfigError, configJsonSchema, loadConfigFile } from '../agent/config/config.js';
+import { ConfigError, configJsonSchema, loadConfigFile, parseConfig } from '../agent/config/config.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
@@ -90,8 +91,17 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', `config file (default: $KKT_AGENT_CONFIG or ${DEFAULT_CONFIG})`)
     .option('--log-file <path>', 'also write logs to this file, rotated (for systems without journald)')
     .action(async (options: { config?: string; logFile?: string }) => {
-      const config = await loadConfigFile(configPath(options.config)).catch(fail);
-      await runDaemon(config, { logFile: options.logFile }).catch(fail);
+      let config = await loadConfigFile(configPath(options.config)).catch(fail);
+      if (options.logFile !== undefined) {
+        // Relative to where the command was typed; then held to the same rules as `log.file.path`.
+        const file = { maxSizeMb: 10, keep: 5, ...config.log.file, path: resolve(options.logFile) };
+        try {
+          config = parseConfig({ ...config, log: { ...config.log, file } }, '--log-file');
+        } catch (error) {
+          fail(error);
+        }
+      }
+      await runDaemon(config).catch(fail);
       process.exit(0);
     });
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
+import { isInsideOrEqual } from '../../lib/pathSchema.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
 import { moyskladAccountSchema } from '../connectors/moysklad/config.js';
 import { oxAccountSchema } from '../connectors/oxsystem/config.js';
@@ -64,6 +65,7 @@ export const configSchema = z
       .default({ bridge: [], moysklad: [], oxsystem: [] }),
   })
   .superRefine((config, ctx) => {
+    checkPathsAgainstDataDir(config, ctx);
     const ids = new Set<string>();
     config.devices.forEach((device, index) => {
       if (ids.has(device.id))
@@ -113,6 +115,40 @@ export const configSchema = z
       });
     }
   });
+
+/**
+ * The control socket and the log file must never land on the data directory's own files: the agent
+ * replaces a stale socket at start and appends to its log, and either would destroy a journal.
+ */
+function checkPathsAgainstDataDir(
+  config: { dataDir: string; control: { socketPath?: string }; log: { file?: { path: string } } },
+  ctx: z.RefinementCtx,
+): void {
+  const { dataDir } = config;
+  const socketPath = config.control.socketPath;
+  if (socketPath !== undefined && isInsideOrEqual(socketPath, dataDir) && !socketPath.endsWith('.sock')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['control', 'socketPath'],
+      message: `inside the data directory (${dataDir}) only a "*.sock" name is allowed: the data directory's files are the agent's journals`,
+    });
+  }
+  const logPath = config.log.file?.path;
+  if (logPath !== undefined && isInsideOrEqual(logPath, dataDir) && !logPath.endsWith('.log')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['log', 'file', 'path'],
+      message: `inside the data directory (${dataDir}) only a "*.log" name is allowed: the data directory's files are the agent's journals`,
+    });
+  }
+  if (logPath !== undefined && socketPath !== undefined && logPath === socketPath) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['control', 'socketPath'],
+      message: 'must not be the log file',
+    });
+  }
+}
 
 export type AgentConfig = z.output<typeof configSchema>;
 export type AgentConfigInput = z.input<typeof configSchema>;

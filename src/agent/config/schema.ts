@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
+import { absolutePathSchema } from '../../lib/pathSchema.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
 
 /**
@@ -73,7 +74,7 @@ export const routingRuleSchema = z.strictObject({
 
 export const baseConfigShape = {
   /** Where journals and small state files live (systemd: /var/lib/kkt-agent). */
-  dataDir: z.string().min(1).default('/var/lib/kkt-agent').meta({ restartRequired: true }),
+  dataDir: absolutePathSchema.default('/var/lib/kkt-agent').meta({ restartRequired: true }),
   timeZone: timeZone.default(systemTimeZone()),
   log: z
     .strictObject({
@@ -83,7 +84,8 @@ export const baseConfigShape = {
       pretty: z.boolean().optional(),
       file: z
         .strictObject({
-          path: z.string().min(1),
+          /** Written as named; rotated files sit beside it (`<path>.1` … `<path>.<keep>`). */
+          path: absolutePathSchema,
           maxSizeMb: z.number().int().min(1).max(1024).default(10),
           keep: z.number().int().min(1).max(100).default(5),
         })
@@ -91,7 +93,10 @@ export const baseConfigShape = {
     })
     .default({ level: 'info', modules: {} }),
   control: z
-    .strictObject({ socketPath: z.string().min(1).optional() })
+    .strictObject({
+      /** Inside the data directory only a `*.sock` name: the agent removes a stale socket there at start. */
+      socketPath: absolutePathSchema.optional(),
+    })
     .default({})
     .meta({ restartRequired: true }),
   routing: z

@@ -1,0 +1,157 @@
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AgentProcess,
+  runCli,
+  startAgentProcess,
+  until,
+  writeAgentConfig,
+} from '../support/agentProcess.js';
+import { sampleBill } from '../support/bills.js';
+
+/**
+ * Issue 18, "Hostile world": what a careless technician or a hostile host did to the running daemon, each
+ * kept here as the attack it was (items 6, 10, 11 and 12; the MQTT items live in test/mqtt, the silent
+ * register in silentRegister.e2e.test.ts). Every test runs the real `kkt-agent run` process.
+ */
+
+let dir: string;
+let agent: AgentProcess | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-hostile-'));
+});
+
+afterEach(async () => {
+  await agent?.kill();
+  agent = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+const dataDir = () => join(dir, 'data');
+const socketOf = () => join(dir, 'control.sock');
+
+/** A box with a non-fiscal printer (no emulator needed): bills are given inline over the control socket. */
+function boxConfig(extra: Record<string, unknown> = {}) {
+  return writeAgentConfig(dir, {
+    dataDir: dataDir(),
+    timeZone: 'Europe/Moscow',
+    log: { level: 'info' },
+    control: { socketPath: socketOf() },
+    devices: [{ id: 'paper', kind: 'nonfiscal' }],
+    ...extra,
+  });
+}
+
+async function printOneBill(running: AgentProcess, billId: string): Promise<void> {
+  const bill = JSON.parse(JSON.stringify(sampleBill(billId)));
+  await running.call('fiscalize', { bill });
+  await until(async () => {
+    const { jobs } = (await running.call('jobs.list', {})) as { jobs: Array<{ state: string }> };
+    return jobs.some((job) => job.state === 'REPORTED' || job.state === 'FISCALIZED');
+  }, `bill ${billId} printed`);
+}
+
+describe('18.6 control.socketPath never destroys a file', () => {
+  it('pointed at the jobs journal: `config validate` names the field, `run` refuses and the journal stays', async () => {
+    agent = await startAgentProcess(await boxConfig(), socketOf());
+    await printOneBill(agent, 'keep-me');
+    expect(await agent.stop()).toBe(0);
+    const journal = join(dataDir(), 'jobs.jsonl');
+    const before = await readFile(journal);
+
+    const attack = await boxConfig({ control: { socketPath: journal } });
+    const validate = await runCli(['config', 'validate', attack]);
+    expect(validate.code).toBe(78);
+    expect(validate.stderr).toContain('control.socketPath');
+    expect(validate.stderr).toContain('*.sock');
+
+    const run = await runCli(['run', '--config', attack]);
+    expect(run.code).toBe(78);
+    expect((await lstat(journal)).isFile()).toBe(true);
+    expect(await readFile(journal)).toEqual(before);
+  });
+
+  it('pointed at a regular file outside the data directory: refused at start (lstat), the file kept', async () => {
+    const precious = join(dir, 'notes.txt');
+    await writeFile(precious, 'the shift log of 2026-11-21\n');
+    const attack = await boxConfig({ control: { socketPath: precious } });
+    expect((await runCli(['config', 'validate', attack])).code).toBe(0);
+    const run = await runCli(['run', '--config', attack]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('CONTROL_SOCKET_PATH_TAKEN');
+    expect(run.stderr).toContain('is a regular file, not a socket');
+    expect(await readFile(precious, 'utf8')).toBe('the shift log of 2026-11-21\n');
+    // Nothing was opened before the refusal: no journal was created.
+    await expect(stat(join(dataDir(), 'jobs.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.each([
+    ['a relative data directory', { dataDir: 'data' }, 'dataDir'],
+    ['a data directory that climbs with ..', { dataDir: '/var/lib/kkt-agent/../../tmp/kkt' }, 'dataDir'],
+    ['a relative log file', { log: { file: { path: 'logs/agent.log' } } }, 'log.file.path'],
+    [
+      'a log file that climbs with ..',
+      { log: { file: { path: '/var/log/../tmp/agent.log' } } },
+      'log.file.path',
+    ],
+  ])('`config validate` refuses %s, naming the field', async (_name, patch, field) => {
+    const path = await boxConfig(patch);
+    const validate = await runCli(['config', 'validate', path]);
+    expect(validate.code).toBe(78);
+    expect(validate.stderr).toContain(field);
+  });
+});
+
+describe('18.12 --log-file writes the named file, mode 0640, and rotates beside it', () => {
+  it('writes X.log itself with mode 0640; an oversized X.log is rotated to X.log.1 at start', async () => {
+    const logs = join(dir, 'logs');
+    await mkdir(logs);
+    const logFile = join(logs, 'agent.log');
+    // Yesterday's log, over the 1 MB limit: rotated away beside it before anything new is written.
+    const old = `${'{"event":"old.line"}\n'.repeat(60_000)}`;
+    await writeFile(logFile, old, { mode: 0o644 });
+    const path = await boxConfig({ log: { level: 'info', file: { path: logFile, maxSizeMb: 1, keep: 3 } } });
+    agent = await startAgentProcess(path, socketOf(), { extraArgs: ['--log-file', logFile] });
+    await printOneBill(agent, 'logged');
+    expect(await agent.stop()).toBe(0);
+
+    expect((await readdir(logs)).sort()).toEqual(['agent.log', 'agent.log.1']);
+    expect((await stat(logFile)).mode & 0o777).toBe(0o640);
+    const text = await readFile(logFile, 'utf8');
+    expect(text).toContain('"event":"daemon.ready"');
+    expect(text).not.toContain('old.line');
+    expect(await readFile(join(logs, 'agent.log.1'), 'utf8')).toBe(old);
+  });
+});
+
+describe('18.10 SIGHUP', () => {
+  it('reopens the log file with a log line, keeps serving, and a later stop leaves no socket', async () => {
+    const logFile = join(dir, 'agent.log');
+    agent = await startAgentProcess(await boxConfig(), socketOf(), { extraArgs: ['--log-file', logFile] });
+    const logged = (event: string) => async () =>
+      (await readFile(logFile, 'utf8').catch(() => '')).includes(`"event":"${event}"`);
+    await until(logged('daemon.ready'), 'the first lines in the log file');
+    // logrotate moves the file away, then signals the daemon.
+    await rename(logFile, `${logFile}.moved`);
+    agent.child.kill('SIGHUP');
+    await until(logged('daemon.sighup'), 'the log line in the reopened file');
+    expect(agent.child.exitCode).toBeNull();
+    await printOneBill(agent, 'after-hup');
+    await until(logged('intake.received'), 'later lines in the reopened file');
+    expect(await readFile(`${logFile}.moved`, 'utf8')).toContain('"event":"daemon.ready"');
+    expect(await agent.stop()).toBe(0);
+    await expect(lstat(socketOf())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('without a log file, SIGHUP is a log line and nothing else', async () => {
+    agent = await startAgentProcess(await boxConfig(), socketOf());
+    agent.child.kill('SIGHUP');
+    await until(() => agent!.output().includes('"event":"daemon.sighup"'), 'the sighup log line');
+    expect(await agent.call('status')).toMatchObject({ devices: [{ id: 'paper' }] });
+    expect(await agent.stop()).toBe(0);
+    await expect(lstat(socketOf())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
