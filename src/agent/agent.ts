@@ -219,6 +219,9 @@ export class Agent {
       const entries = await this.outbox.publish(event);
       if (event.type === 'job.fiscalized' && entries.length === 0)
         await this.markReportedIfDone(event.job.id);
+      // A sink that could not draft it yet: a shift event lives only here, so keep it for the next recovery.
+      const isShift = event.type === 'shift.opened' || event.type === 'shift.closed';
+      if (isShift && !this.outbox.published(event)) this.unpublishedShifts.push(event);
     } catch (error) {
       // Nothing was journaled. Jobs are found again by recovery; a shift event only lives here, so keep it.
       if (event.type === 'shift.opened' || event.type === 'shift.closed') this.unpublishedShifts.push(event);

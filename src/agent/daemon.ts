@@ -74,6 +74,7 @@ export async function startDaemon(
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
   const methods = agentControlMethods(agent, {
     version: AGENT_VERSION,
+    inlineBillSources: config.mqtt?.inlineBillSources,
     extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
   });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));

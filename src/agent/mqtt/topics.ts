@@ -56,3 +56,11 @@ export class MqttTopics {
     return topic === this.root || topic.startsWith(`${this.root}/`);
   }
 }
+
+/**
+ * True for a topic inside any box's command tree (`…/cmd/…`, whatever the prefix and device id): publishing
+ * there makes that box run a command. A response topic must never lead there (docs/mqtt.md, "Commands").
+ */
+export function insideCommandTree(topic: string): boolean {
+  return topic.split('/').includes('cmd');
+}

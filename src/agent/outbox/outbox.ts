@@ -31,6 +31,11 @@ interface DraftMarker {
   event: string;
   at: string;
   jobId?: string;
+  /**
+   * Sinks whose draft failed: the other sinks' reports are journaled and go out; these are drafted again
+   * by recovery, and the event counts as published (its job as reported) only once none is left.
+   */
+  undrafted?: string[];
 }
 
 type Record_ = OutboxEntry | DraftMarker;
@@ -76,6 +81,8 @@ export class Outbox {
   private readonly inFlight = new Map<string, Promise<OutboxEntry[]>>();
   private lastSeq = 0;
   private running = false;
+  /** Draft failures already logged as errors (sink and event), so recovery does not repeat them. */
+  private readonly draftFailuresLogged = new Set<string>();
   private readonly options: OutboxOptions;
 
   private constructor(
@@ -147,14 +154,22 @@ export class Outbox {
     }
   }
 
-  /** True when this event's drafts were already journaled. */
+  private marker(key: string): DraftMarker | undefined {
+    const record = this.journal.get(key);
+    return record && !isEntry(record) ? record : undefined;
+  }
+
+  /** True when every sink's drafts for this event were journaled. */
   published(event: AgentEvent): boolean {
-    return this.journal.has(`draft:${Outbox.eventKey(event)}`);
+    const marker = this.marker(`draft:${Outbox.eventKey(event)}`);
+    return marker !== undefined && !marker.undrafted?.length;
   }
 
   /**
    * Drafts the reports of an event for every sink and journals them with a marker in one fsync'd line.
-   * Idempotent, also when called again while the first call is still writing. Returns the new entries.
+   * A sink whose draft fails does not hold the others back: the marker names it and a later call (recovery)
+   * drafts for it alone. Idempotent, also when called again while the first call is still writing. Returns
+   * the new entries.
    */
   publish(event: AgentEvent): Promise<OutboxEntry[]> {
     const eventKey = Outbox.eventKey(event);
@@ -167,23 +182,26 @@ export class Outbox {
 
   private async publishOnce(event: AgentEvent, eventKey: string): Promise<OutboxEntry[]> {
     const markerKey = `draft:${eventKey}`;
-    if (this.journal.has(markerKey)) return [];
+    const earlier = this.marker(markerKey);
+    if (earlier && !earlier.undrafted?.length) return [];
+    // A sink named by an earlier marker but no longer configured has nobody left to report to.
+    const sinks = earlier
+      ? (earlier.undrafted ?? []).flatMap((name) => this.sinks.get(name) ?? [])
+      : [...this.sinks.values()];
     const now = new Date().toISOString();
-    // All sinks draft, or nothing is journaled: a marker with a sink's drafts missing would lose its report.
     const drafts: Array<[ReportSink, OutboxDraft[]]> = [];
-    for (const sink of this.sinks.values()) {
+    const undrafted: string[] = [];
+    for (const sink of sinks) {
       try {
         drafts.push([sink, sink.draft(event)]);
       } catch (error) {
-        this.logger.error({
-          event: 'outbox.draft-failed',
-          sink: sink.name,
-          on: eventKey,
-          reason: errorMessage(error),
-        });
-        throw error;
+        undrafted.push(sink.name);
+        this.logDraftFailure(sink.name, eventKey, error);
       }
     }
+    const unchanged =
+      earlier !== undefined && drafts.length === 0 && undrafted.length === earlier.undrafted?.length;
+    if (unchanged) return [];
     const entries: OutboxEntry[] = drafts.flatMap(([sink, list]) =>
       list.map((draft) => ({
         ...draft,
@@ -195,7 +213,14 @@ export class Outbox {
       })),
     );
     const records: Array<[string, Record_]> = entries.map((entry) => [entry.id, entry]);
-    records.push([markerKey, { marker: true, event: eventKey, at: now, jobId: jobIdOf(event) }]);
+    const marker: DraftMarker = {
+      marker: true,
+      event: eventKey,
+      at: earlier?.at ?? now,
+      jobId: jobIdOf(event),
+    };
+    if (undrafted.length > 0) marker.undrafted = undrafted;
+    records.push([markerKey, marker]);
     crashPoint('outbox:publish:before');
     await this.journal.setMany(records);
     crashPoint('outbox:publish:after');
@@ -205,6 +230,19 @@ export class Outbox {
       if (worker && !worker.backingOff) worker.wake();
     }
     return entries;
+  }
+
+  /** An error the first time a sink cannot draft an event; recovery's later tries are quiet (debug). */
+  private logDraftFailure(sink: string, eventKey: string, error: unknown): void {
+    const key = `${sink} ${eventKey}`;
+    const first = !this.draftFailuresLogged.has(key);
+    this.draftFailuresLogged.add(key);
+    this.logger[first ? 'error' : 'debug']({
+      event: 'outbox.draft-failed',
+      sink,
+      on: eventKey,
+      reason: errorMessage(error),
+    });
   }
 
   entries(filter: { sink?: string; state?: OutboxEntry['state']; jobId?: string } = {}): OutboxEntry[] {
@@ -404,8 +442,9 @@ export class Outbox {
     return { kind: 'delivered' };
   }
 
-  /** True when the job has reports and every one of them is delivered. */
+  /** True when every sink drafted its reports of the job's receipt and every one of them is delivered. */
   allDelivered(jobId: string): boolean {
+    if (this.marker(`draft:job.fiscalized:${jobId}`)?.undrafted?.length) return false;
     const ids = this.byJob.get(jobId);
     if (!ids || ids.size === 0) return true;
     return [...ids].every((id) => this.entry(id)?.state === 'delivered');
@@ -421,7 +460,8 @@ export class Outbox {
     // Recovery only re-drafts recent jobs, so an old marker may go once none of its entries remain.
     const staleMarkers: string[] = [];
     for (const [key, record] of this.journal.entries()) {
-      if (isEntry(record) || Date.parse(record.at) >= cutoff) continue;
+      // A marker naming undrafted sinks is all that keeps the other sinks from being drafted again.
+      if (isEntry(record) || Date.parse(record.at) >= cutoff || record.undrafted?.length) continue;
       const remaining = record.jobId
         ? [...(this.byJob.get(record.jobId) ?? [])].filter((id) => !staleIds.has(id))
         : [];
