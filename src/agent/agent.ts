@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { KktAgentError } from '../lib/errors.js';
 import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
@@ -9,6 +9,7 @@ import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
+import type { Alert } from './schedules/checks.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 
 export interface AgentParts {
@@ -25,6 +26,8 @@ export interface AgentParts {
   outbox?: Partial<OutboxOptions>;
   /** Finished jobs keep their full bill this long (ms). */
   journalRetainMs?: number;
+  /** A receipt FISCALIZED but not reported for longer than this is an alert (default an hour). */
+  unreportedAlertMs?: number;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -341,6 +344,40 @@ export class Agent {
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),
     };
+  }
+
+  /**
+   * What needs a person in the agent itself (the devices' alerts come from the periodic checks): receipts
+   * fiscalized but not reported for longer than `unreportedAlertMs`, and journal writes that are failing.
+   * Computed when asked, so `status` and the state document never lag behind.
+   */
+  alerts(now = Date.now()): Alert[] {
+    const alerts: Alert[] = [];
+    const limitMs = this.parts.unreportedAlertMs ?? 3_600_000;
+    const stuck = this.jobs
+      .inState('FISCALIZED')
+      .filter((job) => now - Date.parse(job.updatedAt) > limitMs)
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    const oldest = stuck[0];
+    if (oldest) {
+      alerts.push({
+        code: 'RECEIPTS_UNREPORTED',
+        message: `${stuck.length} receipt(s) fiscalized but not reported for over ${limitMs >= 120_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`} (oldest: job ${oldest.id}, bill ${oldest.key}, since ${oldest.updatedAt}). See kkt-agent outbox list and the log (outbox.draft-failed).`,
+        since: oldest.updatedAt,
+      });
+    }
+    for (const [journal, failure] of [
+      ['jobs', this.jobs.writeFailure],
+      ['outbox', this.outbox.writeFailure],
+    ] as const) {
+      if (!failure) continue;
+      alerts.push({
+        code: 'JOURNAL_WRITES_FAILING',
+        message: `Writes to the ${journal} journal are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code}). Bills and reports cannot be journaled until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
+        since: failure.since,
+      });
+    }
+    return alerts;
   }
 
   /** Journal maintenance (a schedule runs it): slims old jobs and compacts both journals. */

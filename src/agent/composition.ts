@@ -170,6 +170,7 @@ export async function buildAgent(
       retainDeliveredMs: config.outbox.retainDeliveredDays * 86_400_000,
     },
     journalRetainMs: config.journal.retainDays * 86_400_000,
+    unreportedAlertMs: config.outbox.unreportedAlertMs,
     fsync: options.fsync,
   });
 }

@@ -72,10 +72,12 @@ export async function startDaemon(
   const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
   const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
+  // The agent's own (unreported receipts, failing journal writes), then the devices' from the checks.
+  const alerts = () => [...agent.alerts(), ...scheduler.alerts];
   const methods = agentControlMethods(agent, {
     version: AGENT_VERSION,
     inlineBillSources: config.mqtt?.inlineBillSources,
-    extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
+    extraStatus: () => ({ ...remote.status(), alerts: alerts(), schedules: scheduler.describe() }),
   });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
   await control.listen();
@@ -115,7 +117,7 @@ export async function startDaemon(
   remote.start({
     agent,
     methods,
-    extraState: () => ({ alerts: [...scheduler.alerts], schedules: scheduler.describe() }),
+    extraState: () => ({ alerts: alerts(), schedules: scheduler.describe() }),
     // Remote config that cannot apply live: stop gracefully (a receipt being printed is finished), then exit.
     requestRestart: (reason) => {
       stop(reason).then(

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAtolEmulator } from '../../src/emulators/atol/index.js';
+import { SEED_BILLS, startMockBridge } from '../../src/emulators/bridge/index.js';
 import {
   type AgentProcess,
   runCli,
@@ -153,5 +157,71 @@ describe('18.10 SIGHUP', () => {
     expect(await agent.call('status')).toMatchObject({ devices: [{ id: 'paper' }] });
     expect(await agent.stop()).toBe(0);
     await expect(lstat(socketOf())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+const run = promisify(execFile);
+
+/** The disk as the agent sees it: `prlimit --fsize` on its process (see chaos/scenarios/fullDisk.ts). */
+async function setFileSizeLimit(pid: number, full: boolean): Promise<void> {
+  await run('prlimit', ['--pid', String(pid), full ? '--fsize=0:unlimited' : '--fsize=unlimited:unlimited']);
+}
+
+describe('18.11 `status` never says OK while something needs a person', () => {
+  it('journal writes failing (a full disk) are an attention item until a write succeeds again', async () => {
+    agent = await startAgentProcess(await boxConfig(), socketOf());
+    const running = agent;
+    await setFileSizeLimit(running.child.pid!, true);
+    const refused = await running
+      .call('fiscalize', { bill: JSON.parse(JSON.stringify(sampleBill('disk-full'))) })
+      .then(
+        () => undefined,
+        (error: { code?: string }) => error,
+      );
+    expect(refused).toMatchObject({ code: 'STORAGE_WRITE_FAILED' });
+    const full = await runCli(['status', '--socket', socketOf()]);
+    expect(full.code).toBe(0);
+    expect(full.stdout).not.toContain('OK: nothing needs attention');
+    expect(full.stdout).toContain('ATTENTION');
+    expect(full.stdout).toMatch(/Writes to the jobs journal are failing since .* last: EFBIG/);
+
+    await setFileSizeLimit(running.child.pid!, false);
+    await printOneBill(running, 'disk-freed');
+    const freed = await runCli(['status', '--socket', socketOf()]);
+    expect(freed.stdout).toContain('OK: nothing needs attention');
+  });
+
+  it('a receipt fiscalized but not reported past outbox.unreportedAlertMs is an attention item', async () => {
+    const emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: 'Europe/Moscow' });
+    const bridge = await startMockBridge({ port: 0, bills: [SEED_BILLS[0]!] });
+    try {
+      // The cloud answers HELLO and LIST but rate-limits every report: the connector stays online.
+      bridge.setFault({ kind: 'rejectReceipts', status: 429, retryAfterSeconds: 1, times: 1_000_000 });
+      const path = await boxConfig({
+        devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: emulator.port } }],
+        connectors: {
+          bridge: [{ id: '120', baseUrl: bridge.url, autoFiscalize: { enabled: true, intervalMs: 200 } }],
+        },
+        outbox: { unreportedAlertMs: 1000 },
+      });
+      agent = await startAgentProcess(path, socketOf());
+      const running = agent;
+      await until(async () => {
+        const { jobs } = (await running.call('jobs.list', {})) as { jobs: Array<{ state: string }> };
+        return jobs.some((job) => job.state === 'FISCALIZED');
+      }, 'the bill fiscalized');
+      const late = await until(async () => {
+        const status = await runCli(['status', '--socket', socketOf()]);
+        return status.stdout.includes('fiscalized but not reported') ? status : undefined;
+      }, 'the unreported receipt in status');
+      expect(late.stdout).not.toContain('OK: nothing needs attention');
+      expect(late.stdout).toMatch(/1 receipt\(s\) fiscalized but not reported for over 1 s/);
+      const answer = (await running.call('status')) as { alerts: Array<{ code: string }> };
+      expect(answer.alerts.map((a) => a.code)).toContain('RECEIPTS_UNREPORTED');
+    } finally {
+      await agent?.kill();
+      await bridge.close();
+      await emulator.close();
+    }
   });
 });

@@ -116,8 +116,15 @@ export const baseConfigShape = {
       initialBackoffMs: ms(10, 600_000).default(1000),
       maxBackoffMs: ms(100, 86_400_000).default(300_000),
       retainDeliveredDays: z.number().int().min(1).max(3650).default(7),
+      /** A receipt fiscalized but not reported for longer than this is an alert (`status`, state document). */
+      unreportedAlertMs: ms(1000, 30 * 86_400_000).default(3_600_000),
     })
-    .default({ initialBackoffMs: 1000, maxBackoffMs: 300_000, retainDeliveredDays: 7 }),
+    .default({
+      initialBackoffMs: 1000,
+      maxBackoffMs: 300_000,
+      retainDeliveredDays: 7,
+      unreportedAlertMs: 3_600_000,
+    }),
   journal: z
     .strictObject({
       /** Finished jobs keep their full bill this long; after that a slim record still prevents reprints. */

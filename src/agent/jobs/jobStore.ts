@@ -60,6 +60,11 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
     return this.journal.stats;
   }
 
+  /** Set while writes to the job journal are failing (full disk); see `WriteHealth`. */
+  get writeFailure() {
+    return this.journal.writeFailure;
+  }
+
   private index(job: Job, previous?: JobState): void {
     this.byKey.set(job.key, job.id);
     this.lastSeq = Math.max(this.lastSeq, job.seq);

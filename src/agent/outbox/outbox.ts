@@ -115,6 +115,11 @@ export class Outbox {
     return this.journal.stats;
   }
 
+  /** Set while writes to the outbox journal are failing (full disk); see `WriteHealth`. */
+  get writeFailure() {
+    return this.journal.writeFailure;
+  }
+
   private index(entry: OutboxEntry): void {
     if (entry.jobId) {
       const ids = this.byJob.get(entry.jobId) ?? new Set<string>();
