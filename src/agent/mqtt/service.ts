@@ -18,7 +18,7 @@ import { MqttReceiptSink } from './receiptSink.js';
 import type { DesiredOutcome, RemoteConfigManager } from './remoteConfig.js';
 import { SessionCounter } from './sessionCounter.js';
 import { openEnvelope } from './signing.js';
-import { insideCommandTree, MqttTopics } from './topics.js';
+import { insideCommandTree, MqttTopics, responseTopicRefusal } from './topics.js';
 
 /** `…/status` (retained, QoS 1). */
 export interface PresencePayload {
@@ -195,10 +195,7 @@ export class MqttService {
       maxPayloadBytes: this.options.config.maxPayloadBytes,
       ttlMs,
       signingKey: this.signingKey,
-      refuseResponseTopic: (topic) =>
-        insideCommandTree(topic)
-          ? 'it lies inside a command tree (…/cmd/…), where an answer would run as a command'
-          : undefined,
+      refuseResponseTopic: responseTopicRefusal,
       logger: this.options.logger,
     });
     this.pruneTimer = setInterval(() => {

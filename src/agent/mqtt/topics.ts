@@ -64,3 +64,10 @@ export class MqttTopics {
 export function insideCommandTree(topic: string): boolean {
   return topic.split('/').includes('cmd');
 }
+
+/** Why a command's response topic is refused (the command is then not run), or undefined when it may be used. */
+export function responseTopicRefusal(topic: string): string | undefined {
+  return insideCommandTree(topic)
+    ? 'it lies inside a command tree (…/cmd/…), where an answer would run as a command'
+    : undefined;
+}
