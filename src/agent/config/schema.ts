@@ -61,8 +61,10 @@ export const atolDeviceSchema = z.strictObject({
     .strictObject({
       initialDelayMs: ms(50, 60_000).default(500),
       maxDelayMs: ms(100, 600_000).default(30_000),
+      /** A register silent on an open link (TCP connected, port present) is reopened after this many timeouts in a row. */
+      reopenAfterTimeouts: z.number().int().min(1).max(100).default(3),
     })
-    .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+    .default({ initialDelayMs: 500, maxDelayMs: 30_000, reopenAfterTimeouts: 3 }),
 });
 
 export const routingRuleSchema = z.strictObject({

@@ -64,6 +64,8 @@ export interface DeviceState {
   paper?: { present: boolean; nearEnd?: boolean };
   coverOpen?: boolean;
   lastDocument?: { number?: number; at?: string };
+  /** The register has not answered since then, although its link was open. */
+  notAnsweringSince?: string;
   lastError?: { code: string; message: string; at: string };
 }
 
@@ -101,6 +103,7 @@ function deviceState(snapshot: DeviceSnapshot): DeviceState {
       fn && (fn.lastDocumentNumber !== undefined || fn.lastDocumentAt !== undefined)
         ? defined({ number: fn.lastDocumentNumber, at: fn.lastDocumentAt })
         : undefined,
+    notAnsweringSince: snapshot.notAnsweringSince,
     lastError: snapshot.lastError,
   });
 }

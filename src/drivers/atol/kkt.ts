@@ -38,7 +38,7 @@ import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } fro
 import { KktDeviceError } from './protocol/deviceErrors.js';
 import { decodeTlvList, decodeVln, findTlv, type Tlv, tlvByte, tlvText } from './protocol/tlv.js';
 import { type Receipt, type ReceiptInput, validateReceipt } from './receipt.js';
-import { ReconnectLoop, type ReconnectOptions } from './reconnect.js';
+import { LinkSilentError, ReconnectLoop, type ReconnectOptions, SilenceWatch } from './reconnect.js';
 import type { Link } from './transport/link.js';
 import { AtolTransport, type AtolTransportOptions, type TransportStats } from './transport/transport.js';
 import {
@@ -172,6 +172,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private description = 'ATOL register';
   private closing = false;
   private readonly reconnect: ReconnectLoop;
+  private readonly silence: SilenceWatch;
   private connecting: Promise<DeviceInfo> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeZone: string;
@@ -183,6 +184,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.timeZone = options.timeZone ?? systemTimeZone();
     this.operatorPassword = options.operatorPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
+    this.silence = new SilenceWatch(options.reconnect);
     this.reconnect = new ReconnectLoop({
       settings: options.reconnect,
       attempt: () => this.connectOnce(),
@@ -198,6 +200,11 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   get deviceInfoCached(): DeviceInfo | undefined {
     return this.info;
+  }
+
+  /** Since when the register has not answered (its link open or being reopened); undefined while it answers. */
+  get notAnsweringSince(): string | undefined {
+    return this.silence.silentSince;
   }
 
   /** Transport counters (commands, round trips) and link bytes, for benchmarks and diagnostics. */
@@ -241,6 +248,7 @@ export class Kkt extends EventEmitter<KktEvents> {
       const info = await this.identify(this.runner);
       this.info = info;
       this.reconnect.succeeded();
+      this.silence.answered();
       transport.once('close', (error) => this.onLinkClosed(transport, error));
       this.options.logger?.info({
         event: 'kkt.connected',
@@ -273,6 +281,31 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.reconnect.schedule();
   }
 
+  /**
+   * The register stopped answering on a link that is still open: drop the link and reconnect, as if it had
+   * closed. Whatever the register did with the last command is reconciled by the caller, as after any loss.
+   */
+  private dropSilentLink(): void {
+    const transport = this.transport;
+    if (!transport || this.closing) return;
+    this.transport = undefined;
+    this.runner = undefined;
+    this.info = undefined;
+    const error = new LinkSilentError(this.description, this.silence.silentSince, this.silence.limit);
+    this.options.logger?.warn({
+      event: 'kkt.not-answering',
+      link: this.description,
+      since: this.silence.silentSince,
+      timeouts: this.silence.limit,
+      action: 'reopening the link',
+    });
+    this.emit('disconnected', error);
+    transport.close().then(
+      () => this.reconnect.schedule(),
+      () => this.reconnect.schedule(),
+    );
+  }
+
   /** Closes the link and stops reconnecting. */
   async close(): Promise<void> {
     this.closing = true;
@@ -289,7 +322,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     const run = this.queue.then(() => {
       const runner = this.runner;
       if (!runner || !this.isConnected) throw new KktNotConnectedError(this.description);
-      return work(runner);
+      return this.silence.observe(work(runner), () => this.dropSilentLink());
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -28,6 +28,16 @@ export interface FaultSettings {
   dropAfterCommands: number;
   /** Flip a byte of the next frame the register sends, so its CRC check fails. */
   corruptNextFrame: boolean;
+  /**
+   * A hung register: it ignores every frame on every connection and sends nothing, while the link stays
+   * open (TCP connected, the serial port there). Holds until cleared.
+   */
+  silent: boolean;
+  /**
+   * The current connection stops answering but stays open, as a half-open TCP session or a register that
+   * lost its session does; a new connection is answered. An action, not a switch: it fires at once.
+   */
+  deafConnection: boolean;
 }
 
 export type FaultName = keyof FaultSettings;
@@ -45,6 +55,8 @@ export const FAULT_DEFAULTS: FaultSettings = {
   executeThenFail: '4A',
   dropAfterCommands: 1,
   corruptNextFrame: true,
+  silent: true,
+  deafConnection: true,
 };
 
 /** Every fault off. */
@@ -60,6 +72,8 @@ export const NO_FAULTS: FaultSettings = {
   executeThenFail: '',
   dropAfterCommands: 0,
   corruptNextFrame: false,
+  silent: false,
+  deafConnection: false,
 };
 
 export const FAULT_NAMES = Object.keys(FAULT_DEFAULTS) as FaultName[];
@@ -79,7 +93,7 @@ const BY_CLI_NAME = new Map(FAULT_NAMES.map((name) => [kebab(name), name]));
 /**
  * Parses CLI fault options: `no-paper`, `cover-open`, `shift-expired`, `fn-full`, `ofd-backlog`,
  * `slow-ms=500`, `drop-on-command=4A`, `execute-then-drop=4A`, `drop-after-commands=3`,
- * `corrupt-next-frame`.
+ * `corrupt-next-frame`, `silent`.
  */
 export function parseFaultSpecs(specs: readonly string[]): Partial<FaultSettings> {
   const faults: Partial<FaultSettings> = {};
