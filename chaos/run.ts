@@ -10,6 +10,7 @@ import { cloudOutageScenario } from './scenarios/cloudOutage.js';
 import { fullDiskScenario } from './scenarios/fullDisk.js';
 import { killPointsScenario } from './scenarios/killPoints.js';
 import { mqttBrokerRestartScenario } from './scenarios/mqttBrokerRestart.js';
+import { ptySoakScenario } from './scenarios/ptySoak.js';
 import { randomKillScenario } from './scenarios/randomKill.js';
 import { tornJournalScenario } from './scenarios/tornJournal.js';
 import { unplugScenario } from './scenarios/unplug.js';
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   tornJournalScenario,
   fullDiskScenario,
   clockJumpScenario,
+  ptySoakScenario,
 ];
 
 /** What the suite cannot reproduce on a CI machine, and what stands in for it. */
@@ -90,7 +92,7 @@ async function main(): Promise<number> {
   const described: string[] = [];
   const began = performance.now();
   for (const scenario of SCENARIOS) {
-    if (options.only && !options.only.has(scenario.name)) continue;
+    if (options.only ? !options.only.has(scenario.name) : scenario.optIn) continue;
     const started = performance.now();
     process.stderr.write(`chaos: ${scenario.name}…\n`);
     try {
