@@ -373,7 +373,7 @@ export class Agent {
       if (!failure) continue;
       alerts.push({
         code: 'JOURNAL_WRITES_FAILING',
-        message: `Writes to the ${journal} journal are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code}). Bills and reports cannot be journaled until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
+        message: `Writes to the ${journal} journal are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code} at ${failure.lastError.at}; the next write that succeeds clears this). Bills and reports cannot be journaled until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
         since: failure.since,
       });
     }
