@@ -37,7 +37,11 @@ export interface DriverBenchResult {
 function receiptFor(index: number, positions: number) {
   const bill = sampleBill(`drv-${index}`, { positions });
   const job = { id: newJobId(), operation: 'sell' } as Job;
-  return billToAtolReceipt(job, bill, { operator: { name: 'Кассир' } });
+  // A fixed settlement date: the bench measures the wire, not the calendar.
+  return billToAtolReceipt(job, bill, {
+    defaults: { operator: { name: 'Кассир' } },
+    settlementDate: '2026-06-01',
+  }).receipt;
 }
 
 export async function benchDriver(options: DriverBenchOptions): Promise<DriverBenchResult> {

@@ -3,7 +3,7 @@ import { BILL_NAME_PREFIX } from '../../test/support/bridgeBills.js';
 
 /** An internal Bill for MQTT `cmd/fiscalize`, its positions named after the bill like the bridge bills. */
 export function mqttBill(id: number): Bill {
-  const vats: VatType[] = ['vat20', 'none', 'vat10', 'vat22'];
+  const vats: VatType[] = ['vat0', 'none', 'vat10', 'vat22'];
   const positions = Array.from({ length: 1 + (id % 3) }, (_, j) =>
     buildPosition({
       name: `${BILL_NAME_PREFIX}${id} · ${j + 1}`,

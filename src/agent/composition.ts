@@ -16,6 +16,7 @@ import { AtolWebDevice } from './devices/atolWeb/atolWebDevice.js';
 import type { FiscalDevice } from './devices/device.js';
 import { IntentDevice } from './devices/intent/intentDevice.js';
 import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
+import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
 import { AGENT_VERSION } from './version.js';
@@ -51,6 +52,15 @@ export function linkFactory(link: AtolLinkConfig): LinkFactory {
   }
 }
 
+/** The VAT rules the ATOL registers apply: the configured table, else the built-in one. */
+export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
+  const { table, allowRetiredRatesUntil } = agentConfig.vat;
+  return {
+    table: table ?? RUSSIAN_VAT_TABLE,
+    ...(allowRetiredRatesUntil !== undefined ? { allowRetiredRatesUntil } : {}),
+  };
+}
+
 export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, logger: Logger): FiscalDevice {
   switch (config.kind) {
     case 'atol':
@@ -64,6 +74,7 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         transport: { accessPassword: config.accessPassword, replyTimeoutMs: config.replyTimeoutMs },
         reconnect: config.reconnect,
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
+        vatPolicy: vatPolicyOf(agentConfig),
         logger,
       });
     case 'atol-web':
@@ -80,6 +91,8 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
           reconnect: config.reconnect,
         },
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
+        vatPolicy: vatPolicyOf(agentConfig),
+        timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });
     case 'intent':

@@ -3,6 +3,7 @@ import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath } from './composition.js';
 import { type AgentConfig, ConfigError } from './config/config.js';
+import { configWarnings } from './config/warnings.js';
 import { agentControlMethods } from './control/methods.js';
 import { ControlServer, ControlSocketPathError, prepareSocketPath } from './control/server.js';
 import { type AgentLogger, createLogger } from './logging.js';
@@ -66,6 +67,8 @@ export async function startDaemon(
     file: config.log.file,
   });
   const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
+  const configLog = log.module('config');
+  for (const warning of configWarnings(config)) configLog.warn({ event: 'config.warning', warning });
   const systemd = SystemdIntegration.start({ logger: log.module('systemd') });
   // Everything below keeps state in the data directory; a fresh box has none yet.
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });

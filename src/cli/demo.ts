@@ -112,7 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           kind: 'atol',
           link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
           operator: { name: 'Демо Кассир' },
-          taxationType: 'osn',
+          // The sample bills include 5 % and 7 %, which only УСН may charge (docs/money.md).
+          taxationType: 'usnIncome',
         },
       ],
       connectors: {

@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
-import { ConfigError, configJsonSchema, loadConfigFile, parseConfig } from '../agent/config/config.js';
+import {
+  ConfigError,
+  configJsonSchema,
+  type DeviceConfig,
+  loadConfigFile,
+  parseConfig,
+} from '../agent/config/config.js';
+import { configWarnings } from '../agent/config/warnings.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
@@ -56,6 +63,13 @@ interface JobRow {
   fiscalDocumentNumber?: number;
   failure?: string;
   blocked?: string;
+}
+
+/** Who a device's receipts name as cashier when the bill names none. */
+function cashierOf(device: DeviceConfig): string {
+  if (device.kind === 'atol' || device.kind === 'atol-web') return device.operator.name;
+  if (device.kind === 'intent') return device.cashier;
+  return '-';
 }
 
 const jobsTable = (jobs: JobRow[]) =>
@@ -326,14 +340,18 @@ export function buildProgram(): Command {
     .action(async (file: string | undefined) => {
       const path = configPath(file);
       const parsed = await loadConfigFile(path).catch(fail);
+      const warnings = configWarnings(parsed);
       process.stdout.write(
         `${keyValues([
           ['file', path],
           ['valid', 'yes'],
           ['devices', parsed.devices.map((d) => `${d.id} (${d.kind})`).join(', ')],
+          ['cashiers', parsed.devices.map((d) => `${d.id}: ${cashierOf(d)}`).join(', ')],
           ['bridge accounts', parsed.connectors.bridge.map((a) => a.id).join(', ') || 'none'],
+          ['warnings', warnings.length],
         ])}\n`,
       );
+      for (const warning of warnings) process.stderr.write(`kkt-agent: warning: ${warning}\n`);
     });
   config
     .command('schema')

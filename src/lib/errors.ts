@@ -18,12 +18,21 @@ export class KktAgentError extends Error {
   }
 }
 
-/** Input that fails validation: names the offending field path and the reason. */
+/**
+ * Input that fails validation: names the offending field path and the reason. Subclasses give a refusal
+ * its own stable `code` (`TEXT_CONTROL_CHARACTER`, `VAT_RATE_NOT_ALLOWED` …) and stay validation errors, so
+ * whatever handles "the input is wrong, nothing was done" handles them too.
+ */
 export class ValidationError extends KktAgentError {
   readonly field: string;
 
-  constructor(field: string, reason: string, details: Record<string, unknown> = {}) {
-    super('VALIDATION_FAILED', `${field || '(root)'}: ${reason}`, { field, reason, ...details });
+  constructor(
+    field: string,
+    reason: string,
+    details: Record<string, unknown> = {},
+    code = 'VALIDATION_FAILED',
+  ) {
+    super(code, `${field || '(root)'}: ${reason}`, { field, reason, ...details });
     this.field = field;
   }
 }

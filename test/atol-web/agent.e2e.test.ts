@@ -37,6 +37,8 @@ async function startAgent(): Promise<AgentProcess> {
         requestTimeoutMs: 2000,
         taskTimeoutMs: 5000,
         operator: { name: 'Кассир' },
+        // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
+        taxationType: 'usnIncome',
         reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
       },
     ],

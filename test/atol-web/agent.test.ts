@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { AtolWebDevice } from '../../src/agent/devices/atolWeb/index.js';
+import { buildBill, buildPosition, type VatType } from '../../src/agent/domain/index.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { sampleBill } from '../support/bills.js';
 import { RecordingSink } from '../support/recordingSink.js';
@@ -37,8 +38,9 @@ afterEach(async () => {
   expect(h.warnings).toEqual([]);
 });
 
-async function openAgent(): Promise<Agent> {
+async function openAgent(options: { now?: () => Date } = {}): Promise<Agent> {
   device = new AtolWebDevice({
+    ...options,
     id: 'kkt',
     server: {
       url: h.web.url,
@@ -81,6 +83,49 @@ async function fiscalized(job: Job): Promise<Job> {
   await until(() => ['FISCALIZED', 'REPORTED'].includes(stateOf(job.id) ?? ''), `${job.id} fiscalized`);
   return agent!.jobs.get(job.id)!;
 }
+
+describe('text and VAT on the driver-10 register (same CP866 as the protocol one)', () => {
+  const MARCH_2026 = () => new Date('2026-03-22T09:00:00Z');
+  const billOf = (billId: string, names: string[], vat: VatType = 'vat5') =>
+    buildBill({
+      source: 'test',
+      account: 'a1',
+      billId,
+      number: billId,
+      currency: 'RUB',
+      positions: names.map((name) =>
+        buildPosition({ name, priceMinor: 1235, quantityMilli: 85_000, unit: 'gram', vat }),
+      ),
+      payments: 'card',
+    });
+
+  it('prints « » — “ ” … as " - ..., while the job keeps the original names', async () => {
+    await openAgent({ now: MARCH_2026 });
+    const names = ['Чай «Да Хун Пао» — улун', '“Те Гуань Инь” – 1-й сорт…'];
+    const { job } = await agent!.intake.submit({ bill: billOf('tea', names), trigger: { kind: 'test' } });
+    const done = await fiscalized(job);
+    expect(h.receipts()[0]?.items?.map((item) => item.name)).toEqual([
+      'Чай "Да Хун Пао" - улун',
+      '"Те Гуань Инь" - 1-й сорт...',
+    ]);
+    expect(done.bill?.positions.map((p) => p.name)).toEqual(names);
+  });
+
+  it('refuses 20 % on a 2026 settlement naming the position and the rule; nothing reaches the register', async () => {
+    await openAgent({ now: MARCH_2026 });
+    const { job } = await agent!.intake.submit({
+      bill: billOf('vat20', ['Спички'], 'vat20'),
+      trigger: { kind: 'test' },
+    });
+    await until(() => stateOf(job.id) === 'FAILED', 'refused');
+    expect(agent!.jobs.get(job.id)?.failure).toMatchObject({
+      code: 'VAT_RATE_NOT_ALLOWED',
+      field: 'positions[0].vat',
+    });
+    expect(agent!.jobs.get(job.id)?.failure?.message).toMatch(/"Спички".*425-FZ/);
+    expect(h.receipts()).toEqual([]);
+  });
+});
 
 describe('an Agent with an atol-web device', () => {
   it('prints each bill once, opening the shift first, and reports the register in its snapshot', async () => {

@@ -12,7 +12,13 @@ import type { OutboxDraft } from '../../src/agent/connectors/types.js';
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
 import { SEED_BILLS } from '../../src/emulators/bridge/index.js';
 import { parseJsonLossless } from '../../src/lib/json.js';
-import { BILL_346042, BILL_346044, RECEIPT_346042, RECEIPT_346044 } from './fixtures/seed000.js';
+import {
+  ACCOUNT_120_IDS,
+  BILL_346042,
+  BILL_346044,
+  RECEIPT_346042,
+  RECEIPT_346044,
+} from './fixtures/seed000.js';
 import { MemoryStore } from './support.js';
 
 /**
@@ -20,12 +26,7 @@ import { MemoryStore } from './support.js';
  * from the logged values, and come out as the logged ReceiptCreated event.
  */
 
-const ACCOUNT_120: BridgeIdentity = {
-  userId: '01-000000000233309',
-  storeId: '20170606-69FB-40FF-805C-7724F9A7F221',
-  deviceId: '20170525-C638-40EF-80D6-0B53FE6D9F9F',
-  employeeId: '20190512-47A9-407B-8081-E9AE45B3F345',
-};
+const ACCOUNT_120: BridgeIdentity = ACCOUNT_120_IDS;
 
 const PAIRS = [
   { billText: BILL_346042, receiptText: RECEIPT_346042, local: '2025-12-15T15:36:28+03:00' },

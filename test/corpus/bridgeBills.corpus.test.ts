@@ -164,6 +164,45 @@ const CASES: BillCase[] = [
     break: (b) => ({ ...b, prepaymentEnable: 'yes' }),
     expected: on('prepaymentEnable'),
   },
+  ...(
+    [
+      ['an escape sequence', 'Крем\u001b[31m'],
+      ['a NUL', 'Крем\u0000'],
+      ['a line feed', 'Крем\nдля рук'],
+      ['a carriage return', 'Крем\r'],
+      ['a tab', 'Крем\tдля рук'],
+      ['a bell', 'Крем\u0007'],
+      ['a DEL', 'Крем\u007f'],
+      ['a C1 control (NEL)', 'Крем\u0085'],
+    ] as const
+  ).map(([what, prodname]) => ({
+    name: `second product name with ${what}`,
+    break: (b: Bill) => ({ ...b, products: [b.products[0], { ...b.products[1], prodname }] }),
+    expected: { code: 'TEXT_CONTROL_CHARACTER', field: 'products[1].prodname' },
+  })),
+  {
+    name: "a legal buyer's name with a control character",
+    break: (b) => ({
+      ...b,
+      customer: { ...b.customer, inn: '7712345678', legalentity: true, fullname: 'ООО\u001bРомашка' },
+    }),
+    expected: { code: 'TEXT_CONTROL_CHARACTER', field: 'customer.fullname' },
+  },
+  {
+    name: 'paymentSource unknown',
+    break: (b) => ({ ...b, paymentSource: 'PAY_QR' }),
+    expected: on('paymentSource'),
+  },
+  {
+    name: 'paymentSource a number',
+    break: (b) => ({ ...b, paymentSource: 1 }),
+    expected: on('paymentSource'),
+  },
+  {
+    name: 'paymentSource an object',
+    break: (b) => ({ ...b, paymentSource: {} }),
+    expected: on('paymentSource'),
+  },
 ];
 
 function rawOf(item: BillCase): unknown {

@@ -18,6 +18,7 @@ const atol = (patch: Json = {}): Json => ({
   id: 'kkt',
   kind: 'atol',
   link: { type: 'tcp', host: '127.0.0.1', port: 5555 },
+  operator: { name: 'Кассир' },
   ...patch,
 });
 const valid = (patch: Json = {}): Json => ({
@@ -141,6 +142,70 @@ const CASES: Array<[string, unknown, Expected]> = [
     on('devices[0].operatorPassword'),
   ],
   ['operator without a name', valid({ devices: [atol({ operator: {} })] }), on('devices[0].operator.name')],
+  [
+    'no operator (the cashier on every receipt)',
+    valid({ devices: [atol({ operator: undefined })] }),
+    on('devices[0].operator'),
+  ],
+  [
+    'no operator on a driver-10 register',
+    valid({ devices: [{ id: 'web', kind: 'atol-web' }] }),
+    on('devices[0].operator'),
+  ],
+  [
+    'operator name blank',
+    valid({ devices: [atol({ operator: { name: '   ' } })] }),
+    on('devices[0].operator.name'),
+  ],
+  [
+    'operator name with a line feed',
+    valid({ devices: [atol({ operator: { name: 'Иванова\nА.' } })] }),
+    on('devices[0].operator.name'),
+  ],
+  [
+    'SmartX cashier with an escape',
+    valid({ devices: [{ id: 'smartx', kind: 'intent', cashier: 'Кассир\u001b' }] }),
+    on('devices[0].cashier'),
+  ],
+  ['vat section a string', valid({ vat: '22%' }), on('vat')],
+  [
+    'vat transition date not ISO',
+    valid({ vat: { allowRetiredRatesUntil: '31.03.2026' } }),
+    on('vat.allowRetiredRatesUntil'),
+  ],
+  ['vat unknown key', valid({ vat: { rate: 22 } }), on('vat.rate')],
+  ['vat table empty', valid({ vat: { table: [] } }), on('vat.table')],
+  [
+    'vat table period without rates',
+    valid({ vat: { table: [{ from: '2026-01-01', basis: '425-FZ', rates: [] }] } }),
+    on('vat.table[0].rates'),
+  ],
+  [
+    'vat table with an unknown rate',
+    valid({ vat: { table: [{ from: '2026-01-01', basis: '425-FZ', rates: [{ vat: ['vat18'] }] }] } }),
+    on('vat.table[0].rates[0].vat[0]'),
+  ],
+  [
+    'vat table with an unknown taxation system',
+    valid({
+      vat: {
+        table: [{ from: '2026-01-01', basis: 'b', rates: [{ vat: ['vat5'], taxationSystems: ['envd'] }] }],
+      },
+    }),
+    on('vat.table[0].rates[0].taxationSystems[0]'),
+  ],
+  [
+    'vat table periods out of order',
+    valid({
+      vat: {
+        table: [
+          { from: '2026-01-01', basis: 'b', rates: [{ vat: ['vat22'] }] },
+          { from: '2026-01-01', basis: 'b', rates: [{ vat: ['vat20'] }] },
+        ],
+      },
+    }),
+    on('vat.table[1].from'),
+  ],
   [
     'operator INN of 11 digits',
     valid({ devices: [atol({ operator: { name: 'К', vatin: '12345678901' } })] }),
@@ -347,6 +412,7 @@ describe('config corpus: CONFIG_INVALID naming the field, nothing printed', () =
       'schedules',
       'state',
       'control',
+      'vat',
     ];
     fc.assert(
       fc.property(fc.constantFrom(...sections), fc.jsonValue(), (section, value) => {

@@ -140,6 +140,31 @@ const CASES: Array<{ name: string; bill: (bill: Json) => unknown; expected: Expe
     bill: (b) => ({ ...b, taxationSystem: 'flat' }),
     expected: invalid('bill.taxationSystem'),
   },
+  {
+    name: 'position name with an escape sequence',
+    bill: withPosition({ name: 'Товар\u001b[2J' }),
+    expected: invalid('bill.positions[0].name'),
+  },
+  {
+    name: 'position name with a line feed',
+    bill: withPosition({ name: 'Товар\nвторая строка' }),
+    expected: invalid('bill.positions[0].name'),
+  },
+  {
+    name: 'position code with a NUL',
+    bill: withPosition({ code: '12\u00003' }),
+    expected: invalid('bill.positions[0].code'),
+  },
+  {
+    name: 'cashier name with a C1 control',
+    bill: (b) => ({ ...b, cashier: { name: 'Иванова\u009b' } }),
+    expected: invalid('bill.cashier.name'),
+  },
+  {
+    name: 'customer name with a DEL',
+    bill: (b) => ({ ...b, customer: { name: 'ООО\u007f', inn: '7712345678' } }),
+    expected: invalid('bill.customer.name'),
+  },
 ];
 
 describe('internal Bill corpus: `fiscalize` with an inline bill refuses, journals nothing, prints nothing', () => {

@@ -34,6 +34,8 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
+        // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
+        taxationType: 'usnIncome',
       },
     ],
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },

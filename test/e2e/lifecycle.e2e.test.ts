@@ -25,7 +25,14 @@ async function config(extra: Record<string, unknown> = {}) {
     timeZone: 'Europe/Moscow',
     log: { level: 'info' },
     control: { socketPath: join(dir, 'control.sock') },
-    devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: emulator.port } }],
+    devices: [
+      {
+        id: 'kkt',
+        kind: 'atol',
+        link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
+        operator: { name: 'Кассир' },
+      },
+    ],
     connectors: {
       bridge: [
         {
@@ -120,7 +127,14 @@ describe('logs', () => {
 describe('wrong configuration', () => {
   it('refuses to start with an invalid config, names the field, and exits 78 so systemd does not loop', async () => {
     const path = await writeAgentConfig(dir, {
-      devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 'five' } }],
+      devices: [
+        {
+          id: 'kkt',
+          kind: 'atol',
+          link: { type: 'tcp', host: 'x', port: 'five' },
+          operator: { name: 'Кассир' },
+        },
+      ],
     });
     const result = await runCli(['run', '--config', path]);
     expect(result.code).toBe(78);
@@ -131,7 +145,30 @@ describe('wrong configuration', () => {
     const good = await runCli(['config', 'validate', await config()]);
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/valid\s+yes/);
+    expect(good.stdout).toMatch(/cashiers\s+kkt: Кассир/);
+    expect(good.stdout).toMatch(/warnings\s+0/);
     const schema = await runCli(['config', 'schema']);
     expect(JSON.parse(schema.stdout)).toHaveProperty('properties.devices');
+  });
+
+  it('config validate says what is missing (the cashier) and warns about a VAT table that cannot be used', async () => {
+    const noCashier = await writeAgentConfig(join(dir, 'no-cashier'), {
+      devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' } }],
+    });
+    const missing = await runCli(['config', 'validate', noCashier]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('devices[0].operator: required: the cashier printed on every receipt');
+
+    const staleTable = await writeAgentConfig(join(dir, 'stale-vat'), {
+      devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, operator: { name: 'Кассир' } }],
+      vat: { table: [{ from: '2019-01-01', basis: '303-FZ', rates: [{ vat: ['none', 'vat20'] }] }] },
+    });
+    const warned = await runCli(['config', 'validate', staleTable]);
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/valid\s+yes/);
+    expect(warned.stdout).toMatch(/warnings\s+2/);
+    expect(warned.stderr).toContain(
+      'kkt-agent: warning: vat.table ends with a period from 2019-01-01, but the law changed on 2026-01-01',
+    );
   });
 });

@@ -60,7 +60,12 @@ beforeEach(async () => {
   smartx = await startIntentEmulator({ port: 0, pin: '4321', cardWaitMs: 50 });
   agent = await startAgentInDir(dir, {
     devices: [
-      { id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: atol.port } },
+      {
+        id: 'kkt',
+        kind: 'atol',
+        link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
+        operator: { name: 'Кассир' },
+      },
       { id: 'smartx', kind: 'intent', baseUrl: smartx.url, pin: '4321', saleTimeoutMs: 2000 },
     ],
     routing: { rules: [{ currency: 'BYN', device: 'smartx' }], defaultDevice: 'kkt' },

@@ -60,6 +60,8 @@ describe('master queue mode, end to end with a real Agent', () => {
     expect(rejectBodies[refused]).toMatch(/KKT_FN_FULL: ФН переполнен/);
     expect(rejectBodies[unprintable]).toMatch(/12%/);
     expect(device.printed.map((job) => job.bill?.number)).toEqual(['00042']);
+    // MoySklad's own cashier goes on the receipt (tags 1021, 1203), looked up in the store's cashier list.
+    expect(device.printed[0]?.bill?.cashier).toEqual({ name: 'Иванов Иван', inn: '222490425273' });
     expect(mock.events.map((e) => e.kind).slice(0, 2)).toEqual(['openshift', 'approve']);
     expect(mock.operations.map((op) => op.status)).toEqual(['OK', 'REJECTED', 'REJECTED']);
 

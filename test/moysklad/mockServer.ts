@@ -36,6 +36,8 @@ export interface MockStore {
   name: string;
   organizationId: string;
   cashierUid: string;
+  /** The employee id of that cashier: the store lists it, and queued operations point at it. */
+  cashierEmployeeId: string;
   authTokenAttached: boolean;
   fiscalType: string;
   defaultTaxSystem: string;
@@ -222,6 +224,7 @@ export class MockMoysklad {
       name: input.name ?? (index === 0 ? 'Магазин на Ленина' : `Точка ${index + 1}`),
       organizationId: input.organizationId ?? randomUUID(),
       cashierUid: input.cashierUid ?? `kassir${index + 1}@shop`,
+      cashierEmployeeId: randomUUID(),
       authTokenAttached: input.authTokenAttached ?? false,
       fiscalType: input.fiscalType ?? 'MASTER',
       defaultTaxSystem: input.defaultTaxSystem ?? 'SIMPLIFIED_TAX_SYSTEM_INCOME',
@@ -405,6 +408,7 @@ export class MockMoysklad {
       qrSum: this.raw('0'),
       vatEnabled: true,
       vatIncluded: true,
+      cashier: { meta: this.meta('employee', this.store.cashierEmployeeId) },
     };
     if (input.taxSystem) body.taxSystem = input.taxSystem;
     this.operations.push({ syncId, type, storeId: this.store.id, body, status: 'PENDING', handedOut: 0 });
@@ -833,10 +837,11 @@ export class MockMoysklad {
       cashiers: {
         rows: [
           {
-            meta: this.meta('employee', randomUUID()),
+            meta: this.meta('employee', store.cashierEmployeeId),
             uid: store.cashierUid,
             firstName: 'Иван',
             lastName: 'Иванов',
+            inn: '222490425273',
           },
         ],
       },

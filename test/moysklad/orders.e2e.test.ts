@@ -18,7 +18,7 @@ describe('customer orders mode, end to end with a real Agent', () => {
       moment: '2026-11-22 09:00:00',
       withAgent: true,
       positions: [
-        { name: 'Кофе в зёрнах 1 кг', priceKop: 129_900, vat: 20 },
+        { name: 'Кофе в зёрнах 1 кг', priceKop: 129_900, vat: 22 },
         { name: 'Сыр весовой', priceKop: 89_990, quantity: '0.350', vat: 10, uom: 'кг' },
       ],
     });
@@ -27,7 +27,7 @@ describe('customer orders mode, end to end with a real Agent', () => {
       moment: '2026-11-22 09:05:00',
       positions: [
         { name: 'Книга', priceKop: 50_000, vat: 0, vatEnabled: false, discount: '10' },
-        { name: 'Доставка', priceKop: 30_000, vat: 20, paymentItemType: 'SERVICE' },
+        { name: 'Доставка', priceKop: 30_000, vat: 22, paymentItemType: 'SERVICE' },
       ],
     });
     // Already paid online: a different flow, left alone.
@@ -74,7 +74,7 @@ describe('customer orders mode, end to end with a real Agent', () => {
       vatIncluded: true,
       agent: { meta: { type: 'counterparty' } },
       positions: [
-        { quantity: 1, price: 129_900, vat: 20, vatEnabled: true },
+        { quantity: 1, price: 129_900, vat: 22, vatEnabled: true },
         { quantity: 0.35, price: 89_990, vat: 10, vatEnabled: true },
       ],
       cheque: {
@@ -93,7 +93,7 @@ describe('customer orders mode, end to end with a real Agent', () => {
     // A 10 % discount is printed as the discounted price; без НДС stays vat 0 + vatEnabled false.
     expect(demand2.positions).toMatchObject([
       { price: 45_000, discount: 0, vat: 0, vatEnabled: false },
-      { price: 30_000, vat: 20, vatEnabled: true },
+      { price: 30_000, vat: 22, vatEnabled: true },
     ]);
     expect(demand2.noCashSum).toBe(75_000);
 
@@ -104,6 +104,11 @@ describe('customer orders mode, end to end with a real Agent', () => {
       'three more polls',
     );
     expect(device.printed).toHaveLength(2);
+    // The agent fiscalizes orders as the cashier it was paired as: that person goes on the receipt.
+    expect(device.printed.map((job) => job.bill?.cashier)).toEqual([
+      { name: 'Иванов Иван', inn: '222490425273' },
+      { name: 'Иванов Иван', inn: '222490425273' },
+    ]);
     expect(mock.demands).toHaveLength(2);
     expect(mock.duplicates).toEqual([]);
     expect(agent.jobs.findByKey(jobKey(first.id as string))?.state).toBe('REPORTED');

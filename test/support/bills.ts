@@ -1,11 +1,14 @@
 import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
 
-/** A valid bill for tests: `n` positions mixing VAT rates, goods by the piece and by weight. */
+/**
+ * A valid bill for tests: `n` positions mixing VAT rates any seller may charge in 2026 (docs/money.md), goods
+ * by the piece and by weight.
+ */
 export function sampleBill(
   billId: string,
   options: { positions?: number; source?: string; account?: string; currency?: string } = {},
 ): Bill {
-  const vats = ['vat20', 'vat22', 'vat5', 'none', 'vat10'] as const;
+  const vats = ['vat22', 'vat10', 'vat0', 'none', 'vat122'] as const;
   const positions = Array.from({ length: options.positions ?? 3 }, (_, i) =>
     buildPosition({
       name: `Товар ${i + 1}`,

@@ -19,7 +19,7 @@ export function bridgeBill(
   options: { positions?: number; date?: string; legalEntity?: boolean } = {},
 ): MockBillJson {
   const positions = options.positions ?? 1 + (id % 3);
-  const rates = ['Без НДС', '20%', '10%', '22%', '5%'];
+  const rates = ['Без НДС', '22%', '10%', '0%', '22%'];
   let summKop = 0;
   const products = Array.from({ length: positions }, (_, j) => {
     const priceKop = 1_000 + ((id * 37 + j * 101) % 90_000);

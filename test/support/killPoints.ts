@@ -68,7 +68,7 @@ export const FIVE_POSITIONS: MockBillJson = {
       id: 4,
       type: 'NORMAL',
       price: 6.03,
-      taxrate: '20%',
+      taxrate: '22%',
       itemType: 1,
       prodname: 'Позиция 4',
       quantity: 1,
@@ -167,6 +167,8 @@ export async function openKillPointRig(): Promise<KillPointRig> {
           kind: 'atol',
           link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
           operator: { name: 'Кассир' },
+          // The bill's 5 % and 7 % positions are УСН rates.
+          taxationType: 'usnIncome',
           reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
         },
       ],

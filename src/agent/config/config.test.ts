@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema, loadConfigFile, parseConfig } from './config.js';
 
-const minimal = { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '10.0.0.5' } }] };
+const operator = { name: 'Кассир' };
+const minimal = { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '10.0.0.5' }, operator }] };
 
 const errorOf = (value: unknown) => {
   try {
@@ -26,15 +27,45 @@ describe('config', () => {
     expect(config.dataDir).toBe('/var/lib/kkt-agent');
     expect(config.connectors).toEqual({ bridge: [], moysklad: [], oxsystem: [] });
     expect(config.fiscalizer.stopTimeoutMs).toBe(60_000);
+    expect(config.vat).toEqual({});
   });
 
   it.each([
     [{ devices: [] }, 'devices: configure at least one fiscal device'],
     [
-      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 70000 } }] },
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 70000 }, operator }] },
       'devices[0].link.port',
     ],
-    [{ devices: [{ id: 'KKT!', kind: 'atol', link: { type: 'usb' } }] }, 'devices[0].id'],
+    [{ devices: [{ id: 'KKT!', kind: 'atol', link: { type: 'usb' }, operator }] }, 'devices[0].id'],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' } }] },
+      'devices[0].operator: required: the cashier printed on every receipt (tag 1021)',
+    ],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol-web' }] },
+      'devices[0].operator: required: the cashier printed on every receipt (tag 1021)',
+    ],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, operator: { name: 'Кассир\n' } }] },
+      'devices[0].operator.name: must not contain control characters',
+    ],
+    [{ ...minimal, vat: { allowRetiredRatesUntil: '31.03.2026' } }, 'vat.allowRetiredRatesUntil'],
+    [
+      {
+        ...minimal,
+        vat: {
+          table: [
+            { from: '2026-01-01', basis: '425-FZ', rates: [{ vat: ['vat22'] }] },
+            { from: '2025-01-01', basis: '176-FZ', rates: [{ vat: ['vat20'] }] },
+          ],
+        },
+      },
+      "vat.table[1].from: must come after the previous period's 2026-01-01",
+    ],
+    [
+      { ...minimal, vat: { table: [{ from: '2026-01-01', basis: 'x', rates: [{ vat: ['vat18'] }] }] } },
+      'vat.table[0].rates[0].vat[0]',
+    ],
     [{ devices: [{ id: 'kkt', kind: 'fancy' }] }, 'devices[0].kind'],
     [
       { ...minimal, devices: [...minimal.devices, ...minimal.devices] },

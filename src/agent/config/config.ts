@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { isInsideOrEqual } from '../../lib/pathSchema.js';
+import { findControlCharacter } from '../../lib/printableText.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
 import { moyskladAccountSchema } from '../connectors/moysklad/config.js';
 import { oxAccountSchema } from '../connectors/oxsystem/config.js';
 import { atolWebDeviceSchema } from '../devices/atolWeb/config.js';
 import { nonfiscalDeviceSchema } from '../devices/nonfiscal/config.js';
+import { isoDateSchema, vatRateTableSchema } from '../domain/vatRules.js';
 import { mqttConfigSchema } from '../mqtt/config.js';
 import { schedulesSchema } from '../schedules/schema.js';
 import { DEFAULT_STATE_CONFIG, stateConfigSchema } from '../state/config.js';
@@ -20,12 +22,25 @@ export const intentDeviceSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   pin: z.string().min(1).max(32).optional(),
   /** The cashier name the terminal requires on every sale (code 435 otherwise). */
-  cashier: z.string().min(1).max(64).default('Кассир'),
+  cashier: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((name) => findControlCharacter(name) === undefined, 'must not contain control characters')
+    .default('Кассир'),
   printCheque: z.boolean().default(true),
   /** Card payments wait for the customer's card: keep this long. */
   saleTimeoutMs: z.number().int().min(1000).max(900_000).default(180_000),
   authTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   discoveryTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+});
+
+/** VAT rules for Russian registers (docs/money.md, "VAT by settlement date"). */
+export const vatConfigSchema = z.strictObject({
+  /** Replaces the built-in rate table (a law change ahead of an agent update); absent: the built-in one. */
+  table: vatRateTableSchema.optional(),
+  /** Rates the table retired (20 %, 20/120 from 2026) stay accepted up to and including this date. */
+  allowRetiredRatesUntil: isoDateSchema.optional(),
 });
 
 export const deviceSchema = z.discriminatedUnion('kind', [
@@ -52,6 +67,7 @@ export const configSchema = z
     schedules: schedulesSchema,
     /** The state document's schedule and `POST /state`. */
     state: stateConfigSchema.default(DEFAULT_STATE_CONFIG),
+    vat: vatConfigSchema.default({}).meta({ restartRequired: true }),
     devices: z
       .array(deviceSchema)
       .min(1, 'configure at least one fiscal device')

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
 import { absolutePathSchema } from '../../lib/pathSchema.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
+import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 
 /**
  * The agent's configuration, one JSON file validated here (and the same schema validates remote config
@@ -31,14 +32,6 @@ const atolLinkSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const operatorSchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  vatin: z
-    .string()
-    .regex(/^(\d{10}|\d{12})$/, 'must be an INN of 10 or 12 digits')
-    .optional(),
-});
-
 export const atolDeviceSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, _ or -'),
   kind: z.literal('atol'),
@@ -48,7 +41,7 @@ export const atolDeviceSchema = z.strictObject({
   adminPassword: z.number().int().min(1).max(99999999).default(30),
   /** The register's clock zone; defaults to the agent's `timeZone`. */
   timeZone: timeZone.optional(),
-  operator: operatorSchema.optional(),
+  operator: atolOperatorSchema,
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
   commandTimeoutsMs: z
     .record(

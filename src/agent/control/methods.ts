@@ -41,6 +41,20 @@ export function jobSummary(job: Job) {
   };
 }
 
+/**
+ * How the customer paid, for `jobs show`, and who chose it where the source says (a connector that picks the
+ * payment type keeps `paymentFrom` in the bill's sourceData: "command", "bill" or "default").
+ */
+export function jobPayment(job: Job) {
+  if (!job.bill) return undefined;
+  const from = job.bill.sourceData?.['paymentFrom'];
+  return {
+    types: [...new Set(job.bill.payments.map((payment) => payment.type))],
+    payments: job.bill.payments,
+    ...(typeof from === 'string' ? { from } : {}),
+  };
+}
+
 function connectorFor(agent: Agent, account: string | undefined, connector: string | undefined) {
   const name = connector ?? (account ? `bridge:${account}` : undefined);
   const candidates = agent.connectors.filter((c) => c.fiscalizeOnCommand && (!name || c.name === name));
@@ -156,10 +170,14 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         jobs: (p.state ? agent.jobs.inState(p.state) : agent.jobs.all()).slice(-p.limit).map(jobSummary),
       }),
     ),
-    'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => ({
-      job: agent.jobs.require(p.id),
-      outbox: agent.outbox.entries({ jobId: p.id }),
-    })),
+    'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => {
+      const job = agent.jobs.require(p.id);
+      return {
+        payment: jobPayment(job),
+        job,
+        outbox: agent.outbox.entries({ jobId: p.id }),
+      };
+    }),
     'jobs.resolve': method(
       z.strictObject({
         id: z.string().min(1),

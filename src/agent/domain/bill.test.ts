@@ -252,6 +252,31 @@ describe('validateBill', () => {
   });
 });
 
+describe('text for the register', () => {
+  it('accepts typography (the device prints it as best it can) but refuses control characters, naming the field', () => {
+    const typographic = bridgeBill();
+    typographic.positions[0]!.name = 'Крем «Зимний» — “Intense” 50\u00a0мл…';
+    expect(validateBill(typographic).positions[0]!.name).toBe('Крем «Зимний» — “Intense” 50\u00a0мл…');
+
+    const cases: Array<[(bill: Bill) => void, string]> = [
+      [(bill) => (bill.positions[0]!.name = 'Крем\u001b[0m'), 'positions[0].name'],
+      [(bill) => (bill.positions[0]!.code = '22\n436'), 'positions[0].code'],
+      [(bill) => (bill.customer = { name: 'ООО\u0000Ромашка', inn: '7712345678' }), 'customer.name'],
+      [(bill) => (bill.customer = { emailOrPhone: 'a@b.ru\r' }), 'customer.emailOrPhone'],
+      [(bill) => (bill.cashier = { name: 'Иванова\u0085' }), 'cashier.name'],
+      [(bill) => (bill.positions[0]!.name = 'Крем\u007f'), 'positions[0].name'],
+    ];
+    for (const [breakIt, field] of cases) {
+      const bill = bridgeBill();
+      breakIt(bill);
+      const error = validationError(() => validateBill(bill));
+      expect(error.code).toBe('TEXT_CONTROL_CHARACTER');
+      expect(error.field).toBe(field);
+      expect(schemaIssues(bill).map((issue) => issue.field)).toEqual([field]);
+    }
+  });
+});
+
 describe('billSchema', () => {
   it('accepts valid bills', () => {
     expect(billSchema.parse(bridgeBill())).toEqual(bridgeBill());

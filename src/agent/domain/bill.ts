@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { roundHalfUpDiv } from '../../lib/decimal.js';
 import { KktAgentError, ValidationError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
+import { ControlCharacterError, findControlCharacter } from '../../lib/printableText.js';
+import { formatPath } from '../../lib/validation.js';
 import { assertAmountMinor, CURRENCY_CODES, formatMoney, MAX_AMOUNT_MINOR, sumMinor } from './money.js';
 import {
   PAYMENT_METHOD_NAMES,
@@ -186,10 +188,46 @@ export const billShapeSchema = z.strictObject({
  * plain JS numbers. Rejects bad shapes, limits and arithmetic, each issue on the field it concerns.
  */
 export const billSchema: z.ZodType<Bill> = billShapeSchema.superRefine((bill, ctx) => {
+  for (const error of controlCharacterErrors(bill)) {
+    ctx.addIssue({ code: 'custom', path: error.path, message: error.reason });
+  }
   for (const problem of arithmeticProblems(bill)) {
     ctx.addIssue({ code: 'custom', path: problem.path, message: problem.reason });
   }
 });
+
+// --- text for the register --------------------------------------------------------------------------------
+
+/**
+ * Every text of a bill that a register prints or writes into a fiscal tag, with its path: position names
+ * and codes, the buyer (1227, 1008) and the cashier (1021). The device adapters bring these into their
+ * character set (`printableText`); a control character is refused here already, at intake.
+ */
+export function registerTexts(bill: Bill): Array<{ path: Array<string | number>; text: string }> {
+  const texts: Array<{ path: Array<string | number>; text: string }> = [];
+  bill.positions.forEach((position, index) => {
+    texts.push({ path: ['positions', index, 'name'], text: position.name });
+    if (position.code !== undefined) texts.push({ path: ['positions', index, 'code'], text: position.code });
+  });
+  if (bill.customer?.name !== undefined) texts.push({ path: ['customer', 'name'], text: bill.customer.name });
+  if (bill.customer?.emailOrPhone !== undefined)
+    texts.push({ path: ['customer', 'emailOrPhone'], text: bill.customer.emailOrPhone });
+  if (bill.cashier !== undefined) texts.push({ path: ['cashier', 'name'], text: bill.cashier.name });
+  return texts;
+}
+
+function controlCharacterErrors(
+  bill: Bill,
+): Array<{ path: Array<string | number>; reason: string; error: ControlCharacterError }> {
+  const errors = [];
+  for (const { path, text } of registerTexts(bill)) {
+    const found = findControlCharacter(text);
+    if (!found) continue;
+    const error = new ControlCharacterError(formatPath(path), found.codePoint, found.position);
+    errors.push({ path, reason: String(error.details['reason']), error });
+  }
+  return errors;
+}
 
 // --- arithmetic -----------------------------------------------------------------------------------------
 
@@ -259,11 +297,13 @@ function arithmeticProblems(bill: Bill): ArithmeticProblem[] {
 
 /**
  * Checks a bill completely: shape and limits (ValidationError naming the field, e.g. `positions[3].name`),
- * each position's amount and VAT (ValidationError on `positions[i].amountMinor` / `.vatMinor`), then the
+ * control characters in text for the register (ControlCharacterError, TEXT_CONTROL_CHARACTER), each position's amount and VAT (ValidationError on `positions[i].amountMinor` / `.vatMinor`), then the
  * totals (BillTotalMismatchError on `totalMinor` or `payments`). Returns a validated copy.
  */
 export function validateBill(input: unknown): Bill {
   const bill: Bill = parseWithSchema(billShapeSchema, input);
+  const [control] = controlCharacterErrors(bill);
+  if (control) throw control.error;
   const [problem] = arithmeticProblems(bill);
   if (problem?.total) {
     const { what, expectedMinor, actualMinor } = problem.total;

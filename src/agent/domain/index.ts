@@ -4,3 +4,4 @@ export * from './payment.js';
 export * from './quantity.js';
 export * from './units.js';
 export * from './vat.js';
+export * from './vatRules.js';

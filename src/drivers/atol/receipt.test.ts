@@ -80,6 +80,16 @@ describe('receipt validation (before any byte is sent)', () => {
     expect(fieldOf(receipt({ items: [position({ name: 'Кофе ☕' })] }))).toBe('items[0].name');
   });
 
+  it('rejects control characters, which CP866 encodes but the register must never print', () => {
+    for (const name of ['Кофе\u001b[2J', 'Кофе\r\nЧай', 'Кофе\u0000', 'Кофе\u007f']) {
+      expect(fieldOf(receipt({ items: [position({ name })] }))).toBe('items[0].name');
+    }
+    expect(fieldOf(receipt({ operator: { name: 'Иванов\u0007' } }))).toBe('operator.name');
+    expect(fieldOf(receipt({ items: [position(), { type: 'text', text: 'Спасибо\n' }] }))).toBe(
+      'items[1].text',
+    );
+  });
+
   it('rejects an unknown VAT type', () => {
     expect(fieldOf(receipt({ items: [position({ tax: { type: 'vat18' } })] }))).toBe('items[0].tax.type');
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
+import { findControlCharacter } from '../../lib/printableText.js';
 import { parseWith } from '../../lib/validation.js';
 import { MAX_BCD7_KOP, MAX_POSITION_NAME_LENGTH, MAX_QUANTITY_MILLI } from './commands/receipt.js';
 import { isCp866Encodable } from './protocol/cp866.js';
@@ -17,12 +18,16 @@ import {
  * `tax.type: "vat20"`, `payments`), with money as integer kopecks and quantities as integer
  * thousandths, so that no float ever reaches the register.
  */
+const noControlCharacter = (text: string) => findControlCharacter(text) === undefined;
+const CONTROL_MESSAGE = 'contains a control character, which cannot be printed';
+
 const printableText = (max: number) =>
   z
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine(isCp866Encodable, 'contains characters the register cannot print (CP866)');
+    .refine(isCp866Encodable, 'contains characters the register cannot print (CP866)')
+    .refine(noControlCharacter, CONTROL_MESSAGE);
 
 const kop = (max = MAX_BCD7_KOP) =>
   z
@@ -55,7 +60,8 @@ export const textItemSchema = z.object({
   text: z
     .string()
     .max(256, 'must be at most 256 characters')
-    .refine(isCp866Encodable, 'contains characters the register cannot print (CP866)'),
+    .refine(isCp866Encodable, 'contains characters the register cannot print (CP866)')
+    .refine(noControlCharacter, CONTROL_MESSAGE),
 });
 
 export const receiptSchema = z.object({

@@ -122,8 +122,9 @@ const product = (
 
 /**
  * Synthetic bills dated `today` (`YYYY-MM-DD`, the bridge's local date) so that `LIST?date=today` finds
- * them: VAT 5 % by the gram (clouds.md A.10), 7/20/22 % (A.5), goods by the kilogram at 20 and 10 %, and a
- * legal-entity buyer. Every `summ` is Σ price × quantity, so each one fiscalizes.
+ * them: VAT 5 % by the gram (clouds.md A.10), 7 and 22 % (A.5), goods by the kilogram at 22 and 10 %, and a
+ * legal-entity buyer. Every `summ` is Σ price × quantity, so each one fiscalizes on a register whose
+ * taxation system is УСН (5 % and 7 % are УСН rates; docs/money.md, "VAT by settlement date").
  */
 export function syntheticBills(today: string): MockBillJson[] {
   const bill = (
@@ -148,11 +149,11 @@ export function syntheticBills(today: string): MockBillJson[] {
     ]),
     bill(7002, '12:30:00', 752.52, privateCustomer(56, 'Анна Смирнова'), [
       product(902, 'Сыворотка с ниацинамидом, 30 мл', 215.5, 3, '7%', 'Штука'),
-      product(903, 'Ватные диски', 6.03, 1, '20%', 'Штука'),
+      product(903, 'Ватные диски', 6.03, 1, '22%', 'Штука'),
       product(904, 'Маска тканевая', 99.99, 1, '22%', 'Штука'),
     ]),
     bill(7003, '14:45:10', 696.64, privateCustomer(57, 'Игорь Петров'), [
-      product(905, 'Кофе в зёрнах, развес', 1890, 0.25, '20%', 'Килограмм'),
+      product(905, 'Кофе в зёрнах, развес', 1890, 0.25, '22%', 'Килограмм'),
       product(906, 'Сыр твёрдый, развес', 640.4, 0.35, '10%', 'Килограмм'),
     ]),
     bill(

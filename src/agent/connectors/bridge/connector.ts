@@ -52,7 +52,7 @@ import { BRIDGE_SOURCE, mapBridgeBill } from './mapping.js';
 export const RECEIPT_CREATED_KIND = 'bridge.receiptCreated';
 
 export interface FiscalizeOptions {
-  /** The payment that covers the whole bill; default: the account's `defaultPayment`. */
+  /** The payment that covers the whole bill; default: the bill's own `paymentSource`, else the account's `defaultPayment`. */
   payment?: BridgePaymentType;
   /** Default `{ kind: 'command' }`. */
   trigger?: JobTrigger;
@@ -236,7 +236,7 @@ export class BridgeConnector implements Connector {
       );
       return { job: existing, duplicate: true };
     }
-    return this.fetchAndSubmit(id, number, options.payment ?? this.config.defaultPayment, {
+    return this.fetchAndSubmit(id, number, options.payment, {
       ...(options.trigger ?? { kind: 'command' }),
     });
   }
@@ -271,7 +271,7 @@ export class BridgeConnector implements Connector {
         continue;
       }
       try {
-        const outcome = await this.fetchAndSubmit(row.id, row.number, this.config.defaultPayment, {
+        const outcome = await this.fetchAndSubmit(row.id, row.number, undefined, {
           kind: 'poll',
           ref: `${this.name}#${cycle}`,
         });
@@ -301,10 +301,11 @@ export class BridgeConnector implements Connector {
     return result;
   }
 
+  /** `commandPayment`: what a person's command said; else the bill's own field, else the account default. */
   private async fetchAndSubmit(
     id: string,
     number: string | undefined,
-    payment: BridgePaymentType,
+    commandPayment: BridgePaymentType | undefined,
     trigger: JobTrigger,
   ): Promise<IntakeResult> {
     const intake = this.requireContext('fiscalize a bill').intake;
@@ -327,7 +328,12 @@ export class BridgeConnector implements Connector {
     }
     let bill: Bill;
     try {
-      bill = mapBridgeBill(raw, { account: this.account, payment, expectedId: id });
+      bill = mapBridgeBill(raw, {
+        account: this.account,
+        payment: this.config.defaultPayment,
+        ...(commandPayment !== undefined ? { commandPayment } : {}),
+        expectedId: id,
+      });
     } catch (error) {
       if (!(error instanceof KktAgentError)) throw error;
       const field = error instanceof ValidationError ? error.field : error.details['field'];

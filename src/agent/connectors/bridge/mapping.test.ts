@@ -105,6 +105,7 @@ describe('mapBridgeBill', () => {
         { id: '22436', type: 'NORMAL', unitname: 'Штука' },
         { id: '22437', type: 'NORMAL', unitname: 'Штука' },
       ],
+      paymentFrom: 'default',
     });
   });
 
@@ -138,6 +139,29 @@ describe('mapBridgeBill', () => {
 
   it('uses the payment it is given for the whole total', () => {
     expect(map(bill(), 'cash').payments).toEqual([{ type: 'cash', amountMinor: 10000 }]);
+  });
+
+  it("lets the bill's own paymentSource win over the account default, and a person's command win over both", () => {
+    const paymentOf = (
+      value: Json,
+      options: { payment: 'card' | 'cash'; commandPayment?: 'card' | 'cash' },
+    ) => {
+      const result = mapBridgeBill(parseJsonLossless(JSON.stringify(value)), { account: '120', ...options });
+      return [result.payments[0]!.type, readBridgeSourceData(result.sourceData).paymentFrom];
+    };
+    expect(paymentOf(bill({ paymentSource: 'PAY_CASH' }), { payment: 'card' })).toEqual(['cash', 'bill']);
+    expect(paymentOf(bill({ paymentSource: 'pay_card ' }), { payment: 'cash' })).toEqual(['card', 'bill']);
+    expect(paymentOf(bill({ paymentSource: null }), { payment: 'cash' })).toEqual(['cash', 'default']);
+    expect(paymentOf(bill({ paymentSource: '' }), { payment: 'card' })).toEqual(['card', 'default']);
+    expect(paymentOf(bill(), { payment: 'card' })).toEqual(['card', 'default']);
+    expect(
+      paymentOf(bill({ paymentSource: 'PAY_CASH' }), { payment: 'card', commandPayment: 'card' }),
+    ).toEqual(['card', 'command']);
+  });
+
+  it('keeps typography in the names (the register prints its own form of them) and refuses control characters', () => {
+    const name = 'Чай «Эрл Грей» — “Twinings” 100\u00a0г…';
+    expect(map(bill({}, [product({ prodname: name })])).positions[0]!.name).toBe(name);
   });
 
   it('sells type SERVICE as a service, NORMAL as a commodity', () => {
@@ -183,6 +207,23 @@ describe('mapBridgeBill refuses a malformed bill, naming the field', () => {
     ['an unknown tax rate', bill({}, [product({ taxrate: '18%' })]), 'products[0].taxrate'],
     ['a missing tax rate', bill({}, [product({ taxrate: undefined })]), 'products[0].taxrate'],
     ['an empty product name', bill({}, [product({ prodname: '  ' })]), 'products[0].prodname'],
+    [
+      'an escape in a product name',
+      bill({}, [product({ prodname: 'Крем\u001b[1m' })]),
+      'products[0].prodname',
+    ],
+    [
+      'a line feed in the second product name',
+      bill({ summ: 200 }, [product(), product({ id: 2, prodname: 'Крем\nдля рук' })]),
+      'products[1].prodname',
+    ],
+    [
+      'a NUL in a legal buyer’s name',
+      bill({ customer: { ...CUSTOMER, inn: '7712345678', fullname: 'ООО\u0000', legalentity: true } }),
+      'customer.fullname',
+    ],
+    ['an unknown payment source', bill({ paymentSource: 'PAY_BITCOIN' }), 'paymentSource'],
+    ['a payment source that is a number', bill({ paymentSource: 2 }), 'paymentSource'],
     ['a marked product type', bill({}, [product({ type: 'TOBACCO_MARKED' })]), 'products[0].type'],
     ['no products', bill({}, []), 'products'],
     ['no customer', bill({ customer: undefined }), 'customer'],

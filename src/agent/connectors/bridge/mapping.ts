@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../../lib/errors.js';
 import { jsonIdString, LosslessNumber, losslessToPlain, parseWithSchema } from '../../../lib/json.js';
+import { assertNoControlCharacters } from '../../../lib/printableText.js';
 import {
   BILL_LIMITS,
   type Bill,
@@ -70,6 +71,24 @@ const customerSchema = z.object({
   legalentity: z.boolean(),
 });
 
+/**
+ * How the customer paid, where a bridge says so: the same values the ReceiptCreated event carries
+ * (`paymentSource`, clouds.md A.4). The logged bills have no such field; absent, null or "" mean "not said".
+ */
+const PAYMENT_SOURCES: Record<string, BridgePaymentType> = { PAY_CARD: 'card', PAY_CASH: 'cash' };
+const paymentSourceSchema = z
+  .union([z.string(), z.null()])
+  .transform((value, ctx): BridgePaymentType | undefined => {
+    const text = (value ?? '').trim();
+    if (text === '') return undefined;
+    const type = PAYMENT_SOURCES[text.toUpperCase()];
+    if (type === undefined) {
+      ctx.addIssue({ code: 'custom', message: `unknown payment source "${text}" (PAY_CARD or PAY_CASH)` });
+      return z.NEVER;
+    }
+    return type;
+  });
+
 const rawBillSchema = z.object({
   id: jsonIdString({ maxLength: BILL_LIMITS.billIdLength }),
   date: notBlank.max(BILL_LIMITS.dateLength),
@@ -79,6 +98,7 @@ const rawBillSchema = z.object({
   products: z.array(productSchema).min(1, 'a bill needs at least one product').max(BILL_LIMITS.maxPositions),
   prepayment: money.optional(),
   prepaymentEnable: z.boolean().optional(),
+  paymentSource: paymentSourceSchema.optional(),
 });
 
 export type RawBridgeBill = z.output<typeof rawBillSchema>;
@@ -93,7 +113,11 @@ export interface BridgeSourceData {
   /** `BILL.customer` exactly as received, `id` included (numbers as JSON numbers). */
   customer: Record<string, unknown>;
   products: BridgeSourceProduct[];
+  /** Who chose the payment type: the command, the bill's `paymentSource`, or the account's default. */
+  paymentFrom?: BridgePaymentOrigin;
 }
+
+export type BridgePaymentOrigin = 'command' | 'bill' | 'default';
 
 export interface BridgeSourceProduct {
   id: string;
@@ -118,13 +142,16 @@ export const bridgeSourceDataSchema = z.object({
       prodname: z.string().optional(),
     }),
   ),
+  paymentFrom: z.enum(['command', 'bill', 'default']).optional(),
 });
 
 export interface MapBridgeBillOptions {
   /** The bridge account (Bill.account). */
   account: string;
-  /** The single payment that covers the whole total. */
+  /** The account's default for the single payment that covers the whole total. */
   payment: BridgePaymentType;
+  /** What a person's command said; it wins over the bill's own `paymentSource`, which wins over the default. */
+  commandPayment?: BridgePaymentType;
   /** The id asked for in `bill/byid/{id}`; a bill with another id is refused. */
   expectedId?: string;
 }
@@ -151,6 +178,7 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
   const products: BridgeSourceProduct[] = [];
   const positions: Position[] = parsed.products.map((product, index) => {
     const field = `products[${index}]`;
+    assertNoControlCharacters(product.prodname, `${field}.prodname`);
     const type = product.type ?? 'NORMAL';
     const name = printableName(product.prodname);
     const sourceProduct: BridgeSourceProduct = { id: product.id, type, unitname: product.unitname };
@@ -181,6 +209,7 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
     );
   }
 
+  const { payment, paymentFrom } = paymentOf(parsed.paymentSource, options);
   const sourceData: BridgeSourceData = {
     billId: parsed.id,
     number: parsed.number,
@@ -188,6 +217,7 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
     prepaymentMinor,
     customer: rawCustomer(raw),
     products,
+    paymentFrom,
   };
   const customer = receiptCustomer(parsed.customer);
   return buildBill({
@@ -199,9 +229,20 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
     currency: BRIDGE_CURRENCY,
     ...(customer ? { customer } : {}),
     positions,
-    payments: options.payment,
+    payments: payment,
     sourceData: sourceData as unknown as Record<string, unknown>,
   });
+}
+
+/** A person's command, else the bill's own `paymentSource`, else the account's `defaultPayment`. */
+function paymentOf(
+  billPayment: BridgePaymentType | undefined,
+  options: MapBridgeBillOptions,
+): { payment: BridgePaymentType; paymentFrom: BridgePaymentOrigin } {
+  if (options.commandPayment !== undefined)
+    return { payment: options.commandPayment, paymentFrom: 'command' };
+  if (billPayment !== undefined) return { payment: billPayment, paymentFrom: 'bill' };
+  return { payment: options.payment, paymentFrom: 'default' };
 }
 
 /** Reads `Bill.sourceData` back; throws ValidationError when the bill did not come from mapBridgeBill. */
@@ -253,7 +294,9 @@ function printableName(prodname: string): string {
 function receiptCustomer(customer: RawBridgeBill['customer']): BillCustomer | undefined {
   const inn = customer.inn.trim();
   if (!customer.legalentity && inn === '') return undefined;
-  const name = customer.fullname.trim() || customer.name.trim();
+  const fullname = customer.fullname.trim();
+  assertNoControlCharacters(fullname || customer.name, fullname ? 'customer.fullname' : 'customer.name');
+  const name = fullname || customer.name.trim();
   const result: BillCustomer = {};
   if (name !== '') result.name = name.slice(0, BILL_LIMITS.customerNameLength);
   if (inn !== '') result.inn = inn;

@@ -23,6 +23,7 @@ import type {
   ReportSink,
   ShiftEvent,
 } from '../types.js';
+import { cashierByUid, type MoyskladCashier, storeCashiers } from './cashiers.js';
 import { MoyskladClient } from './client.js';
 import { type MoyskladAccountConfig, type MoyskladAccountInput, moyskladAccountSchema } from './config.js';
 import { credentialsFingerprint, type LoadedCredentials, readCredentials } from './credentials.js';
@@ -117,6 +118,8 @@ export interface MoyskladPollResult {
 }
 
 interface Settings {
+  /** The store's cashiers, for the receipt's cashier (tags 1021, 1203). */
+  cashiers: MoyskladCashier[];
   organizationId?: string;
   fiscalType?: string;
   defaultTaxSystem?: string;
@@ -349,7 +352,11 @@ export class MoyskladConnector implements Connector {
     await this.ensureCredentials();
     try {
       const store = await this.track(() => this.client.settings(this.abort.signal));
-      const settings: Settings = { storeName: store.name, loadedAt: Date.now() };
+      const settings: Settings = {
+        storeName: store.name,
+        loadedAt: Date.now(),
+        cashiers: storeCashiers(store),
+      };
       if (store.organization?.id) settings.organizationId = store.organization.id;
       if (store.fiscalType) settings.fiscalType = store.fiscalType;
       if (store.defaultTaxSystem) settings.defaultTaxSystem = store.defaultTaxSystem;
@@ -504,6 +511,7 @@ export class MoyskladConnector implements Connector {
         mapped = mapMasterOperation(raw, key, {
           account: this.account,
           defaultTaxSystem: this.defaultTaxSystem('master'),
+          cashiers: this.settingsValue?.cashiers ?? [],
         });
       } catch (error) {
         if (!(error instanceof KktAgentError)) throw error;
@@ -608,10 +616,15 @@ export class MoyskladConnector implements Connector {
     const intake = this.requireContext('fiscalize an order').intake;
     const billId = customerOrderBillId(order.id);
     try {
+      const cashier = cashierByUid(
+        this.settingsValue?.cashiers ?? [],
+        this.credentials?.credentials.cashierUid,
+      );
       const bill = mapCustomerOrder(order, {
         account: this.account,
         payment,
         defaultTaxSystem: this.defaultTaxSystem('order'),
+        ...(cashier ? { cashier } : {}),
       });
       const outcome = await intake.submit({
         bill,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonLossless } from '../../../lib/json.js';
+import { cashierByUid, storeCashiers } from './cashiers.js';
 import {
   customerOrderSkipReason,
   mapCustomerOrder,
@@ -8,6 +9,7 @@ import {
   parseCustomerOrder,
   readSourceData,
 } from './mapping.js';
+import { retailStoreSchema } from './wire.js';
 
 const BASE = 'https://online.moysklad.ru/api/posap/1.0';
 const ORDER_ID = '0f175046-dbca-11e6-5bed-427b00000079';
@@ -30,6 +32,15 @@ function order(positions: string[], extra = '') {
 }
 
 describe('customer order → bill', () => {
+  it('names the cashier the agent works as, when given', () => {
+    const bill = mapCustomerOrder(order([position('"quantity": 1, "price": 500, "vat": 22')]), {
+      account: 'shop',
+      payment: 'card',
+      cashier: { name: 'Иванов Иван Иванович', inn: '222490425273' },
+    });
+    expect(bill.cashier).toEqual({ name: 'Иванов Иван Иванович', inn: '222490425273' });
+  });
+
   it('maps kopeck prices, decimal quantities, discounts and the B.5.9 VAT semantics', () => {
     const bill = mapCustomerOrder(
       order([
@@ -171,6 +182,53 @@ describe('master operation → bill', () => {
       },
     );
     expect(refund.operation).toBe('sellReturn');
+  });
+
+  it("names MoySklad's own cashier on the receipt: the operation's cashier, looked up in the store's list", () => {
+    // The store's cashier row as the seed's GET /settings/retailstore/ example shows it (B.5.1).
+    const store = retailStoreSchema.parse(
+      parseJsonLossless(`{
+        "id": "5d4d2ca2-7b1d-11e6-8a84-bae500000060", "name": "Точка продаж",
+        "cashiers": { "rows": [
+          { "meta": { "href": "${BASE}/entity/employee/a4f36276-7b5a-11e6-8a84-bae500000004", "type": "employee" },
+            "uid": "cashier@myorg", "firstName": "Иван", "middleName": "Иванович", "lastName": "Иванов",
+            "inn": "222490425273", "position": "position", "email": "ivanov@myorg.ru" },
+          { "meta": { "href": "${BASE}/entity/employee/b4f36276-7b5a-11e6-8a84-bae500000005" },
+            "uid": "nameless@myorg" },
+          { "meta": 7, "uid": "odd@myorg", "lastName": 42, "firstName": "Ольга" }
+        ] }
+      }`),
+    );
+    const cashiers = storeCashiers(store);
+    expect(cashiers.map((c) => c.cashier)).toEqual([
+      { name: 'Иванов Иван Иванович', inn: '222490425273' },
+      { name: 'Ольга' },
+    ]);
+    const withCashier = (employee: string) => {
+      const raw = operation('retaildemand', '"cashSum": 1000') as Record<string, unknown>;
+      return { ...raw, cashier: { meta: { href: `${BASE}/entity/employee/${employee}`, type: 'employee' } } };
+    };
+    const raw = withCashier('A4F36276-7B5A-11E6-8A84-BAE500000004');
+    const { bill } = mapMasterOperation(raw, masterOperationKey(raw)!, { account: 'shop', cashiers });
+    expect(bill.cashier).toEqual({ name: 'Иванов Иван Иванович', inn: '222490425273' });
+
+    const unknown = withCashier('c4f36276-7b5a-11e6-8a84-bae500000006');
+    expect(
+      mapMasterOperation(unknown, masterOperationKey(unknown)!, { account: 'shop', cashiers }).bill.cashier,
+    ).toBeUndefined();
+    const odd = {
+      ...(operation('retaildemand', '"cashSum": 1000') as Record<string, unknown>),
+      cashier: 'Иванов',
+    };
+    expect(
+      mapMasterOperation(odd, masterOperationKey(odd)!, { account: 'shop', cashiers }).bill.cashier,
+    ).toBeUndefined();
+
+    expect(cashierByUid(cashiers, 'Cashier@MyOrg')).toEqual({
+      name: 'Иванов Иван Иванович',
+      inn: '222490425273',
+    });
+    expect(cashierByUid(cashiers, 'nameless@myorg')).toBeUndefined();
   });
 
   it('refuses prepayments, missing payments and sums that do not add up', () => {

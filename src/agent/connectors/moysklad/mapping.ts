@@ -4,6 +4,7 @@ import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import {
   type Bill,
+  type BillCashier,
   buildBill,
   buildPosition,
   type MeasurementUnit,
@@ -19,6 +20,7 @@ import {
   vatTypeFromPercent,
 } from '../../domain/index.js';
 import type { JobOperation } from '../../jobs/job.js';
+import { cashierByMeta, type MoyskladCashier } from './cashiers.js';
 import { MoyskladBillError } from './errors.js';
 import {
   customerOrderSchema,
@@ -233,6 +235,8 @@ export interface MapCustomerOrderOptions {
   payment: PaymentType;
   /** The store's `orderTaxSystem` / `defaultTaxSystem`, used when the order names none. */
   defaultTaxSystem?: string;
+  /** The MoySklad cashier the agent works as (its paired uid), named on the receipt. */
+  cashier?: BillCashier;
 }
 
 export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerOrderOptions): Bill {
@@ -264,6 +268,7 @@ export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerO
     ...(order.moment ? { date: order.moment } : {}),
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
+    ...(options.cashier ? { cashier: options.cashier } : {}),
     positions: mapped.map((item) => item.position),
     payments: options.payment,
     sourceData: source,
@@ -304,6 +309,8 @@ export function masterOperationKey(raw: unknown): MasterOperationKey | undefined
 export interface MapMasterOptions {
   account: string;
   defaultTaxSystem?: string;
+  /** The store's cashiers: the one the operation's `cashier.meta` names goes on the receipt. */
+  cashiers?: readonly MoyskladCashier[];
 }
 
 /** A polled operation → the bill and whether it is a sale or a return. Throws KktAgentError for what cannot print. */
@@ -341,6 +348,7 @@ export function mapMasterOperation(
   const taxation = taxationOf(op.taxSystem ?? options.defaultTaxSystem, 'operation.taxSystem');
   const source: MasterSourceData = { kind: 'master', operationType: key.type, operation: key.meta };
   if (taxation.code) source.taxSystem = taxation.code;
+  const cashier = cashierByMeta(options.cashiers ?? [], op.cashier?.meta);
   const bill = buildBill({
     source: MOYSKLAD_SOURCE,
     account: options.account,
@@ -349,6 +357,7 @@ export function mapMasterOperation(
     ...(op.moment ? { date: op.moment } : {}),
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
+    ...(cashier ? { cashier } : {}),
     positions: mapped.map((item) => item.position),
     payments,
     sourceData: source,

@@ -147,7 +147,21 @@ export const retailStoreSchema = z.looseObject({
     })
     .optional(),
   cashiers: z
-    .looseObject({ rows: z.array(z.looseObject({ uid: shortText(256).optional() })).max(1000) })
+    .looseObject({
+      rows: z
+        .array(
+          // The names only serve the receipt's cashier: an odd value is dropped, never fatal.
+          z.looseObject({
+            meta: metaSchema.optional().catch(undefined),
+            uid: shortText(256).optional(),
+            lastName: shortText(256).optional().catch(undefined),
+            firstName: shortText(256).optional().catch(undefined),
+            middleName: shortText(256).optional().catch(undefined),
+            inn: shortText(32).optional().catch(undefined),
+          }),
+        )
+        .max(1000),
+    })
     .optional(),
 });
 export type WireRetailStore = z.infer<typeof retailStoreSchema>;
@@ -239,6 +253,8 @@ export const masterOperationSchema = z.looseObject({
   vatEnabled: flag.optional(),
   vatIncluded: flag.optional(),
   taxSystem: shortText(64).optional(),
+  /** The employee who rang the sale up (B.5.5: `cashier{meta}`); an odd value is dropped, never fatal. */
+  cashier: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 

@@ -3,7 +3,9 @@ import { isOutcomeUnknown } from '../../../drivers/atol/errors.js';
 import type { DeviceInfo, FnInfo, KktStatus, ShiftResult } from '../../../drivers/atol/kkt.js';
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import { ValidationError } from '../../../lib/errors.js';
+import { systemTimeZone, wallClockAt } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
+import type { VatPolicy } from '../../domain/vatRules.js';
 import type { Job } from '../../jobs/job.js';
 import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
 import { shiftEventFromResult } from './fiscalData.js';
@@ -34,7 +36,13 @@ export interface AtolBackend extends FnDocumentReader {
 
 export interface AtolDeviceBaseOptions {
   id: string;
-  receiptDefaults?: AtolReceiptDefaults;
+  receiptDefaults: AtolReceiptDefaults;
+  /** Which VAT rates a receipt may carry on its settlement date; default: the built-in table. */
+  vatPolicy?: VatPolicy;
+  /** The register clock's zone: its calendar date is the settlement date. Default: the system's. */
+  timeZone?: string;
+  /** The clock the settlement date is read from (tests). */
+  now?: () => Date;
   logger: Logger;
 }
 
@@ -52,6 +60,9 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
   protected readonly kkt: Backend;
   protected readonly logger: Logger;
   protected readonly receiptDefaults: AtolReceiptDefaults;
+  private readonly vatPolicy: VatPolicy | undefined;
+  private readonly settlementTimeZone: string;
+  private readonly now: () => Date;
   /** Cleared whenever the register may have changed behind the agent's back: look before the next print. */
   protected shiftKnownOpen = false;
   private lastError: DeviceSnapshot['lastError'];
@@ -68,7 +79,10 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
     super();
     this.id = options.id;
     this.logger = options.logger;
-    this.receiptDefaults = options.receiptDefaults ?? {};
+    this.receiptDefaults = options.receiptDefaults;
+    this.vatPolicy = options.vatPolicy;
+    this.settlementTimeZone = options.timeZone ?? systemTimeZone();
+    this.now = options.now ?? (() => new Date());
     this.kkt = createBackend(() => {
       this.lastActivityAt = Date.now();
     });
@@ -135,10 +149,28 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
     return this.kkt.status();
   }
 
-  /** The job's bill as an ATOL receipt; a job without a valid bill never reaches the register. */
+  /**
+   * The job's bill as an ATOL receipt, its texts in CP866 and its VAT rates checked for today's date on the
+   * register; a job without a valid bill never reaches the register.
+   */
   protected receiptFor(job: Job): Omit<ReceiptInput, 'type'> {
     if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
-    return billToAtolReceipt(job, job.bill, this.receiptDefaults);
+    const { year, month, day } = wallClockAt(this.now(), this.settlementTimeZone);
+    const settlementDate = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+    const { receipt, normalisedFields } = billToAtolReceipt(job, job.bill, {
+      defaults: this.receiptDefaults,
+      ...(this.vatPolicy ? { vatPolicy: this.vatPolicy } : {}),
+      settlementDate,
+    });
+    if (normalisedFields.length > 0) {
+      this.logger.info({
+        event: 'device.text-normalised',
+        device: this.id,
+        job: job.id,
+        fields: normalisedFields,
+      });
+    }
+    return receipt;
   }
 
   async openShift(): Promise<ShiftEvent> {

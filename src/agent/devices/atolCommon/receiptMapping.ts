@@ -1,9 +1,13 @@
+import { MAX_POSITION_NAME_LENGTH } from '../../../drivers/atol/commands/receipt.js';
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import type { ReceiptPaymentType } from '../../../drivers/atol/vocabulary.js';
-import type { Bill } from '../../domain/bill.js';
+import { CP866_REPERTOIRE } from '../../../lib/printableText.js';
+import type { Bill, BillCashier } from '../../domain/bill.js';
 import type { PaymentType, TaxationSystem } from '../../domain/payment.js';
+import { assertVatRatesAllowed, DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job } from '../../jobs/job.js';
 import { PrintRefusedError } from '../device.js';
+import { type RegisterTextLimits, registerTexts } from '../registerText.js';
 
 const PAYMENT_TYPE: Record<PaymentType, ReceiptPaymentType> = {
   cash: 'cash',
@@ -14,21 +18,47 @@ const PAYMENT_TYPE: Record<PaymentType, ReceiptPaymentType> = {
 };
 
 export interface AtolReceiptDefaults {
-  operator?: { name: string; vatin?: string };
+  /** The cashier (tags 1021, 1203) of every receipt whose bill names none; the config requires one. */
+  operator: { name: string; vatin?: string };
   taxationType?: TaxationSystem;
 }
 
+/** What a receipt needs besides the job and its bill. */
+export interface AtolReceiptContext {
+  defaults: AtolReceiptDefaults;
+  /** The VAT rate table and any transition; default: the built-in table. */
+  vatPolicy?: VatPolicy;
+  /** The settlement's calendar date on the register (`YYYY-MM-DD`), for the VAT rules. */
+  settlementDate: string;
+}
+
+export interface AtolReceiptMapping {
+  receipt: Omit<ReceiptInput, 'type'>;
+  /** Fields whose printed text differs from the bill's (typography the register lacks); names only. */
+  normalisedFields: string[];
+}
+
+/** The register's text limits (the `EB` name field, the receipt schema's buyer and cashier fields). */
+const ATOL_TEXT_LIMITS: RegisterTextLimits = {
+  positionName: MAX_POSITION_NAME_LENGTH,
+  customerName: 128,
+  customerContact: 64,
+  cashierName: 64,
+};
+
 const LEGAL_INN = /^(\d{10}|\d{12})$/;
+/** Tag 1203 is a person's INN: 12 digits. A cloud's cashier INN of another length is left off, not refused. */
+const PERSON_INN = /^\d{12}$/;
 
 /**
  * A bill as an ATOL receipt. The job id goes into tag 1192 so that a reconcile can recognise the receipt
- * on the register. Buyer details go on the receipt only when the bill names a legal buyer (INN).
+ * on the register. Every text passes through the CP866 normalisation (`registerTexts`); the bill keeps the
+ * original names for the reports. The receipt always names a cashier: the bill's own (a cloud that sends
+ * one, like MoySklad), else the configured operator. Buyer details go on the receipt only when the bill
+ * names a legal buyer (INN). VAT rates are checked against the rate table for the settlement date.
  */
-export function billToAtolReceipt(
-  job: Job,
-  bill: Bill,
-  defaults: AtolReceiptDefaults,
-): Omit<ReceiptInput, 'type'> {
+export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptContext): AtolReceiptMapping {
+  const { defaults } = context;
   if (bill.currency !== 'RUB') {
     throw new PrintRefusedError(
       'DEVICE_CURRENCY_UNSUPPORTED',
@@ -37,24 +67,46 @@ export function billToAtolReceipt(
       { currency: bill.currency },
     );
   }
-  const operator = bill.cashier ? { name: bill.cashier.name, vatin: bill.cashier.inn } : defaults.operator;
+  const taxationType = bill.taxationSystem ?? defaults.taxationType;
+  assertVatRatesAllowed(bill, {
+    policy: context.vatPolicy ?? DEFAULT_VAT_POLICY,
+    settlementDate: context.settlementDate,
+    taxationSystem: taxationType,
+    operation: job.operation,
+  });
+  const cashier: BillCashier = bill.cashier ?? {
+    name: defaults.operator.name,
+    ...(defaults.operator.vatin ? { inn: defaults.operator.vatin } : {}),
+  };
   const customer = bill.customer;
+  const legalInn = customer?.inn && LEGAL_INN.test(customer.inn) ? customer.inn : undefined;
+  const texts = registerTexts(bill, {
+    repertoire: CP866_REPERTOIRE,
+    limits: ATOL_TEXT_LIMITS,
+    cashier,
+    cashierField: bill.cashier ? 'cashier.name' : 'operator.name',
+    customer: { name: legalInn !== undefined, contact: true },
+  });
   const clientInfo =
-    customer && (customer.emailOrPhone || (customer.inn && LEGAL_INN.test(customer.inn)))
+    texts.customerContact !== undefined || legalInn
       ? {
-          emailOrPhone: customer.emailOrPhone,
-          ...(customer.inn && LEGAL_INN.test(customer.inn)
-            ? { vatin: customer.inn, name: customer.name }
-            : {}),
+          emailOrPhone: texts.customerContact,
+          ...(legalInn ? { vatin: legalInn, name: texts.customerName } : {}),
         }
       : undefined;
-  return {
-    taxationType: bill.taxationSystem ?? defaults.taxationType,
-    operator: operator && { name: operator.name, ...(operator.vatin ? { vatin: operator.vatin } : {}) },
+  // The configured INN was checked by the config schema; a cloud's may be anything 9–14 digits long.
+  const operatorInn = bill.cashier
+    ? bill.cashier.inn && PERSON_INN.test(bill.cashier.inn)
+      ? bill.cashier.inn
+      : undefined
+    : defaults.operator.vatin;
+  const receipt: Omit<ReceiptInput, 'type'> = {
+    taxationType,
+    operator: { name: texts.cashier!.name, ...(operatorInn ? { vatin: operatorInn } : {}) },
     clientInfo,
-    items: bill.positions.map((position) => ({
+    items: bill.positions.map((position, index) => ({
       type: 'position' as const,
-      name: position.name,
+      name: texts.positionNames[index]!,
       priceKop: position.priceMinor,
       quantityMilli: position.quantityMilli,
       amountKop: position.amountMinor,
@@ -70,4 +122,5 @@ export function billToAtolReceipt(
     totalKop: bill.totalMinor,
     marker: job.id,
   };
+  return { receipt, normalisedFields: texts.changed };
 }

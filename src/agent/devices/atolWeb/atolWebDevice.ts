@@ -51,7 +51,7 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
 
   constructor(private readonly options: AtolWebDeviceOptions) {
     super(
-      options,
+      { ...options, timeZone: options.timeZone ?? options.server.timeZone },
       (noteActivity) =>
         new AtolWebKkt({ ...options.server, logger: options.logger, onExchange: noteActivity }),
       'the web server is unreachable',

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/config.js';
 import { atolWebDeviceSchema } from './config.js';
 
+const operator = { name: 'Кассир' };
+
 describe('the atol-web device config', () => {
   it('defaults to the web server on loopback', () => {
-    expect(atolWebDeviceSchema.parse({ id: 'kkt', kind: 'atol-web' })).toEqual({
+    expect(atolWebDeviceSchema.parse({ id: 'kkt', kind: 'atol-web', operator: { name: 'Кассир' } })).toEqual({
       id: 'kkt',
       kind: 'atol-web',
+      operator: { name: 'Кассир' },
       url: 'http://127.0.0.1:16732',
       pollIntervalMs: 500,
       requestTimeoutMs: 10_000,
@@ -38,13 +41,13 @@ describe('the atol-web device config', () => {
   });
 
   it('names the field that is wrong', () => {
-    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', url: 'ftp://x' }] })).toThrow(
+    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', operator, url: 'ftp://x' }] })).toThrow(
       /devices\[0\]\.url/,
     );
-    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', pollIntervalMs: 1 }] })).toThrow(
-      /pollIntervalMs/,
-    );
-    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', baudRate: 9600 }] })).toThrow(
+    expect(() =>
+      parseConfig({ devices: [{ id: 'k', kind: 'atol-web', operator, pollIntervalMs: 1 }] }),
+    ).toThrow(/pollIntervalMs/);
+    expect(() => parseConfig({ devices: [{ id: 'k', kind: 'atol-web', operator, baudRate: 9600 }] })).toThrow(
       /baudRate/,
     );
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../../lib/ffd.js';
 import { isValidTimeZone } from '../../../lib/time.js';
 import { urlSchema } from '../../../lib/urlSchema.js';
+import { atolOperatorSchema } from '../atolCommon/operatorConfig.js';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -26,15 +27,7 @@ export const atolWebDeviceSchema = z.strictObject({
   taskTimeoutMs: ms(1000, 900_000).default(120_000),
   /** The register clock's zone; defaults to the agent's `timeZone`. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Moscow').optional(),
-  operator: z
-    .strictObject({
-      name: z.string().min(1).max(64),
-      vatin: z
-        .string()
-        .regex(/^(\d{10}|\d{12})$/, 'must be an INN of 10 or 12 digits')
-        .optional(),
-    })
-    .optional(),
+  operator: atolOperatorSchema,
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
   /** Probing the server again after it became unreachable. */
   reconnect: z

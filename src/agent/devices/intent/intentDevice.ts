@@ -6,9 +6,10 @@ import {
   IntentTerminal,
 } from '../../../drivers/intent/index.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { UNICODE_REPERTOIRE } from '../../../lib/printableText.js';
 import { fiscalTimes } from '../../../lib/time.js';
 import type { ShiftEvent } from '../../connectors/types.js';
-import type { Bill } from '../../domain/bill.js';
+import { BILL_LIMITS, type Bill } from '../../domain/bill.js';
 import type { FiscalData, Job } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
@@ -17,6 +18,7 @@ import {
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
+import { type RegisterTextLimits, registerTexts } from '../registerText.js';
 
 export interface IntentDeviceOptions {
   id: string;
@@ -35,6 +37,18 @@ export interface IntentDeviceOptions {
 class IntentNeedsPersonError extends KktAgentError {
   readonly outcomeUnknown = true;
 }
+
+/**
+ * The terminal takes UTF-8 JSON and documents no narrower character set or length (docs/intent.md, "Text
+ * on the receipt"): names keep their typography; control characters are refused, spaces normalised, and
+ * names cut at the bill's own limits.
+ */
+const INTENT_TEXT_LIMITS: RegisterTextLimits = {
+  positionName: BILL_LIMITS.positionNameLength,
+  customerName: BILL_LIMITS.customerNameLength,
+  customerContact: BILL_LIMITS.emailOrPhoneLength,
+  cashierName: BILL_LIMITS.cashierNameLength,
+};
 
 /** A bill as a SmartX sale: amounts in kopecks of BYN, paid in cash or by card. */
 export function billToIntentSale(bill: Bill, options: { cashier: string; printCheque: boolean }): IntentSale {
@@ -57,10 +71,16 @@ export function billToIntentSale(bill: Bill, options: { cashier: string; printCh
         `the SmartX terminal takes cash or card, not ${payment.type}`,
       );
   }
+  const texts = registerTexts(bill, {
+    repertoire: UNICODE_REPERTOIRE,
+    limits: INTENT_TEXT_LIMITS,
+    cashier: bill.cashier ?? { name: options.cashier },
+    cashierField: bill.cashier ? 'cashier.name' : 'cashier',
+  });
   return {
-    cashier: bill.cashier?.name ?? options.cashier,
+    cashier: texts.cashier!.name,
     itemList: bill.positions.map((position, index) => ({
-      nameTitle: position.name,
+      nameTitle: texts.positionNames[index]!,
       codeNumber: position.code ?? String(index + 1),
       typeCode: '0',
       priceMinor: position.priceMinor,
