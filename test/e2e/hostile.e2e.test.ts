@@ -198,7 +198,14 @@ describe('18.11 `status` never says OK while something needs a person', () => {
       // The cloud answers HELLO and LIST but rate-limits every report: the connector stays online.
       bridge.setFault({ kind: 'rejectReceipts', status: 429, retryAfterSeconds: 1, times: 1_000_000 });
       const path = await boxConfig({
-        devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: '127.0.0.1', port: emulator.port } }],
+        devices: [
+          {
+            id: 'kkt',
+            kind: 'atol',
+            link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
+            operator: { name: 'Кассир' },
+          },
+        ],
         connectors: {
           bridge: [{ id: '120', baseUrl: bridge.url, autoFiscalize: { enabled: true, intervalMs: 200 } }],
         },

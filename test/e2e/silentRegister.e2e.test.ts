@@ -54,6 +54,7 @@ async function startAgent(link: Record<string, unknown>): Promise<AgentProcess> 
         id: 'kkt',
         kind: 'atol',
         link,
+        operator: { name: 'Кассир' },
         // Fast timeouts, so a silence is noticed in seconds (production: 500 ms replies, 3 timeouts).
         replyTimeoutMs: 150,
         reconnect: { initialDelayMs: 100, maxDelayMs: 400, reopenAfterTimeouts: 3 },

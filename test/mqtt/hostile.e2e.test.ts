@@ -69,6 +69,7 @@ const atolDevice = (port: number) => ({
   id: 'kkt',
   kind: 'atol',
   link: { type: 'tcp', host: '127.0.0.1', port },
+  operator: { name: 'Кассир' },
 });
 
 async function online(watcher: Observer, deviceId: string): Promise<void> {
