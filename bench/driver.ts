@@ -4,6 +4,7 @@ import type { Job } from '../src/agent/jobs/job.js';
 import { newJobId } from '../src/agent/jobs/jobId.js';
 import { Kkt } from '../src/drivers/atol/kkt.js';
 import { TcpLink } from '../src/drivers/atol/transport/tcpLink.js';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../src/emulators/atol/index.js';
 import { sampleBill } from '../test/support/bills.js';
 import { BENCH_TZ } from './lib/agentRig.js';
 import { startEmulatorProcess } from './lib/emulatorProcess.js';
@@ -11,7 +12,8 @@ import { heapAfterGc } from './lib/gc.js';
 
 /**
  * The driver alone: `Kkt.sell` of a 10-position receipt (as the agent maps a bill: operator, marker) against
- * a zero-latency emulator in another process. Round trips and bytes come from `Kkt.stats`; CPU time is
+ * a zero-latency emulator in another process (an FFD 1.2 register: 2108 is written per position). Frames,
+ * round trips and bytes come from `Kkt.stats`; CPU time is
  * this process's `process.cpuUsage()`, which holds only the driver's work (and Node's own). The heap a
  * series of receipts leaves behind (after a full GC, the link still open) shows what the driver keeps.
  */
@@ -25,7 +27,13 @@ export interface DriverBenchResult {
   receipts: number;
   positions: number;
   commandsPerReceipt: number;
+  /** Commands added without a kept result (C1 flags 0): no Ack, no answer read. */
+  postedCommandsPerReceipt: number;
   roundTripsPerReceipt: number;
+  /** Frames the host wrote (Add, Ack, Req, Abort, resends). */
+  hostFramesPerReceipt: number;
+  /** Frames the register wrote (replies and async results). */
+  deviceFramesPerReceipt: number;
   bytesWrittenPerReceipt: number;
   bytesReadPerReceipt: number;
   cpuMsPerReceipt: number;
@@ -51,6 +59,7 @@ export async function benchDriver(options: DriverBenchOptions): Promise<DriverBe
     link: () => new TcpLink({ host: '127.0.0.1', port: emulator.port }),
     timeZone: BENCH_TZ,
     reconnect: { enabled: false },
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
   });
   try {
     await kkt.connect();
@@ -71,7 +80,10 @@ export async function benchDriver(options: DriverBenchOptions): Promise<DriverBe
       receipts: n,
       positions,
       commandsPerReceipt: (after.transport.commands - before.transport.commands) / n,
+      postedCommandsPerReceipt: (after.transport.postedCommands - before.transport.postedCommands) / n,
       roundTripsPerReceipt: (after.transport.roundTrips - before.transport.roundTrips) / n,
+      hostFramesPerReceipt: (after.transport.framesSent - before.transport.framesSent) / n,
+      deviceFramesPerReceipt: (after.transport.framesReceived - before.transport.framesReceived) / n,
       bytesWrittenPerReceipt: (after.bytesWritten - before.bytesWritten) / n,
       bytesReadPerReceipt: (after.bytesRead - before.bytesRead) / n,
       cpuMsPerReceipt: (used.user + used.system) / 1000 / n,

@@ -66,7 +66,8 @@ const sections: Section[] = [
       const results = await repeat(size.runs, () => benchDriver({ receipts: size.driverReceipts }));
       return [
         `\`Kkt.sell\` of a 10-position receipt as the agent maps a bill (operator, marker in tag 1192), read-back ` +
-          `of the fiscal document included, against the zero-latency emulator in another process. ` +
+          `of the fiscal document included, against the zero-latency emulator (FFD 1.2) in another process. ` +
+          `Before issue 16 a receipt took 48 commands and 96 host frames (every command C1 + C2). ` +
           `${size.driverReceipts} receipts per run, ${runsNote(size.runs)}. Counts are exact; CPU is this ` +
           `process's \`process.cpuUsage()\` (user + system), the driver's work only.`,
         '',
@@ -74,6 +75,9 @@ const sections: Section[] = [
           ['per receipt', 'value'],
           [
             ['commands', num(med(results, (r) => r.commandsPerReceipt))],
+            ['… of them posted (C1 flags 0, no Ack)', num(med(results, (r) => r.postedCommandsPerReceipt))],
+            ['host frames (to the register)', num(med(results, (r) => r.hostFramesPerReceipt))],
+            ['device frames (from the register)', num(med(results, (r) => r.deviceFramesPerReceipt))],
             ['transport round trips', num(med(results, (r) => r.roundTripsPerReceipt))],
             [
               'bytes written to the register',

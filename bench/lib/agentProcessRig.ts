@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 import { writeAgentConfig } from '../../test/support/agentProcess.js';
 import { BENCH_TZ } from './agentRig.js';
 
@@ -20,6 +21,7 @@ export async function benchAgentConfig(
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: options.emulatorPort },
         operator: { name: 'Кассир' },
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
     ],
     connectors: {

@@ -1,7 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AtolEmulator, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { writeAgentConfig } from '../../test/support/agentProcess.js';
 import { bridgeBills } from '../../test/support/bridgeBills.js';
@@ -81,6 +85,7 @@ export class ChaosRig {
             : { type: 'tcp', host: '127.0.0.1', port: emulator.port },
           operator: { name: 'Кассир' },
           reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         },
       ],
       fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 1000 },

@@ -34,7 +34,7 @@ export const killPointsScenario: Scenario = {
     'read-back), or kills itself at a crash point before/after every journal write, then restarted until ' +
     'the bill is REPORTED. One run per kill point.',
   async run({ quick, random, log }) {
-    const protocol = quick ? [PROTOCOL_KILLS[7]!] : PROTOCOL_KILLS;
+    const protocol = quick ? [PROTOCOL_KILLS.find((kill) => kill.code === '4A')!] : PROTOCOL_KILLS;
     const journal = quick
       ? [JOURNAL_KILLS[Math.floor(random() * JOURNAL_KILLS.length)]!, 'journal:PRINTING:after']
       : JOURNAL_KILLS;

@@ -73,6 +73,7 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         commandTimeoutsMs: config.commandTimeoutsMs,
         transport: { accessPassword: config.accessPassword, replyTimeoutMs: config.replyTimeoutMs },
         reconnect: config.reconnect,
+        taxBytes: config.taxBytes,
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
         logger,

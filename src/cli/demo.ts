@@ -6,7 +6,7 @@ import { parseConfig } from '../agent/config/config.js';
 import { type RunningDaemon, startDaemon } from '../agent/daemon.js';
 import type { Job } from '../agent/jobs/job.js';
 import { startEmbeddedBroker } from '../agent/mqtt/embeddedBroker.js';
-import { startAtolEmulator } from '../emulators/atol/index.js';
+import { EMULATOR_EXTRA_TAX_BYTES, startAtolEmulator } from '../emulators/atol/index.js';
 import { startMockBridge } from '../emulators/bridge/index.js';
 import { money } from './format.js';
 
@@ -114,6 +114,8 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           operator: { name: 'Демо Кассир' },
           // The sample bills include 5 % and 7 %, which only УСН may charge (docs/money.md).
           taxationType: 'usnIncome',
+          // The demo's register is the emulator: its bytes for the 2026 rates (docs/emulator.md).
+          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         },
       ],
       connectors: {

@@ -38,9 +38,10 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--model <model>', 'model code or name, e.g. 61 or "АТОЛ 22Ф"')
     .option('--time-zone <zone>', "the register clock's time zone")
     .option('--latency <ms>', 'delay of every answer', (v) => Number.parseInt(v, 10))
+    .option('--ffd <version>', 'FFD version the register works to at first start: 1.05 or 1.2', '1.2')
     .option(
       '--fault <spec>',
-      'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame',
+      'inject a fault (repeatable): no-paper, cover-open, shift-expired, fn-full, ofd-backlog, slow-ms=N, drop-on-command=4A, execute-then-drop=4A, drop-after-commands=N, corrupt-next-frame, refuse-tax-code=N',
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )

@@ -1,7 +1,7 @@
 /**
  * The Russian fiscal data format (FFD 1.2) vocabulary, in ATOL's JSON-task names, with the codes the
  * fiscal storage records. Neutral ground: drivers and the agent's domain both read these tables.
- * Sources: atol.md §7.2 and ATOL's driver JSON mapping (PAYMENT_METHODS, PAYMENT_OBJECTS, TAXATION_TYPES,
+ * Sources: docs/protocol/atol-v3.md §12 and ATOL's driver JSON mapping (PAYMENT_METHODS, PAYMENT_OBJECTS, TAXATION_TYPES,
  * ITEM_UNITS), found in public code.
  */
 

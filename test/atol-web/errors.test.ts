@@ -11,7 +11,7 @@ import { coffeeReceipt, startWeb, type WebHarness, webKkt } from './support.js';
 
 /**
  * Driver-10 error codes become the agent's typed errors, with the protocol backend's stable codes where
- * the mapping of atol.md §4.2 gives a protocol error byte; the facade reports the register's refusals
+ * the mapping in src/drivers/atol/web/driverErrors.ts gives a protocol error byte; the facade reports the register's refusals
  * with those driver codes.
  */
 
@@ -55,7 +55,7 @@ describe('driver error codes', () => {
     expect(new KktDriverError(44, 'sell', 'Нет бумаги (крышка)').deviceText).toBe('Нет бумаги (крышка)');
   });
 
-  it('maps every pair of atol.md §4.2 both ways, onto known protocol errors', () => {
+  it('maps every pair of the driver → protocol mapping both ways, onto known protocol errors', () => {
     const researched: Array<[number, number]> = [
       [0x67, 44],
       [0x68, 46],

@@ -2,13 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KktNotConnectedError } from '../../src/drivers/atol/errors.js';
 import { Kkt } from '../../src/drivers/atol/kkt.js';
 import { KktDeviceError } from '../../src/drivers/atol/protocol/deviceErrors.js';
+import { decodeTlvList } from '../../src/drivers/atol/protocol/tlv.js';
 import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
 import { positionAmountKop } from '../../src/drivers/atol/receipt.js';
 import { SerialLink } from '../../src/drivers/atol/transport/serialLink.js';
 import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
 import {
   type AtolEmulator,
+  type AtolEmulatorOptions,
   type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
@@ -21,7 +24,7 @@ let kkt: Kkt;
 let documents: JournalEntry[];
 let commands: CommandEvent[];
 
-async function startEmulator() {
+async function startEmulator(options: Partial<AtolEmulatorOptions> = {}) {
   emulator = await startAtolEmulator({
     port: 0,
     persist: false,
@@ -29,6 +32,7 @@ async function startEmulator() {
     asyncLatencyMs: 5,
     zReportStepMs: 40,
     xReportMs: 40,
+    ...options,
   });
   documents = [];
   commands = [];
@@ -42,6 +46,8 @@ function tcpKkt(options: Partial<ConstructorParameters<typeof Kkt>[0]> = {}) {
     timeZone: TZ,
     statusPollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    // The emulator's bytes for the 2026 rates; no public source gives a real register's.
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     ...options,
   });
 }
@@ -132,6 +138,31 @@ describe('Kkt against the emulator over TCP', () => {
       marker: 'job-0001',
       totalKop: result.totalKop,
     });
+  });
+
+  it('costs at most 48 host frames for a 10-position receipt (C1 flags 0 where no answer is read)', async () => {
+    await kkt.openShift({ name: 'Иванова А.С.' });
+    await kkt.sell(receipt());
+    const before = kkt.stats!.transport;
+    await kkt.sell({ ...receipt(), marker: 'job-0002' });
+    const after = kkt.stats!.transport;
+    expect(after.framesSent - before.framesSent).toBeLessThanOrEqual(48);
+    expect(after.postedCommands - before.postedCommands).toBeGreaterThanOrEqual(20);
+  });
+
+  it('prints an FFD 1.05 register its own form of the receipt: no 2108', async () => {
+    await kkt.close();
+    await emulator.close();
+    await startEmulator({ ffdVersion: 2 });
+    kkt = tcpKkt();
+    await kkt.connect();
+    expect(kkt.receiptForm).toMatchObject({ ffdVersion: 2, ffdName: '1.05', positionTags: [] });
+    await kkt.sell(receipt());
+    const document = emulator.device.document(documents.at(-1)!.documentNumber)!;
+    const positions = document.tlvs.filter((t) => t.tag === 1059);
+    expect(positions).toHaveLength(10);
+    for (const position of positions)
+      expect(decodeTlvList(position.value).map((t) => t.tag)).not.toContain(2108);
   });
 
   it('opens a closed shift implicitly with the first receipt (one extra document)', async () => {
@@ -228,6 +259,29 @@ describe('faults give typed errors', () => {
     await expect(kkt.sell(receipt())).resolves.toMatchObject({ totalKop: total(TEN_POSITIONS) });
   });
 
+  it('a register that refuses a tax byte (a firmware without the rate) → KKT_EXT_BAD_TAX, nothing fiscalized', async () => {
+    emulator.setFault('refuseTaxCode', 13);
+    const error = await sellFails();
+    expect(error).toMatchObject({ code: 'KKT_EXT_BAD_TAX', deviceCode: 0xee, extendedCode: 0x0104 });
+    expect(documents.filter((d) => d.kind === 'receipt')).toHaveLength(0);
+    expect((await kkt.status()).receipt.open).toBe(false);
+  });
+
+  it('a posted command the register refuses (E8 outside its FFD form) stops the receipt before the close', async () => {
+    // 2108 is written posted after EA; the register refuses it and the position's EB reports it.
+    await emulator.close();
+    await startEmulator({ ffdVersion: 2 });
+    await kkt.close();
+    kkt = tcpKkt();
+    await kkt.connect();
+    const forced = kkt as unknown as { info: { ffdVersion: { kkt: number; fn: number } } };
+    forced.info.ffdVersion = { kkt: 4, fn: 4 };
+    const error = await sellFails();
+    expect(error).toMatchObject({ code: 'KKT_EXT_TAG_COMBINATION', extendedCode: 0x0205 });
+    expect(documents.filter((d) => d.kind === 'receipt')).toHaveLength(0);
+    expect((await kkt.status()).receipt.open).toBe(false);
+  });
+
   it('a close refused after the FD was made (paper ran out mid-print) is an unknown outcome, never a refusal', async () => {
     emulator.setFault('executeThenFail', '4A');
     const error = await kkt.sell(receipt()).catch((e: unknown) => e);
@@ -306,6 +360,7 @@ describe('over a pseudo-terminal (the real serialport code path)', () => {
       link: () => new SerialLink({ path: pty.path, baudRate: 115200 }),
       timeZone: TZ,
       reconnect: { enabled: false },
+      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     });
     try {
       await kkt.connect();

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTlv, tlvText } from '../../src/drivers/atol/protocol/tlv.js';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import {
   type MockBillJson,
   type MockBridge,
@@ -125,6 +130,7 @@ beforeAll(async () => {
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: CASHIER },
         taxationType: 'usnIncome',
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
     ],
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },

@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 
@@ -25,7 +30,7 @@ interface JobRow {
   failure?: string;
 }
 
-async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
+async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Record<string, number> } = {}) {
   agent = await startAgentInDir(dir, {
     timeZone: TZ,
     devices: [
@@ -34,6 +39,7 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
+        taxBytes: overrides.taxBytes ?? EMULATOR_EXTRA_TAX_BYTES,
         // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
         taxationType: 'usnIncome',
       },
@@ -57,6 +63,19 @@ async function startAgent(overrides: { autoFiscalize?: boolean } = {}) {
 }
 
 const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+
+/** Every one of `total` jobs REPORTED or FAILED. */
+const allSettled = (total: number) =>
+  until(
+    async () => {
+      const list = await jobs();
+      return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
+        ? list
+        : undefined;
+    },
+    'all settled',
+    30_000,
+  );
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kkt-e2e-'));
@@ -240,16 +259,7 @@ describe('the cloud misbehaves', () => {
     await agent!.stop();
     await startAgent({ autoFiscalize: true });
     const total = bridge.bills().length;
-    const settled = await until(
-      async () => {
-        const list = await jobs();
-        return list.length === total && list.every((j) => j.state === 'REPORTED' || j.state === 'FAILED')
-          ? list
-          : undefined;
-      },
-      'all settled',
-      30_000,
-    );
+    const settled = await allSettled(total);
     const failed = settled.filter((j) => j.state === 'FAILED');
     expect(failed.map((j) => j.key.split('/')[2]).sort()).toEqual(['9000', '9001', '9002', '9003', '9100']);
     const reasons = Object.fromEntries(failed.map((j) => [j.key.split('/')[2], j.failure]));
@@ -260,6 +270,21 @@ describe('the cloud misbehaves', () => {
     expect(receipts).toHaveLength(total - failed.length);
     const failedJobIds = new Set(failed.map((j) => j.id));
     expect(receipts.filter((r) => failedJobIds.has(r.marker ?? ''))).toEqual([]);
+  });
+});
+
+describe('a register whose tax bytes are not configured', () => {
+  it('fails the bills with a rate it has no byte for, names the rate, sends nothing for them, and prints the rest', async () => {
+    await startAgent({ taxBytes: {} });
+    const total = bridge.bills().length;
+    const settled = await allSettled(total);
+    const failed = settled.filter((j) => j.state === 'FAILED');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const job of failed) expect(job.failure).toMatch(/No tax byte is known for (vat5|vat7|vat22)/);
+    const failedJobIds = new Set(failed.map((j) => j.id));
+    expect(receipts.filter((r) => failedJobIds.has(r.marker ?? ''))).toEqual([]);
+    expect(receipts).toHaveLength(total - failed.length);
+    expect(receipts.length).toBeGreaterThan(0);
   });
 });
 

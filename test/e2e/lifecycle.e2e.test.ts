@@ -2,7 +2,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type CommandEvent, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { type MockBridge, SEED_BILLS, startMockBridge } from '../../src/emulators/bridge/index.js';
 import {
   type AgentProcess,
@@ -31,6 +36,7 @@ async function config(extra: Record<string, unknown> = {}) {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
         operator: { name: 'Кассир' },
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
     ],
     connectors: {

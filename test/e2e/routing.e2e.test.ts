@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { type IntentEmulator, startIntentEmulator } from '../../src/emulators/intent/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 
@@ -65,6 +69,7 @@ beforeEach(async () => {
         kind: 'atol',
         link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
         operator: { name: 'Кассир' },
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
       },
       { id: 'smartx', kind: 'intent', baseUrl: smartx.url, pin: '4321', saleTimeoutMs: 2000 },
     ],

@@ -177,7 +177,10 @@ describe('the register refuses what a real one refuses, with its error codes', (
     await sell(host, 5_000);
     await host.ok(openReceipt, { flags: 0, receiptType: ReceiptType.SellReturn });
     await host.ok(beginPosition, undefined);
-    await host.ok(registerPosition, position({ priceKop: 6_000 }));
+    // Without EB flag 0x02 the register checks the drawer at the position already.
+    expect((await host.run(registerPosition, position({ priceKop: 6_000 }))).errorCode).toBe(0x98);
+    await host.ok(beginPosition, undefined);
+    await host.ok(registerPosition, position({ priceKop: 6_000, flags: 0x02 }));
     expect(
       (await host.run(closeReceipt, { flags: 0, paymentType: PaymentType.Cash, sumKop: 0 })).errorCode,
     ).toBe(0x98);
@@ -188,6 +191,17 @@ describe('the register refuses what a real one refuses, with its error codes', (
     await host.ok(closeReceipt, { flags: 0, paymentType: PaymentType.Cash, sumKop: 0 });
     expect(emulator.device.cashKop).toBe(3_000);
     expect(emulator.device.printouts.at(-1)!.text).toContain('ВОЗВРАТ ПРИХОДА');
+  });
+
+  it('sell return paid back by card: EB flag 0x02 lets it through a short drawer (Crystals sets it for this)', async () => {
+    await sell(host, 1_000);
+    await host.ok(openReceipt, { flags: 0, receiptType: ReceiptType.SellReturn });
+    await host.ok(beginPosition, undefined);
+    expect((await host.run(registerPosition, position({ priceKop: 4_000 }))).errorCode).toBe(0x98);
+    await host.ok(beginPosition, undefined);
+    await host.ok(registerPosition, position({ priceKop: 4_000, flags: 0x02 }));
+    await host.ok(closeReceipt, { flags: 0, paymentType: PaymentType.Electronically, sumKop: 0 });
+    expect(emulator.device.cashKop).toBe(1_000);
   });
 
   it('5A: 66 outside mode 3, 9A with the shift closed', async () => {

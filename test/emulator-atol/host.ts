@@ -34,7 +34,7 @@ export async function openHost(
     transport,
     async run(spec, params) {
       const outcome = await transport.execute(encodeRequest(spec, params), 10_000);
-      return decodeAnswer(spec, outcome.answer);
+      return decodeAnswer(spec, outcome.answer ?? Buffer.alloc(0));
     },
     async ok(spec, params) {
       const { errorCode, result } = await host.run(spec, params);

@@ -21,9 +21,10 @@ import {
 import { connectTcp, type TestHost } from './host.js';
 import { openSellWithPosition, position, sell } from './receiptSteps.js';
 
+/** The document's type (LE16) and its TLVs, as A4 45 and the A4 46 answers give them. */
 async function documentBytes(host: TestHost, number: number): Promise<Buffer> {
-  await host.ok(selectDocument, { documentNumber: number });
-  let data = Buffer.alloc(0);
+  const header = await host.ok(selectDocument, { documentNumber: number });
+  let data = Buffer.of(header.documentType & 0xff, header.documentType >> 8);
   for (;;) {
     const { errorCode, result } = await host.run(readDocumentChunk, undefined);
     if (errorCode !== 0) return data;

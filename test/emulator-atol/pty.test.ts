@@ -9,10 +9,10 @@ import {
   PaymentType,
   ReceiptType,
   registerPosition,
-  TAX_CODES,
 } from '../../src/drivers/atol/commands/index.js';
 import { SerialLink } from '../../src/drivers/atol/transport/serialLink.js';
 import { type AtolEmulator, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import { EMULATOR_TAX_BYTES } from '../../src/emulators/atol/vat.js';
 import { type SocatPty, startSocatPty } from '../support/socat.js';
 import { openHost, type TestHost } from './host.js';
 
@@ -41,7 +41,7 @@ describe('the emulator behind a pseudo-terminal (socat) with the serial link', (
       priceKop: 12_345,
       quantityMilli: 1_000,
       amountKop: 12_345,
-      taxCode: TAX_CODES.vat20,
+      taxCode: EMULATOR_TAX_BYTES.vat20,
       taxSumKop: 0,
       department: 1,
       paymentObject: 1,

@@ -9,8 +9,8 @@ import {
   type RegisterPositionParams,
   registerPosition,
   shortStatus,
-  TAX_CODES,
 } from '../../src/drivers/atol/commands/index.js';
+import { EMULATOR_TAX_BYTES } from '../../src/emulators/atol/vat.js';
 import type { TestHost } from './host.js';
 
 /** A valid `EB` for one piece at `priceKop`, VAT 20 %; override any field. */
@@ -22,7 +22,7 @@ export function position(overrides: Partial<RegisterPositionParams> = {}): Regis
     priceKop,
     quantityMilli,
     amountKop: Math.floor((priceKop * quantityMilli + 500) / 1000),
-    taxCode: TAX_CODES.vat20,
+    taxCode: EMULATOR_TAX_BYTES.vat20,
     taxSumKop: 0,
     department: 1,
     paymentObject: 1,

@@ -33,15 +33,17 @@ import {
 import { connectTcp, type TestHost } from './host.js';
 import { ensureMode, openSellWithPosition, pollUntilMode, sell } from './receiptSteps.js';
 
+/** A4 45 tells type and size; each A4 46 answers one TLV until DA. */
 async function readBack(host: TestHost, number: number) {
-  await host.ok(selectDocument, { documentNumber: number });
+  const header = await host.ok(selectDocument, { documentNumber: number });
   let data = Buffer.alloc(0);
   for (;;) {
     const { errorCode, result } = await host.run(readDocumentChunk, undefined);
     if (errorCode !== 0) break;
     data = Buffer.concat([data, result!]);
   }
-  return { type: data.readUInt16LE(0), tlvs: decodeTlvList(data.subarray(4)) };
+  expect(data.length).toBe(header.size);
+  return { type: header.documentType, tlvs: decodeTlvList(data) };
 }
 
 describe('shifts, reports, cash and registers', () => {

@@ -65,11 +65,16 @@ describe('the task buffer, frame by frame', () => {
     expect(hex((await client.next()).data)).toBe('A35500');
   });
 
-  it('reports a failed slow command as A7 and a failed quick one as A4', async () => {
+  it('reports a failed slow command as A7 and a failed quick one as A4, refusing tasks in between', async () => {
     client.send(0x01, add(1, 0x67, 0x01));
     expect(hex((await client.next()).data)).toBe('A2');
     expect(hex((await client.next()).data)).toBe('A7015566');
+    // Stopped by the failure until the host acknowledges it (or aborts): A5 and the task id.
     client.send(0x02, add(2, 0x59));
+    expect(hex((await client.next()).data)).toBe('A502');
+    client.send(0x03, [0xc2, 1]);
+    expect(hex((await client.next()).data)).toBe('A4');
+    client.send(0x04, add(2, 0x59));
     expect(hex((await client.next()).data)).toBe('A45566');
   });
 
@@ -89,13 +94,13 @@ describe('the task buffer, frame by frame', () => {
     ]);
   });
 
-  it('clears the buffer on Abort (A5)', async () => {
+  it('clears the buffer on Abort and answers A3, the answer Zzzzipper waits for', async () => {
     client.send(0x01, add(1, 0x45));
     await client.next();
     client.send(0x02, [0xc4]);
     const abort = await client.next();
     expect(abort.id).toBe(0x02);
-    expect(hex(abort.data)).toBe('A5');
+    expect(hex(abort.data)).toBe('A3');
     client.send(0x03, [0xc3, 1]);
     expect(hex((await client.next()).data)).toBe('B3');
     client.send(0x04, add(1, 0x45));

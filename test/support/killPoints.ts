@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type AtolEmulator,
   type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
@@ -89,19 +90,25 @@ export const FIVE_POSITIONS: MockBillJson = {
   prepaymentEnable: true,
 };
 
-/** Kill the agent right after the emulator answered the n-th command with this code within the receipt. */
+/**
+ * Kill the agent right after the emulator ran the n-th command with this code within the receipt (for
+ * `E8`, counting only writes of `tag` when it is given).
+ */
 export interface ProtocolKill {
   step: string;
   code: string;
   occurrence: number;
+  tag?: number;
 }
 
+/** The receipt's steps in the order the driver sends them (docs/protocol/atol-v3.md §6). */
 export const PROTOCOL_KILLS: ProtocolKill[] = [
   { step: 'open receipt (92)', code: '92', occurrence: 1 },
+  { step: 'receipt tags (E8 1192, posted)', code: 'E8', occurrence: 1, tag: 1192 },
+  { step: 'position 1 started (EA, posted)', code: 'EA', occurrence: 1 },
   ...[1, 2, 3, 4, 5].map((n) => ({ step: `position ${n} (EB)`, code: 'EB', occurrence: n })),
-  { step: 'receipt tags (E8 1192)', code: 'E8', occurrence: 7 },
   { step: 'close with payment (4A): the FD exists, unread', code: '4A', occurrence: 1 },
-  { step: 'read-back of the last FD number (A4 30)', code: 'A4 30', occurrence: 1 },
+  { step: 'read-back: the document selected (A4 45)', code: 'A4 45', occurrence: 1 },
   { step: 'read-back of the document (A4 46)', code: 'A4 46', occurrence: 1 },
 ];
 
@@ -170,6 +177,7 @@ export async function openKillPointRig(): Promise<KillPointRig> {
           // The bill's 5 % and 7 % positions are УСН rates.
           taxationType: 'usnIncome',
           reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         },
       ],
       fiscalizer: { retryDelayMs: 100 },
@@ -193,7 +201,7 @@ export async function openKillPointRig(): Promise<KillPointRig> {
   return {
     emulator,
     bridge,
-    async killAfterCommand({ code, occurrence }) {
+    async killAfterCommand({ code, occurrence, tag }) {
       let inReceipt = false;
       let seen = 0;
       // Listen from the moment the process exists: a fast agent prints before it answers `status`.
@@ -201,7 +209,9 @@ export async function openKillPointRig(): Promise<KillPointRig> {
       await new Promise<void>((resolve) => {
         const onCommand = (event: CommandEvent) => {
           if (event.code === '92') inReceipt = true;
-          if (!inReceipt || event.code !== code || ++seen !== occurrence) return;
+          if (!inReceipt || event.code !== code) return;
+          if (tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== tag) return;
+          if (++seen !== occurrence) return;
           emulator.off('command', onCommand);
           // Hold the agent's next command so the kill lands right after this step.
           emulator.setFault('slowMs', 3000);

@@ -36,6 +36,14 @@ describe('config', () => {
       { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'tcp', host: 'x', port: 70000 }, operator }] },
       'devices[0].link.port',
     ],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, operator, taxBytes: { vat22: 300 } }] },
+      'devices[0].taxBytes.vat22: must be a byte 1–255',
+    ],
+    [
+      { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' }, operator, taxBytes: { vat23: 9 } }] },
+      'devices[0].taxBytes',
+    ],
     [{ devices: [{ id: 'KKT!', kind: 'atol', link: { type: 'usb' }, operator }] }, 'devices[0].id'],
     [
       { devices: [{ id: 'kkt', kind: 'atol', link: { type: 'usb' } }] },

@@ -3,6 +3,7 @@ import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
 import { absolutePathSchema } from '../../lib/pathSchema.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
+import { VAT_TYPE_NAMES } from '../domain/vat.js';
 
 /**
  * The agent's configuration, one JSON file validated here (and the same schema validates remote config
@@ -43,6 +44,16 @@ export const atolDeviceSchema = z.strictObject({
   timeZone: timeZone.optional(),
   operator: atolOperatorSchema,
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
+  /**
+   * `EB` tax bytes per VAT rate, over what the public sources show (docs/protocol/atol-v3.md §8):
+   * `{ "vat22": 13 }`. A rate with no byte here or there is refused before anything is sent.
+   */
+  taxBytes: z
+    .partialRecord(
+      z.enum(VAT_TYPE_NAMES),
+      z.number().int().min(1, 'must be a byte 1–255').max(255, 'must be a byte 1–255'),
+    )
+    .optional(),
   commandTimeoutsMs: z
     .record(
       z.string().regex(/^[0-9A-F]{2}( [0-9A-F]{2})?$/, 'must be a command code like "4A" or "A4 30"'),

@@ -20,7 +20,7 @@ describe('settlement vocabulary', () => {
     ]);
   });
 
-  it('carries the payment objects 1212 of atol.md §7.2 with unique codes', () => {
+  it('carries the payment objects 1212 of docs/protocol/atol-v3.md §12 with unique codes', () => {
     expect(PAYMENT_OBJECTS).toMatchObject({
       commodity: 1,
       excise: 2,

@@ -37,6 +37,38 @@ export class KktUnsupportedModelError extends KktAgentError {
   }
 }
 
+/**
+ * A receipt carries a VAT rate whose `EB` byte this register's table does not know (docs/protocol/atol-v3.md
+ * §8). Nothing was sent. The device's `taxBytes` configuration supplies the byte.
+ */
+export class KktTaxRateUnknownError extends KktAgentError {
+  readonly outcomeUnknown = false;
+
+  constructor(
+    readonly rates: readonly string[],
+    model: string,
+  ) {
+    super(
+      'KKT_TAX_RATE_UNKNOWN',
+      `No tax byte is known for ${rates.join(', ')} on this register (${model}); nothing was sent. Set the byte in the device's "taxBytes" configuration once the register's documentation or a cancelled probe receipt shows which byte the register takes.`,
+      { rates: [...rates], model },
+    );
+  }
+}
+
+/** The register's FFD version has no receipt form this driver writes (FFD 1.0 needs the legacy `E6`). */
+export class KktUnsupportedFfdError extends KktAgentError {
+  readonly outcomeUnknown = false;
+
+  constructor(ffdVersion: number) {
+    super(
+      'KKT_UNSUPPORTED_FFD',
+      `The register works to FFD version code ${ffdVersion}; this driver writes FFD 1.05 and 1.2 receipts only. Nothing was sent.`,
+      { ffdVersion },
+    );
+  }
+}
+
 /** True when an error leaves the outcome of a fiscal operation unknown (it must be reconciled). */
 export function isOutcomeUnknown(error: unknown): boolean {
   return (

@@ -4,7 +4,7 @@ import { formatIsoWithOffset, systemTimeZone } from '../../lib/time.js';
 import { type CommandEvent, CommandRunner } from './commandRunner.js';
 import { cashIn, cashOut } from './commands/cash.js';
 import {
-  DocumentTag,
+  DocumentType,
   fnStatus,
   fnValidity,
   ofdExchangeStatus,
@@ -20,6 +20,7 @@ import {
   closeReceipt,
   OpenReceiptFlags,
   openReceipt,
+  PositionFlags,
   payment,
   ReceiptType,
   registerPosition,
@@ -30,15 +31,32 @@ import { Register, readRegister, registerValue } from './commands/registers.js';
 import { ReportType, xReport } from './commands/report.js';
 import { openShift, zReport } from './commands/shift.js';
 import { deviceType, FirmwareUnit, firmwareVersion, longStatus, shortStatus } from './commands/status.js';
-import { KktNotConnectedError, KktOutcomeUnknownError, KktUnsupportedModelError } from './errors.js';
+import { fiscalDocumentFromTlvs, hasResultFields } from './documentFields.js';
+import { readDocumentTlvs } from './documentReader.js';
+import {
+  KktNotConnectedError,
+  KktOutcomeUnknownError,
+  KktTaxRateUnknownError,
+  KktUnsupportedFfdError,
+  KktUnsupportedModelError,
+} from './errors.js';
 import { fiscalResultOf, shiftResultOf } from './fiscalResults.js';
 import { MODELS } from './models.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
 import { KktDeviceError } from './protocol/deviceErrors.js';
-import { decodeTlvList, decodeVln, findTlv, type Tlv, tlvByte, tlvText } from './protocol/tlv.js';
+import { encodeTlv } from './protocol/tlv.js';
 import { type Receipt, type ReceiptInput, validateReceipt } from './receipt.js';
+import {
+  effectiveFfdVersion,
+  FfdVersion,
+  innField,
+  isFfd12,
+  type ReceiptForm,
+  receiptForm,
+} from './receiptForm.js';
 import { LinkSilentError, ReconnectLoop, type ReconnectOptions, SilenceWatch } from './reconnect.js';
+import { type TaxBytes, TaxByteTable } from './taxBytes.js';
 import type { Link } from './transport/link.js';
 import { AtolTransport, type AtolTransportOptions, type TransportStats } from './transport/transport.js';
 import {
@@ -46,7 +64,6 @@ import {
   PAYMENT_METHODS,
   PAYMENT_OBJECTS,
   PAYMENT_TYPES,
-  TAX_CODES,
   TAXATION_SYSTEMS,
 } from './vocabulary.js';
 
@@ -68,6 +85,11 @@ export interface KktOptions {
   statusPollIntervalMs?: number;
   zReportTimeoutMs?: number;
   xReportTimeoutMs?: number;
+  /**
+   * `EB` tax bytes that override the register's table (docs/protocol/atol-v3.md §8), keyed by rate:
+   * `{ "vat22": 13 }`. A rate without a byte is refused before anything is sent.
+   */
+  taxBytes?: TaxBytes;
   logger?: Logger;
   onCommand?: (event: CommandEvent) => void;
 }
@@ -129,6 +151,7 @@ export interface DeviceInfo {
   serial: string;
   firmwareVersion: string;
   lineWidth: number;
+  /** Register 0x36: the FFD version codes of the register and of its FN (2 = 1.05, 4 = 1.2). */
   ffdVersion: { kkt: number; fn: number };
 }
 
@@ -159,6 +182,14 @@ export interface KktEvents {
 
 const SHIFT_LIMIT_SECONDS = 24 * 3600;
 const NO_MORE_DATA = 0xda;
+const WRONG_MODE = 0x66;
+const RECEIPT_OPEN = 0x9b;
+
+/** The last fiscal document the driver knows of: where the next one's number comes from. */
+interface KnownDocument {
+  number: number;
+  fnSerial: string | undefined;
+}
 
 /**
  * An ATOL register (platform 2.5, protocol v3) whose methods read like a cashier's actions. One
@@ -169,6 +200,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private transport: AtolTransport | undefined;
   private runner: CommandRunner | undefined;
   private info: DeviceInfo | undefined;
+  private taxTable: TaxByteTable;
   private description = 'ATOL register';
   private closing = false;
   private readonly reconnect: ReconnectLoop;
@@ -178,6 +210,10 @@ export class Kkt extends EventEmitter<KktEvents> {
   private readonly timeZone: string;
   private readonly operatorPassword: number;
   private readonly adminPassword: number;
+  /** The register's mode as the last operation left it; forgotten after any error or reconnect. */
+  private knownMode: number | undefined;
+  /** The FN's last document as last seen; the next document's number follows from it. */
+  private knownDocument: KnownDocument | undefined;
 
   constructor(private readonly options: KktOptions) {
     super();
@@ -185,6 +221,8 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.operatorPassword = options.operatorPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.silence = new SilenceWatch(options.reconnect);
+    // Checked at once: a bad byte in the configuration is refused before any register is reached.
+    this.taxTable = TaxByteTable.forRegister(undefined, options.taxBytes);
     this.reconnect = new ReconnectLoop({
       settings: options.reconnect,
       attempt: () => this.connectOnce(),
@@ -207,7 +245,21 @@ export class Kkt extends EventEmitter<KktEvents> {
     return this.silence.silentSince;
   }
 
-  /** Transport counters (commands, round trips) and link bytes, for benchmarks and diagnostics. */
+  /** The tax-byte table in force: the register's profile (once it is identified) and the configuration. */
+  get taxBytes(): TaxByteTable {
+    return this.taxTable;
+  }
+
+  /**
+   * What this register gets written into its receipts: the FFD version read at connect, the tags that
+   * version takes, and the tax byte of every rate. Undefined until the register has been identified.
+   */
+  get receiptForm(): ReceiptForm | undefined {
+    if (!this.info) return undefined;
+    return receiptForm(effectiveFfdVersion(this.info.ffdVersion), this.taxTable.list());
+  }
+
+  /** Transport counters (commands, frames both ways) and link bytes, for benchmarks and diagnostics. */
   get stats(): { transport: TransportStats; bytesWritten: number; bytesRead: number } | undefined {
     if (!this.transport) return undefined;
     const { bytesWritten, bytesRead } = this.transport.link.stats;
@@ -244,9 +296,16 @@ export class Kkt extends EventEmitter<KktEvents> {
     }
     this.transport = transport;
     this.runner = new CommandRunner(transport, this.options.commandTimeoutsMs, this.options.onCommand);
+    this.knownMode = undefined;
+    this.knownDocument = undefined;
     try {
       const info = await this.identify(this.runner);
+      await this.runner.release();
       this.info = info;
+      this.taxTable = TaxByteTable.forRegister(
+        { model: info.model, firmwareVersion: info.firmwareVersion },
+        this.options.taxBytes,
+      );
       this.reconnect.succeeded();
       this.silence.answered();
       transport.once('close', (error) => this.onLinkClosed(transport, error));
@@ -255,6 +314,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         link: link.description,
         model: info.modelName,
         serial: info.serial,
+        ffd: effectiveFfdVersion(info.ffdVersion),
       });
       this.emit('connected', info);
       return info;
@@ -317,12 +377,29 @@ export class Kkt extends EventEmitter<KktEvents> {
     if (transport) await transport.close();
   }
 
-  /** Runs one operation exclusively; refuses at once when the register is not connected. */
+  /**
+   * Runs one operation exclusively; refuses at once when the register is not connected. At its end the
+   * results the register keeps for it are cleared (one Abort, docs/protocol/atol-v3.md §3.4). After an
+   * error nothing the driver remembers about the register's mode or last document is trusted.
+   */
   private exclusive<T>(work: (runner: CommandRunner) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
+    const run = this.queue.then(async () => {
       const runner = this.runner;
       if (!runner || !this.isConnected) throw new KktNotConnectedError(this.description);
-      return this.silence.observe(work(runner), () => this.dropSilentLink());
+      return this.silence.observe(
+        (async () => {
+          try {
+            return await work(runner);
+          } catch (error) {
+            this.knownMode = undefined;
+            this.knownDocument = undefined;
+            throw error;
+          } finally {
+            await runner.release().catch(() => undefined);
+          }
+        })(),
+        () => this.dropSilentLink(),
+      );
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -369,6 +446,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private async readStatus(runner: CommandRunner): Promise<KktStatus> {
     const long = await runner.run(longStatus, undefined);
     const short = await runner.run(shortStatus, undefined);
+    this.knownMode = short.mode;
     const shiftNumber = long.flags.shiftOpen ? long.lastClosedShiftNumber + 1 : long.lastClosedShiftNumber;
     const shift: KktStatus['shift'] = { state: 'closed', number: shiftNumber };
     if (long.flags.shiftOpen) {
@@ -401,7 +479,7 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   fnInfo(): Promise<FnInfo> {
     return this.exclusive(async (runner) => {
-      const fn = await runner.run(fnStatus, undefined);
+      const fn = await this.readFnStatus(runner);
       const validity = await runner.run(fnValidity, undefined);
       const ofd = await runner.run(ofdExchangeStatus, undefined);
       const registration = await runner.run(registrationInfo, undefined);
@@ -429,102 +507,101 @@ export class Kkt extends EventEmitter<KktEvents> {
     });
   }
 
+  /** `A4 30`, remembering the FN's last document for the read-back of the next one. */
+  private async readFnStatus(runner: CommandRunner) {
+    const status = await runner.run(fnStatus, undefined);
+    this.knownDocument = { number: status.lastDocumentNumber, fnSerial: status.fnSerial };
+    return status;
+  }
+
   /** The number of the last fiscal document in the FN: read before every fiscal operation. */
   lastFiscalDocumentNumber(): Promise<number> {
-    return this.exclusive(async (runner) => (await runner.run(fnStatus, undefined)).lastDocumentNumber);
+    return this.exclusive(async (runner) => (await this.readFnStatus(runner)).lastDocumentNumber);
   }
 
   /** The last document number together with the FN it belongs to (an FN can be replaced). */
   fnAnchor(): Promise<{ lastDocumentNumber: number; fnSerial: string }> {
     return this.exclusive(async (runner) => {
-      const status = await runner.run(fnStatus, undefined);
+      const status = await this.readFnStatus(runner);
       return { lastDocumentNumber: status.lastDocumentNumber, fnSerial: status.fnSerial };
     });
   }
 
-  /** The last fiscal document, read back from the FN. */
+  /** The last fiscal document, read back from the FN in full. */
   lastDocument(): Promise<FiscalDocument> {
     return this.exclusive(async (runner) => {
-      const { lastDocumentNumber } = await runner.run(fnStatus, undefined);
-      return this.readDocument(runner, lastDocumentNumber);
+      const { lastDocumentNumber } = await this.readFnStatus(runner);
+      return this.readDocument(runner, lastDocumentNumber, 'full');
     });
   }
 
-  /** A fiscal document by its number (tag 1040). */
+  /** A fiscal document by its number (tag 1040), read in full (the marker included). */
   document(fiscalDocumentNumber: number): Promise<FiscalDocument> {
-    return this.exclusive((runner) => this.readDocument(runner, fiscalDocumentNumber));
+    return this.exclusive((runner) => this.readDocument(runner, fiscalDocumentNumber, 'full'));
   }
 
-  private async readDocument(runner: CommandRunner, fiscalDocumentNumber: number): Promise<FiscalDocument> {
-    await runner.run(selectDocument, { documentNumber: fiscalDocumentNumber });
-    let data = Buffer.alloc(0);
-    for (;;) {
-      let chunk: Buffer;
-      try {
-        chunk = await runner.run(readDocumentChunk, undefined);
-      } catch (error) {
-        if (error instanceof KktDeviceError && error.deviceCode === NO_MORE_DATA) break;
-        throw error;
-      }
-      data = Buffer.concat([data, chunk]);
-      if (data.length >= 4 && data.length >= 4 + data.readUInt16LE(2)) break;
-      if (chunk.length === 0) break;
+  /**
+   * Reads a document back (docs/protocol/atol-v3.md §10). `full` reads every TLV; `result` stops once the
+   * fields a result reports are in.
+   */
+  private async readDocument(
+    runner: CommandRunner,
+    fiscalDocumentNumber: number,
+    extent: 'full' | 'result',
+  ): Promise<FiscalDocument> {
+    const read = await readDocumentTlvs(
+      {
+        select: (documentNumber) => runner.run(selectDocument, { documentNumber }),
+        next: () =>
+          runner.run(readDocumentChunk, undefined).catch((error: unknown) => {
+            if (error instanceof KktDeviceError && error.deviceCode === NO_MORE_DATA) return undefined;
+            throw error;
+          }),
+      },
+      fiscalDocumentNumber,
+      extent === 'result' ? (header, tlvs) => hasResultFields(header.documentType, tlvs) : undefined,
+    );
+    if (read.tlvs.length === 0) {
+      throw new KktDeviceError(NO_MORE_DATA, `read document ${fiscalDocumentNumber}`);
     }
-    if (data.length < 4) throw new KktDeviceError(NO_MORE_DATA, `read document ${fiscalDocumentNumber}`);
-    const documentType = data.readUInt16LE(0);
-    const tlvs = decodeTlvList(data.subarray(4, 4 + data.readUInt16LE(2)));
-    return this.documentFromTlvs(documentType, tlvs, fiscalDocumentNumber);
-  }
-
-  private documentFromTlvs(documentType: number, tlvs: Tlv[], requestedNumber: number): FiscalDocument {
-    const int = (tag: number) => {
-      const value = findTlv(tlvs, tag);
-      return value === undefined ? undefined : decodeVln(value);
-    };
-    const sign = findTlv(tlvs, DocumentTag.fiscalSign);
-    const seconds = int(DocumentTag.dateTime);
-    return {
-      fiscalDocumentNumber: int(DocumentTag.documentNumber) ?? requestedNumber,
-      documentType,
-      // 1077 holds six bytes; the printed fiscal sign is the last four as a big-endian integer.
-      fiscalSign: sign && sign.length >= 4 ? String(sign.readUInt32BE(sign.length - 4)) : '',
-      dateTime: seconds === undefined ? '' : this.iso(ffdSecondsToWallClock(seconds)),
-      shiftNumber: int(DocumentTag.shiftNumber),
-      receiptNumber: int(DocumentTag.receiptNumber),
-      totalKop: int(DocumentTag.total),
-      operationType: int(DocumentTag.operationType),
-      fnNumber: tlvText(findTlv(tlvs, DocumentTag.fnNumber))?.trim(),
-      registrationNumber: tlvText(findTlv(tlvs, DocumentTag.registrationNumber))?.trim(),
-      marker: tlvText(findTlv(tlvs, 1192)),
-    };
+    return fiscalDocumentFromTlvs(read.documentType, read.tlvs, fiscalDocumentNumber, (t) => this.iso(t));
   }
 
   private iso(t: DeviceDateTime): string {
     return formatIsoWithOffset(t, this.timeZone);
   }
 
-  /** Enters a mode, leaving the current one first (the register refuses `56` outside mode 0). */
+  /**
+   * Enters a mode, leaving the current one first (the register refuses `56` outside mode 0). The mode the
+   * last operation left is trusted without asking; `56` and `48` go without a kept result, and the next
+   * command that waits for its answer reports their failure (docs/protocol/atol-v3.md §3.3).
+   */
   private async enterMode(runner: CommandRunner, mode: number, password: number): Promise<void> {
-    const current = await runner.run(shortStatus, undefined);
-    if (current.mode === mode) return;
-    if (current.mode !== Mode.Idle) await runner.run(exitMode, undefined);
-    await runner.run(enterMode, { mode, password });
+    if (this.knownMode === mode) return;
+    const current = this.knownMode ?? (await runner.run(shortStatus, undefined)).mode;
+    if (current !== mode) {
+      if (current !== Mode.Idle) await runner.post(exitMode, undefined);
+      await runner.post(enterMode, { mode, password });
+    }
+    this.knownMode = mode;
   }
 
-  private async writeTagText(runner: CommandRunner, tag: number, text: string): Promise<void> {
-    await runner.run(writeTag, { flags: 1, tlv: { tag, value: encodeCp866(text) } });
+  private textTag(tag: number, text: string) {
+    return { flags: 1, tlv: { tag, value: encodeCp866(text) } };
   }
 
   /** Opens the shift explicitly (a receipt would open it implicitly). */
   openShift(operator?: { name: string; vatin?: string }): Promise<ShiftResult> {
     return this.exclusive(async (runner) => {
       await this.enterMode(runner, Mode.Registration, this.operatorPassword);
+      // Waited for one by one: a shift must not open with its cashier tags refused.
       if (operator) {
-        await this.writeTagText(runner, Tag.cashierName, operator.name);
-        if (operator.vatin) await this.writeTagText(runner, Tag.cashierInn, operator.vatin);
+        await runner.run(writeTag, this.textTag(Tag.cashierName, operator.name));
+        if (operator.vatin)
+          await runner.run(writeTag, this.textTag(Tag.cashierInn, innField(operator.vatin)));
       }
       await runner.run(openShift, { flags: 0 });
-      return shiftResultOf(await this.readLastDocument(runner, 'openShift'));
+      return shiftResultOf(await this.readNewDocument(runner, DocumentType.OpenShift));
     });
   }
 
@@ -542,7 +619,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         this.options.zReportTimeoutMs ?? 120_000,
         'Z report',
       );
-      return shiftResultOf(await this.readLastDocument(runner, 'closeShift'));
+      return shiftResultOf(await this.readNewDocument(runner, DocumentType.CloseShift));
     });
   }
 
@@ -555,6 +632,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     });
   }
 
+  /** Polls `45` while the register is in one of `states`; remembers the mode it ends in. */
   private async waitWhileIn(
     runner: CommandRunner,
     states: Array<[number, number]>,
@@ -565,6 +643,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     const interval = this.options.statusPollIntervalMs ?? 500;
     for (;;) {
       const s = await runner.run(shortStatus, undefined);
+      this.knownMode = s.mode;
       if (!states.some(([mode, submode]) => s.mode === mode && s.submode === submode)) return;
       if (Date.now() >= deadline) {
         throw new KktOutcomeUnknownError(
@@ -613,18 +692,36 @@ export class Kkt extends EventEmitter<KktEvents> {
     return this.fiscalize({ ...receipt, type: 'sellReturn' });
   }
 
+  /**
+   * A receipt before a byte is sent: valid, every rate with a tax byte, a FFD version this driver writes.
+   * Each refusal says that nothing was sent.
+   */
+  private checkReceipt(input: ReceiptInput): Receipt {
+    const receipt = validateReceipt(input);
+    const rates = receipt.items.flatMap((item) => (item.type === 'position' ? [item.tax.type] : []));
+    const unknown = this.taxTable.unknown(rates);
+    if (unknown.length > 0)
+      throw new KktTaxRateUnknownError(unknown, this.info?.modelName ?? 'not identified');
+    if (this.info && effectiveFfdVersion(this.info.ffdVersion) < FfdVersion.V1_05) {
+      throw new KktUnsupportedFfdError(effectiveFfdVersion(this.info.ffdVersion));
+    }
+    return receipt;
+  }
+
   private fiscalize(input: ReceiptInput): Promise<FiscalResult> {
     let receipt: Receipt;
     try {
-      receipt = validateReceipt(input);
+      receipt = this.checkReceipt(input);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.exclusive(async (runner) => {
+      const ffdVersion = effectiveFfdVersion(this.info!.ffdVersion);
       await this.enterMode(runner, Mode.Registration, this.operatorPassword);
       await this.openReceiptClean(runner, receipt);
       try {
-        await this.writeReceiptBody(runner, receipt);
+        await this.writeReceiptTags(runner, receipt, ffdVersion);
+        await this.writeItems(runner, receipt, ffdVersion);
       } catch (error) {
         // The register refused part of the receipt: nothing is fiscalized; leave it clean.
         if (error instanceof KktDeviceError) await this.cancelQuietly(runner);
@@ -632,12 +729,7 @@ export class Kkt extends EventEmitter<KktEvents> {
       }
       await this.closeWithPayments(runner, receipt);
       try {
-        const document = await this.readLastDocument(runner, receipt.type);
-        if (receipt.marker !== undefined && document.marker !== receipt.marker) {
-          throw new Error(
-            `the last document (${document.fiscalDocumentNumber}) does not carry this receipt's marker`,
-          );
-        }
+        const document = await this.readNewDocument(runner, DocumentType.Receipt, receipt.marker);
         return fiscalResultOf(document, document.totalKop ?? receipt.totalKop ?? 0);
       } catch (error) {
         throw new KktOutcomeUnknownError(
@@ -649,6 +741,11 @@ export class Kkt extends EventEmitter<KktEvents> {
     });
   }
 
+  /**
+   * `92`, waited for. A receipt left open by an earlier crash was never fiscalized, so it is cancelled;
+   * a register in another mode than the driver thought (someone used its keyboard) is put right. Either
+   * refusal changed nothing, so the open is tried once more.
+   */
   private async openReceiptClean(runner: CommandRunner, receipt: Receipt): Promise<void> {
     const params = {
       flags: receipt.electronically ? OpenReceiptFlags.Electronic : 0,
@@ -657,34 +754,85 @@ export class Kkt extends EventEmitter<KktEvents> {
     try {
       await runner.run(openReceipt, params);
     } catch (error) {
-      // A receipt left open by an earlier crash was never fiscalized: cancelling it is safe.
-      if (!(error instanceof KktDeviceError) || error.deviceCode !== 0x9b) throw error;
-      this.options.logger?.warn({ event: 'kkt.stale-receipt-cancelled' });
-      await runner.run(cancelReceipt, undefined);
+      if (!(error instanceof KktDeviceError)) throw error;
+      if (error.deviceCode === RECEIPT_OPEN) {
+        this.options.logger?.warn({ event: 'kkt.stale-receipt-cancelled' });
+        await runner.run(cancelReceipt, undefined);
+      } else if (error.deviceCode === WRONG_MODE) {
+        this.knownMode = undefined;
+        await this.enterMode(runner, Mode.Registration, this.operatorPassword);
+      } else {
+        throw error;
+      }
       await runner.run(openReceipt, params);
     }
   }
 
-  private async writeReceiptBody(runner: CommandRunner, receipt: Receipt): Promise<void> {
+  /**
+   * Receipt-level tags right after `92`, before the first position, as Crystals writes them: posted, the
+   * first position's `EB` reports a refusal (docs/protocol/atol-v3.md §6).
+   */
+  private async writeReceiptTags(runner: CommandRunner, receipt: Receipt, ffdVersion: number): Promise<void> {
+    const text = (tag: number, value: string) => runner.post(writeTag, this.textTag(tag, value));
+    if (receipt.operator) {
+      await text(Tag.cashierName, receipt.operator.name);
+      if (receipt.operator.vatin) await text(Tag.cashierInn, innField(receipt.operator.vatin));
+    }
+    if (receipt.taxationType) {
+      await runner.post(writeTag, {
+        flags: 1,
+        tlv: { tag: Tag.taxationSystem, value: Buffer.of(TAXATION_SYSTEMS[receipt.taxationType]) },
+      });
+    }
+    const client = receipt.clientInfo;
+    if (client?.emailOrPhone) await text(Tag.customerContact, client.emailOrPhone);
+    if (client?.name || client?.vatin) {
+      const name = client.name === undefined ? [] : [encodeTlv(Tag.buyerName, encodeCp866(client.name))];
+      const inn =
+        client.vatin === undefined ? [] : [encodeTlv(Tag.buyerInn, encodeCp866(innField(client.vatin)))];
+      if (isFfd12(ffdVersion)) {
+        // FFD 1.2 carries the buyer's details nested in STLV 1256.
+        await runner.post(writeTag, {
+          flags: 1,
+          tlv: { tag: Tag.buyerInfo, value: Buffer.concat([...name, ...inn]) },
+        });
+      } else {
+        for (const tlv of [...name, ...inn]) {
+          await runner.post(writeTag, {
+            flags: 1,
+            tlv: { tag: tlv.readUInt16LE(0), value: tlv.subarray(4) },
+          });
+        }
+      }
+    }
+    if (receipt.marker) await text(Tag.marker, receipt.marker);
+  }
+
+  /**
+   * Positions: `EA` and the position's tags posted, `EB` waited for, which also reports any refusal of
+   * what was posted before it (docs/protocol/atol-v3.md §3.3, §7). Text lines are waited for, so that
+   * the close never follows a command whose fate is open.
+   */
+  private async writeItems(runner: CommandRunner, receipt: Receipt, ffdVersion: number): Promise<void> {
+    const flags = receipt.type === 'sellReturn' ? PositionFlags.NoCashCheck : 0;
     for (const item of receipt.items) {
       if (item.type === 'text') {
         await runner.run(printLine, { text: item.text });
         continue;
       }
-      await runner.run(beginPosition, undefined);
-      await runner.run(writeTag, {
-        flags: 0,
-        tlv: {
-          tag: Tag.measurementUnit,
-          value: tlvByte(Tag.measurementUnit, MEASUREMENT_UNITS[item.measurementUnit]).subarray(4),
-        },
-      });
+      await runner.post(beginPosition, undefined);
+      if (isFfd12(ffdVersion)) {
+        await runner.post(writeTag, {
+          flags: 0,
+          tlv: { tag: Tag.measurementUnit, value: Buffer.of(MEASUREMENT_UNITS[item.measurementUnit]) },
+        });
+      }
       await runner.run(registerPosition, {
-        flags: 0,
+        flags,
         priceKop: item.priceKop,
         quantityMilli: item.quantityMilli,
         amountKop: item.amountKop,
-        taxCode: TAX_CODES[item.tax.type],
+        taxCode: this.taxTable.byteFor(item.tax.type)!,
         taxSumKop: 0,
         department: item.department,
         paymentObject: PAYMENT_OBJECTS[item.paymentObject],
@@ -694,21 +842,6 @@ export class Kkt extends EventEmitter<KktEvents> {
         name: item.name,
       });
     }
-    if (receipt.operator) {
-      await this.writeTagText(runner, Tag.cashierName, receipt.operator.name);
-      if (receipt.operator.vatin) await this.writeTagText(runner, Tag.cashierInn, receipt.operator.vatin);
-    }
-    if (receipt.taxationType) {
-      await runner.run(writeTag, {
-        flags: 1,
-        tlv: { tag: Tag.taxationSystem, value: Buffer.of(TAXATION_SYSTEMS[receipt.taxationType]) },
-      });
-    }
-    const client = receipt.clientInfo;
-    if (client?.emailOrPhone) await this.writeTagText(runner, Tag.customerContact, client.emailOrPhone);
-    if (client?.name) await this.writeTagText(runner, Tag.buyerName, client.name);
-    if (client?.vatin) await this.writeTagText(runner, Tag.buyerInn, client.vatin);
-    if (receipt.marker) await this.writeTagText(runner, 1192, receipt.marker);
   }
 
   private async closeWithPayments(runner: CommandRunner, receipt: Receipt): Promise<void> {
@@ -752,8 +885,43 @@ export class Kkt extends EventEmitter<KktEvents> {
     }
   }
 
-  private async readLastDocument(runner: CommandRunner, _operation: string): Promise<FiscalDocument> {
-    const { lastDocumentNumber } = await runner.run(fnStatus, undefined);
-    return this.readDocument(runner, lastDocumentNumber);
+  /**
+   * The document the operation has just made. The normal path reads the number after the last one the
+   * driver saw, and only as far as a result needs (docs/protocol/atol-v3.md §10). When that is not the
+   * expected document (another one came between, or the driver knew no last number), the FN is asked for
+   * its last document, which is read in full and, for a receipt, must carry the receipt's marker.
+   */
+  private async readNewDocument(
+    runner: CommandRunner,
+    documentType: number,
+    marker?: string,
+  ): Promise<FiscalDocument> {
+    const known = this.knownDocument;
+    if (known) {
+      const expected = known.number + 1;
+      const quick = await this.readDocument(runner, expected, 'result').catch(() => undefined);
+      if (quick && quick.documentType === documentType && quick.fiscalDocumentNumber === expected) {
+        this.knownDocument = { number: expected, fnSerial: quick.fnNumber ?? known.fnSerial };
+        return { ...quick, fnNumber: quick.fnNumber ?? known.fnSerial };
+      }
+      this.options.logger?.info({
+        event: 'kkt.read-back-fallback',
+        expected,
+        found: quick?.fiscalDocumentNumber,
+      });
+    }
+    const { lastDocumentNumber } = await this.readFnStatus(runner);
+    const document = await this.readDocument(runner, lastDocumentNumber, 'full');
+    if (document.documentType !== documentType) {
+      throw new Error(
+        `the last document (${document.fiscalDocumentNumber}) is of type ${document.documentType}, not ${documentType}`,
+      );
+    }
+    if (marker !== undefined && document.marker !== marker) {
+      throw new Error(
+        `the last document (${document.fiscalDocumentNumber}) does not carry this receipt's marker`,
+      );
+    }
+    return document;
   }
 }

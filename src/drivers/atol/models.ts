@@ -1,4 +1,4 @@
-/** ATOL model codes (the `A5` model byte) with line widths (atol.md §1). */
+/** ATOL model codes (the `A5` model byte) with line widths (docs/protocol/atol-v3.md §11). */
 export interface ModelInfo {
   name: string;
   platform: '2.5' | '5.0';

@@ -1,9 +1,10 @@
 /**
- * ATOL's JSON-task vocabulary (atol.md §7.2), which users of ATOL registers already know. The FFD code
- * tables are shared with the agent (`src/lib/ffd.ts`); this module adds the wire codes of the `EB` VAT
- * byte and the `99`/`4A` payment type.
+ * ATOL's JSON-task vocabulary (docs/protocol/atol-v3.md §12), which users of ATOL registers already know.
+ * The FFD code tables are shared with the agent (`src/lib/ffd.ts`); this module adds the rate names (their
+ * `EB` bytes live in `taxBytes.ts`) and the wire codes of the `99`/`4A` payment type.
  */
-import { TAX_CODES, type TaxType, PaymentType as WirePaymentType } from './commands/receipt.js';
+import { PaymentType as WirePaymentType } from './commands/receipt.js';
+import { TAX_TYPES, type TaxType } from './taxBytes.js';
 
 export {
   MEASUREMENT_UNIT_NAMES,
@@ -20,8 +21,7 @@ export {
   type TaxationSystem,
 } from '../../lib/ffd.js';
 
-export { TAX_CODES, type TaxType };
-export const TAX_TYPES = Object.keys(TAX_CODES) as [TaxType, ...TaxType[]];
+export { TAX_TYPES, type TaxType };
 
 /** `payments[].type` names, and the wire codes of `99`/`4A`. */
 export const PAYMENT_TYPES = {

@@ -21,6 +21,8 @@ export const emulatorCliOptionsSchema = registerCliOptionsSchema.extend({
   zReportStepMs: z.coerce.number().int().min(0).optional(),
   xReportMs: z.coerce.number().int().min(0).optional(),
   ofdAutoDrainMs: z.coerce.number().int().min(0).optional(),
+  /** FFD version at first start; a saved state keeps its own. */
+  ffd: z.enum(['1.05', '1.2']).default('1.2'),
 });
 
 export type AtolEmulatorCliOptions = z.input<typeof emulatorCliOptionsSchema>;
@@ -45,6 +47,7 @@ export async function runAtolEmulatorCli(
     xReportMs: options.xReportMs,
     ofdAutoDrainMs: options.ofdAutoDrainMs,
     persist: options.persist,
+    ffdVersion: options.ffd === '1.05' ? 2 : 4,
     faults: parseFaultSpecs(faultSpecList(options.fault)),
   });
   out.write(`ATOL emulator: ${describeRegister(emulator)}; listening on ${emulator.host}:${emulator.port}\n`);

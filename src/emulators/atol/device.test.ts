@@ -50,7 +50,7 @@ const position = {
   priceKop: 10_000,
   quantityMilli: 1_000,
   amountKop: 10_000,
-  taxCode: 7,
+  taxCode: 1,
   taxSumKop: 0,
   department: 1,
   paymentObject: 1,

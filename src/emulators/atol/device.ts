@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type CommandSpec, codeHex, encodeAnswer, findCommand } from '../../drivers/atol/commands/index.js';
 import { type DeviceDateTime, wallClockToFfdSeconds } from '../../drivers/atol/protocol/dateTime.js';
 import { decodeTlvList, type Tlv } from '../../drivers/atol/protocol/tlv.js';
+import { FfdVersion } from '../../drivers/atol/receiptForm.js';
 import { formatIsoWithOffset } from '../../lib/time.js';
 import { type Clock, DeviceClock } from './clock.js';
 import { type BuiltDocument, buildOpenShiftDocument, FfdTag } from './fiscalDocuments.js';
@@ -24,12 +25,17 @@ import {
   type StoredTlv,
 } from './state.js';
 import { cashierTags, tagText } from './tags.js';
+import { EmulatorVatTable } from './vat.js';
 
 export const SHIFT_LIMIT_MS = 24 * 3600 * 1000;
 export const OFD_BLOCK_AFTER_MS = 30 * 24 * 3600 * 1000;
 
-/** Commands that answer `A2` at once and deliver their result later as an `F0` packet (atol.md §8). */
-export const SLOW_COMMANDS: ReadonlySet<string> = new Set(['4a', '5a', '67', 'a446']);
+/**
+ * Commands that answer `A2` at once and deliver their result later as an `F0` packet (docs/emulator.md):
+ * the close that makes a document, the reports, and `A4 45`, which fetches a whole document from the FN
+ * (its TLVs then come from the register's memory).
+ */
+export const SLOW_COMMANDS: ReadonlySet<string> = new Set(['4a', '5a', '67', 'a445']);
 
 /** Commands that only read; they are the ones a register still answers while it prints a report. */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
@@ -62,6 +68,8 @@ export interface DeviceOptions {
   ofdAutoDrainMs?: number;
   /** How many printouts `printouts` keeps. */
   printoutHistory: number;
+  /** The firmware's `EB` tax bytes. */
+  vat?: EmulatorVatTable;
 }
 
 export interface Printout {
@@ -123,6 +131,8 @@ export interface DeviceFaults {
   coverOpen: boolean;
   fnFull: boolean;
   ofdBacklog: boolean;
+  /** An `EB` tax byte the firmware refuses (`EE`/0x0104); 0 = none. */
+  refuseTaxCode: number;
 }
 
 /**
@@ -137,9 +147,17 @@ export class AtolDevice extends EventEmitter<DeviceEvents> {
   modeState: ModeState;
   /** A Z or X report is printing: only read-only commands are answered. */
   reportInProgress = false;
-  readonly faults: DeviceFaults = { noPaper: false, coverOpen: false, fnFull: false, ofdBacklog: false };
-  /** The document `A4 45` selected and how far `A4 46` has read it. */
-  reader: { stream: Buffer; offset: number } | undefined;
+  readonly faults: DeviceFaults = {
+    noPaper: false,
+    coverOpen: false,
+    fnFull: false,
+    ofdBacklog: false,
+    refuseTaxCode: 0,
+  };
+  /** The `EB` tax bytes this firmware knows. */
+  readonly vat: EmulatorVatTable;
+  /** The document `A4 45` selected (its TLVs) and how many `A4 46` has handed out. */
+  reader: { tlvs: Buffer[]; next: number } | undefined;
   /** Lines printed with `4C` outside a receipt, waiting for a cut (`75`). */
   pendingText: string[] = [];
   readonly printouts: Printout[] = [];
@@ -151,6 +169,7 @@ export class AtolDevice extends EventEmitter<DeviceEvents> {
     super();
     this.state = options.state ? structuredClone(options.state) : initialState(options.identity);
     this.clock = new DeviceClock(options.clock, options.timeZone, this.state.clockOffsetMs);
+    this.vat = options.vat ?? new EmulatorVatTable();
     for (const document of options.documents ?? []) this.documents.set(document.number, document);
     // A register starts in mode 0, except that an open receipt keeps it in registration (48 refuses to leave).
     this.modeState = { mode: this.state.receipt ? 1 : 0, submode: 0 };
@@ -176,6 +195,11 @@ export class AtolDevice extends EventEmitter<DeviceEvents> {
 
   get identity(): RegisterIdentity {
     return this.state.identity;
+  }
+
+  /** The FFD version code the register works to (2 = 1.05, 4 = 1.2). */
+  get ffdVersion(): number {
+    return this.state.identity.ffdVersion ?? FfdVersion.V1_2;
   }
 
   /** Runs one command body (code + params, no password). Never throws. */

@@ -1,4 +1,5 @@
 import type { Tlv } from '../../drivers/atol/protocol/tlv.js';
+import type { TaxType } from '../../drivers/atol/taxBytes.js';
 import type { AtolDevice, ModeState, Printout } from './device.js';
 import type { DeviceState, OpenReceiptState, RegisterIdentity, ShiftCounters } from './state.js';
 
@@ -28,6 +29,16 @@ export class DeviceView {
 
   get identity(): RegisterIdentity {
     return structuredClone(this.device.identity);
+  }
+
+  /** The FFD version code the register works to (2 = 1.05, 4 = 1.2). */
+  get ffdVersion(): number {
+    return this.device.ffdVersion;
+  }
+
+  /** The `EB` tax byte the emulated firmware takes for a rate, or undefined when it knows none. */
+  taxByte(type: TaxType): number | undefined {
+    return this.device.vat.byteFor(type);
   }
 
   get mode(): ModeState {

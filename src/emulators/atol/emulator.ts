@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { encodeAnswer, findCommand } from '../../drivers/atol/commands/index.js';
+import type { TaxType } from '../../drivers/atol/taxBytes.js';
 import { errorMessage, KktAgentError } from '../../lib/errors.js';
 import { type Clock, systemClock } from './clock.js';
 import { AtolDevice, type CommandRecord, type Execution, type Printout, SLOW_COMMANDS } from './device.js';
@@ -12,11 +13,13 @@ import { DeviceStore } from './persistence.js';
 import { type ConnectionInfo, type DisconnectInfo, LinkServer, type LinkServerStats } from './server.js';
 import { identitySchema, type RegisterIdentity } from './state.js';
 import { TaskBufferServer, type TaskRun, type TaskRunner } from './taskBufferServer.js';
+import { EmulatorVatTable } from './vat.js';
 
 /** Register data that may be set at first start (a saved state keeps its own). */
 export type IdentityOptions = Partial<
   Pick<
     RegisterIdentity,
+    | 'ffdVersion'
     | 'serial'
     | 'fnSerial'
     | 'registrationNumber'
@@ -46,7 +49,7 @@ export interface AtolEmulatorOptions {
   clock?: Clock;
   /** Work time of quick commands before their answer (A3/A4); default 0. */
   latencyMs?: number;
-  /** Work time of slow commands (4A, 5A, 67, A4 46) before their F0 packet; default 30. */
+  /** Work time of slow commands (4A, 5A, 67, A4 45) before their F0 packet; default 30. */
   asyncLatencyMs?: number;
   /** Time the Z report spends in each of 3.2 and 7.1; default 600. */
   zReportStepMs?: number;
@@ -59,6 +62,13 @@ export interface AtolEmulatorOptions {
   faults?: Partial<FaultSettings>;
   /** Printouts kept in `device.printouts`; default 50. */
   printoutHistory?: number;
+  /**
+   * The firmware's `EB` tax bytes per rate, over the emulator's defaults (`EMULATOR_TAX_BYTES`); 0 makes
+   * a rate unknown to the firmware.
+   */
+  taxBytes?: Partial<Record<TaxType, number>>;
+  /** FFD version code the register works to at first start: 2 = 1.05, 4 = 1.2 (default). */
+  ffdVersion?: 2 | 4;
 }
 
 export interface CommandEvent extends CommandRecord {}
@@ -118,6 +128,7 @@ function defaultIdentity(model: EmulatedModel, clock: Clock, options: IdentityOp
       month: registeredAt.getUTCMonth() + 1,
       day: Math.min(registeredAt.getUTCDate(), 28),
     },
+    ffdVersion: options.ffdVersion ?? 4,
   };
 }
 
@@ -192,7 +203,10 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
     try {
       const core = new AtolDevice({
         identity:
-          loaded.state?.identity ?? checkedIdentity(defaultIdentity(model, clock, options.identity ?? {})),
+          loaded.state?.identity ??
+          checkedIdentity(
+            defaultIdentity(model, clock, { ffdVersion: options.ffdVersion, ...options.identity }),
+          ),
         state: loaded.state,
         documents: loaded.documents,
         clock,
@@ -201,6 +215,7 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
         xReportMs: nonNegative('xReportMs', options.xReportMs, 500),
         ofdAutoDrainMs: options.ofdAutoDrainMs,
         printoutHistory: nonNegative('printoutHistory', options.printoutHistory, 50),
+        vat: new EmulatorVatTable(options.taxBytes),
       });
       emulator = new AtolEmulator(core, store, options);
       // A fresh register writes its identity at once, so that a restart finds the same one.
@@ -301,8 +316,8 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
   }
 
   private syncDeviceFaults(): void {
-    const { noPaper, coverOpen, fnFull, ofdBacklog } = this.faults;
-    Object.assign(this.core.faults, { noPaper, coverOpen, fnFull, ofdBacklog });
+    const { noPaper, coverOpen, fnFull, ofdBacklog, refuseTaxCode } = this.faults;
+    Object.assign(this.core.faults, { noPaper, coverOpen, fnFull, ofdBacklog, refuseTaxCode });
   }
 
   /** Fires a one-shot boolean fault: true once, and the fault is cleared. */

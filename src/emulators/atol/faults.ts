@@ -29,6 +29,11 @@ export interface FaultSettings {
   /** Flip a byte of the next frame the register sends, so its CRC check fails. */
   corruptNextFrame: boolean;
   /**
+   * An `EB` tax byte the firmware refuses with `EE`/0x0104, as a register that does not know a rate would
+   * (0 = off): what a self-test that probes the rates must report.
+   */
+  refuseTaxCode: number;
+  /**
    * A hung register: it ignores every frame on every connection and sends nothing, while the link stays
    * open (TCP connected, the serial port there). Holds until cleared.
    */
@@ -55,6 +60,7 @@ export const FAULT_DEFAULTS: FaultSettings = {
   executeThenFail: '4A',
   dropAfterCommands: 1,
   corruptNextFrame: true,
+  refuseTaxCode: 13,
   silent: true,
   deafConnection: true,
 };
@@ -72,6 +78,7 @@ export const NO_FAULTS: FaultSettings = {
   executeThenFail: '',
   dropAfterCommands: 0,
   corruptNextFrame: false,
+  refuseTaxCode: 0,
   silent: false,
   deafConnection: false,
 };
@@ -93,7 +100,7 @@ const BY_CLI_NAME = new Map(FAULT_NAMES.map((name) => [kebab(name), name]));
 /**
  * Parses CLI fault options: `no-paper`, `cover-open`, `shift-expired`, `fn-full`, `ofd-backlog`,
  * `slow-ms=500`, `drop-on-command=4A`, `execute-then-drop=4A`, `drop-after-commands=3`,
- * `corrupt-next-frame`, `silent`.
+ * `corrupt-next-frame`, `refuse-tax-code=13`, `silent`, `deaf-connection`.
  */
 export function parseFaultSpecs(specs: readonly string[]): Partial<FaultSettings> {
   const faults: Partial<FaultSettings> = {};

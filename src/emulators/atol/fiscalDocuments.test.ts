@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeVln } from '../../drivers/atol/protocol/tlv.js';
-import { documentStream, encodeFvln, fiscalSign } from './fiscalDocuments.js';
+import { documentSize, documentTlvs, encodeFvln, fiscalSign } from './fiscalDocuments.js';
 
 describe('fiscal documents', () => {
   it('signs deterministically: the same document, the same sign; another number, another sign', () => {
@@ -19,9 +19,12 @@ describe('fiscal documents', () => {
     expect(decodeVln(grams.subarray(1))).toBe(347);
   });
 
-  it('streams a document as type, length and TLVs, little-endian', () => {
-    const stream = documentStream({ number: 1, type: 3, tlvHex: '1004040001000000' });
-    expect(stream.subarray(0, 4)).toEqual(Buffer.of(3, 0, 8, 0));
-    expect(stream).toHaveLength(12);
+  it('hands a document out one TLV at a time and announces the size of the whole list', () => {
+    const document = { number: 1, type: 3, tlvHex: '100404000100000011040200ab09' };
+    expect(documentTlvs(document)).toEqual([
+      Buffer.from('1004040001000000', 'hex'),
+      Buffer.from('11040200ab09', 'hex'),
+    ]);
+    expect(documentSize(document)).toBe(14);
   });
 });

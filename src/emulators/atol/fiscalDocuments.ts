@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { DocumentTag, DocumentType } from '../../drivers/atol/commands/fn.js';
 import { PaymentType } from '../../drivers/atol/commands/receipt.js';
-import { encodeTlv, encodeVln, tlvByte, tlvString, tlvUint32 } from '../../drivers/atol/protocol/tlv.js';
+import {
+  decodeTlvList,
+  encodeTlv,
+  encodeVln,
+  tlvByte,
+  tlvString,
+  tlvUint32,
+} from '../../drivers/atol/protocol/tlv.js';
 import type {
   OpenReceiptState,
   RegisterIdentity,
@@ -74,14 +81,26 @@ export function encodeFvln(thousandths: number): Buffer {
 
 const storedTlvBytes = (tlv: StoredTlv) => encodeTlv(tlv.tag, Buffer.from(tlv.hex, 'hex'));
 
-/** The common head of every document: number, date-time, FN and registration data. */
-function documentHead(identity: RegisterIdentity, documentNumber: number, ffdSeconds: number): Buffer[] {
+/**
+ * The head of every document, in the order a real register's FN hands it out (the receipt dump in
+ * Zzzzipper's FiscalStorage.h, docs/protocol/atol-v3.md §10): FN, registration number, user INN, FD
+ * number, date-time, fiscal sign, shift number.
+ */
+function documentHead(
+  identity: RegisterIdentity,
+  documentNumber: number,
+  ffdSeconds: number,
+  sign: FiscalSign,
+  shiftNumber: number,
+): Buffer[] {
   return [
+    tlvString(FfdTag.fnNumber, identity.fnSerial),
+    tlvString(FfdTag.registrationNumber, identity.registrationNumber.padEnd(20, ' ')),
+    tlvString(FfdTag.userInn, identity.inn.padEnd(12, ' ')),
     tlvUint32(FfdTag.documentNumber, documentNumber),
     tlvUint32(FfdTag.dateTime, ffdSeconds),
-    tlvString(FfdTag.fnNumber, identity.fnSerial),
-    tlvString(FfdTag.registrationNumber, identity.registrationNumber),
-    tlvString(FfdTag.userInn, identity.inn.padEnd(12, ' ')),
+    encodeTlv(FfdTag.fiscalSign, sign.bytes),
+    tlvUint32(FfdTag.shiftNumber, shiftNumber),
   ];
 }
 
@@ -104,11 +123,7 @@ export interface BuiltDocument {
 }
 
 const finish = (number: number, type: number, parts: Buffer[], sign: FiscalSign): BuiltDocument => ({
-  document: {
-    number,
-    type,
-    tlvHex: Buffer.concat([...parts, encodeTlv(FfdTag.fiscalSign, sign.bytes)]).toString('hex'),
-  },
+  document: { number, type, tlvHex: Buffer.concat(parts).toString('hex') },
   sign,
 });
 
@@ -135,19 +150,20 @@ export function buildReceiptDocument(input: ReceiptDocumentInput): BuiltDocument
     tags.push({ tag: FfdTag.taxationSystem, hex: Buffer.of(lowest).toString('hex') });
   }
   const paid = (type: number) => input.paidByType.get(type) ?? 0;
+  // The order of the real register's dump: head, receipt number, operation type, total, positions,
+  // payment totals, then the tags the host wrote (1055 among them).
   const parts = [
-    ...documentHead(identity, input.documentNumber, input.ffdSeconds),
-    tlvByte(FfdTag.operationType, OPERATION_TYPE_BY_RECEIPT_TYPE[receipt.receiptType] ?? 1),
-    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    ...documentHead(identity, input.documentNumber, input.ffdSeconds, sign, input.shiftNumber),
     tlvUint32(FfdTag.receiptNumber, input.receiptNumber),
-    ...tags.map(storedTlvBytes),
-    ...receipt.positions.map(positionTlv),
+    tlvByte(FfdTag.operationType, OPERATION_TYPE_BY_RECEIPT_TYPE[receipt.receiptType] ?? 1),
     encodeTlv(FfdTag.total, encodeVln(input.totalKop)),
+    ...receipt.positions.map(positionTlv),
     encodeTlv(FfdTag.cashTotal, encodeVln(paid(PaymentType.Cash))),
     encodeTlv(FfdTag.electronicTotal, encodeVln(paid(PaymentType.Electronically))),
     encodeTlv(FfdTag.prepaidTotal, encodeVln(paid(PaymentType.Prepaid))),
     encodeTlv(FfdTag.creditTotal, encodeVln(paid(PaymentType.Credit))),
     encodeTlv(FfdTag.otherTotal, encodeVln(paid(PaymentType.Other))),
+    ...tags.map(storedTlvBytes),
   ];
   return finish(input.documentNumber, DocumentType.Receipt, parts, sign);
 }
@@ -165,8 +181,7 @@ export interface ShiftDocumentInput {
 export function buildOpenShiftDocument(input: ShiftDocumentInput): BuiltDocument {
   const sign = fiscalSign(input.identity.fnSerial, input.documentNumber, input.ffdSeconds, 0);
   const parts = [
-    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds),
-    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds, sign, input.shiftNumber),
     ...input.tags.map(storedTlvBytes),
   ];
   return finish(input.documentNumber, DocumentType.OpenShift, parts, sign);
@@ -183,8 +198,7 @@ export interface CloseShiftDocumentInput extends ShiftDocumentInput {
 export function buildCloseShiftDocument(input: CloseShiftDocumentInput): BuiltDocument {
   const sign = fiscalSign(input.identity.fnSerial, input.documentNumber, input.ffdSeconds, 0);
   const parts = [
-    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds),
-    tlvUint32(FfdTag.shiftNumber, input.shiftNumber),
+    ...documentHead(input.identity, input.documentNumber, input.ffdSeconds, sign, input.shiftNumber),
     ...input.tags.map(storedTlvBytes),
     tlvUint32(FfdTag.receiptsInShift, input.receiptsInShift),
     tlvUint32(FfdTag.unsentDocuments, input.unsentDocuments),
@@ -195,11 +209,10 @@ export function buildCloseShiftDocument(input: CloseShiftDocumentInput): BuiltDo
   return finish(input.documentNumber, DocumentType.CloseShift, parts, sign);
 }
 
-/** `A4 46`'s byte stream for a document: type (uint16 LE), length (uint16 LE), TLV list. */
-export function documentStream(document: StoredDocument): Buffer {
-  const tlvs = Buffer.from(document.tlvHex, 'hex');
-  const head = Buffer.alloc(4);
-  head.writeUInt16LE(document.type, 0);
-  head.writeUInt16LE(tlvs.length, 2);
-  return Buffer.concat([head, tlvs]);
+/** What `A4 46` hands out for a document, one TLV per answer, in the document's order. */
+export function documentTlvs(document: StoredDocument): Buffer[] {
+  return decodeTlvList(Buffer.from(document.tlvHex, 'hex')).map((tlv) => encodeTlv(tlv.tag, tlv.value));
 }
+
+/** The size `A4 45` announces: the bytes of the document's TLV list. */
+export const documentSize = (document: StoredDocument): number => document.tlvHex.length / 2;

@@ -31,3 +31,4 @@ export { EMULATED_MODELS, type EmulatedModel } from './models.js';
 export { archivePathFor } from './persistence.js';
 export type { ConnectionInfo, DisconnectInfo } from './server.js';
 export type { DeviceState, OpenReceiptState, RegisterIdentity, ShiftCounters } from './state.js';
+export { EMULATOR_EXTRA_TAX_BYTES, EMULATOR_TAX_BYTES } from './vat.js';

@@ -1,7 +1,6 @@
-import { taxTypeForCode } from '../../drivers/atol/commands/receipt.js';
 import { MEASUREMENT_UNIT_TAG } from './render.js';
 import type { StoredPayment, StoredPosition } from './state.js';
-import { vatRateForCode } from './vat.js';
+import { positionRate } from './vat.js';
 
 /** One line of the JSONL journal: a fiscal document as a person or a test reads it. */
 export interface JournalEntry {
@@ -45,8 +44,7 @@ export function journalItem(position: StoredPosition): JournalItem {
     priceKop: position.priceKop,
     quantityMilli: position.quantityMilli,
     amountKop: position.totalKop,
-    tax:
-      taxTypeForCode(position.taxCode) ?? vatRateForCode(position.taxCode)?.type ?? String(position.taxCode),
+    tax: positionRate(position)?.type ?? String(position.taxCode),
     taxSumKop: position.taxSumKop,
   };
   if (unit) item.measurementUnit = Buffer.from(unit.hex, 'hex')[0] ?? 0;

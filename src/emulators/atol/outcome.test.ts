@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXTENDED_ERRORS, PROTOCOL_ERRORS } from '../../drivers/atol/protocol/deviceErrors.js';
 import { ErrorCode, ExtendedCode } from './outcome.js';
-import { vatIncluded, vatRateForCode } from './vat.js';
+import { EmulatorVatTable, vatIncluded } from './vat.js';
 
 describe('error codes and VAT', () => {
   it('answers only with codes the driver knows', () => {
@@ -21,12 +21,24 @@ describe('error codes and VAT', () => {
     expect(vatIncluded(1_000, undefined)).toBe(0);
   });
 
-  it('knows the modern tax codes and maps the legacy 18 % codes to 20 %', () => {
-    expect(vatRateForCode(13)).toMatchObject({ type: 'vat22', label: 'НДС 22%' });
-    expect(vatRateForCode(6)).toMatchObject({ type: 'none', percent: undefined });
-    expect(vatRateForCode(1)).toMatchObject({ type: 'vat20' });
-    expect(vatRateForCode(3)).toMatchObject({ type: 'vat120' });
-    expect(vatRateForCode(0)).toBeUndefined();
-    expect(vatRateForCode(15)).toBeUndefined();
+  it('takes the tax bytes the sources show, and stand-ins for the 2026 rates', () => {
+    const table = new EmulatorVatTable();
+    expect(table.rateForCode(1)).toMatchObject({ type: 'vat20', label: 'НДС 20%' });
+    expect(table.rateForCode(3)).toMatchObject({ type: 'vat120' });
+    expect(table.rateForCode(5)).toMatchObject({ type: 'vat0' });
+    expect(table.rateForCode(6)).toMatchObject({ type: 'none', percent: undefined });
+    expect(table.rateForCode(13)).toMatchObject({ type: 'vat22', label: 'НДС 22%' });
+    // 7 and 8 are the driver API's numbers for 20 % (LIBFPTR_TAX_VAT20/120), not wire bytes.
+    expect(table.rateForCode(7)).toBeUndefined();
+    expect(table.rateForCode(0)).toBeUndefined();
+    expect(table.rateForCode(15)).toBeUndefined();
+  });
+
+  it('emulates a firmware with its own table: a rate moved, a rate unknown, a clash refused', () => {
+    const table = new EmulatorVatTable({ vat22: 21, vat5: 0 });
+    expect(table.rateForCode(21)).toMatchObject({ type: 'vat22' });
+    expect(table.rateForCode(13)).toBeUndefined();
+    expect(table.byteFor('vat5')).toBeUndefined();
+    expect(() => new EmulatorVatTable({ vat22: 1 })).toThrow(/taxBytes.vat22: byte 1 is already vat20's/);
   });
 });

@@ -4,7 +4,7 @@ import { EXTENDED_ERROR_CODE } from '../../drivers/atol/protocol/deviceErrors.js
 export interface Outcome<R = unknown> {
   errorCode: number;
   result?: R;
-  /** Set with errorCode `EE`: the code register 0x37 reports (atol.md §4.1). */
+  /** Set with errorCode `EE`: the code register 0x37 reports (docs/protocol/atol-v3.md §12). */
   extendedCode?: number;
 }
 
@@ -51,6 +51,7 @@ export const ExtendedCode = {
   BadTax: 0x0104,
   BadItemPaymentMethod: 0x0105,
   TagWritten: 0x0201,
+  TagCombination: 0x0205,
   NoPositionStart: 0x0207,
   ReceiptTagAfterPosition: 0x0208,
 } as const;

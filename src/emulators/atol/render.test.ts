@@ -27,7 +27,7 @@ const position = (overrides: Partial<StoredPosition>): StoredPosition => ({
   discountSign: 0,
   discountKop: 0,
   totalKop: 10_000,
-  taxCode: 7,
+  taxCode: 1,
   taxSumKop: 1_667,
   department: 1,
   paymentObject: 1,

@@ -1,6 +1,6 @@
 import type { DeviceDateTime } from '../../drivers/atol/protocol/dateTime.js';
 import type { ShiftCounters, StoredPosition } from './state.js';
-import { vatRateForCode } from './vat.js';
+import { positionRate } from './vat.js';
 
 /**
  * What the register prints, as text at its line width: receipts, shift reports, X reports, cash slips
@@ -259,7 +259,7 @@ function renderReceipt(paper: Paper, job: Extract<PrintJob, { kind: 'receipt' }>
     if (position.discountKop > 0) {
       paper.pair(position.discountSign === 0 ? 'СКИДКА' : 'НАДБАВКА', amount(position.discountKop));
     }
-    const rate = vatRateForCode(position.taxCode);
+    const rate = positionRate(position);
     if (rate) {
       const total = vatTotals.get(rate.label) ?? { vatKop: 0, amountKop: 0, percent: rate.percent };
       total.vatKop += position.taxSumKop;

@@ -42,6 +42,11 @@ export const identitySchema = z.object({
     month: int.min(1).max(12),
     day: int.min(1).max(31),
   }),
+  /**
+   * FFD version code the register works to (register 0x36): 2 = 1.05, 4 = 1.2. States saved before it
+   * existed are FFD 1.2 registers.
+   */
+  ffdVersion: int.min(1).max(4).optional(),
 });
 export type RegisterIdentity = z.infer<typeof identitySchema>;
 
@@ -56,6 +61,8 @@ export const positionSchema = z.object({
   /** The amount after discount or markup: what the position adds to the receipt total. */
   totalKop: kop,
   taxCode: int,
+  /** The rate the tax byte stood for when the position was registered ("vat20", "none"). */
+  taxType: z.string().optional(),
   taxSumKop: kop,
   department: int.min(0).max(255),
   paymentObject: int,

@@ -4,7 +4,7 @@ import { type StoredTlv, storedValue } from './state.js';
 
 /**
  * Which FFD tags belong to the receipt and which to a position. `E8` routes a tag by where the receipt
- * is (after `EA` → position), and refuses a tag written at the wrong level (atol.md §3.2, §4.1).
+ * is (after `EA` → position), and refuses a tag written at the wrong level (docs/protocol/atol-v3.md §6, §12).
  */
 export const RECEIPT_LEVEL_TAGS: ReadonlySet<number> = new Set([
   1008, // buyer's phone or e-mail

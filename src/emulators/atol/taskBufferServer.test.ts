@@ -18,7 +18,7 @@ class FakeSession implements TaskSession {
   }
 }
 
-/** A runner whose commands finish when the test says so. */
+/** A runner whose commands finish when the test says so; command `EE` fails with error 0xEE. */
 function controlledRunner() {
   const pending: Array<(run: TaskRun) => void> = [];
   const answered: TaskRun[] = [];
@@ -28,6 +28,7 @@ function controlledRunner() {
     run: (body) =>
       new Promise((resolve) => {
         if (body[0] === 0x4a) pending.push(resolve);
+        else if (body[0] === 0xee) resolve({ answer: Buffer.of(0x55, 0xee), failed: true, slow: false });
         else resolve({ answer: Buffer.of(0x55, 0), failed: false, slow: false });
       }),
     answerDelayMs: () => 0,
@@ -45,16 +46,53 @@ const addFrame = (id: number, flags: number, taskId: number, ...command: number[
 });
 
 describe('TaskBufferServer', () => {
-  it('forgets a result added without NeedResult once it has been reported', async () => {
-    const { runner } = controlledRunner();
+  it('answers a task added without NeedResult with its state only, and keeps no result', async () => {
+    const { runner, answered } = controlledRunner();
     const buffer = new TaskBufferServer(runner);
     const session = new FakeSession();
     buffer.attach(session);
     buffer.handleFrame(session, addFrame(1, 0x00, 5, 0x45));
     await tick();
-    expect(session.take()).toEqual(['1:a35500']);
+    expect(session.take()).toEqual(['1:a2']);
+    expect(answered).toHaveLength(1);
     buffer.handleFrame(session, { id: 2, data: Buffer.of(0xc3, 5) });
     expect(session.take()).toEqual(['2:b3']);
+  });
+
+  it('reports a failed task without NeedResult as A7, stops the queue and refuses tasks until Abort', async () => {
+    const { runner, finish } = controlledRunner();
+    const buffer = new TaskBufferServer(runner);
+    const session = new FakeSession();
+    buffer.attach(session);
+    buffer.handleFrame(session, addFrame(1, 0x01, 1, 0x4a));
+    buffer.handleFrame(session, addFrame(2, 0x00, 2, 0xee));
+    buffer.handleFrame(session, addFrame(3, 0x01, 3, 0x45));
+    expect(session.take()).toEqual(['1:a2', '2:a1', '3:a1']);
+    finish();
+    await tick();
+    await tick();
+    await tick();
+    // 4A's result, then EE's failure; 45 was queued behind it and is stopped, never run.
+    expect(session.take()).toEqual(['f0:a6015500', 'f0:a70255ee']);
+    buffer.handleFrame(session, { id: 4, data: Buffer.of(0xc3, 3) });
+    buffer.handleFrame(session, addFrame(5, 0x01, 4, 0x45));
+    expect(session.take()).toEqual(['4:a5', '5:a504']);
+    buffer.handleFrame(session, { id: 6, data: Buffer.of(0xc4) });
+    buffer.handleFrame(session, addFrame(7, 0x01, 4, 0x45));
+    await tick();
+    expect(session.take()).toEqual(['6:a3', '7:a35500']);
+  });
+
+  it('goes on after a failure of a task added with IgnoreError', async () => {
+    const { runner } = controlledRunner();
+    const buffer = new TaskBufferServer(runner);
+    const session = new FakeSession();
+    buffer.attach(session);
+    buffer.handleFrame(session, addFrame(1, 0x03, 1, 0xee));
+    await tick();
+    buffer.handleFrame(session, addFrame(2, 0x01, 2, 0x45));
+    await tick();
+    expect(session.take()).toEqual(['1:a455ee', '2:a35500']);
   });
 
   it('does not report a task cleared by Abort while it ran, but the next task runs', async () => {
@@ -65,7 +103,7 @@ describe('TaskBufferServer', () => {
     buffer.handleFrame(session, addFrame(1, 0x01, 1, 0x4a));
     expect(session.take()).toEqual(['1:a2']);
     buffer.handleFrame(session, { id: 2, data: Buffer.of(0xc4) });
-    expect(session.take()).toEqual(['2:a5']);
+    expect(session.take()).toEqual(['2:a3']);
     buffer.handleFrame(session, addFrame(3, 0x01, 1, 0x45));
     expect(session.take()).toEqual(['3:a1']);
     finish();

@@ -52,18 +52,28 @@ interface Task<R extends TaskRun> {
   run?: R;
 }
 
-const isDone = (state: number) => state === TaskState.Result || state === TaskState.Error;
+const hasFlag = (task: { flags: number }, flag: number) => (task.flags & flag) !== 0;
+
+/** Finished, one way or the other: an Ack may remove it. */
+const isDone = (state: number) =>
+  state === TaskState.Result || state === TaskState.Error || state === TaskState.Stopped;
 
 /**
- * The register's side of the protocol v3 task buffer (atol.md §2.2): Add, Ack, Req, Abort and AckAdd.
- * Tasks run one at a time in arrival order. Results of tasks added with NeedResult stay until Ack, so
- * a host that lost an answer gets it again with Req. The buffer outlives connections, as a register's does.
+ * The register's side of the protocol v3 task buffer (docs/protocol/atol-v3.md §3): Add, Ack, Req, Abort
+ * and AckAdd. Tasks run one at a time in arrival order. Results of tasks added with NeedResult stay until
+ * Ack or Abort, so a host that lost an answer gets it again with Req. A task added without NeedResult is
+ * answered at once with its state (A1 queued, A2 running) and reports nothing more unless it fails: then
+ * an async error (A7) goes out. A failure (without IgnoreError) stops the tasks queued behind it (A5) and
+ * the buffer refuses new ones with `A5 TId` until the host clears it with Abort, or acknowledges the task
+ * that failed. The buffer outlives connections, as a register's does.
  */
 export class TaskBufferServer<R extends TaskRun> {
   private readonly tasks = new Map<number, Task<R>>();
   private readonly queue: Task<R>[] = [];
   private running: Task<R> | undefined;
   private session: TaskSession | undefined;
+  /** A task failed without IgnoreError: new tasks are refused until Abort (or the failed task's Ack). */
+  private stoppedBy: number | undefined;
   /** Pending work-time waits, resolved early when the buffer closes. */
   private readonly sleeps = new Map<NodeJS.Timeout, () => void>();
   private closed = false;
@@ -126,7 +136,8 @@ export class TaskBufferServer<R extends TaskRun> {
       }
       case TaskCommand.Abort:
         this.abort();
-        reply(TaskState.Stopped);
+        // Zzzzipper's firmware takes only A3 as the answer to Abort.
+        reply(TaskState.Result);
         return;
       default:
         reply(TaskState.IllegalValue);
@@ -139,6 +150,7 @@ export class TaskBufferServer<R extends TaskRun> {
     if (this.running) this.running.aborted = true;
     this.tasks.clear();
     this.queue.length = 0;
+    this.stoppedBy = undefined;
   }
 
   close(): void {
@@ -155,6 +167,8 @@ export class TaskBufferServer<R extends TaskRun> {
   private acknowledge(id: number): void {
     const task = this.tasks.get(id);
     if (task && isDone(task.state)) this.tasks.delete(id);
+    // The host has seen the failure (atol4j acknowledges failed tasks and carries on).
+    if (this.stoppedBy === id) this.stoppedBy = undefined;
   }
 
   private add(session: TaskSession, packetId: number, rest: Buffer): void {
@@ -178,6 +192,11 @@ export class TaskBufferServer<R extends TaskRun> {
       reply(TaskState.AlreadyExists);
       return;
     }
+    if (this.stoppedBy !== undefined) {
+      // Zzzzipper's firmware reads this answer as A5 and the task id.
+      session.send({ id: packetId, data: Buffer.of(TaskState.Stopped, id) });
+      return;
+    }
     if (this.runner.admit(body) === 'drop') {
       session.drop(`fault: dropped on command ${body.subarray(0, 2).toString('hex')}`);
       return;
@@ -198,7 +217,8 @@ export class TaskBufferServer<R extends TaskRun> {
     if (this.running || this.queue.length > 1) {
       reply(TaskState.Pending);
       task.replied = true;
-    } else if (this.runner.isSlow(body)) {
+    } else if (!hasFlag(task, TaskFlags.NeedResult) || this.runner.isSlow(body)) {
+      // Without NeedResult the result is not sent: the host only learns that the task was taken.
       reply(TaskState.InProgress);
       task.replied = true;
     }
@@ -236,15 +256,30 @@ export class TaskBufferServer<R extends TaskRun> {
     if (this.closed) return;
     this.complete(task, finalState, run.answer);
     if (task.aborted) return;
+    if (run.failed && !hasFlag(task, TaskFlags.IgnoreError)) this.stopAfter(task);
+    if (!hasFlag(task, TaskFlags.NeedResult)) {
+      // Nothing is reported of a success; a failure goes out as A7 all the same.
+      if (run.failed) this.deliver(task, run);
+      this.runner.answered(run);
+      return;
+    }
     if (this.deliver(task, run)) this.runner.answered(run);
   }
 
   private complete(task: Task<R>, state: number, answer: Buffer): void {
     task.state = state;
     task.answer = answer;
-    // Without NeedResult nobody will Ack: the result is reported once and forgotten.
-    if ((task.flags & TaskFlags.NeedResult) === 0 && this.tasks.get(task.id) === task)
-      this.tasks.delete(task.id);
+    // Without NeedResult nothing is kept: there is no result to ask for later.
+    if (!hasFlag(task, TaskFlags.NeedResult) && this.tasks.get(task.id) === task) this.tasks.delete(task.id);
+  }
+
+  /** A task failed: the ones queued behind it are stopped, and new ones refused until the host clears it. */
+  private stopAfter(task: Task<R>): void {
+    this.stoppedBy = task.id;
+    for (const queued of this.queue.splice(0)) {
+      queued.state = TaskState.Stopped;
+      if (!hasFlag(queued, TaskFlags.NeedResult)) this.tasks.delete(queued.id);
+    }
   }
 
   /** Sends the result: the reply to the Add when none went out yet, otherwise an unsolicited F0 packet. */

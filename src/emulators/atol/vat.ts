@@ -1,4 +1,5 @@
-import { TAX_CODES, type TaxType, taxTypeForCode } from '../../drivers/atol/commands/receipt.js';
+import { SOURCE_TAX_BYTES, TAX_TYPES, type TaxBytes, type TaxType } from '../../drivers/atol/taxBytes.js';
+import { EmulatorConfigError } from './errors.js';
 
 /** A VAT rate as the register applies it to a position's amount (prices include VAT). */
 export interface VatRate {
@@ -25,15 +26,69 @@ const RATES: Record<TaxType, Omit<VatRate, 'type'>> = {
 };
 
 /**
- * The legacy 18 % codes of `EB` (1 and 3): firmware since 2019 applies 20 % to them (atol.md §3.5, ⚠).
- * Our driver never sends them; older POS software does.
+ * The emulated firmware's tax bytes: the six the public sources show (docs/protocol/atol-v3.md §8), and
+ * stand-ins for the 2026 rates. No public source shows those; the emulator takes ATOL's driver numbering
+ * (9 = 5 % … 14 = 22/122) so that tests can configure a driver for them. A real register may differ.
  */
-const LEGACY_CODES: Record<number, TaxType> = { 1: 'vat20', 3: 'vat120' };
+export const EMULATOR_TAX_BYTES: Readonly<Record<TaxType, number>> = {
+  ...(SOURCE_TAX_BYTES as Record<TaxType, number>),
+  vat5: 9,
+  vat7: 10,
+  vat105: 11,
+  vat107: 12,
+  vat22: 13,
+  vat122: 14,
+};
 
-/** The rate of an `EB` tax code, or undefined for a code the register does not know (→ EE/0x0104). */
-export function vatRateForCode(code: number): VatRate | undefined {
-  const type = taxTypeForCode(code) ?? LEGACY_CODES[code];
-  return type === undefined ? undefined : { type, ...RATES[type] };
+/** The bytes of the 2026 rates only: what a driver must be configured with to use them on the emulator. */
+export const EMULATOR_EXTRA_TAX_BYTES: TaxBytes = {
+  vat5: EMULATOR_TAX_BYTES.vat5,
+  vat7: EMULATOR_TAX_BYTES.vat7,
+  vat105: EMULATOR_TAX_BYTES.vat105,
+  vat107: EMULATOR_TAX_BYTES.vat107,
+  vat22: EMULATOR_TAX_BYTES.vat22,
+  vat122: EMULATOR_TAX_BYTES.vat122,
+};
+
+/**
+ * The table the emulated register applies to `EB`'s tax byte. Options change it: a byte per rate, or 0 to
+ * make a rate unknown to this firmware (it then answers `EE`/0x0104, as an old firmware would).
+ */
+export class EmulatorVatTable {
+  private readonly byByte = new Map<number, TaxType>();
+  private readonly byType = new Map<TaxType, number>();
+
+  constructor(overrides: Partial<Record<TaxType, number>> = {}) {
+    for (const type of TAX_TYPES) {
+      const byte = overrides[type] ?? EMULATOR_TAX_BYTES[type];
+      if (!Number.isInteger(byte) || byte < 0 || byte > 255)
+        throw new EmulatorConfigError(`taxBytes.${type}`, `must be a byte 0–255 (0 = unknown), got ${byte}`);
+      if (byte === 0) continue;
+      const other = this.byByte.get(byte);
+      if (other) throw new EmulatorConfigError(`taxBytes.${type}`, `byte ${byte} is already ${other}'s`);
+      this.byByte.set(byte, type);
+      this.byType.set(type, byte);
+    }
+  }
+
+  /** The rate of an `EB` tax byte, or undefined for a byte this firmware does not know. */
+  rateForCode(code: number): VatRate | undefined {
+    const type = this.byByte.get(code);
+    return type === undefined ? undefined : vatRateForType(type);
+  }
+
+  byteFor(type: TaxType): number | undefined {
+    return this.byType.get(type);
+  }
+}
+
+/** The default emulated firmware's table, for positions saved before they kept their rate. */
+const DEFAULT_VAT_TABLE = new EmulatorVatTable();
+
+/** The rate a stored position was registered with. */
+export function positionRate(position: { taxType?: string; taxCode: number }): VatRate | undefined {
+  const type = TAX_TYPES.find((t) => t === position.taxType);
+  return type === undefined ? DEFAULT_VAT_TABLE.rateForCode(position.taxCode) : vatRateForType(type);
 }
 
 export const vatRateForType = (type: TaxType): VatRate => ({ type, ...RATES[type] });
@@ -45,5 +100,3 @@ export function vatIncluded(amountKop: number, percent: number | undefined): num
   const denominator = BigInt(100 + percent);
   return Number((numerator * 2n + denominator) / (denominator * 2n));
 }
-
-export { TAX_CODES };

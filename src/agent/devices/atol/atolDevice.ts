@@ -1,3 +1,4 @@
+import { KktTaxRateUnknownError, KktUnsupportedFfdError } from '../../../drivers/atol/errors.js';
 import { Kkt, type KktOptions, type KktStatus } from '../../../drivers/atol/kkt.js';
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
 import type { ShiftEvent } from '../../connectors/types.js';
@@ -55,8 +56,15 @@ export class AtolDevice extends AtolDeviceBase<Kkt> {
     }
   }
 
-  /** Device refusals become `PrintRefusedError`; input problems stay final, device states are retryable. */
+  /**
+   * Device refusals become `PrintRefusedError`; input problems stay final, device states are retryable.
+   * A rate or FFD version the register's configuration cannot carry is final too: nothing was sent, and
+   * retrying changes nothing until a person fixes the configuration.
+   */
   private translate(error: unknown): unknown {
+    if (error instanceof KktTaxRateUnknownError || error instanceof KktUnsupportedFfdError) {
+      return new PrintRefusedError(error.code, error.message, false, error.details);
+    }
     if (error instanceof KktDeviceError) {
       if (error.deviceCode === 0x88 || error.deviceCode === 0xf0) this.shiftKnownOpen = false;
       return new PrintRefusedError(error.code, error.message, error.kind !== 'input', {

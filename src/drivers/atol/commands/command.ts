@@ -2,7 +2,7 @@ import { MalformedAnswerError } from '../transport/errors.js';
 
 /**
  * How a command's answer is laid out. Most answers are `55 ERR data…`; `45` and `3F` have an answer
- * code and no error byte; `A5` starts with the error byte and has no `55` (atol.md §3.1).
+ * code and no error byte; `A5` starts with the error byte and has no `55` (docs/protocol/atol-v3.md §4).
  */
 export type AnswerLayout = 'generic' | 'no-error-byte' | 'error-first';
 
@@ -18,7 +18,7 @@ export interface CommandSpec<Params, Result> {
   readonly name: string;
   /** The command code: one byte, or two for families such as `A4 30`. */
   readonly code: Buffer;
-  /** Default time the command may take on the device (atol.md §2.4); overridable per device. */
+  /** Default time the command may take on the device (docs/protocol/atol-v3.md §4); overridable per device. */
   readonly timeoutMs: number;
   readonly layout: AnswerLayout;
   /** The answer code byte for `no-error-byte` answers (`55` for `45`, `44` for `3F`). */

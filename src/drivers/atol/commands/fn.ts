@@ -1,7 +1,7 @@
 import { type DeviceDateTime, decodeBinaryDateTime5, encodeBinaryDateTime5 } from '../protocol/dateTime.js';
 import { ByteReader, defineCommand, noBytes } from './command.js';
 
-/** FN structures are FN-native: little-endian binary integers, ASCII serials (atol.md §3.2, §5). */
+/** FN structures are FN-native: little-endian binary integers, ASCII serials (docs/protocol/atol-v3.md §5). */
 const ascii = (bytes: Buffer) => bytes.toString('latin1').replace(/\0+$/, '').trim();
 const asciiField = (text: string, length: number) =>
   Buffer.from(text.padEnd(length, ' ').slice(0, length), 'latin1');
@@ -217,8 +217,18 @@ export const registrationInfo = defineCommand<void, RegistrationInfo>({
   },
 });
 
-/** `A4 45`: select the fiscal document to read by its number (uint32 LE). */
-export const selectDocument = defineCommand<{ documentNumber: number }, void>({
+export interface DocumentHeader {
+  /** FFD document type (tag 1000 values): 2 open shift, 3 receipt, 5 close shift … */
+  documentType: number;
+  /** Bytes of the document's TLV list that `A4 46` will hand out. */
+  size: number;
+}
+
+/**
+ * `A4 45 <FD LE32>`: select a fiscal document for reading. Answers `55 00 TYPE(LE16) SIZE(LE16)`; bytes
+ * after that are ignored (docs/protocol/atol-v3.md §10).
+ */
+export const selectDocument = defineCommand<{ documentNumber: number }, DocumentHeader>({
   name: 'selectDocument',
   code: Buffer.of(0xa4, 0x45),
   timeoutMs: 3000,
@@ -231,13 +241,21 @@ export const selectDocument = defineCommand<{ documentNumber: number }, void>({
   decodeParams: (bytes) => ({
     documentNumber: new ByteReader(bytes, 'select document').take(4).readUInt32LE(0),
   }),
-  encodeResult: noBytes.encode,
-  decodeResult: noBytes.decode,
+  encodeResult: ({ documentType, size }) => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt16LE(documentType, 0);
+    bytes.writeUInt16LE(size, 2);
+    return bytes;
+  },
+  decodeResult: (bytes) => {
+    const head = new ByteReader(bytes, 'document header').take(4);
+    return { documentType: head.readUInt16LE(0), size: head.readUInt16LE(2) };
+  },
 });
 
 /**
- * `A4 46`: the next chunk of the selected document. The chunks concatenate to: document type (uint16 LE),
- * length of the TLV list (uint16 LE), then the TLV list. Error 0xDA ends the stream.
+ * `A4 46`: the next piece of the selected document: one TLV (tag LE16, length LE16, value), which a long
+ * value may spread over several answers. Error `DA` ends the document (docs/protocol/atol-v3.md §10).
  */
 export const readDocumentChunk = defineCommand<void, Buffer>({
   name: 'readDocumentChunk',

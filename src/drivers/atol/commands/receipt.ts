@@ -42,37 +42,22 @@ export const beginPosition = defineCommand<void, void>({
 });
 
 /**
- * VAT codes of `EB` (atol.md §3.5; codes ≥ 7 follow LIBFPTR_TAX_*). 1 and 3 are the legacy 18 %
- * codes the firmware remaps to 20 %; we always send the explicit modern codes.
+ * `EB` flags (docs/protocol/atol-v3.md §7). Bit 0x02 switches off the register's check that the drawer
+ * holds the position's amount in cash: Crystals sets it, because otherwise a card refund can be refused
+ * with `98` when the drawer is short. We set it on return positions.
  */
-export const TAX_CODES = {
-  vat10: 2,
-  vat110: 4,
-  vat0: 5,
-  none: 6,
-  vat20: 7,
-  vat120: 8,
-  vat5: 9,
-  vat7: 10,
-  vat105: 11,
-  vat107: 12,
-  vat22: 13,
-  vat122: 14,
-} as const;
-
-export type TaxType = keyof typeof TAX_CODES;
-
-export const taxTypeForCode = (code: number): TaxType | undefined =>
-  (Object.entries(TAX_CODES) as Array<[TaxType, number]>).find(([, c]) => c === code)?.[0];
+export const PositionFlags = { NoCashCheck: 0x02 } as const;
 
 export interface RegisterPositionParams {
   flags: number;
   priceKop: number;
   quantityMilli: number;
   amountKop: number;
+  /** The `EB` tax byte (see `TaxByteTable`). */
   taxCode: number;
   /** 0 lets the register compute the tax. */
   taxSumKop: number;
+  /** The section (отдел), 0–99, sent as one BCD byte as Crystals and Zzzzipper do. */
   department: number;
   /** Tag 1212, 1–33. */
   paymentObject: number;
@@ -90,7 +75,7 @@ export const MAX_BCD7_KOP = 99_999_999_999_999;
 /** Five BCD bytes of thousandths: at most 9 999 999.999 units. */
 export const MAX_QUANTITY_MILLI = 9_999_999_999;
 
-/** `EB`: register the position opened by `EA`. 41 bytes of fields, then the name (atol.md §3.5). */
+/** `EB`: register the position opened by `EA`. 41 bytes of fields, then the name (docs/protocol/atol-v3.md §7). */
 export const registerPosition = defineCommand<RegisterPositionParams, void>({
   name: 'registerPosition',
   code: Buffer.of(0xeb),
@@ -104,7 +89,7 @@ export const registerPosition = defineCommand<RegisterPositionParams, void>({
       encodeBcd(p.amountKop, 7),
       Buffer.of(p.taxCode),
       encodeBcd(p.taxSumKop, 7),
-      Buffer.of(p.department, bcdByte(p.paymentObject), bcdByte(p.paymentMethod), p.discountSign),
+      Buffer.of(bcdByte(p.department), bcdByte(p.paymentObject), bcdByte(p.paymentMethod), p.discountSign),
       encodeBcd(p.discountKop, 7),
       Buffer.of(0, 0),
       encodeCp866(p.name),
@@ -117,7 +102,7 @@ export const registerPosition = defineCommand<RegisterPositionParams, void>({
     const amountKop = decodeBcd(r.take(7));
     const taxCode = r.byte();
     const taxSumKop = decodeBcd(r.take(7));
-    const department = r.byte();
+    const department = fromBcdByte(r.byte());
     const paymentObject = fromBcdByte(r.byte());
     const paymentMethod = fromBcdByte(r.byte());
     const discountSign = r.byte();
@@ -143,14 +128,18 @@ export const registerPosition = defineCommand<RegisterPositionParams, void>({
   decodeResult: noBytes.decode,
 });
 
-/** FFD tags the agent writes with `E8`. */
+/** FFD tags the agent writes with `E8` (which on which FFD version: docs/protocol/atol-v3.md §9). */
 export const Tag = {
   customerContact: 1008,
   cashierName: 1021,
   taxationSystem: 1055,
+  marker: 1192,
   cashierInn: 1203,
   buyerName: 1227,
   buyerInn: 1228,
+  /** FFD 1.2: the buyer's details (1227, 1228 …) nested in one STLV. */
+  buyerInfo: 1256,
+  /** FFD 1.2 only: the position's measurement unit. */
   measurementUnit: 2108,
 } as const;
 
@@ -201,7 +190,10 @@ const decodePayment = (bytes: Buffer): PaymentParams => {
   return { flags: r.byte(), paymentType: r.byte(), sumKop: decodeBcd(r.take(5)) };
 };
 
-/** `99`: register a payment; answers the remainder still due and the change. */
+/**
+ * `99`: register a payment; answers the remainder still due and the change. The sources disagree on that
+ * answer's length, so a shorter one reads as zeros rather than failing a payment the register took.
+ */
 export const payment = defineCommand<PaymentParams, PaymentResult>({
   name: 'payment',
   code: Buffer.of(0x99),
@@ -212,7 +204,8 @@ export const payment = defineCommand<PaymentParams, PaymentResult>({
   encodeResult: (p) => Buffer.concat([encodeBcd(p.remainderKop, 5), encodeBcd(p.changeKop, 5)]),
   decodeResult: (bytes) => {
     const r = new ByteReader(bytes, 'payment result');
-    return { remainderKop: decodeBcd(r.take(5)), changeKop: decodeBcd(r.take(5)) };
+    const field = () => (r.remaining >= 5 ? decodeBcd(r.take(5)) : 0);
+    return { remainderKop: field(), changeKop: field() };
   },
 });
 

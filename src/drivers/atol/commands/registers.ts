@@ -2,7 +2,7 @@ import { bcdDigits, decodeBcd, encodeBcd, fromBcdByte } from '../protocol/bcd.js
 import { type DeviceDateTime, decodeBcdDayFirst, encodeBcdDayFirst } from '../protocol/dateTime.js';
 import { ByteReader, defineCommand } from './command.js';
 
-/** Registers the agent reads with `91` (atol.md §3.4). */
+/** Registers the agent reads with `91` (docs/protocol/atol-v3.md §11). */
 export const Register = {
   CashInDrawer: 0x0a,
   ShiftInfo: 0x12,

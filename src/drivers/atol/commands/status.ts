@@ -6,7 +6,7 @@ import { ByteReader, defineCommand, noBytes } from './command.js';
 const DEFAULT_TIMEOUT_MS = 3000;
 
 export interface ModeState {
-  /** 0 idle, 1 registration, 2 X reports, 3 Z reports, 4 programming, 5 FN access, 7 extra (atol.md §3.1). */
+  /** 0 idle, 1 registration, 2 X reports, 3 Z reports, 4 programming, 5 FN access, 7 extra (docs/protocol/atol-v3.md §4). */
   mode: number;
   submode: number;
 }
@@ -109,7 +109,7 @@ export interface LongStatus extends ModeState {
   port: number;
 }
 
-/** `3F`: the long status, 29 bytes after the answer code (atol.md §3.3). */
+/** `3F`: the long status, 29 bytes after the answer code (docs/protocol/atol-v3.md §11). */
 export const longStatus = defineCommand<void, LongStatus>({
   name: 'longStatus',
   code: Buffer.of(0x3f),

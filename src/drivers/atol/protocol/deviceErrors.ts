@@ -20,7 +20,7 @@ const entry = (code: string, kind: ErrorKind, message: string, ru: string): Erro
   ru,
 });
 
-/** Protocol 3.1 error byte (atol.md §4.1). */
+/** Protocol 3.1 error byte (docs/protocol/atol-v3.md §12). */
 export const PROTOCOL_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
   [
     0x08,
@@ -366,7 +366,7 @@ export const PROTOCOL_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
   [0xf6, entry('KKT_RECEIPT_TOO_LARGE', 'input', 'The receipt is too large.', 'Чек слишком большой')],
 ]);
 
-/** Extended codes, read from register 0x37 after error 0xEE (atol.md §4.1). */
+/** Extended codes, read from register 0x37 after error 0xEE (docs/protocol/atol-v3.md §12). */
 export const EXTENDED_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
   [
     0x0101,

@@ -57,3 +57,24 @@ export class MalformedAnswerError extends AtolTransportError {
     );
   }
 }
+
+/**
+ * A command added without a kept result (flags 0) failed on the device: its error came later as an async
+ * error (A7), and the commands after it were stopped or, at best, ran on a receipt that is now incomplete.
+ * The command layer turns it into the device's error for that command (docs/protocol/atol-v3.md §3.3).
+ */
+export class DeferredTaskError extends AtolTransportError {
+  constructor(
+    /** The failed command's body (code and params), so that its answer can be decoded. */
+    readonly body: Buffer,
+    /** The failed command's answer (`55 ERR …`). */
+    readonly answer: Buffer,
+  ) {
+    super(
+      'KKT_DEFERRED_FAILURE',
+      `A command sent without waiting for its result (${body.subarray(0, 2).toString('hex')}) failed on the register.`,
+      false,
+      { command: body.subarray(0, 2).toString('hex'), answer: answer.toString('hex') },
+    );
+  }
+}

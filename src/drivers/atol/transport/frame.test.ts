@@ -6,7 +6,7 @@ import { FrameDecoder, type FrameRejection } from './frameDecoder.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
-/** Every vector of atol.md §2.1: [meaning, packet id, DATA, wire bytes]. */
+/** Framing vectors (docs/protocol/atol-v3.md §2): [meaning, packet id, DATA, wire bytes]. */
 const VECTORS: Array<[string, number, string, string]> = [
   ['empty packet', 0x01, '', 'FE 00 00 01 9D'],
   ['ADD short status 45', 0x02, 'C1 01 01 00 00 45', 'FE 06 00 02 C1 01 01 00 00 45 CE'],
@@ -16,6 +16,14 @@ const VECTORS: Array<[string, number, string, string]> = [
   ['ACK', 0x04, 'C2 01', 'FE 02 00 04 C2 01 20'],
   ['ABORT', 0x05, 'C4', 'FE 01 00 05 C4 75'],
   ['escape demo', 0x06, 'C1 01 02 00 00 4C FE FD', 'FE 08 00 06 C1 01 02 00 00 4C FD EE FD ED 27'],
+  // Frames Zzzzipper's firmware exchanged with its register (AtolProtocol.h comments, testAtolPacketLayer.cpp).
+  ['Zz: abort', 0x06, 'C4', 'FE 01 00 06 C4 58'],
+  ['Zz: add A5 with NeedResult', 0x07, 'C1 01 02 00 00 A5', 'FE 06 00 07 C1 01 02 00 00 A5 8D'],
+  ['Zz: req, id 08', 0x08, 'C3 02', 'FE 02 00 08 C3 02 FC'],
+  ['Zz: req, id 09', 0x09, 'C3 02', 'FE 02 00 09 C3 02 BA'],
+  ['Zz: req, id 0A', 0x0a, 'C3 02', 'FE 02 00 0A C3 02 70'],
+  ['Zz: packet layer test, id 02', 0x02, 'C1 01 02 00 00 A5', 'FE 06 00 02 C1 01 02 00 00 A5 93'],
+  ['Zz: packet layer test, id 01', 0x01, 'C1 01 02 00 00 A5', 'FE 06 00 01 C1 01 02 00 00 A5 99'],
 ];
 
 function decodeAll(wire: Buffer, chunkSizes: number[] = [wire.length]) {
@@ -45,7 +53,7 @@ describe('CRC-8 (poly 0x31, init 0xFF)', () => {
   });
 });
 
-describe('v3 framing vectors (atol.md §2.1)', () => {
+describe('v3 framing vectors (docs/protocol/atol-v3.md §2)', () => {
   it.each(VECTORS)('encodes %s', (_meaning, id, data, wire) => {
     expect(encodeFrame({ id, data: hex(data) }).toString('hex')).toBe(hex(wire).toString('hex'));
   });

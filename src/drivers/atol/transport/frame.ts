@@ -1,6 +1,6 @@
 import { crc8 } from './crc8.js';
 
-/** Protocol v3 framing constants (atol.md §2.1). */
+/** Protocol v3 framing constants (docs/protocol/atol-v3.md §2). */
 export const STX = 0xfe;
 export const ESC = 0xfd;
 const ESC_STX = 0xee;

@@ -1,4 +1,4 @@
-/** Task-buffer commands: the first DATA byte of a host packet (atol.md §2.2). */
+/** Task-buffer commands: the first DATA byte of a host packet (docs/protocol/atol-v3.md §3). */
 export const TaskCommand = {
   Add: 0xc1,
   Ack: 0xc2,

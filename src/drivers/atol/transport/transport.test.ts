@@ -31,6 +31,11 @@ class ScriptedLink extends Link {
     this.emit('data', bytes);
   }
 
+  /** Delivers raw bytes from the "device", e.g. a frame with a wrong CRC. */
+  inject(bytes: Buffer): void {
+    this.deliver(bytes);
+  }
+
   get isOpen(): boolean {
     return this.opened;
   }
@@ -61,16 +66,31 @@ async function open(script: (frame: Frame) => Reply) {
 }
 
 describe('AtolTransport recovery rules', () => {
-  it('answers a sync command and acks it', async () => {
+  it('answers a sync command, keeps its result on the device, and clears it with one Abort at release', async () => {
     const { link, transport } = await open((f) =>
       f.data[0] === TaskCommand.Add
         ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
-        : Buffer.of(TaskState.Stopped),
+        : Buffer.of(TaskState.Result),
     );
-    const outcome = await transport.execute(Buffer.of(0x45), 1000);
-    expect(outcome).toEqual({ answer: OK_ANSWER, failed: false });
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(kinds(link)).toEqual(['C4', 'C1', 'C2']);
+    expect(await transport.execute(Buffer.of(0x45), 1000)).toEqual({ answer: OK_ANSWER, failed: false });
+    expect(await transport.execute(Buffer.of(0x3f), 1000)).toEqual({ answer: OK_ANSWER, failed: false });
+    expect(adds(link).map((f) => f.data[1])).toEqual([0x01, 0x01]);
+    expect(transport.keptResultCount).toBe(2);
+    await transport.release();
+    expect(kinds(link)).toEqual(['C4', 'C1', 'C1', 'C4']);
+    expect(transport.keptResultCount).toBe(0);
+  });
+
+  it('clears kept results on its own once there are maxKeptResults of them', async () => {
+    const link = new ScriptedLink((f) =>
+      f.data[0] === TaskCommand.Add
+        ? Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER])
+        : Buffer.of(TaskState.Result),
+    );
+    const transport = new AtolTransport(link, { replyTimeoutMs: 30, maxKeptResults: 3 });
+    await transport.open();
+    for (let i = 0; i < 7; i++) await transport.execute(Buffer.of(0x45), 1000);
+    expect(kinds(link).join(' ')).toBe('C4 C1 C1 C1 C4 C1 C1 C1 C4 C1');
   });
 
   it('never re-adds a task the device got: a lost reply is followed by Req, not by a second Add', async () => {
@@ -154,6 +174,75 @@ describe('AtolTransport recovery rules', () => {
     );
     for (let i = 0; i < 50; i++) await transport.execute(Buffer.of(0x45), 1000);
     expect((transport as unknown as { failureListeners: Set<unknown> }).failureListeners.size).toBe(0);
+  });
+
+  it('posts a command with flags 0 and goes on once the device took it: no Ack, no Req', async () => {
+    const { link, transport } = await open((f) =>
+      f.data[0] === TaskCommand.Add ? Buffer.of(TaskState.InProgress) : Buffer.of(TaskState.Result),
+    );
+    expect(await transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post')).toEqual({
+      answer: undefined,
+      failed: false,
+    });
+    expect(adds(link)[0]!.data[1]).toBe(0x00);
+    await transport.release();
+    expect(kinds(link)).toEqual(['C4', 'C1']);
+    expect(transport.stats).toMatchObject({ commands: 1, postedCommands: 1, framesSent: 2 });
+  });
+
+  it("reports a posted command's async failure (A7) at the next command that waits, and clears the buffer", async () => {
+    let postedTask = -1;
+    const { link, transport } = await open((f) => {
+      if (f.data[0] !== TaskCommand.Add) return Buffer.of(TaskState.Result);
+      if (f.data[1] === 0) {
+        postedTask = f.data[2]!;
+        // Taken, then failed: 0xEE as a real EB/E8 refusal reads.
+        return [
+          { id: f.id, data: Buffer.of(TaskState.InProgress) },
+          { id: 0xf0, data: Buffer.of(TaskState.AsyncError, postedTask, 0x55, 0xee) },
+        ];
+      }
+      // The device stopped the waiting task because the posted one failed.
+      return Buffer.of(TaskState.Stopped, f.data[2]!);
+    });
+    await transport.execute(Buffer.of(0xe8, 1, 1, 0, 0x08, 0x04, 0, 0), 1000, 'post');
+    const failure = await transport.execute(Buffer.of(0xeb, 0), 1000).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'KKT_DEFERRED_FAILURE', answer: Buffer.of(0x55, 0xee) });
+    expect((failure as { body: Buffer }).body[0]).toBe(0xe8);
+    expect(kinds(link)).toEqual(['C4', 'C1', 'C1', 'C4']);
+  });
+
+  it('never re-adds a posted command whose reply was lost: its fate cannot be asked for', async () => {
+    const { link, transport } = await open((f) =>
+      f.data[0] === TaskCommand.Add ? 'silence' : Buffer.of(0xa3),
+    );
+    await expect(transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post')).rejects.toMatchObject({
+      code: 'KKT_NO_ANSWER',
+      outcomeUnknown: true,
+    });
+    expect(adds(link)).toHaveLength(1);
+    expect(kinds(link)).not.toContain('C3');
+  });
+
+  it('distrusts the next result when a damaged frame came while posted commands were outstanding', async () => {
+    let damaged = false;
+    const link = new ScriptedLink((f) => {
+      if (f.data[0] !== TaskCommand.Add) return Buffer.of(TaskState.Result);
+      if (f.data[1] === 0 && !damaged) {
+        damaged = true;
+        setImmediate(() => link.inject(Buffer.from('fe0400f0a7010000', 'hex')));
+        return Buffer.of(TaskState.InProgress);
+      }
+      return Buffer.concat([Buffer.of(TaskState.Result), OK_ANSWER]);
+    });
+    const transport = new AtolTransport(link, { replyTimeoutMs: 30 });
+    await transport.open();
+    await transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(transport.execute(Buffer.of(0xeb, 0), 1000)).rejects.toMatchObject({
+      code: 'KKT_MALFORMED_ANSWER',
+      outcomeUnknown: true,
+    });
   });
 
   it('reports a known outcome when the link is down before anything was sent', async () => {

@@ -46,7 +46,7 @@ export type TaskResult = z.output<typeof taskResultSchema>;
 
 export const requestResultsSchema = z.object({ results: z.array(taskResultSchema).min(1) });
 
-/** Statuses of a task that has not finished (atol.md §7.4). */
+/** Statuses of a task that has not finished (docs/protocol/atol-v3.md §12). */
 export const PENDING_STATUSES: ReadonlySet<string> = new Set(['wait', 'inProgress']);
 
 export type TaskVerdict =

@@ -7,7 +7,7 @@ import { KktWebRejectedError } from './errors.js';
 import type { JsonTask } from './tasks.js';
 
 /**
- * The HTTP side of ATOL driver 10's web server (atol.md §7.4): submit a request of JSON tasks under a uuid
+ * The HTTP side of ATOL driver 10's web server (docs/protocol/atol-v3.md §12): submit a request of JSON tasks under a uuid
  * (`POST /api/v2/requests`, 201; a uuid it already holds answers 409), then poll its results
  * (`GET /api/v2/requests/{uuid}`) until every task has finished. It only moves requests and says what
  * each exchange proves; what a result means is the backend's business.

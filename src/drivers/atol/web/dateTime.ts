@@ -3,7 +3,7 @@ import { formatIsoWithOffset, type WallClock, wallClockAt } from '../../../lib/t
 
 /**
  * Date-times the web server sends (`fiscalDocumentDateTime`, tag 1012 of `getFnDocument`, …). Their format
- * is not confirmed (atol.md §10.6 ⚠), so this accepts the forms seen in public clients: ISO 8601 with or
+ * is not confirmed (no source settles it, docs/protocol/atol-v3.md §12), so this accepts the forms seen in public clients: ISO 8601 with or
  * without an offset (`2025-05-01T12:34:00+03:00`, `2025-05-01 12:34:00`), dotted dates (`2025.05.01
  * 12:34:00`, `01.05.2025 12:34:00`) and Unix seconds. The result is the register's wall clock with its
  * zone's offset, the same form the protocol backend reports.

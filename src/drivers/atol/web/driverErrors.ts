@@ -2,7 +2,7 @@ import { KktAgentError } from '../../../lib/errors.js';
 import { type ErrorKind, EXTENDED_ERRORS, PROTOCOL_ERRORS } from '../protocol/deviceErrors.js';
 
 /**
- * Error codes of ATOL driver 10 (`LIBFPTR_ERROR_*`, atol.md §4.2), which the web server reports in
+ * Error codes of ATOL driver 10 (`LIBFPTR_ERROR_*`, docs/protocol/atol-v3.md §12), which the web server reports in
  * `results[].error.code`. Where a driver code means the same as a protocol 3.1 error byte, it maps to that
  * byte, so a technician sees the same stable code (`KKT_NO_PAPER`) whichever backend drives the register.
  */
@@ -98,7 +98,7 @@ export const DriverError = {
   INTERRUPTED_BY_PREVIOUS_ERRORS: 502,
 } as const;
 
-/** Driver code → protocol error byte: the pairs atol.md §4.2 derived by matching the Russian messages. */
+/** Driver code → protocol error byte: pairs derived by matching the Russian messages (docs/atol-backends.md). */
 const MAPPED_IN_RESEARCH: ReadonlyArray<readonly [number, number]> = [
   [DriverError.NO_PAPER, 0x67],
   [DriverError.PRINTER_FAULT, 0x68],
@@ -179,7 +179,7 @@ export const DRIVER_CODE_BY_PROTOCOL_CODE: ReadonlyMap<number, number> = new Map
   [...PROTOCOL_CODE_BY_DRIVER_CODE].map(([driver, protocol]) => [protocol, driver]),
 );
 
-/** Driver code ↔ extended code of register 0x37 (atol.md §4.1), matched by meaning. ⚠ */
+/** Driver code ↔ extended code of register 0x37 (docs/protocol/atol-v3.md §12), matched by meaning. ⚠ */
 const EXTENDED_PAIRS: ReadonlyArray<readonly [number, number]> = [
   [DriverError.INVALID_TAXATION_TYPE, 0x0103],
   [DriverError.INVALID_TAX_TYPE, 0x0104],

@@ -3,7 +3,7 @@ import { LosslessNumber } from '../../../lib/json.js';
 import type { Receipt } from '../receipt.js';
 
 /**
- * JSON tasks of ATOL driver 10 (atol.md §7), built from our types. Money leaves as JSON numbers in
+ * JSON tasks of ATOL driver 10 (docs/protocol/atol-v3.md §12), built from our types. Money leaves as JSON numbers in
  * roubles and quantities as JSON numbers of units, both written from integer kopecks and thousandths as
  * decimal text (`LosslessNumber`), so no float ever touches an amount. Serialize with
  * `stringifyJsonLossless`.

@@ -9,11 +9,8 @@ import {
 } from '../../../drivers/atol/commands/fn.js';
 import { type DeviceDateTime, ffdSecondsToWallClock } from '../../../drivers/atol/protocol/dateTime.js';
 import type { AtolDevice, HandlerRegistry } from '../device.js';
-import { documentStream } from '../fiscalDocuments.js';
+import { documentSize, documentTlvs } from '../fiscalDocuments.js';
 import { ErrorCode, fail, ok } from '../outcome.js';
-
-/** `A4 46` answers at most this many bytes of the document per call. */
-export const DOCUMENT_CHUNK_BYTES = 64;
 
 /** FN life phase 3: fiscal mode (registered, documents being made). */
 const LIFE_PHASE_FISCAL = 3;
@@ -83,21 +80,23 @@ export function registerFnHandlers(device: AtolDevice, handle: HandlerRegistry):
     });
   });
 
+  // A4 45 tells the type and the TLV list's size; each A4 46 then hands out one TLV, DA after the last
+  // (docs/protocol/atol-v3.md §10).
   handle(selectDocument, ({ documentNumber }) => {
     const document = device.documents.get(documentNumber);
     if (!document) {
       device.reader = undefined;
       return fail(ErrorCode.NoData);
     }
-    device.reader = { stream: documentStream(document), offset: 0 };
-    return ok();
+    device.reader = { tlvs: documentTlvs(document), next: 0 };
+    return ok({ documentType: document.type, size: documentSize(document) });
   });
 
   handle(readDocumentChunk, () => {
     const reader = device.reader;
-    if (!reader || reader.offset >= reader.stream.length) return fail(ErrorCode.NoData);
-    const chunk = reader.stream.subarray(reader.offset, reader.offset + DOCUMENT_CHUNK_BYTES);
-    reader.offset += chunk.length;
-    return ok(Buffer.from(chunk));
+    const tlv = reader?.tlvs[reader.next];
+    if (!reader || !tlv) return fail(ErrorCode.NoData);
+    reader.next++;
+    return ok(tlv);
   });
 }

@@ -7,12 +7,15 @@ import {
   OpenReceiptFlags,
   openReceipt,
   PaymentType,
+  PositionFlags,
   payment,
   ReceiptType,
   registerPosition,
+  Tag,
   writeTag,
 } from '../../../drivers/atol/commands/receipt.js';
 import { wallClockToFfdSeconds } from '../../../drivers/atol/protocol/dateTime.js';
+import { isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import type { AtolDevice, HandlerRegistry } from '../device.js';
 import { buildReceiptDocument, FfdTag } from '../fiscalDocuments.js';
 import { type JournalEntry, journalItem } from '../journalEntry.js';
@@ -20,7 +23,7 @@ import { ErrorCode, ExtendedCode, fail, failExtended, type Outcome, ok } from '.
 import { nonCashTotal, paidTotal, positionAmount, receiptTotal, tenderedByType } from '../receiptMath.js';
 import { type OpenReceiptState, type StoredPayment, tlvToStored } from '../state.js';
 import { POSITION_LEVEL_TAGS, RECEIPT_LEVEL_TAGS, tagText } from '../tags.js';
-import { vatIncluded, vatRateForCode } from '../vat.js';
+import { vatIncluded } from '../vat.js';
 import {
   openShiftIfClosed,
   refuseExpiredShift,
@@ -43,6 +46,18 @@ function openReceiptOrRefusal(device: AtolDevice): OpenReceiptState | Outcome<ne
 }
 
 const isRefusal = (value: OpenReceiptState | Outcome<never>): value is Outcome<never> => 'errorCode' in value;
+
+/** Tags only FFD 1.2 knows (the position's unit, the buyer's STLV), and the 1.05 buyer tags 1.2 nests. */
+const FFD_12_ONLY_TAGS: ReadonlySet<number> = new Set([Tag.measurementUnit, Tag.buyerInfo]);
+const FFD_105_ONLY_TAGS: ReadonlySet<number> = new Set([Tag.buyerName, Tag.buyerInn]);
+
+/** A tag this register's FFD version has no place for: refused as a bad tag combination (our reading). */
+function refuseForFfd(device: AtolDevice, tag: number): Outcome<never> | undefined {
+  const ffd12 = isFfd12(device.ffdVersion);
+  if ((!ffd12 && FFD_12_ONLY_TAGS.has(tag)) || (ffd12 && FFD_105_ONLY_TAGS.has(tag)))
+    return failExtended(ExtendedCode.TagCombination);
+  return undefined;
+}
 
 /** The payments with one more added; a sum of 0 means "whatever is still due" (nothing, when paid up). */
 function withPayment(receipt: OpenReceiptState, paymentType: number, sumKop: number): StoredPayment[] {
@@ -87,6 +102,8 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
   handle(writeTag, ({ tlv }) => {
     const refusal = requireMode(device, Mode.Registration, Mode.ReportNoClear, Mode.ReportClear);
     if (refusal) return refusal;
+    const wrongForm = refuseForFfd(device, tlv.tag);
+    if (wrongForm) return wrongForm;
     const stored = tlvToStored(tlv.tag, tlv.value);
     const receipt = device.state.receipt;
     if (receipt?.positionStarted) {
@@ -114,11 +131,21 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
     if (p.name.length > MAX_POSITION_NAME_LENGTH) return fail(ErrorCode.BadLength);
     if (p.quantityMilli === 0) return fail(ErrorCode.BadQuantity);
     if (p.amountKop !== positionAmount(p.priceKop, p.quantityMilli)) return fail(ErrorCode.BadAmount);
-    const rate = vatRateForCode(p.taxCode);
+    const rate = device.faults.refuseTaxCode === p.taxCode ? undefined : device.vat.rateForCode(p.taxCode);
     if (!rate) return failExtended(ExtendedCode.BadTax);
     if (p.paymentMethod < 1 || p.paymentMethod > 7) return failExtended(ExtendedCode.BadItemPaymentMethod);
     if (p.discountSign === 0 && p.discountKop > p.amountKop) return fail(ErrorCode.BadAmount);
     const totalKop = p.discountSign === 0 ? p.amountKop - p.discountKop : p.amountKop + p.discountKop;
+    // Without EB flag 0x02 a position of a cash-out receipt needs the drawer to hold the receipt's
+    // amount, however it is paid: a card refund is refused with 98 (Crystals' comment on the flag).
+    const cashChecked = (p.flags & PositionFlags.NoCashCheck) === 0;
+    if (
+      cashChecked &&
+      CASH_OUT_TYPES.has(receipt.receiptType) &&
+      device.state.cashKop < receiptTotal(receipt) + totalKop
+    ) {
+      return fail(ErrorCode.NoCash);
+    }
     receipt.positions.push({
       name: p.name,
       priceKop: p.priceKop,
@@ -128,6 +155,7 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
       discountKop: p.discountKop,
       totalKop,
       taxCode: p.taxCode,
+      taxType: rate.type,
       // 0 asks the register to compute the tax itself.
       taxSumKop: p.taxSumKop || vatIncluded(totalKop, rate.percent),
       department: p.department,

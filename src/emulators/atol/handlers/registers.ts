@@ -3,12 +3,9 @@ import { encodeBcd } from '../../../drivers/atol/protocol/bcd.js';
 import type { AtolDevice, HandlerRegistry } from '../device.js';
 import { ErrorCode, fail, ok } from '../outcome.js';
 
-/** Shift totals the driver does not read but a register has (atol.md §3.4): payment sums and receipt counts. */
+/** Shift totals the driver does not read but a register has (docs/protocol/atol-v3.md §11): payment sums and receipt counts. */
 const PAYMENT_SUM_REGISTER = 0x03;
 const RECEIPT_COUNT_REGISTER = 0x06;
-
-/** FFD version codes (tag 1209): 4 = FFD 1.2. */
-const FFD_1_2 = 4;
 
 export function registerRegisterHandlers(device: AtolDevice, handle: HandlerRegistry): void {
   handle(readRegister, ({ register, p1, p2 }) => {
@@ -32,7 +29,7 @@ export function registerRegisterHandlers(device: AtolDevice, handle: HandlerRegi
       case Register.SessionData:
         return ok(registerValue.sessionData.encode(device.currentShiftNumber()));
       case Register.FfdVersions:
-        return ok(registerValue.ffdVersions.encode({ kkt: FFD_1_2, fn: FFD_1_2 }));
+        return ok(registerValue.ffdVersions.encode({ kkt: device.ffdVersion, fn: device.ffdVersion }));
       case Register.ExtendedError:
         return ok(
           registerValue.extendedError.encode({

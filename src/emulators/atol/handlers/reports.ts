@@ -9,7 +9,7 @@ import { emptyCounters } from '../state.js';
 import { cashierTags, tagText } from '../tags.js';
 import { refuseFnBlocked, refusePrinterBlocked, requireMode } from './guards.js';
 
-/** Z report: printing (3.2), then clearing the registers (7.1), then back to 3.0 (atol.md §3.1). */
+/** Z report: printing (3.2), then clearing the registers (7.1), then back to 3.0 (docs/protocol/atol-v3.md §5). */
 const Z_REPORT_WALK: ReadonlyArray<[number, number]> = [
   [3, 2],
   [7, 1],

@@ -1,5 +1,5 @@
 /**
- * ATOL driver 10's web server (`/api/v2/requests`, atol.md §7.4) in front of the emulated register, for
+ * ATOL driver 10's web server (`/api/v2/requests`, docs/protocol/atol-v3.md §12) in front of the emulated register, for
  * the `atol-web` backend's tests and the demo. See docs/atol-backends.md.
  */
 export {

@@ -33,7 +33,7 @@ const NO_PAPER = 0x67;
 /**
  * The web facade's way into the emulated register: commands through the emulator's in-process path
  * (the same codecs, handlers, faults and persistence as a host on the link), refusals turned into
- * driver-10 error codes with the protocol → driver mapping (atol.md §4.2), and the documents each
+ * driver-10 error codes with the protocol → driver mapping (docs/atol-backends.md, driver errors), and the documents each
  * command made.
  */
 export class RegisterPort {

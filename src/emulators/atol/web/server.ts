@@ -113,7 +113,7 @@ const taskType = (task: unknown): string =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * ATOL driver 10's web server (atol.md §7.4) in front of the emulated register: requests of JSON tasks
+ * ATOL driver 10's web server (docs/protocol/atol-v3.md §12) in front of the emulated register: requests of JSON tasks
  * queued per uuid, run one at a time (`wait` → `inProgress` → `ready`/`error`), results kept for
  * lookups, 409 for a uuid it holds already, driver error codes from the register's refusals, optional
  * Basic auth, and faults for the ambiguous cases (slow tasks, a connection cut after accepting, HTTP 500,

@@ -17,12 +17,14 @@ import { ReportType, xReport } from '../../../drivers/atol/commands/report.js';
 import { openShift, zReport } from '../../../drivers/atol/commands/shift.js';
 import { encodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
 import { ffdSecondsToWallClock } from '../../../drivers/atol/protocol/dateTime.js';
+import { encodeTlv } from '../../../drivers/atol/protocol/tlv.js';
+import { innField, isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import {
   MEASUREMENT_UNITS,
   PAYMENT_METHODS,
   PAYMENT_OBJECTS,
   PAYMENT_TYPES,
-  TAX_CODES,
+  TAX_TYPES,
   TAXATION_SYSTEMS,
 } from '../../../drivers/atol/vocabulary.js';
 import { DriverError } from '../../../drivers/atol/web/driverErrors.js';
@@ -158,7 +160,28 @@ export class TaskRunner {
   private async writeOperator(operator: { name: string; vatin?: string } | undefined): Promise<void> {
     if (!operator) return;
     await this.writeText(Tag.cashierName, operator.name);
-    if (operator.vatin) await this.writeText(Tag.cashierInn, operator.vatin);
+    if (operator.vatin) await this.writeText(Tag.cashierInn, innField(operator.vatin));
+  }
+
+  /** The buyer in the register's FFD form: 1227/1228 on 1.05, STLV 1256 holding them on 1.2. */
+  private async writeBuyer(client: { name?: string; vatin?: string } | undefined): Promise<void> {
+    const tlvs = [
+      ...(client?.name ? [encodeTlv(Tag.buyerName, encodeCp866(client.name))] : []),
+      ...(client?.vatin ? [encodeTlv(Tag.buyerInn, encodeCp866(innField(client.vatin)))] : []),
+    ];
+    if (tlvs.length === 0) return;
+    if (isFfd12(this.view.ffdVersion)) {
+      await this.register.run(writeTag, {
+        flags: 1,
+        tlv: { tag: Tag.buyerInfo, value: Buffer.concat(tlvs) },
+      });
+      return;
+    }
+    for (const tlv of tlvs)
+      await this.register.run(writeTag, {
+        flags: 1,
+        tlv: { tag: tlv.readUInt16LE(0), value: tlv.subarray(4) },
+      });
   }
 
   private async receipt(task: ReceiptTask): Promise<unknown> {
@@ -198,7 +221,9 @@ export class TaskRunner {
       const root = `items[${index}]`;
       if (raw.type === 'position') {
         const item = parseTask(positionItemSchema, raw, root);
-        const taxCode = TAX_CODES[item.tax.type as keyof typeof TAX_CODES];
+        // Driver 10 knows its register's tax bytes; the facade asks the emulated firmware.
+        const taxType = TAX_TYPES.find((t) => t === item.tax.type);
+        const taxCode = taxType === undefined ? undefined : this.view.taxByte(taxType);
         if (taxCode === undefined) {
           throw new TaskFailure(
             DriverError.INVALID_TAX_TYPE,
@@ -213,7 +238,12 @@ export class TaskRunner {
           DriverError.INVALID_PARAM,
           `${root}.measurementUnit`,
         );
-        await register.run(writeTag, { flags: 0, tlv: { tag: Tag.measurementUnit, value: Buffer.of(unit) } });
+        if (isFfd12(this.view.ffdVersion)) {
+          await register.run(writeTag, {
+            flags: 0,
+            tlv: { tag: Tag.measurementUnit, value: Buffer.of(unit) },
+          });
+        }
         await register.run(registerPosition, {
           flags: 0,
           priceKop: item.price,
@@ -261,8 +291,7 @@ export class TaskRunner {
     }
     const client = task.clientInfo;
     if (client?.emailOrPhone) await this.writeText(Tag.customerContact, client.emailOrPhone);
-    if (client?.name) await this.writeText(Tag.buyerName, client.name);
-    if (client?.vatin) await this.writeText(Tag.buyerInn, client.vatin);
+    await this.writeBuyer(client);
     if (marker) await this.writeText(1192, marker.value, marker.print);
     const payments = task.payments.map((p, index) => ({
       paymentType: code(

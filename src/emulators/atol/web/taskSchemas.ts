@@ -4,7 +4,7 @@ import { formatFieldPath, jsonInteger, jsonMinor } from '../../../lib/json.js';
 import { TaskFailure } from './registerPort.js';
 
 /**
- * The JSON tasks the facade understands (atol.md §7.1–7.2), checked as the external input they are.
+ * The JSON tasks the facade understands (docs/protocol/atol-v3.md §12), checked as the external input they are.
  * Numbers arrive as lossless JSON numbers: roubles and units become integer kopecks and thousandths.
  */
 

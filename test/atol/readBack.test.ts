@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { hasResultFields } from '../../src/drivers/atol/documentFields.js';
+import { readDocumentTlvs } from '../../src/drivers/atol/documentReader.js';
+import { Kkt } from '../../src/drivers/atol/kkt.js';
+import {
+  ZZ_SELECT_ANSWER as SELECT_ANSWER,
+  ZZ_RECEIPT_SIZE as SIZE,
+  scriptedIdentity,
+  ZZ_TLV_ANSWERS as TLV_ANSWERS,
+  tlvBytes,
+  ZZ_RECEIPT,
+} from '../support/fixtures/zzzzipperReceipt.js';
+import { ScriptedRegister } from '../support/scriptedRegister.js';
+
+const IDENTITY = scriptedIdentity();
+
+async function connectTo(register: ScriptedRegister): Promise<Kkt> {
+  const kkt = new Kkt({
+    link: () => register,
+    timeZone: 'Europe/Moscow',
+    reconnect: { enabled: false },
+    transport: { replyTimeoutMs: 200 },
+  });
+  await kkt.connect();
+  return kkt;
+}
+
+const EXPECTED = {
+  fiscalDocumentNumber: 87,
+  documentType: 3,
+  fiscalSign: String(0x6629765f),
+  dateTime: '2018-02-22T16:17:00+03:00',
+  shiftNumber: 14,
+  receiptNumber: 1,
+  totalKop: 2500,
+  operationType: 1,
+  fnNumber: '9999078900007317',
+  registrationNumber: '0000000007012278',
+};
+
+describe('reading a fiscal document back, with the bytes of a real register (Zzzzipper dump)', () => {
+  it('reads A4 45 as type and size, then one TLV per A4 46 answer, up to the size', async () => {
+    const register = new ScriptedRegister({ ...IDENTITY, a445: SELECT_ANSWER, a446: TLV_ANSWERS });
+    const kkt = await connectTo(register);
+    try {
+      expect(await kkt.document(87)).toMatchObject(EXPECTED);
+      expect(register.commands.filter((c) => c.startsWith('a445'))).toEqual(['a44557000000']);
+      // Every TLV, and no A4 46 past the announced size.
+      expect(register.commands.filter((c) => c === 'a446')).toHaveLength(ZZ_RECEIPT.length);
+    } finally {
+      await kkt.close();
+    }
+  });
+
+  it('reads the last document: the number from A4 30, the document from A4 45/46', async () => {
+    const register = new ScriptedRegister({ ...IDENTITY, a445: SELECT_ANSWER, a446: TLV_ANSWERS });
+    const kkt = await connectTo(register);
+    try {
+      expect(await kkt.lastDocument()).toMatchObject(EXPECTED);
+      expect(register.commands.filter((c) => c.startsWith('a445'))).toEqual(['a44557000000']);
+    } finally {
+      await kkt.close();
+    }
+  });
+
+  it('takes a TLV spread over two answers and an answer with a reserved byte after its TLV', async () => {
+    const answers = TLV_ANSWERS.flatMap((answer, index) => {
+      if (index === 10)
+        return [answer.subarray(0, 20), Buffer.concat([Buffer.of(0x55, 0x00), answer.subarray(20)])];
+      if (index === 3) return [Buffer.concat([answer, Buffer.of(0x00)])];
+      return [answer];
+    });
+    const register = new ScriptedRegister({ ...IDENTITY, a445: SELECT_ANSWER, a446: answers });
+    const kkt = await connectTo(register);
+    try {
+      expect(await kkt.document(87)).toMatchObject(EXPECTED);
+    } finally {
+      await kkt.close();
+    }
+  });
+
+  it('stops the short read of the normal path once a result has its fields: 8 TLVs here', async () => {
+    let served = 0;
+    const read = await readDocumentTlvs(
+      {
+        select: async () => ({ documentType: 3, size: SIZE }),
+        next: async () => tlvBytes(ZZ_RECEIPT[served++]!),
+      },
+      87,
+      (header, tlvs) => hasResultFields(header.documentType, tlvs),
+    );
+    expect(served).toBe(8);
+    expect(read.complete).toBe(false);
+    expect(read.tlvs.map((t) => t.tag)).toEqual([1041, 1037, 1018, 1040, 1012, 1077, 1038, 1042]);
+  });
+
+  it('ends at DA when the register has less than it announced', async () => {
+    let served = 0;
+    const read = await readDocumentTlvs(
+      {
+        select: async () => ({ documentType: 3, size: SIZE }),
+        next: async () => (served < 3 ? tlvBytes(ZZ_RECEIPT[served++]!) : undefined),
+      },
+      87,
+    );
+    expect(read.tlvs).toHaveLength(3);
+    expect(read.complete).toBe(false);
+  });
+});
