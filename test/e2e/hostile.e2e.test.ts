@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAtolEmulator } from '../../src/emulators/atol/index.js';
+import { EMULATOR_EXTRA_TAX_BYTES, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { SEED_BILLS, startMockBridge } from '../../src/emulators/bridge/index.js';
 import {
   type AgentProcess,
@@ -204,6 +204,7 @@ describe('18.11 `status` never says OK while something needs a person', () => {
             kind: 'atol',
             link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
             operator: { name: 'Кассир' },
+            taxBytes: EMULATOR_EXTRA_TAX_BYTES,
           },
         ],
         connectors: {

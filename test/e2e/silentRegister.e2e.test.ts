@@ -6,6 +6,7 @@ import type { DeviceSnapshot } from '../../src/agent/devices/device.js';
 import {
   type AtolEmulator,
   type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
@@ -55,6 +56,7 @@ async function startAgent(link: Record<string, unknown>): Promise<AgentProcess> 
         kind: 'atol',
         link,
         operator: { name: 'Кассир' },
+        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         // Fast timeouts, so a silence is noticed in seconds (production: 500 ms replies, 3 timeouts).
         replyTimeoutMs: 150,
         reconnect: { initialDelayMs: 100, maxDelayMs: 400, reopenAfterTimeouts: 3 },

@@ -5,7 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandAnswer } from '../../src/agent/mqtt/commandLog.js';
 import type { ReceiptEvent } from '../../src/agent/mqtt/receiptSink.js';
 import type { StateDocument } from '../../src/agent/state/document.js';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { type MockBridge, SEED_BILLS, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
 import { sampleBill } from '../support/bills.js';
@@ -70,6 +75,7 @@ const atolDevice = (port: number) => ({
   kind: 'atol',
   link: { type: 'tcp', host: '127.0.0.1', port },
   operator: { name: 'Кассир' },
+  taxBytes: EMULATOR_EXTRA_TAX_BYTES,
 });
 
 async function online(watcher: Observer, deviceId: string): Promise<void> {
