@@ -4,13 +4,16 @@ import { type AtolWebEmulatorCliOptions, runAtolWebEmulatorCli } from '../emulat
 import { startMockBridge } from '../emulators/bridge/index.js';
 import { startIntentEmulator } from '../emulators/intent/index.js';
 
-/** Waits for Ctrl-C or SIGTERM, then runs the cleanup. */
-function untilSignal(cleanup: () => Promise<void>): Promise<void> {
+/**
+ * Catches Ctrl-C and SIGTERM from now on and resolves on the first. Called before an emulator starts, so
+ * that a signal arriving while it starts (or just after it printed its address) still closes it cleanly.
+ */
+function nextSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void cleanup().finally(resolve);
+      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -37,7 +40,21 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--journal <file>', 'JSONL journal of fiscal documents')
     .option('--model <model>', 'model code or name, e.g. 61 or "АТОЛ 22Ф"')
     .option('--time-zone <zone>', "the register clock's time zone")
-    .option('--latency <ms>', 'delay of every answer', (v) => Number.parseInt(v, 10))
+    // Times are checked by the emulator's option schema, which names the option it refuses.
+    .option('--latency-ms <ms>', 'work time of every quick command before its answer (default 0)')
+    .option(
+      '--async-latency-ms <ms>',
+      'work time of slow commands (4A, 5A, 67, A4 46) before their F0 answer (default 30)',
+    )
+    .option(
+      '--z-report-step-ms <ms>',
+      'time the Z report spends in each of its printing states (default 600)',
+    )
+    .option('--x-report-ms <ms>', 'time the X report spends printing (default 500)')
+    .option(
+      '--ofd-auto-drain-ms <ms>',
+      'documents count as sent to the OFD this long after they are made (default never)',
+    )
     .option('--ffd <version>', 'FFD version the register works to at first start: 1.05 or 1.2', '1.2')
     .option(
       '--fault <spec>',
@@ -47,10 +64,12 @@ export function registerEmulatorCommands(program: Command): void {
     )
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
-    .action(async (options: AtolEmulatorCliOptions & { latency?: number }) => {
-      // Commander names the options as the schema does, but for `--latency`.
-      const running = await runAtolEmulatorCli({ ...options, latencyMs: options.latency });
-      await untilSignal(() => running.close());
+    .action(async (options: AtolEmulatorCliOptions) => {
+      const signalled = nextSignal();
+      // Commander names the options as the schema does (`--z-report-step-ms` → zReportStepMs).
+      const running = await runAtolEmulatorCli(options);
+      await signalled;
+      await running.close();
     });
 
   emulator
@@ -76,8 +95,10 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--no-persist', 'keep the state in memory only')
     .option('--quiet', 'do not print the printouts')
     .action(async (options: AtolWebEmulatorCliOptions) => {
+      const signalled = nextSignal();
       const running = await runAtolWebEmulatorCli(options);
-      await untilSignal(() => running.close());
+      await signalled;
+      await running.close();
     });
 
   emulator
@@ -86,6 +107,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--port <port>', 'TCP port', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
+      const signalled = nextSignal();
       const bridge = await startMockBridge({ port: options.port, host: options.host });
       process.stdout.write(
         `Mock bridge on ${bridge.url} with ${bridge.bills().length} bills. Ctrl-C stops it.\n`,
@@ -93,7 +115,8 @@ export function registerEmulatorCommands(program: Command): void {
       bridge.events.on('receipt', (receipt) =>
         process.stdout.write(`[receipt] ${JSON.stringify(receipt.body)}\n`),
       );
-      await untilSignal(() => bridge.close());
+      await signalled;
+      await bridge.close();
     });
 
   emulator
@@ -111,6 +134,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--state <file>', 'keep receipts and the shift in this file')
     .action(
       async (options: { port: number; host: string; pin: string; cardWait: number; state?: string }) => {
+        const signalled = nextSignal();
         const emulator = await startIntentEmulator({
           host: options.host,
           port: options.port,
@@ -121,7 +145,8 @@ export function registerEmulatorCommands(program: Command): void {
         process.stdout.write(
           `SmartX emulator listening on ${emulator.url} (PIN ${options.pin}). Ctrl-C stops it.\n`,
         );
-        await untilSignal(() => emulator.close());
+        await signalled;
+        await emulator.close();
       },
     );
 }

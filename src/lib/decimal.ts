@@ -100,7 +100,7 @@ export function formatMinor(minor: number | bigint, fractionDigits: number): str
 
 /**
  * numerator / denominator rounded half away from zero (commercial rounding: 1.005 → 1.01, -1.005 → -1.01).
- * Banker's rounding would give 1.00 and is exactly what must not happen (clouds.md A.5).
+ * Banker's rounding would give 1.00 and is exactly what must not happen (docs/protocol/bridge-api-v2.md §5).
  */
 export function roundHalfUpDiv(numerator: bigint, denominator: bigint): bigint {
   if (denominator === 0n) throw new RangeError('roundHalfUpDiv: division by zero');

@@ -16,7 +16,7 @@ import {
   STX,
 } from '../../src/drivers/atol/transport/frame.js';
 import { FrameDecoder, type FrameRejection } from '../../src/drivers/atol/transport/frameDecoder.js';
-import { Link } from '../../src/drivers/atol/transport/link.js';
+import { MockLink, type MockScript } from '../../src/drivers/atol/transport/mockLink.js';
 import { TaskCommand, TaskState } from '../../src/drivers/atol/transport/taskBuffer.js';
 import { AtolTransport } from '../../src/drivers/atol/transport/transport.js';
 import { KktAgentError } from '../../src/lib/errors.js';
@@ -129,88 +129,48 @@ describe('decodeAnswer corpus: KKT_MALFORMED_ANSWER for answers too broken to re
   });
 });
 
-type Reply = Buffer[] | 'silence' | 'close';
-
-/** A register that is a script: it sees each host packet and sends back raw bytes (frames or noise). */
-class ScriptedLink extends Link {
-  readonly description = 'scripted register';
-  script: (frame: Frame) => Reply = () => 'silence';
-  private opened = false;
-  private readonly decoder = new FrameDecoder();
-
-  constructor() {
-    super();
-    this.decoder.on('data', (frame: Frame) => {
-      const reply = this.script(frame);
-      if (reply === 'silence') return;
-      setImmediate(() => {
-        if (reply === 'close') {
-          this.opened = false;
-          this.emit('close', new Error('unplugged'));
-          return;
-        }
-        for (const bytes of reply) this.received(bytes);
-      });
-    });
-  }
-
-  get isOpen(): boolean {
-    return this.opened;
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
-  }
-
-  protected async writeBytes(data: Buffer): Promise<void> {
-    this.decoder.write(data);
-  }
-}
-
-const reply = (frame: Frame, data: Buffer) => [encodeFrame({ id: frame.id, data })];
-const answered = (answer: Buffer) => (frame: Frame) =>
-  frame.data[0] === TaskCommand.Add
-    ? reply(frame, Buffer.concat([Buffer.of(TaskState.Result), answer]))
-    : reply(frame, Buffer.of(TaskState.Stopped));
+/** A register that ran the command: Add, and a Req after a reply the host missed, answer its result. */
+const answered =
+  (answer: Buffer): MockScript =>
+  (frame) =>
+    frame.data[0] === TaskCommand.Add || frame.data[0] === TaskCommand.Req
+      ? Buffer.concat([Buffer.of(TaskState.Result), answer])
+      : Buffer.of(TaskState.Stopped);
 const SHORT_STATUS_OK = Buffer.from('5500' + '00'.repeat(3), 'hex');
 
-const TRANSPORT_CASES: Array<[string, (frame: Frame) => Reply, string]> = [
-  ['an unknown task state', (f) => reply(f, Buffer.of(0xaa)), 'KKT_MALFORMED_ANSWER'],
-  ['the buffer is full (B1)', (f) => reply(f, Buffer.of(TaskState.Overflow)), 'KKT_TASK_BUFFER'],
-  ['the task id is taken (B2)', (f) => reply(f, Buffer.of(TaskState.AlreadyExists)), 'KKT_TASK_BUFFER'],
-  ['an illegal value (B4)', (f) => reply(f, Buffer.of(TaskState.IllegalValue)), 'KKT_TASK_BUFFER'],
-  ['the task stopped (A5)', (f) => reply(f, Buffer.of(TaskState.Stopped)), 'KKT_TASK_BUFFER'],
+const TRANSPORT_CASES: Array<[string, MockScript, string]> = [
+  ['an unknown task state', () => Buffer.of(0xaa), 'KKT_MALFORMED_ANSWER'],
+  ['the buffer is full (B1)', () => Buffer.of(TaskState.Overflow), 'KKT_TASK_BUFFER'],
+  ['the task id is taken (B2)', () => Buffer.of(TaskState.AlreadyExists), 'KKT_TASK_BUFFER'],
+  ['an illegal value (B4)', () => Buffer.of(TaskState.IllegalValue), 'KKT_TASK_BUFFER'],
+  ['the task stopped (A5)', () => Buffer.of(TaskState.Stopped), 'KKT_TASK_BUFFER'],
+  ['an empty reply', (f) => (f.data[0] === TaskCommand.Add ? Buffer.alloc(0) : 'silence'), 'KKT_NO_ANSWER'],
+  ['silence', () => 'silence', 'KKT_NO_ANSWER'],
   [
-    'an empty reply',
-    (f) => (f.data[0] === TaskCommand.Add ? reply(f, Buffer.alloc(0)) : 'silence'),
+    'line noise instead of a reply',
+    () => ({ raw: [Buffer.from('\x00\xff\x13garbage\x7f')] }),
     'KKT_NO_ANSWER',
   ],
-  ['silence', () => 'silence', 'KKT_NO_ANSWER'],
-  ['line noise instead of a reply', () => [Buffer.from('\x00\xff\x13garbage\x7f')], 'KKT_NO_ANSWER'],
   [
     'a reply with a bad CRC',
-    (f) => [withByte(encodeFrame({ id: f.id, data: Buffer.of(0xa3, 0x55, 0) }), 5, 0)],
+    (f) => ({ raw: [withByte(encodeFrame({ id: f.id, data: Buffer.of(0xa3, 0x55, 0) }), 5, 0)] }),
     'KKT_NO_ANSWER',
   ],
   [
     'a reply to another packet',
-    (f) => [encodeFrame({ id: (f.id + 7) % 0xdf, data: Buffer.of(0xa3, 0x55, 0) })],
+    (f) => [{ id: (f.id + 7) % 0xdf, data: Buffer.of(0xa3, 0x55, 0) }],
     'KKT_NO_ANSWER',
   ],
   [
     'in progress, then the task vanishes (B3 to Req)',
-    (f) => reply(f, Buffer.of(f.data[0] === TaskCommand.Add ? TaskState.InProgress : TaskState.NotFound)),
+    (f) => Buffer.of(f.data[0] === TaskCommand.Add ? TaskState.InProgress : TaskState.NotFound),
     'KKT_MALFORMED_ANSWER',
   ],
   [
     'an async result for a task nobody asked about, then silence',
     (f) =>
       f.data[0] === TaskCommand.Add
-        ? [encodeFrame({ id: ASYNC_PACKET_ID, data: Buffer.of(0xa6, 0x99, 0x55, 0) })]
+        ? [{ id: ASYNC_PACKET_ID, data: Buffer.of(0xa6, 0x99, 0x55, 0) }]
         : 'silence',
     'KKT_NO_ANSWER',
   ],
@@ -219,14 +179,14 @@ const TRANSPORT_CASES: Array<[string, (frame: Frame) => Reply, string]> = [
   ['a result cut short', answered(Buffer.of(0x55, 0x00, 0x01)), 'KKT_MALFORMED_ANSWER'],
   [
     'the link goes down mid-command',
-    (f) => (f.data[0] === TaskCommand.Add ? 'close' : 'silence'),
+    (f) => (f.data[0] === TaskCommand.Add ? 'unplug' : 'silence'),
     'KKT_LINK_DOWN',
   ],
 ];
 
 describe('transport corpus: a typed error, and the next command still runs', () => {
   it.each(TRANSPORT_CASES)('%s', async (_name, script, code) => {
-    const link = new ScriptedLink();
+    const link = new MockLink();
     const transport = new AtolTransport(link, {
       replyTimeoutMs: 20,
       pollIntervalMs: 10,

@@ -1,7 +1,7 @@
 /**
  * The three request/response pairs of the vendor's SALE page, as JSON text. Two typos the research notes list
- * (intent.md §3.7) are fixed so the text parses: the stray `],` after item 2's markings and the missing comma
- * after `uuid` in the success answer. Nothing else is changed.
+ * (docs/protocol/smartx-intent.md §5) are fixed so the text parses: the stray `],` after item 2's markings
+ * and the missing comma after `uuid` in the success answer. Nothing else is changed.
  */
 
 export const SEED_SUCCESS_REQUEST = `{

@@ -5,11 +5,11 @@ import { isLosslessNumber, losslessToPlain, parseJsonLossless } from '../../src/
 
 /**
  * A mock of MoySklad's POS API (posap 1.0) on 127.0.0.1, real HTTP. It enforces what the documentation
- * says (clouds.md B): Basic auth on /admin, token headers elsewhere (12017 for a revoked token), the
- * Accept and Content-Type rules (1062, 2001), 100 requests per 5 s per user (429 with X-Lognex-Retry-After
- * and the X-RateLimit headers) and 5 parallel (1073), the documented validations (1057, 12006, 12012,
- * 18000 within 10 kopecks, 3006 on a repeated syncId …). It holds a master queue and customer orders a
- * test fills, records what it accepted in arrival order, and injects faults.
+ * says (docs/protocol/moysklad-posap.md): Basic auth on /admin, token headers elsewhere (12017 for a revoked
+ * token), the Accept and Content-Type rules (1062, 2001), 100 requests per 5 s per user (429 with
+ * X-Lognex-Retry-After and the X-RateLimit headers) and 5 parallel (1073), the documented validations (1057,
+ * 12006, 12012, 18000 within 10 kopecks, 3006 on a repeated syncId …). It holds a master queue and customer
+ * orders a test fills, records what it accepted in arrival order, and injects faults.
  *
  * Where the documentation is silent the mock picks one behaviour, named here so tests state it:
  * - a repeated syncId (sale, shift open, approve) and a second close of a shift answer 3006 with

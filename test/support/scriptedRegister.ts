@@ -1,6 +1,5 @@
-import { encodeFrame, type Frame } from '../../src/drivers/atol/transport/frame.js';
-import { FrameDecoder } from '../../src/drivers/atol/transport/frameDecoder.js';
-import { Link } from '../../src/drivers/atol/transport/link.js';
+import type { Frame } from '../../src/drivers/atol/transport/frame.js';
+import { MockLink, type MockReply } from '../../src/drivers/atol/transport/mockLink.js';
 import { TaskCommand, TaskState } from '../../src/drivers/atol/transport/taskBuffer.js';
 
 /**
@@ -10,18 +9,15 @@ import { TaskCommand, TaskState } from '../../src/drivers/atol/transport/taskBuf
 export type ScriptedAnswers = Record<string, Buffer | Buffer[]>;
 
 /**
- * A register that answers from a script of raw bytes, so that the driver can be tested against bytes
- * taken from other implementations rather than from our own encoder. Every task completes at once
+ * A register that answers from a script of raw bytes (on the transport room's MockLink), so that the
+ * driver can be tested against bytes taken from other implementations rather than from our own encoder. Every task completes at once
  * (`A3` + answer; an answer that does not start with `55 00` is reported as `A4`); Abort answers `A3`.
  * Commands are looked up by their hex code, two-byte codes (`a445`) before one-byte ones (`91`), and
  * register reads by `91` + register (`9136`).
  */
-export class ScriptedRegister extends Link {
-  readonly description = 'scripted register';
+export class ScriptedRegister extends MockLink {
   /** Every command body the host sent, in hex. */
   readonly commands: string[] = [];
-  private opened = false;
-  private readonly decoder = new FrameDecoder();
   private readonly served = new Map<string, number>();
 
   constructor(
@@ -29,34 +25,12 @@ export class ScriptedRegister extends Link {
     /** The answer to commands the script does not name; `55 7A` (not supported) by default. */
     private readonly fallback: Buffer = Buffer.of(0x55, 0x7a),
   ) {
-    super();
-    this.decoder.on('data', (frame: Frame) => this.onHostFrame(frame));
+    super(undefined, 'scripted register');
+    this.script = (frame) => this.answer(frame);
   }
 
-  get isOpen(): boolean {
-    return this.opened;
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
-    this.emit('close');
-  }
-
-  protected async writeBytes(data: Buffer): Promise<void> {
-    this.decoder.write(data);
-  }
-
-  private onHostFrame(frame: Frame): void {
-    const reply = (data: Buffer) => setImmediate(() => this.received(encodeFrame({ id: frame.id, data })));
-    const kind = frame.data[0];
-    if (kind !== TaskCommand.Add) {
-      reply(Buffer.of(TaskState.Result));
-      return;
-    }
+  private answer(frame: Frame): MockReply {
+    if (frame.data[0] !== TaskCommand.Add) return Buffer.of(TaskState.Result);
     const body = frame.data.subarray(5);
     const hex = body.toString('hex');
     this.commands.push(hex);
@@ -71,6 +45,6 @@ export class ScriptedRegister extends Link {
       answer = scripted ?? this.fallback;
     }
     const ok = answer[0] !== 0x55 || answer[1] === 0;
-    reply(Buffer.concat([Buffer.of(ok ? TaskState.Result : TaskState.Error), answer]));
+    return Buffer.concat([Buffer.of(ok ? TaskState.Result : TaskState.Error), answer]);
   }
 }

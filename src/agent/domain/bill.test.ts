@@ -15,7 +15,10 @@ import {
 import { MAX_AMOUNT_MINOR } from './money.js';
 import { VAT_TYPE_NAMES, type VatType } from './vat.js';
 
-/** Bridge bill 346044 (clouds.md A.11): one item, "Без НДС", 3442.71. */
+/**
+ * Bridge bill 346044 (the customer's log excerpt, docs/protocol/bridge-api-v2.md §1): one item, "Без НДС",
+ * 3442.71.
+ */
 function bridgeBill(): Bill {
   return {
     source: 'bridge',
@@ -102,7 +105,7 @@ function positionsOf(count: number, priceMinor: number): Position[] {
 }
 
 describe('buildPosition', () => {
-  it('computes amount and VAT (clouds.md A.10: tea by the gram at 5 %)', () => {
+  it('computes amount and VAT (synthetic, bridge-api-v2.md §5: tea by the gram at 5 %)', () => {
     const tea = buildPosition({
       name: 'Чай улун, развес',
       code: '901',

@@ -17,7 +17,7 @@ export interface Currency {
 export const CURRENCIES = {
   RUB: { code: 'RUB', minorDigits: 2 },
   BYN: { code: 'BYN', minorDigits: 2 },
-  // OX System amounts are whole so'm (clouds.md C.3); tiyin are not used in practice.
+  // OX System amounts are whole so'm (docs/protocol/oxsystem.md §3); tiyin are not used in practice.
   UZS: { code: 'UZS', minorDigits: 0 },
 } as const satisfies Record<string, Currency>;
 

@@ -52,7 +52,7 @@ describe('lineAmountMinor (price × quantity, half-up)', () => {
     expect(lineAmountMinor(130500, 85)).toBe(11093); // 1305.00/kg × 0.085 kg = 110.925 → 110.93
   });
 
-  it('prices per gram times grams (clouds.md A.10 tea by the gram)', () => {
+  it('prices per gram times grams (tea by the gram, docs/protocol/bridge-api-v2.md §4)', () => {
     expect(lineAmountMinor(1235, 85000)).toBe(104975); // 12.35 × 85 = 1049.75
     expect(lineAmountMinor(1305, 85000)).toBe(110925); // 13.05 × 85 = 1109.25
   });

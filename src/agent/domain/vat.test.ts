@@ -44,11 +44,18 @@ describe('VAT types', () => {
 });
 
 describe('vatAmountMinor (VAT included in the amount)', () => {
-  it('matches every worked example of clouds.md A.5', () => {
+  it('computes the VAT the rule of docs/protocol/bridge-api-v2.md §5 gives, halves up', () => {
     expect(vatAmountMinor(104975, 'vat5')).toBe(4999); // 1049.75 @ 5 % = 49.988… → 49.99
     expect(vatAmountMinor(64650, 'vat7')).toBe(4229); // 646.50 @ 7 % = 42.294… → 42.29
     expect(vatAmountMinor(603, 'vat20')).toBe(101); // 6.03 @ 20 % = 1.005 → 1.01 (banker's: 1.00)
     expect(vatAmountMinor(9999, 'vat22')).toBe(1803); // 99.99 @ 22 % = 18.031… → 18.03
+  });
+
+  it('agrees with the tax the POS app sent in public bridge logs (docs/protocol/bridge-api-v2.md §5)', () => {
+    expect(vatAmountMinor(2_511_700, 'vat22')).toBe(452_930); // 25117 → "tax": 4529.3
+    expect(vatAmountMinor(99_000, 'vat22')).toBe(17_852); // 990 → 178.52
+    expect(vatAmountMinor(24_400, 'vat5')).toBe(1_162); // 244 → 11.62
+    expect(vatAmountMinor(46_800, 'vat5')).toBe(2_229); // 468 → 22.29
   });
 
   it('uses the same formula for the calculated forms', () => {

@@ -33,14 +33,18 @@ export function vatRatePercent(vat: VatType): number {
   return VAT_TYPES[vat].ratePercent;
 }
 
-/** `taxPercent` of the bridge's ReceiptCreated item: "Без НДС" and 0 % both give 0 (clouds.md A.4). */
+/**
+ * `taxPercent` of the bridge's ReceiptCreated item: "Без НДС" and 0 % both give 0
+ * (docs/protocol/bridge-api-v2.md §5).
+ */
 export function taxPercent(vat: VatType): number {
   return VAT_TYPES[vat].ratePercent;
 }
 
 /**
- * VAT included in `amountMinor`: round-half-up(amount × rate / (100 + rate)), per position (clouds.md A.5).
- * 6.03 @ 20 % → 1.01 (banker's rounding would say 1.00); 1049.75 @ 5 % → 49.99.
+ * VAT included in `amountMinor`: round-half-up(amount × rate / (100 + rate)), per position
+ * (docs/protocol/bridge-api-v2.md §5). 6.03 @ 20 % → 1.01 (banker's rounding would say 1.00); 1049.75 @ 5 % →
+ * 49.99.
  */
 export function vatAmountMinor(amountMinor: number, vat: VatType): number {
   if (!Number.isSafeInteger(amountMinor))
@@ -67,11 +71,11 @@ export function vatTypeFromPercent(
 }
 
 /*
- * Bridge `taxrate` strings (clouds.md A.3, D.1). Seen: "Без НДС", "5%". Also expected: "0%", "7%", "10%",
- * "20%", "22%". Tolerated, because CRMs write them by hand: surrounding and inner spaces, any letter case,
- * "ё"/"е", a leading "НДС" ("НДС 20%"), a space before "%" ("20 %"), and the calculated forms "20/120" or
- * "20%/120%" (→ vat120). Not tolerated: a bare number ("20") and decimal rates ("20.0%"), since neither
- * has ever been seen and guessing the meaning of a tax string is worse than stopping the bill.
+ * Bridge `taxrate` strings (docs/protocol/bridge-api-v2.md §3, §5). Seen: "Без НДС", "5%", "7%", "22%". Also
+ * expected: "0%", "10%", "20%". Tolerated, because CRMs write them by hand: surrounding and inner spaces, any
+ * letter case, "ё"/"е", a leading "НДС" ("НДС 20%"), a space before "%" ("20 %"), and the calculated forms
+ * "20/120" or "20%/120%" (→ vat120). Not tolerated: a bare number ("20") and decimal rates ("20.0%"), since
+ * neither has ever been seen and guessing the meaning of a tax string is worse than stopping the bill.
  */
 const NO_VAT = /^без ндс$/;
 const RATE = /^(?:ндс )?(\d{1,2}) ?%$/;

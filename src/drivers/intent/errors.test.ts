@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import { INTENT_RESULT_CODES, INTENT_UNKNOWN_RESULT_CODE, resultCodeInfo } from './resultCodes.js';
 
-// The resultCodes of intent.md §6 (the vendor's table plus 435 from the SALE page).
+// The resultCodes of docs/protocol/smartx-intent.md §6 (the vendor's table plus 435 from the SALE page).
 const DOCUMENTED = [
   200, 399, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 418, 435,
 ];

@@ -197,6 +197,11 @@ export class AtolDevice extends EventEmitter<DeviceEvents> {
     return this.state.identity;
   }
 
+  /** Whether a handler answers this command code (anything else answers `7A`, unsupported). */
+  handles(code: Buffer): boolean {
+    return this.handlers.has(code.toString('hex'));
+  }
+
   /** The FFD version code the register works to (2 = 1.05, 4 = 1.2). */
   get ffdVersion(): number {
     return this.state.identity.ffdVersion ?? FfdVersion.V1_2;

@@ -1,6 +1,7 @@
 /**
- * Bills the mock bridge serves. A bill is plain JSON in the `/api/v2` BILL shape (clouds.md A.3): the mock
- * does not interpret it beyond the fields LIST shows, so a broken bill is served as broken as it is.
+ * Bills the mock bridge serves. A bill is plain JSON in the `/api/v2` BILL shape
+ * (docs/protocol/bridge-api-v2.md §3): the mock does not interpret it beyond the fields LIST shows, so a
+ * broken bill is served as broken as it is.
  */
 
 export type MockBillJson = { [key: string]: unknown };
@@ -122,9 +123,9 @@ const product = (
 
 /**
  * Synthetic bills dated `today` (`YYYY-MM-DD`, the bridge's local date) so that `LIST?date=today` finds
- * them: VAT 5 % by the gram (clouds.md A.10), 7 and 22 % (A.5), goods by the kilogram at 22 and 10 %, and a
- * legal-entity buyer. Every `summ` is Σ price × quantity, so each one fiscalizes on a register whose
- * taxation system is УСН (5 % and 7 % are УСН rates; docs/money.md, "VAT by settlement date").
+ * them: VAT 5 % by the gram, 7 and 22 % (docs/protocol/bridge-api-v2.md §5), goods by the kilogram at 22 and
+ * 10 %, and a legal-entity buyer. Every `summ` is Σ price × quantity, so each one fiscalizes on a register
+ * whose taxation system is УСН (5 % and 7 % are УСН rates; docs/money.md, "VAT by settlement date").
  */
 export function syntheticBills(today: string): MockBillJson[] {
   const bill = (

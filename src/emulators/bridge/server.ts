@@ -6,7 +6,8 @@ import { systemTimeZone, wallClockAt } from '../../lib/time.js';
 import { type MockBillJson, SEED_BILLS, syntheticBills } from './bills.js';
 
 /**
- * A CRM bridge speaking `/api/v2` on a real HTTP port (clouds.md A.2): HELLO, LIST (newest first, with the
+ * A CRM bridge speaking `/api/v2` on a real HTTP port (docs/protocol/bridge-api-v2.md §2): HELLO, LIST
+ * (newest first, with the
  * `number` and `date=today` filters), BILL by id, and the RECEIPT POST, recorded. It ships with the product:
  * the demo runs on it, and the bridge connector's tests talk to it. Faults are injected per endpoint.
  */
@@ -206,7 +207,8 @@ export async function startMockBridge(options: MockBridgeOptions = {}): Promise<
         }
         const receipt: MockBridgeReceipt = { body: parsed, text: body, at: now().toISOString() };
         receipts.push(receipt);
-        // The real bridge answers with an empty body (clouds.md A.3).
+        // Real bridges answer an empty body or {"success": true} (docs/protocol/bridge-api-v2.md §3); the
+        // agent reads neither.
         res.writeHead(200, { 'Content-Length': '0' }).end();
         events.emit('receipt', receipt);
         break;
@@ -291,7 +293,10 @@ function routeOf(method: string, path: string): { endpoint: MockBridgeEndpoint; 
   return undefined;
 }
 
-/** A LIST row: the BILL's header, `customername` trimmed as the real bridge does (clouds.md A.3). */
+/**
+ * A LIST row: the BILL's header, `customername` trimmed as the real bridge does
+ * (docs/protocol/bridge-api-v2.md §3).
+ */
 function listRow(bill: MockBillJson): MockBillJson {
   const customer = bill['customer'] as { name?: unknown } | undefined;
   const row: MockBillJson = {

@@ -15,9 +15,9 @@ import {
 } from './errors.js';
 
 /**
- * HTTP client of the `/api/v2` bridge protocol (clouds.md A.2): HELLO, LIST, BILL by id, and the RECEIPT
- * POST. GETs are retried with backoff on network errors, timeouts, 5xx, 408 and 429; the POST is tried
- * once, because its retries belong to the outbox (which keeps the event's ids stable across them).
+ * HTTP client of the `/api/v2` bridge protocol (docs/protocol/bridge-api-v2.md §2): HELLO, LIST, BILL by id,
+ * and the RECEIPT POST. GETs are retried with backoff on network errors, timeouts, 5xx, 408 and 429; the POST
+ * is tried once, because its retries belong to the outbox (which keeps the event's ids stable across them).
  * Answers are read up to a byte cap and parsed losslessly: money never passes through a float.
  */
 
@@ -62,7 +62,7 @@ export type BridgeListFilter = { kind: 'all' } | { kind: 'today' } | { kind: 'nu
 
 export interface BridgePostResult {
   status: number;
-  /** Bytes in the answer's body; the logs only ever show an empty one. */
+  /** Bytes in the answer's body; the logs show an empty one or `{"success": true}`. */
   bodyBytes: number;
 }
 
@@ -148,7 +148,8 @@ export class BridgeClient {
    */
   async postReceipt(json: string, signal?: AbortSignal): Promise<BridgePostResult> {
     const endpoint = 'POST /api/v2/receipts';
-    // The answer's body means nothing (the logs only show empty ones), so an oversized one is not an error.
+    // The answer's body means nothing (an empty one or `{"success": true}`), so an oversized one is not an
+    // error.
     const answer = await this.exchange('POST', 'receipts', endpoint, json, signal, 'truncate');
     this.throwUnlessOk(answer, endpoint);
     return { status: answer.status, bodyBytes: answer.bodyBytes };

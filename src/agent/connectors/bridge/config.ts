@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { urlSchema } from '../../../lib/urlSchema.js';
 import { accountFields } from '../accountFields.js';
 
-/** `01-` and 15 digits: an Evotor-style cloud user id (clouds.md A.6). */
+/** `01-` and 15 digits: an Evotor-style cloud user id (docs/protocol/bridge-api-v2.md §7). */
 export const BRIDGE_USER_ID_PATTERN = /^01-\d{15}$/;
 /** `YYYYMMDD-XXXX-40XX-80XX-XXXXXXXXXXXX`, upper-case hex: Evotor's store, device and employee ids. */
 export const EVOTOR_ID_PATTERN = /^\d{8}-[0-9A-F]{4}-40[0-9A-F]{2}-80[0-9A-F]{2}-[0-9A-F]{12}$/;

@@ -45,8 +45,9 @@ import { BRIDGE_SOURCE, mapBridgeBill } from './mapping.js';
 
 /**
  * One `/api/v2` bridge account: a source of bills (polled, or fetched on a cashier's command) and the sink
- * of their ReceiptCreated events. Bills stay in LIST after they are fiscalized (clouds.md A.8), so the
- * intake's registry (`intake.find`) decides what is new, never the bridge.
+ * of their ReceiptCreated events. Bills stay in LIST after they are fiscalized
+ * (docs/protocol/bridge-api-v2.md §9), so the intake's registry (`intake.find`) decides what is new, never
+ * the bridge.
  */
 
 export const RECEIPT_CREATED_KIND = 'bridge.receiptCreated';
@@ -403,7 +404,8 @@ export class BridgeConnector implements Connector {
     const { job } = event;
     if (!this.isOurs(job)) return [];
     if (job.operation !== 'sell') {
-      // The POS app's event for a return is unknown (clouds.md D.4); nothing is sent rather than a guess.
+      // The POS app's event for a return is unknown (docs/protocol/bridge-api-v2.md §11); nothing is sent
+      // rather than a guess.
       this.logger.warn(
         { event: 'bridge.report.skipped', account: this.account, jobId: job.id, operation: job.operation },
         'no ReceiptCreated for a return',

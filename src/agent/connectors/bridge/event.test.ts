@@ -16,10 +16,11 @@ const RECEIPT_ID = '8a86801b-41c6-4417-b253-b54db39dafee';
 const customer = (name: string) =>
   `{"id":55,"inn":"","kpp":"","reg":"","name":"${name} ","okpo":"","fullname":"${name} ","legalentity":false}`;
 
-// clouds.md A.10, verbatim.
+// A synthetic bill made by the rules of docs/protocol/bridge-api-v2.md §4–5: tea sold by the gram at 5 %.
 const BILL_7001 = `{"id":7001,"date":"2026-02-10 11:05:00","summ":1049.75,"number":"7001-CRM","customer":${customer('Пётр Иванов')},"products":[{"id":901,"type":"NORMAL","price":12.35,"taxrate":"5%","itemType":1,"prodname":"Чай улун, развес","quantity":85,"unitname":"Грамм"}],"prepayment":0,"prepaymentEnable":true}`;
 
-// clouds.md A.5: 215.50 × 3 at 7 %, 6.03 at 20 %, 99.99 at 22 %.
+// Synthetic, by docs/protocol/bridge-api-v2.md §5: 215.50 × 3 at 7 %, 6.03 at 20 % (exactly half a kopeck),
+// 99.99 at 22 %.
 const BILL_A5 = `{"id":7002,"date":"2026-02-10 12:30:00","summ":752.52,"number":"7002-CRM","customer":${customer('Анна')},"products":[{"id":902,"type":"NORMAL","price":215.50,"taxrate":"7%","itemType":1,"prodname":"Сыворотка","quantity":3,"unitname":"Штука"},{"id":903,"type":"NORMAL","price":6.03,"taxrate":"20%","itemType":1,"prodname":"Ватные диски","quantity":1,"unitname":"Штука"},{"id":904,"type":"NORMAL","price":99.99,"taxrate":"22%","itemType":1,"prodname":"Маска","quantity":1,"unitname":"Штука"}],"prepayment":0,"prepaymentEnable":true}`;
 
 const FISCAL = { dateTimeUtc: '2026-02-10T08:06:12.000Z', shiftNumber: 110 };

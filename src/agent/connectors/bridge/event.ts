@@ -7,8 +7,9 @@ import { readBridgeSourceData } from './mapping.js';
 
 /**
  * The "ReceiptCreated" v2 event, exactly as the shop's current POS app posts it to `/api/v2/receipts`
- * (clouds.md A.4–A.7). Key order follows the logged bodies (which look sorted by a jsonb column: by key
- * length, then alphabetically); JSON readers do not care, but a byte-for-byte diff against the log is easy.
+ * (docs/protocol/bridge-api-v2.md §6–8). Key order follows the logged bodies (which look sorted by a jsonb
+ * column: by key length, then alphabetically); JSON readers do not care, but a byte-for-byte diff against the
+ * log is easy.
  *
  * Money is a JSON number printed from integer kopecks through their decimal text (344271 → 3442.71,
  * 1593100 → 15931); no arithmetic ever happens on the printed value.
@@ -84,7 +85,9 @@ export interface ReceiptCreatedEvent extends ReceiptCreatedDraft {
   timestamp: number;
 }
 
-/** The Evotor-style ids the POS app puts into every event of an account (clouds.md A.6). */
+/**
+ * The Evotor-style ids the POS app puts into every event of an account (docs/protocol/bridge-api-v2.md §7).
+ */
 export interface BridgeIdentity {
   userId: string;
   storeId: string;

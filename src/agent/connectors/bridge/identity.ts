@@ -5,9 +5,9 @@ import { BRIDGE_USER_ID_PATTERN, EVOTOR_ID_PATTERN } from './config.js';
 import type { BridgeIdentity } from './event.js';
 
 /**
- * The ids a bridge account's events carry (clouds.md A.6). Configured values win; the others are generated
- * once, in Evotor's formats, and kept in the connector's store so that every later event, and every
- * restart, uses the same ones.
+ * The ids a bridge account's events carry (docs/protocol/bridge-api-v2.md §7). Configured values win; the
+ * others are generated once, in Evotor's formats, and kept in the connector's store so that every later
+ * event, and every restart, uses the same ones.
  */
 
 export const IDENTITY_STORE_KEY = 'identity';

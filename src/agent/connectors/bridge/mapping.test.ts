@@ -15,7 +15,7 @@ const CUSTOMER = {
   legalentity: false,
 };
 
-// clouds.md A.10, verbatim.
+// A synthetic bill made by the rules of docs/protocol/bridge-api-v2.md §4–5: tea sold by the gram at 5 %.
 const BILL_7001 =
   '{"id":7001,"date":"2026-02-10 11:05:00","summ":1049.75,"number":"7001-CRM","customer":{"id":55,"inn":"","kpp":"","reg":"","name":"Пётр Иванов ","okpo":"","fullname":"Пётр Иванов ","legalentity":false},"products":[{"id":901,"type":"NORMAL","price":12.35,"taxrate":"5%","itemType":1,"prodname":"Чай улун, развес","quantity":85,"unitname":"Грамм"}],"prepayment":0,"prepaymentEnable":true}';
 
@@ -135,6 +135,12 @@ describe('mapBridgeBill', () => {
       ['kilogram', 189000, 250, 47250],
       ['kilogram', 64040, 350, 22414],
     ]);
+  });
+
+  it('refuses decimal strings JSON would not write ("00", "007.50") with a typed error, not a parser crash', () => {
+    // Found by the BILL corpus's random damage (seed -1855474503): "00" reached the number parser and threw.
+    expect(fieldOf(() => map(bill({ summ: '00' })))).toBe('summ');
+    expect(fieldOf(() => map(bill({}, [product({ price: '007.50' })])))).toBe('products[0].price');
   });
 
   it('uses the payment it is given for the whole total', () => {

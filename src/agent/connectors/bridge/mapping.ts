@@ -21,9 +21,9 @@ import {
 import type { BridgePaymentType } from './config.js';
 
 /**
- * A raw `/api/v2` BILL (clouds.md A.3) → the agent's Bill. Every problem is a ValidationError naming the
- * field as the bridge spells it (`products[2].price`), or BillTotalMismatchError on `summ`; the connector
- * hands those to `intake.reject` so the bill becomes a FAILED job with that reason.
+ * A raw `/api/v2` BILL (docs/protocol/bridge-api-v2.md §3) → the agent's Bill. Every problem is a
+ * ValidationError naming the field as the bridge spells it (`products[2].price`), or BillTotalMismatchError
+ * on `summ`; the connector hands those to `intake.reject` so the bill becomes a FAILED job with that reason.
  *
  * What the ReceiptCreated event needs back verbatim, and the Bill has no place for, goes to `sourceData`
  * (BridgeSourceData below): the raw customer object, the bill's id, number, date and prepayment, and each
@@ -34,8 +34,9 @@ export const BRIDGE_SOURCE = 'bridge';
 export const BRIDGE_CURRENCY = 'RUB';
 
 // PHP bridges often print numbers from a DECIMAL column as strings ("1037.00"); the value is unambiguous,
-// so decimal text in a string is read like the number it spells. Anything else stays an error.
-const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+// so decimal text in a string is read like the number it spells, if JSON could write that number (no
+// leading zeros: "00" is not one). Anything else stays a string and the schema refuses it, naming the field.
+const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 function numeric<S extends z.ZodType>(schema: S) {
   return z.preprocess(
     (value) =>
@@ -73,7 +74,8 @@ const customerSchema = z.object({
 
 /**
  * How the customer paid, where a bridge says so: the same values the ReceiptCreated event carries
- * (`paymentSource`, clouds.md A.4). The logged bills have no such field; absent, null or "" mean "not said".
+ * (`paymentSource`, docs/protocol/bridge-api-v2.md §6). The logged bills have no such field; absent, null
+ * or "" mean "not said".
  */
 const PAYMENT_SOURCES: Record<string, BridgePaymentType> = { PAY_CARD: 'card', PAY_CASH: 'cash' };
 const paymentSourceSchema = z
@@ -288,8 +290,9 @@ function printableName(prodname: string): string {
 }
 
 /**
- * Buyer details go on the receipt only for a legal entity or when an INN is given (clouds.md D.1); a
- * private buyer's name is of no use to the receipt and stays out of the fiscal data.
+ * Buyer details go on the receipt only for a legal entity or when an INN is given (our choice,
+ * docs/bridge.md; the bill's customer fields: docs/protocol/bridge-api-v2.md §3); a private buyer's name is
+ * of no use to the receipt and stays out of the fiscal data.
  */
 function receiptCustomer(customer: RawBridgeBill['customer']): BillCustomer | undefined {
   const inn = customer.inn.trim();

@@ -305,7 +305,7 @@ export class MoyskladClient {
     if (body !== undefined) headers['Content-Type'] = CONTENT_TYPE;
     const auth = this.options.auth();
     if (auth?.kind === 'token') {
-      // posap: the token headers and no Authorization header at all (clouds.md B.2).
+      // posap: the token headers and no Authorization header at all (docs/protocol/moysklad-posap.md §3).
       headers['Lognex-Pos-Auth-Token'] = auth.token;
       headers['Lognex-Pos-Auth-Cashier-Uid'] = auth.cashierUid;
     } else if (auth?.kind === 'basic') {

@@ -67,7 +67,7 @@ export const moyskladAccountSchema = z.strictObject({
     maxBytes: 256 * 1024 * 1024,
     defaultBytes: 16 * 1024 * 1024,
   }),
-  /** posap: at most 100 requests per 5 s and 5 in parallel per user (clouds.md B.8). */
+  /** posap: at most 100 requests per 5 s and 5 in parallel per user (docs/protocol/moysklad-posap.md §6). */
   rateLimit: z
     .strictObject({
       requests: z.number().int().min(1).max(10_000).default(100),

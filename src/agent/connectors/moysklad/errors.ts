@@ -6,7 +6,7 @@ import { CloudResponseTooLargeError, CloudTimeoutError, CloudUnreachableError } 
  * would type it (`PUT /rpc/openshift/`): never a token, a password or a cashier's credentials.
  */
 
-/** One entry of MoySklad's `{"errors":[…]}` body (clouds.md B.7). */
+/** One entry of MoySklad's `{"errors":[…]}` body (docs/protocol/moysklad-posap.md §5). */
 export interface MoyskladApiErrorItem {
   code?: number;
   error?: string;
@@ -14,7 +14,10 @@ export interface MoyskladApiErrorItem {
   moreInfo?: string;
 }
 
-/** English meanings of the posap codes the agent may meet (clouds.md B.7); the server's text is kept too. */
+/**
+ * English meanings of the posap codes the agent may meet (docs/protocol/moysklad-posap.md §5); the server's
+ * text is kept too.
+ */
 export const MOYSKLAD_ERROR_MEANINGS: Readonly<Record<number, string>> = {
   1021: 'object not found',
   1035: 'bad date format',
@@ -63,7 +66,7 @@ export const MOYSKLAD_ERROR_MEANINGS: Readonly<Record<number, string>> = {
 export const AUTH_ERROR_CODES: ReadonlySet<number> = new Set([
   1056, 12013, 12016, 12017, 12018, 12022, 12025,
 ]);
-/** Codes that mean "slow down" (clouds.md B.8). */
+/** Codes that mean "slow down" (docs/protocol/moysklad-posap.md §5, §6). */
 export const RATE_LIMIT_CODES: ReadonlySet<number> = new Set([1049, 1073]);
 /** Codes worth retrying later without anyone's help. */
 export const TRANSIENT_CODES: ReadonlySet<number> = new Set([1065, 1074]);

@@ -6,9 +6,9 @@ import { RateLimiter } from './rateLimiter.js';
 import { DEFAULT_BASE_URL, normalizeBaseUrl, type WireRetailStore } from './wire.js';
 
 /**
- * One-time pairing (clouds.md B.2, B.3): list the account's retail stores with the admin login (Basic
- * auth), pick one, `POST /admin/attach/{id}` for a store token and cashier uid, and keep them in a 0600
- * file. Attaching revokes every earlier token of that store, so a store that already has a device
+ * One-time pairing (docs/protocol/moysklad-posap.md §3): list the account's retail stores with the admin
+ * login (Basic auth), pick one, `POST /admin/attach/{id}` for a store token and cashier uid, and keep them in
+ * a 0600 file. Attaching revokes every earlier token of that store, so a store that already has a device
  * (`authTokenAttached`) is only attached with `force`.
  */
 

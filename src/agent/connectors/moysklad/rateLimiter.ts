@@ -1,8 +1,8 @@
 import { KktAgentError } from '../../../lib/errors.js';
 
 /**
- * Client-side pacing for posap's documented limits (clouds.md B.8): at most `requests` per `windowMs`
- * (100 per 5 s) and a few in flight (5 allowed; we use 4). Three rules must all allow a start:
+ * Client-side pacing for posap's documented limits (docs/protocol/moysklad-posap.md §6): at most `requests`
+ * per `windowMs` (100 per 5 s) and a few in flight (5 allowed; we use 4). Three rules must all allow a start:
  *
  * - a token bucket of `burst` tokens refilled at requests/windowMs (20 per second): spreads requests evenly,
  *   which is how MoySklad describes `X-RateLimit-Limit`;

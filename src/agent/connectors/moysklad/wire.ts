@@ -5,8 +5,8 @@ import type { TaxationSystem } from '../../domain/index.js';
 
 /**
  * posap 1.0 on the wire: base URL, meta objects with client syncIds, the date format, tax-system codes and
- * the shapes of the answers the connector reads (clouds.md B.1, B.4, B.5). Answers are parsed losslessly
- * first; the schemas here accept LosslessNumbers wherever a number is expected.
+ * the shapes of the answers the connector reads (docs/protocol/moysklad-posap.md §2, §4). Answers are parsed
+ * losslessly first; the schemas here accept LosslessNumbers wherever a number is expected.
  */
 
 export const DEFAULT_BASE_URL = 'https://online.moysklad.ru/api/posap/1.0';
@@ -48,8 +48,8 @@ export function nativeIdOf(href: string): string | undefined {
 }
 
 /**
- * `YYYY-MM-DD HH:mm:ss` in `timeZone` (clouds.md B.1: no zone is stated; MoySklad works in Moscow time,
- * so that is the default). `instant` is an ISO string with an offset or Z.
+ * `YYYY-MM-DD HH:mm:ss` in `timeZone` (docs/protocol/moysklad-posap.md §2: no zone is stated; MoySklad works
+ * in Moscow time, so that is the default). `instant` is an ISO string with an offset or Z.
  */
 export function formatMoment(instant: string | Date, timeZone: string): string {
   const date = typeof instant === 'string' ? new Date(instant) : instant;

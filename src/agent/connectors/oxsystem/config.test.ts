@@ -55,3 +55,16 @@ describe('oxAccountSchema', () => {
     expect(bad({ timeZone: 'Mars/Olympus' })).toBe(false);
   });
 });
+
+describe('OX_DEFAULT_ROUTES', () => {
+  // The vendor's published page and public clients log in and list goods at the host's root
+  // (docs/protocol/oxsystem.md §2); the guessed /api/v1 prefix of earlier defaults appears nowhere.
+  it('uses the published login and goods paths', () => {
+    expect(OX_DEFAULT_ROUTES.login).toBe('/security/auth_check');
+    expect(OX_DEFAULT_ROUTES.variation).toBe('/variations/{variation}');
+  });
+
+  it('puts every route at the host root, as the published ones are', () => {
+    for (const template of Object.values(OX_DEFAULT_ROUTES)) expect(template).not.toMatch(/^\/api\//);
+  });
+});

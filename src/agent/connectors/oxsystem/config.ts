@@ -5,7 +5,8 @@ import { accountFields } from '../accountFields.js';
 import { OX_DATETIME_PATTERN } from './time.js';
 
 /**
- * One OX System account (clouds.md C, D.3): a company login and the cashdesk whose sells it fiscalizes.
+ * One OX System account (docs/protocol/oxsystem.md): a company login and the cashdesk whose sells it
+ * fiscalizes.
  *
  * The copy of the vendor's doc lost every endpoint path (only suffixes such as `{sell}/commit` survive),
  * so each route is a template here. The defaults are our guess and MUST be confirmed with the vendor
@@ -26,16 +27,19 @@ export const OX_ROUTE_PLACEHOLDERS = {
 
 export type OxRouteName = keyof typeof OX_ROUTE_PLACEHOLDERS;
 
-/** UNCONFIRMED defaults: chosen to read like the surviving suffixes; confirm each with OX System. */
+/**
+ * The vendor's published login and goods paths sit at the host's root (docs/protocol/oxsystem.md §2); the
+ * sell and cashdesk paths are UNCONFIRMED, read off the suffixes that survived in our copy of the doc.
+ */
 export const OX_DEFAULT_ROUTES: Record<OxRouteName, string> = {
-  login: '/api/v1/login',
-  cashdesk: '/api/v1/cashdesks/{cashdesk}',
-  sellList: '/api/v1/sells',
-  sell: '/api/v1/sells/{sell}',
-  payment: '/api/v1/sells/{sell}/payment',
-  commit: '/api/v1/sells/{sell}/commit',
-  patch: '/api/v1/sells/{sell}/patch',
-  variation: '/api/v1/variations/{variation}',
+  login: '/security/auth_check',
+  cashdesk: '/cashdesks/{cashdesk}',
+  sellList: '/sells',
+  sell: '/sells/{sell}',
+  payment: '/sells/{sell}/payment',
+  commit: '/sells/{sell}/commit',
+  patch: '/sells/{sell}/patch',
+  variation: '/variations/{variation}',
 };
 
 /** Query parameter names of the sell list (PHP-style arrays in the doc's table). Also unconfirmed. */
@@ -94,7 +98,7 @@ const baseUrl = z
 
 const paymentType = z.enum(PAYMENT_TYPE_NAMES);
 
-/** Which sells become bills (clouds.md C.5). */
+/** Which sells become bills (the list cannot filter by state: docs/protocol/oxsystem.md §3). */
 export const OX_SELL_KINDS = ['open', 'postponed', 'finished'] as const;
 export type OxSellKind = (typeof OX_SELL_KINDS)[number];
 
@@ -192,7 +196,7 @@ export const oxAccountSchema = z.strictObject({
   startFrom: z
     .union([z.literal('now'), z.string().regex(OX_DATETIME_PATTERN, 'expected "now" or YYYY-MM-DD HH:mm:ss')])
     .default('now'),
-  /** The zone OX writes its times in (the company's user settings; clouds.md C.3). */
+  /** The zone OX writes its times in (the company's user settings; docs/protocol/oxsystem.md §3). */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('Asia/Tashkent'),
   payments: z
     .strictObject({

@@ -8,7 +8,7 @@ import {
 
 /**
  * What can go wrong talking to OX System. `endpoint` is the request as a technician would type it
- * (`GET /api/v1/sells/990481`): never a token, a password or a body.
+ * (`GET /sells/990481`): never a token, a password or a body.
  */
 
 /** The server could not be reached: connection refused, DNS failure, reset before a complete answer. */

@@ -19,7 +19,7 @@ import type { OxSellKind } from './config.js';
 import { OX_CURRENCY, type OxSell, type OxVariation, sellRecordSchema } from './wire.js';
 
 /**
- * An OX sell → the agent's Bill (clouds.md C.3, D.3).
+ * An OX sell → the agent's Bill (docs/protocol/oxsystem.md §3).
  *
  * - Amounts are whole so'm (UZS has 0 minor digits): `order.UZS` 3000 is priceMinor 3000, never 300000.
  * - A line's `total` (after discounts) is its amount; `count` (an integer) its quantity, in thousandths.

@@ -1,7 +1,8 @@
 import type { FiscalData } from '../../jobs/job.js';
 
 /**
- * The fiscal note written into a sell's `note` (OX has no fiscal field in any object; clouds.md C.5):
+ * The fiscal note written into a sell's `note` (OX has no fiscal field in any object;
+ * docs/protocol/oxsystem.md §4):
  *
  *   [kkt] device=np1 kind=nonfiscal receipt=17 fd=1234 fp=2837461928 fn=7281440500123456 time=2025-06-01T10:00:00+05:00 job=mb1x2k3l4abc
  *

@@ -4,9 +4,9 @@ import { oxInstant } from './time.js';
 import type { OxSellHead } from './wire.js';
 
 /**
- * Which sells are bills (clouds.md C.5). The list endpoint has no state filter, so every sell updated since
- * the cursor is read and sorted here. The state is `draft` + `finishedTime`, never `status` (a finished sell
- * in the doc still says `status:"cart"`).
+ * Which sells are bills (docs/protocol/oxsystem.md §3). The list endpoint has no state filter, so every sell
+ * updated since the cursor is read and sorted here. The state is `draft` + `finishedTime`, never `status` (a
+ * finished sell in the doc still says `status:"cart"`).
  */
 
 export type OxSellClass =

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * How long an OX token is good for. The login answer says `lifetime` (seconds: 12 days in the doc) and the
  * JWT says `exp`; the doc's sample contradicts itself (exp − iat = 365 days), so the earlier one wins
- * (clouds.md C.1). The agent logs in again a margin before that, never waiting for a 401.
+ * (docs/protocol/oxsystem.md §2). The agent logs in again a margin before that, never waiting for a 401.
  */
 
 const jwtPayloadSchema = z.object({ exp: z.number().finite().positive().optional() });

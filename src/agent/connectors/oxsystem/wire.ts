@@ -4,8 +4,8 @@ import { MAX_AMOUNT_MINOR } from '../../domain/money.js';
 import { OX_DATETIME_PATTERN } from './time.js';
 
 /**
- * The parts of OX System's answers the agent reads (clouds.md C.3), over `parseJsonLossless` output.
- * Objects are not strict: OX sends many more fields, and new ones must not break a shop's till.
+ * The parts of OX System's answers the agent reads (docs/protocol/oxsystem.md §3), over `parseJsonLossless`
+ * output. Objects are not strict: OX sends many more fields, and new ones must not break a shop's till.
  */
 
 /** OX amounts are whole so'm (UZS has no minor unit in practice): 3000 is 3000 so'm, never 30.00. */
@@ -47,7 +47,10 @@ export const cashdeskSchema = z.object({
 });
 export type OxCashdesk = z.output<typeof cashdeskSchema>;
 
-/** What selection needs: enough to tell open, postponed and finished sells apart (clouds.md C.5). */
+/**
+ * What selection needs: enough to tell open, postponed and finished sells apart (docs/protocol/oxsystem.md
+ * §3).
+ */
 export const sellHeadSchema = z.object({
   id: jsonIdString(),
   updatedTime: oxDateTime,

@@ -175,7 +175,8 @@ describe('watchAtolDevices with the real usb package', () => {
     const seen: string[] = [];
     real.on('warning', (warning) => seen.push(warning.code));
     sysfs.addDevice(atolRegister('1-1.4', 5, ['ttyACM0', 'ttyACM1']));
-    await expect.poll(() => real.devices().length).toBe(1);
+    // poll's default second is too short for a loaded machine; it returns as soon as the device is seen.
+    await expect.poll(() => real.devices().length, { timeout: 10_000 }).toBe(1);
     await real.stop();
     // Hotplug may or may not be available here; either way discovery went on.
     expect(seen.every((code) => code === 'ATOL_USB_HOTPLUG_UNAVAILABLE')).toBe(true);

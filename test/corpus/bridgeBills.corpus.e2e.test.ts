@@ -13,9 +13,9 @@ import { FakeDevice } from '../support/fakeDevice.js';
 import { type Expected, tempDir, typedError } from './support.js';
 
 /**
- * Bridge BILL JSON (clouds.md A.3) that must be refused: each case is a valid bill broken in one way. The
- * mapping must throw a typed error naming the field as the bridge spells it; through the connector the
- * bill becomes one FAILED job with that field, and nothing is printed.
+ * Bridge BILL JSON (docs/protocol/bridge-api-v2.md §3) that must be refused: each case is a valid bill broken
+ * in one way. The mapping must throw a typed error naming the field as the bridge spells it; through the
+ * connector the bill becomes one FAILED job with that field, and nothing is printed.
  */
 
 type Bill = Record<string, unknown> & {

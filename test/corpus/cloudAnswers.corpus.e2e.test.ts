@@ -67,6 +67,12 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/**
+ * Long enough for a loaded machine to answer on loopback (300 ms was not: HELLO's first answer timed out
+ * in a run at load 18), short enough that the few `hang` cases stay quick.
+ */
+const CLIENT_TIMEOUT_MS = 1_000;
+
 const HTML_502 = '<html><body><h1>502 Bad Gateway</h1></body></html>';
 
 describe('bridge answers', () => {
@@ -75,7 +81,7 @@ describe('bridge answers', () => {
       account: 'corpus',
       baseUrl,
       auth: { type: 'none' },
-      timeoutMs: 300,
+      timeoutMs: CLIENT_TIMEOUT_MS,
       retries: 0,
       maxResponseBytes: 16 * 1024,
     });
@@ -172,7 +178,7 @@ describe('MoySklad answers', () => {
       baseUrl,
       auth: () => ({ kind: 'token', token: 't', cashierUid: 'u' }),
       limiter: new RateLimiter(),
-      timeoutMs: 300,
+      timeoutMs: CLIENT_TIMEOUT_MS,
       retries: 0,
       retryDelayMs: 1,
       maxRetryDelayMs: 5,
@@ -224,7 +230,7 @@ describe('OX System answers', () => {
 
   const client = () => {
     const config = oxAccountSchema.parse(
-      accountFor(mock, { retries: 0, timeoutMs: 300, maxResponseBytes: 16 * 1024 }),
+      accountFor(mock, { retries: 0, timeoutMs: CLIENT_TIMEOUT_MS, maxResponseBytes: 16 * 1024 }),
     );
     return new OxClient({
       account: config.id,
