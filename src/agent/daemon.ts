@@ -169,9 +169,10 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}
       note: 'received while starting',
     });
   const running = daemon;
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
+    onSignal = (signal: NodeJS.Signals) => {
       // The handler stays: a second Ctrl-C or SIGTERM must not kill the process in the middle of a receipt.
       if (stopping) {
         running.log.root.warn({ event: 'daemon.already-stopping', signal });
@@ -186,6 +187,10 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  // Stopped: the process is about to exit, and a caller that goes on (a test) gets its signals back.
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHangup);
 }
 
 export class DaemonError extends KktAgentError {}

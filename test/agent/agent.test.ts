@@ -364,3 +364,86 @@ describe('outbox', () => {
     expect(sink.delivered.map((e) => e.kind)).toEqual(['shift.opened', 'receipt', 'shift.closed']);
   });
 });
+
+describe("the agent's own alerts (issue 18.4, 18.11)", () => {
+  it('a receipt fiscalized but unreported past the limit is an alert; a reported one is not', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    sink.behaviour = () => new DeliveryError('CLOUD_DOWN', 'the cloud is down', { permanent: false });
+    const agent = await Agent.open({
+      dataDir: dir,
+      logger,
+      devices: [device],
+      connectors: [],
+      sinks: [sink],
+      router: () => device.id,
+      fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+      outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
+      unreportedAlertMs: 3_600_000,
+    });
+    agents.push(agent);
+    await agent.start();
+    const { job } = await agent.intake.submit({ bill: sampleBill('late'), trigger: { kind: 'test' } });
+    await until(
+      () => stateOf(agent, job.id) === 'FISCALIZED' && sink.attempts.length > 0,
+      'a refused report',
+    );
+    expect(agent.alerts()).toEqual([]);
+    const later = Date.parse(agent.jobs.get(job.id)!.updatedAt) + 3_601_000;
+    const [alert] = agent.alerts(later);
+    expect(alert).toMatchObject({ code: 'RECEIPTS_UNREPORTED', since: agent.jobs.get(job.id)!.updatedAt });
+    expect(alert!.message).toContain(
+      `1 receipt(s) fiscalized but not reported for over 60 min (oldest: job ${job.id}`,
+    );
+    sink.behaviour = () => undefined;
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED once the cloud is back');
+    expect(agent.alerts(later)).toEqual([]);
+  });
+
+  it('a sink that cannot draft keeps the job FISCALIZED while the other sink reports it', async () => {
+    const device = new FakeDevice();
+    const good = new RecordingSink('good');
+    const picky = new RecordingSink('picky');
+    picky.draft = () => {
+      throw new ValidationError('sourceData.products', 'not a bill of this cloud');
+    };
+    const agent = await Agent.open({
+      dataDir: dir,
+      logger,
+      devices: [device],
+      connectors: [],
+      sinks: [good, picky],
+      router: () => device.id,
+      fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+      outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
+    });
+    agents.push(agent);
+    await agent.start();
+    const { job } = await agent.intake.submit({ bill: sampleBill('picky'), trigger: { kind: 'test' } });
+    await until(() => good.delivered.length === 1, 'the good sink delivered');
+    expect(stateOf(agent, job.id)).toBe('FISCALIZED');
+    expect(agent.alerts(Date.now() + 2 * 3_600_000).map((a) => a.code)).toEqual(['RECEIPTS_UNREPORTED']);
+  });
+
+  it('failing journal writes are an alert naming the journal, until a write succeeds', async () => {
+    const device = new FakeDevice();
+    const agent = await openAgent(device, new RecordingSink());
+    const failure = {
+      path: join(dir, 'jobs.jsonl'),
+      since: '2026-11-22T10:00:00.000Z',
+      failures: 3,
+      lastError: {
+        code: 'STORAGE_WRITE_FAILED',
+        errno: 'ENOSPC',
+        message: 'disk full',
+        at: '2026-11-22T10:01:00.000Z',
+      },
+    };
+    Object.defineProperty(agent.jobs, 'writeFailure', { get: () => failure, configurable: true });
+    const [alert] = agent.alerts();
+    expect(alert).toMatchObject({ code: 'JOURNAL_WRITES_FAILING', since: failure.since });
+    expect(alert!.message).toContain('Writes to the jobs journal are failing since 2026-11-22T10:00:00.000Z');
+    expect(alert!.message).toContain(`last: ENOSPC at 2026-11-22T10:01:00.000Z`);
+    expect(alert!.message).toContain(`free space on ${dir}`);
+  });
+});
