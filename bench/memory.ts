@@ -1,10 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { startMockBridge } from '../src/emulators/bridge/index.js';
-import { startAgentProcess } from '../test/support/agentProcess.js';
 import { bridgeBills } from '../test/support/bridgeBills.js';
-import { benchAgentConfig, memoryOf } from './lib/agentProcessRig.js';
-import { BENCH_TZ, tempDir } from './lib/agentRig.js';
-import { startEmulatorProcess } from './lib/emulatorProcess.js';
+import { memoryOf, startBridgedAgent } from './lib/agentProcessRig.js';
 
 /**
  * Resident memory of a real `kkt-agent run` process: idle (ready, one bridge account polled, nothing to
@@ -29,15 +25,8 @@ export interface MemoryBenchResult {
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBenchResult> {
-  const emulator = await startEmulatorProcess();
-  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
-  const dir = await tempDir();
-  const { configPath, socket } = await benchAgentConfig(dir.path, {
-    emulatorPort: emulator.port,
-    bridgeUrl: bridge.url,
-    pollIntervalMs: 500,
-  });
-  const agent = await startAgentProcess(configPath, socket);
+  const rig = await startBridgedAgent({ pollIntervalMs: 500 });
+  const { agent, bridge } = rig;
   try {
     const pid = agent.child.pid!;
     await settle(options.settleMs ?? 3000);
@@ -65,9 +54,6 @@ export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBe
       receiptsPerSecond: options.receipts / seconds,
     };
   } finally {
-    await agent.stop();
-    await bridge.close();
-    await emulator.stop();
-    await dir.remove();
+    await rig.close();
   }
 }

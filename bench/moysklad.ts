@@ -1,11 +1,8 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from '../src/agent/agent.js';
-import {
-  MoyskladConnector,
-  mapCustomerOrder,
-  parseCustomerOrder,
-} from '../src/agent/connectors/moysklad/index.js';
+import { MoyskladConnector } from '../src/agent/connectors/moysklad/connector.js';
+import { mapCustomerOrder, parseCustomerOrder } from '../src/agent/connectors/moysklad/mapping.js';
 import { startMockMoysklad } from '../test/moysklad/mockServer.js';
 import { pairedFile, ShiftRegister, tempDir } from '../test/moysklad/support.js';
 

@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { benchAgentOverhead } from './agentOverhead.js';
+import { benchAges } from './ages.js';
 import { benchBridgePolling } from './bridgePolling.js';
 import { benchDriver } from './driver.js';
+import { benchFsyncs } from './fsyncs.js';
 import { benchJournal } from './journal.js';
 import { machineInfo, machineMarkdown } from './lib/machine.js';
 import { kib, mib, ms, num, table } from './lib/markdown.js';
@@ -41,6 +43,9 @@ const size = {
   moyskladDocuments: quick ? 20 : 10_000,
   memoryReceipts: quick ? 100 : 10_000,
   startupRuns: quick ? 2 : 7,
+  fsyncReceipts: quick ? 30 : 300,
+  ages: quick ? [0, 30] : [0, 30, 365, 1825],
+  ageStarts: quick ? 1 : 3,
 };
 
 interface Section {
@@ -57,6 +62,18 @@ async function repeat<T>(times: number, bench: () => Promise<T>): Promise<T[]> {
 
 const med = <T>(results: readonly T[], pick: (result: T) => number) => median(results.map(pick));
 const runsNote = (runs: number) => (runs === 1 ? 'one run' : `median of ${runs} runs`);
+
+/** The kernel's count of the agent's fsyncs (strace), beside the store's own counter. */
+async function fsyncParagraph(): Promise<string> {
+  const measured = await benchFsyncs({ receipts: size.fsyncReceipts });
+  if ('skipped' in measured) return `fsyncs counted by the kernel: not measured here (${measured.skipped}).`;
+  return (
+    `Counted by the kernel (\`strace -f -c -e trace=fsync,fdatasync\` attached to a real \`kkt-agent run\`, ` +
+    `one register, one bridge account, ${measured.receipts} bills polled, printed and reported): ` +
+    `**${num(measured.perReceipt, 2)} fsyncs per receipt** (${measured.fsync} fsync + ${measured.fdatasync} ` +
+    `fdatasync calls), everything the process syncs included.`
+  );
+}
 
 const sections: Section[] = [
   {
@@ -136,55 +153,73 @@ const sections: Section[] = [
   },
   {
     name: 'journal',
-    title: 'Journal',
+    title: 'Store (SQLite)',
     run: async () => {
       const journal = await repeat(size.heavyRuns, () =>
         benchJournal({ existingJobs: size.journalExisting, appends: size.journalAppends }),
       );
       const throughput = await repeat(size.heavyRuns, () => benchThroughput({ jobs: size.throughputJobs }));
+      const existing = size.journalExisting.toLocaleString('en-US');
       return [
-        `Append + fdatasync of one job record (\`JobStore.create\`) with ${size.journalExisting.toLocaleString('en-US')} ` +
-          `jobs (3-position bills) already in the journal, ${size.journalAppends} appends per run; the fsync ` +
-          `counts come from the throughput run below (journal \`stats.fsyncs\`, jobs + outbox, one report sink, ` +
-          `until every job is REPORTED); ${runsNote(size.heavyRuns)}.`,
+        `One committed job (\`JobStore.create\`: one transaction, synchronous=FULL) with ${existing} finished ` +
+          `jobs (3-position bills) already in the database, ${size.journalAppends} commits per run. The fsync ` +
+          `counts come from the throughput run below (the store's commit and checkpoint counters, one report ` +
+          `sink, until every job is REPORTED: durable commits + 2 per WAL checkpoint, as docs/storage.md ` +
+          `explains and strace confirms); ${runsNote(size.heavyRuns)}.`,
         '',
         table(
           ['figure', 'value'],
           [
-            ['append + fsync p50', ms(med(journal, (r) => r.appendMs.p50))],
-            ['append + fsync p99', ms(med(journal, (r) => r.appendMs.p99))],
+            ['commit + fsync p50', ms(med(journal, (r) => r.appendMs.p50))],
+            ['commit + fsync p99', ms(med(journal, (r) => r.appendMs.p99))],
             [
-              `open (load) with ${size.journalExisting.toLocaleString('en-US')} jobs (${mib(journal[0]!.journalBytes)})`,
+              `open with ${existing} finished jobs (${mib(journal[0]!.databaseBytes)})`,
               ms(med(journal, (r) => r.openMs)),
             ],
-            ['heap per job loaded (3-position bill)', kib(med(journal, (r) => r.heapBytesPerJob))],
             [
-              '… once retention slimmed it (deduplication record)',
-              kib(med(journal, (r) => r.slimHeapBytesPerJob)),
+              'heap kept by the open store, per finished job in it',
+              `${num(
+                med(journal, (r) => r.heapBytesPerJob),
+                1,
+              )} B`,
             ],
             [
-              'fsyncs per receipt (jobs + outbox)',
+              'disk per finished job with its bill (3 positions)',
+              kib(med(journal, (r) => r.diskBytesPerJob)),
+            ],
+            ['… once retention dropped the bill', kib(med(journal, (r) => r.slimDiskBytesPerJob))],
+            [
+              'store transactions per receipt',
+              num(
+                med(throughput, (r) => r.commitsPerReceipt),
+                2,
+              ),
+            ],
+            [
+              'fsyncs per receipt',
               num(
                 med(throughput, (r) => r.fsyncsPerReceipt),
                 2,
               ),
             ],
             [
-              '… of which the job journal',
+              '… of which commits',
               num(
-                med(throughput, (r) => r.jobFsyncsPerReceipt),
+                med(throughput, (r) => r.commitFsyncsPerReceipt),
                 2,
               ),
             ],
             [
-              '… of which the outbox',
+              '… of which WAL checkpoints',
               num(
-                med(throughput, (r) => r.outboxFsyncsPerReceipt),
+                med(throughput, (r) => r.checkpointFsyncsPerReceipt),
                 2,
               ),
             ],
           ],
         ),
+        '',
+        await fsyncParagraph(),
         '',
         '### Throughput',
         '',
@@ -323,6 +358,49 @@ const sections: Section[] = [
       ].join('\n');
     },
   },
+  {
+    name: 'ages',
+    title: 'A box that ages: start-up and memory against history',
+    run: async () => {
+      const results = await benchAges({ ages: size.ages, starts: size.ageStarts });
+      const byAge = new Map(results.map((r) => [r.ageDays, r]));
+      const year = byAge.get(365);
+      const month = byAge.get(30);
+      const ageName = (days: number) =>
+        days === 0 ? 'new' : days < 365 ? `${days} days` : `${days / 365} year${days === 365 ? '' : 's'}`;
+      const lines = [
+        `For each age, a data directory as that many days of 300 receipts a day and nightly retention leave it ` +
+          `(\`bench/lib/agedDataDir.ts\`: bridge BILLs mapped by the agent's own mapping, reports built by the ` +
+          `bridge sink's code, retention run night by night), then a real \`kkt-agent run\` on it (one ATOL ` +
+          `register, one bridge account polled every second). Start → READY=1 as systemd sees it ` +
+          `(${size.ageStarts === 1 ? 'one start' : `median of ${size.ageStarts} starts`}); memory read after 3 s ` +
+          `idle on the last start: the heap in use after a forced full GC (a preloaded probe), RSS and peak RSS ` +
+          `(VmHWM) from /proc.`,
+        '',
+        table(
+          ['age', 'jobs', 'database', 'start → READY', 'heap after GC', 'RSS idle', 'peak RSS'],
+          results.map((r) => [
+            ageName(r.ageDays),
+            r.jobs.toLocaleString('en-US'),
+            mib(r.databaseBytes),
+            ms(median(r.readyMs)),
+            mib(r.heapAfterGcBytes),
+            mib(r.idleRssBytes),
+            mib(r.peakRssBytes),
+          ]),
+        ),
+      ];
+      if (year && month) {
+        const perYear = ((year.databaseBytes - month.databaseBytes) * 365) / (365 - 30);
+        lines.push(
+          '',
+          `Disk per year of history at 300 receipts a day: **${mib(perYear)}** (the one-year database less the ` +
+            `30-day one, scaled to a year: the rows retention keeps).`,
+        );
+      }
+      return lines.join('\n');
+    },
+  },
 ];
 
 async function main(): Promise<number> {
@@ -361,7 +439,7 @@ async function main(): Promise<number> {
     '',
     '`npm run bench` (the full form, about a quarter of an hour on two cores) rewrites this file; ' +
       '`npm run bench -- --quick` (CI, `.ci/run`) runs small sizes once and writes to a temp file. ' +
-      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint); ' +
+      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, ages); ' +
       '`--out FILE` writes elsewhere. A bench that throws makes the exit code 1; a slow figure never does.',
     '',
     `_Total bench time: ${ms(performance.now() - began)}._`,

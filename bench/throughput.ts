@@ -7,7 +7,7 @@ import { startEmulatorProcess } from './lib/emulatorProcess.js';
 /**
  * A burst of bills through the whole core against a zero-latency emulator, fsync on, one report sink (in
  * memory): jobs per second from the first submit to the last FISCALIZED, the agent process's CPU per
- * receipt (driver included), and journal fsyncs per receipt (jobs + outbox, until every job is REPORTED).
+ * receipt (driver included), and store commits and fsyncs per receipt (until every job is REPORTED).
  */
 
 export interface ThroughputBenchOptions {
@@ -20,9 +20,12 @@ export interface ThroughputBenchResult {
   positions: number;
   jobsPerSecond: number;
   cpuMsPerReceipt: number;
+  /** Store transactions per receipt (jobs and outbox share them). */
+  commitsPerReceipt: number;
+  /** fsyncs SQLite makes per receipt: durable commits plus 2 per WAL checkpoint (docs/storage.md). */
   fsyncsPerReceipt: number;
-  jobFsyncsPerReceipt: number;
-  outboxFsyncsPerReceipt: number;
+  commitFsyncsPerReceipt: number;
+  checkpointFsyncsPerReceipt: number;
 }
 
 export async function benchThroughput(options: ThroughputBenchOptions): Promise<ThroughputBenchResult> {
@@ -38,8 +41,7 @@ export async function benchThroughput(options: ThroughputBenchOptions): Promise<
     });
     await rig.watcher.reached(warm.job.id, 'REPORTED');
     const bills = Array.from({ length: options.jobs }, (_, i) => sampleBill(`tp-${i}`, { positions }));
-    const jobsBefore = rig.agent.jobs.stats.fsyncs;
-    const outboxBefore = rig.agent.outbox.stats.fsyncs;
+    const before = rig.agent.storeStats;
     const cpu = process.cpuUsage();
     const started = performance.now();
     const ids: string[] = [];
@@ -52,17 +54,17 @@ export async function benchThroughput(options: ThroughputBenchOptions): Promise<
     }
     const used = process.cpuUsage(cpu);
     for (const id of ids) await rig.watcher.reached(id, 'REPORTED', 300_000);
-    const jobFsyncs = rig.agent.jobs.stats.fsyncs - jobsBefore;
-    const outboxFsyncs = rig.agent.outbox.stats.fsyncs - outboxBefore;
+    const after = rig.agent.storeStats;
     const n = options.jobs;
     return {
       jobs: n,
       positions,
       jobsPerSecond: n / ((lastFiscalized - started) / 1000),
       cpuMsPerReceipt: (used.user + used.system) / 1000 / n,
-      fsyncsPerReceipt: (jobFsyncs + outboxFsyncs) / n,
-      jobFsyncsPerReceipt: jobFsyncs / n,
-      outboxFsyncsPerReceipt: outboxFsyncs / n,
+      commitsPerReceipt: (after.commits - before.commits) / n,
+      fsyncsPerReceipt: (after.fsyncs - before.fsyncs) / n,
+      commitFsyncsPerReceipt: (after.durableCommits - before.durableCommits) / n,
+      checkpointFsyncsPerReceipt: (2 * (after.checkpoints - before.checkpoints)) / n,
     };
   } finally {
     await rig.stop();

@@ -13,7 +13,7 @@ import { killPointsScenario } from './scenarios/killPoints.js';
 import { mqttBrokerRestartScenario } from './scenarios/mqttBrokerRestart.js';
 import { ptySoakScenario } from './scenarios/ptySoak.js';
 import { randomKillScenario } from './scenarios/randomKill.js';
-import { tornJournalScenario } from './scenarios/tornJournal.js';
+import { tornWalScenario } from './scenarios/tornWal.js';
 import { unplugScenario } from './scenarios/unplug.js';
 
 /**
@@ -29,7 +29,7 @@ const SCENARIOS: Scenario[] = [
   cloudOutageScenario,
   unplugScenario,
   mqttBrokerRestartScenario,
-  tornJournalScenario,
+  tornWalScenario,
   fullDiskScenario,
   clockJumpScenario,
   ptySoakScenario,
@@ -40,12 +40,13 @@ const LIMITS = [
   'A real power cut: SIGKILL stops the process but the kernel still writes the page cache, so only what ' +
     'the process had not written is lost. A disk that loses data it confirmed with fsync is outside the ' +
     'guarantee; the ungated "beyond the guarantee" row shows what that costs (bills printed twice).',
-  'A torn write at the sector level: the torn-journal scenario appends a cut-off record, which is what such a ' +
-    'write leaves at the end of an append-only file; a sector torn in the middle of the file is corruption, ' +
-    'which the journal refuses (JOURNAL_CORRUPT, covered by its unit tests).',
+  'A torn write at the sector level: the torn-WAL scenario appends a cut-off WAL frame, which is what a commit ' +
+    'in flight leaves at the end of the write-ahead log; a torn frame inside the last commit, a flipped byte ' +
+    "and zeros are covered by the store's unit tests (database.torn.e2e.test.ts); a page torn in the middle of " +
+    'the database file is corruption, which the agent refuses (STORE_CORRUPT, covered by test/e2e/dataDir).',
   'A full disk is RLIMIT_FSIZE=0 on the agent process (EFBIG, not ENOSPC): the write fails the same way, but ' +
-    'other processes still have space, and a disk that fills in the middle of one write is covered only by ' +
-    "the journal's unit tests (injected short writes).",
+    "other processes still have space; SQLite's own SQLITE_FULL path is covered by the store's unit tests " +
+    '(max_page_count).',
   'USB unplugging: the PTY is recreated at the same path; a register that comes back as another ' +
     "/dev/ttyACMn (found again by USB discovery) and the kernel's own serial errors are not exercised.",
   "The agent's wall clock is moved inside the agent process only (a preloaded module): the kernel clock, " +

@@ -12,6 +12,8 @@ STATE_DIR=/var/lib/kkt-agent
 LOG_DIR=/var/log/kkt-agent
 UNIT_PATH=/etc/systemd/system/kkt-agent.service
 RULE_PATH=/etc/udev/rules.d/99-atol-kkt.rules
+# The kkt-agent command of a source or tarball install (the .deb puts its own in /usr/bin).
+COMMAND_PATH=/usr/local/bin/kkt-agent
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*"; }
 die() {
@@ -54,4 +56,16 @@ resolve_user_handling() {
   elif ! is_root; then
     die "run as root (sudo), or pass --no-user with DESTDIR for a staged install"
   fi
+}
+
+# render_unit UNIT NODE OUT: the unit names /usr/bin/node; the node the app runs on is written in instead.
+render_unit() {
+  sed "s#^ExecStart=/usr/bin/node #ExecStart=$2 #" "$1" >"$3"
+}
+
+# write_wrapper NODE APP OUT: the kkt-agent command on PATH runs the app with the node it was installed
+# with, whatever node (if any) comes first on the caller's PATH.
+write_wrapper() {
+  printf '#!/bin/sh\n# kkt-agent: the installed agent on the node it was installed with.\nexec %s %s/bin/kkt-agent.js "$@"\n' \
+    "$1" "$2" >"$3"
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs kkt-agent as a systemd service: app in /opt/kkt-agent, config in /etc/kkt-agent, state in
-# /var/lib/kkt-agent, logs in /var/log/kkt-agent, the udev rule and the unit. Safe to run again: what is
-# already in place is left untouched, an existing config.json is always kept.
+# /var/lib/kkt-agent, logs in /var/log/kkt-agent, the udev rule, the unit and the kkt-agent command in
+# /usr/local/bin. Safe to run again: what is already in place is left untouched, an existing config.json
+# is always kept. Installs either a built checkout (source install, the system's Node) or the release
+# tarball's tree (its own Node and native modules; nothing is downloaded or compiled).
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
 Usage: sudo scripts/install.sh [options]
 
-Build first (on the Pi or on a machine of the same architecture):  npm ci && npm run build
+From a checkout, build first (on the Pi or a machine of the same architecture and Node):
+  npm_config_nodedir=/usr npm ci && npm run build
+From the release tarball: run the tree's own scripts/install.sh, nothing to build.
 
 Options:
   --destdir DIR    install below DIR instead of / (also: DESTDIR=DIR); implies --no-user and, unless
@@ -16,10 +20,11 @@ Options:
   --source DIR     the built checkout to install (default: the repository holding this script)
   --no-systemctl   do not reload udev/systemd nor enable and start the service
   --no-user        do not create the kkt-agent system user and do not chown to it
-  --reinstall-deps run "npm ci --omit=dev" even when package files did not change
+  --reinstall-deps copy node_modules again even when package files and Node did not change
   -h, --help       this text
 
-Environment: NODE (node binary), NPM (npm command), SYSTEMCTL, UDEVADM (commands; empty disables them).
+Environment: NODE (node binary; default: node on PATH), NPM (default: the npm beside that node),
+NODE_GYP (node-gyp.js; default: npm's own), SYSTEMCTL, UDEVADM (commands; empty disables them), UNAME.
 EOF
 }
 
@@ -58,28 +63,79 @@ resolve_service_tools "$no_systemctl"
 
 # --- prerequisites -------------------------------------------------------------------------------
 
+# armv6 (Pi Zero W, Pi 1): no Node.js 20+ is built for it by the Node.js project, npm or Debian, and the
+# usb module's only 32-bit ARM binary needs ARMv7 (on armv6 it dies with SIGILL).
+check_cpu() {
+  local machine
+  machine=$(${UNAME:-uname} -m)
+  case $machine in
+    armv6* | armv5*)
+      die "this is an $machine CPU (Raspberry Pi Zero W or Pi 1): kkt-agent does not support it. Node.js 20 or
+newer is not built for ARMv6 by the Node.js project, npm or Debian, and the usb module's ARM binary needs
+ARMv7. Use a Pi Zero 2 W, 3, 4 or 5 with 64-bit Raspberry Pi OS and the arm64 package."
+      ;;
+  esac
+}
+
+# A release tree (the tarball) carries its own Node and production node_modules built for one architecture.
+RELEASE=0
+detect_release() {
+  [ -x "$SOURCE/node/bin/node" ] && [ -f "$SOURCE/release.json" ] || return 0
+  RELEASE=1
+  local arch machine
+  arch=$(sed -n 's/^ *"arch": *"\([^"]*\)".*/\1/p' "$SOURCE/release.json")
+  machine=$(${UNAME:-uname} -m)
+  case "$arch:$machine" in
+    arm64:aarch64 | amd64:x86_64) ;;
+    *) die "this release is built for $arch, this machine is $machine" ;;
+  esac
+}
+
+# systemd's ProtectHome=yes hides these from the service: a node there fails with status 203/EXEC.
+hidden_from_service() {
+  case $1 in /home/* | /root/* | /run/user/*) return 0 ;; esac
+  return 1
+}
+
 check_node() {
-  local node=${NODE:-node} version major
+  local node=${NODE:-node} version major real
+  if [ "$RELEASE" = 1 ]; then node=$SOURCE/node/bin/node; fi
   if ! NODE_BIN=$(command -v "$node"); then
     die "Node.js 20 or newer is required and '$node' was not found. Debian 12 ships Node 18, which is too
-old: install Node 20+ from NodeSource's apt repository (node_20.x) or another Node.js 20+ build, so that
-/usr/bin/node reports v20 or newer, then run this script again."
+old. Either install the release package (it brings its own Node; docs/operations.md), or install Node 24
+(or 22) system-wide, e.g. from NodeSource's apt repository (node_24.x), then run this script again."
+  fi
+  real=$(readlink -f "$NODE_BIN")
+  if [ "$RELEASE" = 0 ] && { hidden_from_service "$NODE_BIN" || hidden_from_service "$real"; }; then
+    die "$NODE_BIN is under /home or /root (nvm?). The service runs with ProtectHome=yes, which hides those
+directories, so systemd could not start it (status 203/EXEC). Install Node.js system-wide (/usr/bin/node or
+/usr/local/bin/node, e.g. NodeSource's node_24.x), or pass NODE=/path/to/that/node."
   fi
   version=$("$NODE_BIN" -p 'process.versions.node')
   major=${version%%.*}
   if [ "$major" -lt 20 ]; then
-    die "Node.js 20 or newer is required, $NODE_BIN is v$version. Install Node 20+ (for example from
-NodeSource's apt repository, node_20.x) and run this script again."
+    die "Node.js 20 or newer is required, $NODE_BIN is v$version. Install Node 24 (or 22), for example from
+NodeSource's apt repository (node_24.x), and run this script again."
   fi
   NODE_ABI=$("$NODE_BIN" -p 'process.platform + "-" + process.arch + "-abi" + process.versions.modules')
   log "using node v$version at $NODE_BIN"
+  if [ "$RELEASE" = 1 ]; then
+    # The unit and the command run the copy installed with the app.
+    NODE_BIN=$APP_DIR/node/bin/node
+    return
+  fi
+  # npm (and node-gyp) from the same installation as this node, run with it first on PATH.
+  NODE_PATH_DIR=$(dirname "$NODE_BIN")
+  NPM=${NPM:-$NODE_PATH_DIR/npm}
+  [ -x "$NPM" ] || command -v "$NPM" >/dev/null 2>&1 ||
+    die "npm was not found beside $NODE_BIN ($NPM); install the npm that comes with this Node.js"
 }
 
 check_source() {
   local missing=()
   local path
   for path in package.json package-lock.json bin/kkt-agent.js dist systemd/kkt-agent.service \
-    systemd/99-atol-kkt.rules config.example.json; do
+    systemd/99-atol-kkt.rules config.example.json node_modules; do
     [ -e "$SOURCE/$path" ] || missing+=("$path")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -87,16 +143,26 @@ check_source() {
   fi
 }
 
-# The native addon for sd_notify (unix-dgram) is compiled by npm ci on the target.
+# Rebuilding a native module (only when the checkout's does not load on this node) compiles it.
 check_build_tools() {
   local tool missing=()
   for tool in make g++ python3; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    die "npm ci compiles a native addon and needs: ${missing[*]}. Install them with
+    die "rebuilding a native module needs: ${missing[*]}. Install them with
 'apt-get install -y build-essential python3' and run this script again."
   fi
+}
+
+# node-gyp compiles against the headers installed with this node, never downloaded ones.
+local_node_headers() {
+  local prefix
+  prefix=$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")
+  [ -f "$prefix/include/node/node_api.h" ] ||
+    die "no Node.js headers beside $NODE_BIN (expected $prefix/include/node): node-gyp would download them.
+Install the Node.js package that ships them (NodeSource's nodejs does) and run this script again."
+  printf '%s\n' "$prefix"
 }
 
 # --- idempotent file operations ------------------------------------------------------------------
@@ -182,22 +248,57 @@ install_tree() {
   CHANGED=1
 }
 
-# Production dependencies come from "npm ci --omit=dev" against the lockfile; they are rebuilt only when
-# the package files or the node ABI changed, so a second run neither downloads nor restarts anything.
+# Native modules (.node files outside prebuilds/, which hold other platforms' binaries) that this node
+# cannot load: built for another Node ABI or another CPU. Prints their package directories.
+unloadable_natives() {
+  local modules=$1 file dir
+  while IFS= read -r file; do
+    "$NODE_BIN" -e 'require(process.argv[1])' "$file" >/dev/null 2>&1 && continue
+    dir=$(dirname "$file")
+    while [ "$dir" != "$modules" ] && [ ! -f "$dir/binding.gyp" ]; do dir=$(dirname "$dir"); done
+    [ "$dir" = "$modules" ] && die "${file#"$modules/"} does not load on this node and has no binding.gyp to rebuild it"
+    printf '%s\n' "$dir"
+  done < <(find "$modules" -name '*.node' -type f -not -path '*/prebuilds/*') | LC_ALL=C sort -u
+}
+
+# Compiles the given packages with node-gyp against this node's own headers (npm_config_nodedir), so
+# nothing is downloaded; it happens only when the checkout's binaries do not fit this node.
+rebuild_natives() {
+  local nodedir node_gyp pkg
+  check_build_tools
+  nodedir=$(local_node_headers)
+  node_gyp=${NODE_GYP:-$(dirname "$(readlink -f "$(command -v "$NPM")")")/../node_modules/node-gyp/bin/node-gyp.js}
+  [ -f "$node_gyp" ] || die "node-gyp was not found at $node_gyp (it comes with npm)"
+  for pkg in "$@"; do
+    log "rebuilding ${pkg##*/node_modules/} for node $NODE_ABI (headers from $nodedir/include/node)"
+    (cd "$pkg" && PATH="$NODE_PATH_DIR:$PATH" npm_config_nodedir=$nodedir \
+      "$NODE_BIN" "$node_gyp" rebuild --release --nodedir="$nodedir") || die "rebuilding ${pkg##*/} failed"
+  done
+}
+
+# Production dependencies are the checkout's own node_modules, already installed and compiled by the
+# user's "npm ci": copied, then pruned of development packages (nothing is downloaded or compiled again).
+# A native module that does not load on this node (another Node major since) is rebuilt. A release
+# tree's node_modules is copied as it is. Redone only when the package files or the node ABI changed.
 install_node_modules() {
-  local app=$1 stamp staged="$1/node_modules.staging" current
+  local app=$1 stamp staged="$1/node_modules.staging" current broken
   stamp="$(cat "$SOURCE/package.json" "$SOURCE/package-lock.json" | sha256sum | cut -d' ' -f1) $NODE_ABI"
   current=$(cat "$app/node_modules/.kkt-agent-install-stamp" 2>/dev/null || true)
   if [ "$reinstall_deps" = 0 ] && [ "$current" = "$stamp" ]; then
     return
   fi
-  [ "$NPM" != npm ] || check_build_tools
   rm -rf "$staged"
   mkdir -p "$staged"
   cp "$SOURCE/package.json" "$SOURCE/package-lock.json" "$staged/"
-  log "running $NPM ci --omit=dev (production dependencies)"
-  (cd "$staged" && $NPM ci --omit=dev --no-audit --no-fund)
-  [ -d "$staged/node_modules" ] || die "$NPM ci did not produce node_modules"
+  cp -a "$SOURCE/node_modules" "$staged/node_modules"
+  if [ "$RELEASE" = 0 ]; then
+    log "removing development dependencies ($NPM prune --omit=dev, offline)"
+    (cd "$staged" && PATH="$NODE_PATH_DIR:$PATH" $NPM prune --omit=dev --ignore-scripts --offline --no-audit --no-fund)
+    mapfile -t broken < <(unloadable_natives "$staged/node_modules")
+    [ ${#broken[@]} -eq 0 ] || rebuild_natives "${broken[@]}"
+  fi
+  mapfile -t broken < <(unloadable_natives "$staged/node_modules")
+  [ ${#broken[@]} -eq 0 ] || die "native modules do not load on this node: ${broken[*]}"
   printf '%s\n' "$stamp" >"$staged/node_modules/.kkt-agent-install-stamp"
   chmod -R u+rwX,go+rX,go-w "$staged/node_modules"
   if is_root; then chown -R -h root:root "$staged/node_modules"; fi
@@ -205,12 +306,6 @@ install_node_modules() {
   rm -rf "$staged"
   log "installed $APP_DIR/node_modules/"
   CHANGED=1
-}
-
-# The unit names /usr/bin/node; a node installed elsewhere (e.g. /usr/local/bin) is written in instead.
-render_unit() {
-  local out=$1
-  sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE_BIN #" "$SOURCE/systemd/kkt-agent.service" >"$out"
 }
 
 # --- steps -------------------------------------------------------------------------------------------
@@ -237,6 +332,10 @@ install_app() {
   for part in bin dist; do
     install_tree "$SOURCE/$part" "$app/$part"
   done
+  if [ "$RELEASE" = 1 ]; then
+    install_tree "$SOURCE/node" "$app/node"
+    install_file "$SOURCE/release.json" "$app/release.json" 0644 || true
+  fi
   if [ -f "$SOURCE/docs/operations.md" ]; then
     mkdir -p "$app/docs"
     chmod 0755 "$app/docs"
@@ -270,8 +369,11 @@ install_system_files() {
   ensure_dir "$D/etc/systemd/system" 0755
   ensure_dir "$D/etc/udev/rules.d" 0755
   rendered=$(mktemp)
-  render_unit "$rendered"
+  render_unit "$SOURCE/systemd/kkt-agent.service" "$NODE_BIN" "$rendered"
   if install_file "$rendered" "$D$UNIT_PATH" 0644; then UNIT_CHANGED=1; fi
+  ensure_dir "$D$(dirname "$COMMAND_PATH")" 0755
+  write_wrapper "$NODE_BIN" "$APP_DIR" "$rendered"
+  install_file "$rendered" "$D$COMMAND_PATH" 0755 || true
   rm -f "$rendered"
   if install_file "$SOURCE/systemd/99-atol-kkt.rules" "$D$RULE_PATH" 0644; then RULE_CHANGED=1; fi
 }
@@ -299,6 +401,8 @@ activate() {
   fi
 }
 
+check_cpu
+detect_release
 check_node
 check_source
 ensure_user

@@ -62,7 +62,7 @@ if [ -n "$SYSTEMCTL" ]; then
   run_systemctl disable --now "$SERVICE_NAME.service" || true
 fi
 
-remove "$UNIT_PATH" "$RULE_PATH" "$APP_DIR"
+remove "$UNIT_PATH" "$RULE_PATH" "$COMMAND_PATH" "$APP_DIR"
 
 if [ -n "$SYSTEMCTL" ]; then
   run_systemctl daemon-reload

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
-import { writeAgentConfig } from '../../test/support/agentProcess.js';
-import { BENCH_TZ } from './agentRig.js';
+import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
+import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../../test/support/agentProcess.js';
+import { BENCH_TZ, tempDir } from './agentRig.js';
+import { startEmulatorProcess } from './emulatorProcess.js';
 
 /** The config of a real `kkt-agent run` for the bench: one ATOL register on TCP, optionally a bridge account. */
 export async function benchAgentConfig(
@@ -46,4 +48,33 @@ export async function memoryOf(pid: number): Promise<{ rssBytes: number; peakRss
   const kb = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rssBytes: kb('VmRSS') * 1024, peakRssBytes: kb('VmHWM') * 1024 };
+}
+
+/** A real `kkt-agent run` with the emulator (another process) and a mock bridge polled every `pollIntervalMs`. */
+export interface BridgedAgent {
+  agent: AgentProcess;
+  bridge: MockBridge;
+  close(): Promise<void>;
+}
+
+export async function startBridgedAgent(options: { pollIntervalMs: number }): Promise<BridgedAgent> {
+  const emulator = await startEmulatorProcess();
+  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
+  const dir = await tempDir();
+  const { configPath, socket } = await benchAgentConfig(dir.path, {
+    emulatorPort: emulator.port,
+    bridgeUrl: bridge.url,
+    pollIntervalMs: options.pollIntervalMs,
+  });
+  const agent = await startAgentProcess(configPath, socket);
+  return {
+    agent,
+    bridge,
+    async close() {
+      await agent.stop();
+      await bridge.close();
+      await emulator.stop();
+      await dir.remove();
+    },
+  };
 }

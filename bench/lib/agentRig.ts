@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Agent } from '../../src/agent/agent.js';
-import type { Connector, ReportSink } from '../../src/agent/connectors/types.js';
+import type { Connector } from '../../src/agent/connectors/types.js';
 import { AtolDevice } from '../../src/agent/devices/atol/atolDevice.js';
 import type { FiscalData, Job, JobState } from '../../src/agent/jobs/job.js';
+import type { ReportSink } from '../../src/agent/outbox/sink.js';
 import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
 
 export const BENCH_TZ = 'Europe/Moscow';

@@ -160,35 +160,35 @@ async function stepBackDuringRetry({ log }: ScenarioContext): Promise<ScenarioRo
 }
 
 /**
- * A deterministic probe: the agent dies between journaling a receipt FISCALIZED and drafting its report
- * (crash point `outbox:publish:before`), and comes back with its wall clock 30 days ahead (a Pi without a
- * real-time clock that printed on a stale clock until NTP corrected it, or a box left off for a month).
- * The report must still be drafted and delivered.
+ * A deterministic probe: the agent dies right after committing a receipt FISCALIZED with its report drafted
+ * (crash point `store:job-FISCALIZED:after`: one transaction holds both, nothing delivered yet), and comes
+ * back with its wall clock 30 days ahead (a Pi without a real-time clock that printed on a stale clock until
+ * NTP corrected it, or a box left off for a month). The report must still be delivered, once.
  */
 async function restartLaterAfterCrash({ log }: ScenarioContext): Promise<ScenarioRow> {
   const clock = await clockRig(1, 130_001);
   const { rig } = clock;
   try {
-    // A first bill settles normally, so the shift is open and its event published: the crash point below
-    // then hits the next publish, which is the second bill's receipt report.
+    // A first bill settles normally, so the shift is open: the crash point below then hits the second
+    // bill's FISCALIZED commit.
     rig.supervisor.start();
     await rig.settle(30_000);
     await rig.supervisor.kill();
     rig.bridge.addBill(bridgeBill(130_002));
     const billIds = ['130001', '130002'];
-    rig.supervisor.start({ env: { KKT_AGENT_CRASH_AT: 'outbox:publish:before' }, expectExit: true });
+    rig.supervisor.start({ env: { KKT_AGENT_CRASH_AT: 'store:job-FISCALIZED:after' }, expectExit: true });
     await rig.supervisor.exit();
     await clock.step(30 * DAY);
     rig.supervisor.start();
     const settled = await rig.settle(6_000, billIds);
     log(`  restarted 30 d later; settled ${settled}`);
     return {
-      scenario: 'Clock jump: restart 30 d later after a crash before the report draft',
+      scenario: 'Clock jump: restart 30 d later after a crash before the report went out',
       runs: rig.supervisor.starts,
       ...rig.verdict(billIds),
       gated: true,
       notes:
-        'SIGKILL at `outbox:publish:before` of the second bill (receipt FISCALIZED, report not drafted), ' +
+        'SIGKILL at `store:job-FISCALIZED:after` of the second bill (receipt FISCALIZED, report drafted, not sent), ' +
         'restart with the clock 30 days ahead; waited 6 s' +
         (await rig.unsettledNote(settled)),
     };
@@ -208,7 +208,7 @@ export const clockJumpScenario: Scenario = {
     'steps of hours and days, forward and back, some followed by a SIGKILL so the restart comes up with ' +
     'the jumped clock. Monotonic time (timers, `performance.now()`) is untouched, as by a real NTP step. ' +
     'Two deterministic probes on the agent clock: a step back of 2 h while a refused receipt (paper out) ' +
-    'waits for its retry; and a crash between FISCALIZED and the report draft followed by a restart with the ' +
+    'waits for its retry; and a crash right after the FISCALIZED commit followed by a restart with the ' +
     'clock 30 days ahead.',
   async run(context) {
     return [

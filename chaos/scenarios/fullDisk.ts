@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 /**
  * "Disk full" for one process without root: RLIMIT_FSIZE set to 0 with prlimit(1). Every write that would
- * grow a file fails (EFBIG, where a full disk says ENOSPC: both are a failed write to the journal), while
+ * grow a file fails (EFBIG, where a full disk says ENOSPC: both are a failed commit to the store), while
  * truncation, reads and sockets still work. Lifting the limit with `prlimit --pid` frees the "disk" live.
  */
 async function setFileSizeLimit(pid: number, full: boolean): Promise<void> {
@@ -29,7 +29,7 @@ export const fullDiskScenario: Scenario = {
   description:
     "Bills from the mock bridge while the agent's disk fills up and is freed again, several times: with " +
     '`prlimit --pid <agent> --fsize=0` every write that would grow a file fails (EFBIG; a full disk says ' +
-    'ENOSPC: both are a failed journal write) while reads, truncation and sockets still work; a restart ' +
+    'ENOSPC: both are a failed commit) while reads, truncation and sockets still work; a restart ' +
     'while the disk is full starts under the same limit (as systemd would restart into a full disk); ' +
     '`--fsize=unlimited` frees it. A loop-mounted or tmpfs file system of a given size needs root (mount), ' +
     'which CI does not have, hence the resource limit.',
@@ -47,7 +47,10 @@ export const fullDiskScenario: Scenario = {
     try {
       const episodes = quick ? 2 : 8;
       let fullMs = 0;
-      rig.supervisor.countLines('failedWrites', /STORAGE_WRITE_FAILED|EFBIG|file too large/i);
+      rig.supervisor.countLines(
+        'failedWrites',
+        /STORAGE_WRITE_FAILED|EFBIG|file too large|disk full|I\/O error/i,
+      );
       rig.supervisor.start();
       await rig.supervisor.ready();
       for (let i = 0; i < episodes; i++) {

@@ -1,9 +1,9 @@
 import {
-  JOURNAL_KILLS,
   type KillOutcome,
   type KillPointRig,
   openKillPointRig,
   PROTOCOL_KILLS,
+  STORE_KILLS,
 } from '../../test/support/killPoints.js';
 import type { Verdict } from '../lib/ledger.js';
 import { addVerdicts, count, emptyVerdict, type Scenario } from '../lib/scenario.js';
@@ -31,13 +31,13 @@ export const killPointsScenario: Scenario = {
     'The harness of `test/e2e/killPoints.e2e.test.ts` (shared in `test/support/killPoints.ts`): one ' +
     '5-position bill from the mock bridge; the agent process is SIGKILLed right after one protocol step of ' +
     'the receipt (open, each position, the marker tag, the close that makes the fiscal document, the ' +
-    'read-back), or kills itself at a crash point before/after every journal write, then restarted until ' +
+    'read-back), or kills itself at a crash point before/after every store transaction, then restarted until ' +
     'the bill is REPORTED. One run per kill point.',
   async run({ quick, random, log }) {
     const protocol = quick ? [PROTOCOL_KILLS.find((kill) => kill.code === '4A')!] : PROTOCOL_KILLS;
-    const journal = quick
-      ? [JOURNAL_KILLS[Math.floor(random() * JOURNAL_KILLS.length)]!, 'journal:PRINTING:after']
-      : JOURNAL_KILLS;
+    const store = quick
+      ? [STORE_KILLS[Math.floor(random() * STORE_KILLS.length)]!, 'store:job-PRINTING:after']
+      : STORE_KILLS;
     let total = emptyVerdict(0);
     let runs = 0;
     const failures: string[] = [];
@@ -46,7 +46,7 @@ export const killPointsScenario: Scenario = {
         label: kill.step,
         kill: (rig: KillPointRig) => rig.killAfterCommand(kill),
       })),
-      ...journal.map((point) => ({
+      ...store.map((point) => ({
         label: point,
         kill: async (rig: KillPointRig) => {
           const crashed = await rig.crashAt(point);
@@ -77,7 +77,7 @@ export const killPointsScenario: Scenario = {
         ...total,
         gated: true,
         notes:
-          `${count(protocol.length, 'protocol step')} + ${count(journal.length, 'journal crash point')}` +
+          `${count(protocol.length, 'protocol step')} + ${count(store.length, 'store crash point')}` +
           (failures.length > 0 ? `; failed: ${failures.join('; ')}` : ''),
       },
     ];

@@ -1,16 +1,31 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
-import type { AgentEvent, Connector, ConnectorStore, OutboxEntry, ReportSink } from './connectors/types.js';
+import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
-import { DEFAULT_FISCALIZER_OPTIONS, Fiscalizer, type FiscalizerOptions } from './fiscalizer.js';
+import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
+import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
-import { Outbox, type OutboxOptions, type SinkStats } from './outbox/outbox.js';
-import type { Alert } from './schedules/checks.js';
+import { importJournals } from './journalImport.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
+import { Outbox, type SinkStats } from './outbox/outbox.js';
+import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
+import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
+
+/** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
+export interface AgentAlert {
+  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING';
+  message: string;
+  since: string;
+}
+
+/** The database file in the data directory (docs/storage.md). */
+export const DATABASE_FILE = 'agent.db';
 
 export interface AgentParts {
   dataDir: string;
@@ -22,14 +37,18 @@ export interface AgentParts {
   /** Sinks that are not connectors (MQTT events, test sinks). */
   sinks?: ReportSink[];
   router: DeviceRouter;
-  fiscalizer?: Partial<FiscalizerOptions> & { stopTimeoutMs?: number };
-  outbox?: Partial<OutboxOptions>;
-  /** Finished jobs keep their full bill this long (ms). */
-  journalRetainMs?: number;
-  /** A receipt FISCALIZED but not reported for longer than this is an alert (default an hour). */
-  unreportedAlertMs?: number;
+  /** The config's sections; what is left out takes the schema's defaults. */
+  fiscalizer?: Partial<FiscalizerConfig>;
+  outbox?: Partial<OutboxConfig>;
+  journal?: Partial<JournalConfig>;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
+}
+
+/** The process's memory, for `status` and the state document (a fleet watches boxes age). */
+export interface MemoryFigures {
+  rssBytes: number;
+  heapUsedBytes: number;
 }
 
 export class AgentError extends KktAgentError {}
@@ -41,6 +60,8 @@ export interface AgentStatus {
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
+  storage: StorageFigures;
+  memory: MemoryFigures;
 }
 
 type StoreDoc = Record<string, Record<string, unknown>>;
@@ -62,6 +83,7 @@ export class Agent {
 
   private constructor(
     private readonly parts: AgentParts,
+    private readonly db: AgentDatabase,
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
@@ -69,10 +91,12 @@ export class Agent {
     this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
     for (const device of parts.devices) {
       this.devices.set(device.id, device);
-      const fiscalizer = new Fiscalizer(device, jobs, this.loggerFor('fiscalizer', { device: device.id }), {
-        ...DEFAULT_FISCALIZER_OPTIONS,
-        ...parts.fiscalizer,
-      });
+      const fiscalizer = new Fiscalizer(
+        device,
+        jobs,
+        this.loggerFor('fiscalizer', { device: device.id }),
+        this.fiscalizerConfig,
+      );
       this.fiscalizers.set(device.id, fiscalizer);
       device.on('shift', ({ type, shift }) => {
         void this.publish({
@@ -83,6 +107,14 @@ export class Agent {
       });
     }
     this.intake.on('queued', (job) => this.fiscalizers.get(job.deviceId)?.wake());
+    // A job's reports commit with the job change that creates them; a delivery that completes a job's
+    // reports commits with its REPORTED state (docs/storage.md, "Transactions").
+    jobs.onWrite((job, previous) => {
+      if (job.state === previous) return;
+      if (job.state === 'FISCALIZED') outbox.draftWithin({ type: 'job.fiscalized', job });
+      else if (job.state === 'FAILED') outbox.draftWithin({ type: 'job.failed', job });
+    });
+    outbox.onDelivered((entry) => this.reportWithin(entry));
     jobs.on('changed', (job, previous) => this.onJobChanged(job, previous));
     for (const sink of [
       ...parts.connectors.flatMap((c) => (c.sink ? [c.sink] : [])),
@@ -92,22 +124,41 @@ export class Agent {
     }
   }
 
+  /**
+   * Opens the database (importing the JSONL journals of an older agent on first start), loads the
+   * unfinished jobs, and composes the core. Nothing here reads finished history.
+   */
   static async open(parts: AgentParts): Promise<Agent> {
     await mkdir(parts.dataDir, { recursive: true, mode: 0o750 });
-    const jobs = await JobStore.open(join(parts.dataDir, 'jobs.jsonl'), { fsync: parts.fsync });
-    let agent: Agent | undefined;
-    const outbox = await Outbox.open(
-      join(parts.dataDir, 'outbox.jsonl'),
-      parts.loggerFor?.('outbox') ?? parts.logger.child({ module: 'outbox' }),
-      { ...parts.outbox, fsync: parts.fsync ?? true },
-      (entry) => agent?.onDelivered(entry),
-    );
-    const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-    if (jobs.recovery.tornTail) {
-      parts.logger.warn({ event: 'journal.recovered', journal: 'jobs', tornTail: jobs.recovery.tornTail });
+    const db = AgentDatabase.open(join(parts.dataDir, DATABASE_FILE), { fsync: parts.fsync });
+    try {
+      await importJournals(
+        db,
+        parts.dataDir,
+        parts.loggerFor?.('store') ?? parts.logger.child({ module: 'store' }),
+      );
+      const jobs = new JobStore(db);
+      const outbox = new Outbox(
+        db,
+        parts.loggerFor?.('outbox') ?? parts.logger.child({ module: 'outbox' }),
+        parts.outbox,
+      );
+      const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
+      return new Agent(parts, db, jobs, outbox, connectorState);
+    } catch (error) {
+      db.close();
+      throw error;
     }
-    agent = new Agent(parts, jobs, outbox, connectorState);
-    return agent;
+  }
+
+  /** Commits and fsyncs of the store (benchmarks count them). */
+  get storeStats(): DatabaseStats {
+    return this.db.stats;
+  }
+
+  /** The fiscalizer section with the schema's defaults for what the parts leave out. */
+  get fiscalizerConfig(): FiscalizerConfig {
+    return { ...FISCALIZER_DEFAULTS, ...this.parts.fiscalizer };
   }
 
   get logger(): Logger {
@@ -190,7 +241,7 @@ export class Agent {
     this.started = false;
     clearInterval(this.recoveryTimer);
     for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
-    const timeoutMs = this.parts.fiscalizer?.stopTimeoutMs ?? 60_000;
+    const timeoutMs = this.fiscalizerConfig.stopTimeoutMs;
     const printing = this.printingJobs;
     if (printing.length > 0)
       this.parts.logger.info({ event: 'agent.waiting-for-print', jobs: printing, timeoutMs });
@@ -207,14 +258,38 @@ export class Agent {
   }
 
   private async close(): Promise<void> {
-    await this.outbox.close().catch(() => undefined);
-    await this.jobs.close().catch(() => undefined);
+    await this.outbox.stop().catch(() => undefined);
+    try {
+      this.db.close();
+    } catch (error) {
+      this.parts.logger.error({ event: 'store.close-failed', reason: (error as Error).message });
+    }
   }
 
+  /** After the commit: a job whose reports no sink wanted is REPORTED at once. */
   private onJobChanged(job: Job, previous: JobState | undefined): void {
-    if (job.state === previous) return;
-    if (job.state === 'FISCALIZED') void this.publish({ type: 'job.fiscalized', job });
-    else if (job.state === 'FAILED') void this.publish({ type: 'job.failed', job });
+    if (job.state === previous || job.state !== 'FISCALIZED') return;
+    const event: AgentEvent = { type: 'job.fiscalized', job };
+    if (this.outbox.published(event) && this.outbox.allDelivered(job.id))
+      void this.markReportedIfDone(job.id);
+  }
+
+  /** Inside the transaction that marks `entry` delivered: REPORTED once all of the job's reports are. */
+  private reportWithin(entry: OutboxEntry): void {
+    if (entry.jobId === undefined) return;
+    const job = this.jobs.get(entry.jobId);
+    if (job?.state !== 'FISCALIZED' || !this.outbox.allDelivered(entry.jobId)) return;
+    try {
+      this.jobs.transitionNow(entry.jobId, 'REPORTED');
+    } catch (error) {
+      // A failed write fails the delivery's transaction too (it is retried); anything else is logged.
+      if (error instanceof StorageWriteError) throw error;
+      this.parts.logger.error({
+        event: 'job.report-mark-failed',
+        job: entry.jobId,
+        reason: (error as Error).message,
+      });
+    }
   }
 
   private async publish(event: AgentEvent): Promise<void> {
@@ -234,10 +309,6 @@ export class Agent {
         reason: (error as Error).message,
       });
     }
-  }
-
-  private onDelivered(entry: OutboxEntry): void {
-    if (entry.jobId) void this.markReportedIfDone(entry.jobId);
   }
 
   private async markReportedIfDone(jobId: string): Promise<void> {
@@ -265,10 +336,11 @@ export class Agent {
     // A FISCALIZED job is unfinished however old it is (a box off for a month, a clock that jumped): its
     // marker is never compacted away while it is not REPORTED. A failure's marker may expire, so only
     // recent FAILED jobs are looked at.
-    const horizon = Date.now() - (this.parts.outbox?.retainDeliveredMs ?? 7 * 86_400_000);
+    const horizon = new Date(
+      Date.now() - { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.retainDeliveredDays * DAY_MS,
+    );
     let visited = 0;
-    for (const job of this.jobs.inState('FISCALIZED', 'FAILED')) {
-      if (job.state === 'FAILED' && Date.parse(job.updatedAt) < horizon) continue;
+    for (const job of [...this.jobs.inState('FISCALIZED'), ...this.jobs.failedSince(horizon.toISOString())]) {
       const event: AgentEvent =
         job.state === 'FISCALIZED' ? { type: 'job.fiscalized', job } : { type: 'job.failed', job };
       if (!this.outbox.published(event)) await this.publish(event);
@@ -343,6 +415,8 @@ export class Agent {
       })),
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),
+      storage: this.db.storageFigures(),
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
   }
 
@@ -351,9 +425,9 @@ export class Agent {
    * fiscalized but not reported for longer than `unreportedAlertMs`, and journal writes that are failing.
    * Computed when asked, so `status` and the state document never lag behind.
    */
-  alerts(now = Date.now()): Alert[] {
-    const alerts: Alert[] = [];
-    const limitMs = this.parts.unreportedAlertMs ?? 3_600_000;
+  alerts(now = Date.now()): AgentAlert[] {
+    const alerts: AgentAlert[] = [];
+    const limitMs = { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.unreportedAlertMs;
     const stuck = this.jobs
       .inState('FISCALIZED')
       .filter((job) => now - Date.parse(job.updatedAt) > limitMs)
@@ -366,24 +440,26 @@ export class Agent {
         since: oldest.updatedAt,
       });
     }
-    for (const [journal, failure] of [
-      ['jobs', this.jobs.writeFailure],
-      ['outbox', this.outbox.writeFailure],
-    ] as const) {
-      if (!failure) continue;
+    const failure = this.db.writeFailure;
+    if (failure) {
       alerts.push({
         code: 'JOURNAL_WRITES_FAILING',
-        message: `Writes to the ${journal} journal are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code} at ${failure.lastError.at}; the next write that succeeds clears this). Bills and reports cannot be journaled until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
+        message: `Writes to the agent's database (${failure.path}) are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code} at ${failure.lastError.at}; the next write that succeeds clears this). Bills and reports cannot be recorded until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
         since: failure.since,
       });
     }
     return alerts;
   }
 
-  /** Journal maintenance (a schedule runs it): slims old jobs and compacts both journals. */
-  async compact(): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
-    const { slimmed } = await this.jobs.compact(this.parts.journalRetainMs ?? 30 * 86_400_000);
-    const outboxDropped = await this.outbox.compact();
+  /**
+   * Retention (a schedule runs it nightly): finished jobs past `journal.retainDays` lose their bill, delivered
+   * reports past the outbox's retention are deleted. Rows are slimmed or deleted in small transactions;
+   * the file is never rewritten (SQLite reuses the freed pages).
+   */
+  async applyRetention(now = Date.now()): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
+    const retainMs = { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS;
+    const { slimmed } = await this.jobs.slimFinished(retainMs, now);
+    const outboxDropped = await this.outbox.deleteDelivered(now);
     return { jobsSlimmed: slimmed, outboxDropped };
   }
 }

@@ -10,7 +10,7 @@ import type { AgentConfig, DeviceConfig } from './config/config.js';
 import { BridgeConnector } from './connectors/bridge/connector.js';
 import { MoyskladConnector } from './connectors/moysklad/connector.js';
 import { OxSystemConnector } from './connectors/oxsystem/connector.js';
-import type { Connector, ReportSink } from './connectors/types.js';
+import type { Connector } from './connectors/types.js';
 import { AtolDevice } from './devices/atol/atolDevice.js';
 import { AtolWebDevice } from './devices/atolWeb/atolWebDevice.js';
 import type { FiscalDevice } from './devices/device.js';
@@ -19,6 +19,7 @@ import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
 import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
+import type { ReportSink } from './outbox/sink.js';
 import { AGENT_VERSION } from './version.js';
 
 type AtolLinkConfig = Extract<DeviceConfig, { kind: 'atol' }>['link'];
@@ -178,13 +179,8 @@ export async function buildAgent(
     sinks: options.extraSinks,
     router: createRouter(config, devices),
     fiscalizer: config.fiscalizer,
-    outbox: {
-      initialBackoffMs: config.outbox.initialBackoffMs,
-      maxBackoffMs: config.outbox.maxBackoffMs,
-      retainDeliveredMs: config.outbox.retainDeliveredDays * 86_400_000,
-    },
-    journalRetainMs: config.journal.retainDays * 86_400_000,
-    unreportedAlertMs: config.outbox.unreportedAlertMs,
+    outbox: config.outbox,
+    journal: config.journal,
     fsync: options.fsync,
   });
 }

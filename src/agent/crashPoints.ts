@@ -1,6 +1,6 @@
 /**
- * Test-only fault injection: `KKT_AGENT_CRASH_AT=journal:PRINTING:after` makes the process SIGKILL itself
- * at that point, which is how the kill-point matrix proves recovery around every journal write. Unset in
+ * Test-only fault injection: `KKT_AGENT_CRASH_AT=store:job-PRINTING:after` makes the process SIGKILL itself
+ * at that point, which is how the kill-point matrix proves recovery around every store transaction. Unset in
  * production, where every call is a cheap Set lookup that finds nothing.
  */
 const points = new Set(

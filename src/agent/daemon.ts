@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath } from './composition.js';
@@ -11,20 +12,22 @@ import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
 import { Scheduler } from './schedules/scheduler.js';
+import { type DataDirLock, lockDataDir } from './store/dataDirLock.js';
 import { SystemdIntegration } from './systemd/index.js';
 import { AGENT_VERSION } from './version.js';
 
 export { AGENT_VERSION } from './version.js';
 
-/** Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong. */
+/**
+ * Exit code systemd is told not to restart on (RestartPreventExitStatus=78): the config is wrong, or the data
+ * directory holds a database a person must look at (not ours, damaged, newer).
+ */
 export const EXIT_CONFIG = 78;
 
 /** Exit code of a restart a remote config asked for: a clean exit, which systemd's Restart=always restarts. */
 export const EXIT_RESTART = 0;
 
 export interface DaemonOptions {
-  /** A device unheard of for this long fails the watchdog probe while it has jobs waiting. */
-  deviceStallMs?: number;
   /**
    * Ends the process after a clean stop when a remote config needs a restart (systemd's Restart=always
    * starts it again with the stored config). Default `process.exit`; tests inject their own.
@@ -52,7 +55,23 @@ export async function startDaemon(
   fileConfig: AgentConfig,
   options: DaemonOptions = {},
 ): Promise<RunningDaemon> {
-  // Before anything is opened: a path that is not ours to replace (a journal, say) stops the start here.
+  // One agent per data directory, locked before anything in it is opened or read.
+  await mkdir(fileConfig.dataDir, { recursive: true, mode: 0o750 });
+  const lock = lockDataDir(resolve(fileConfig.dataDir));
+  try {
+    return await startLocked(fileConfig, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  fileConfig: AgentConfig,
+  options: DaemonOptions,
+  lock: DataDirLock,
+): Promise<RunningDaemon> {
+  // Before anything else is opened: a path that is not ours to replace (a journal, say) stops the start here.
   await prepareSocketPath(controlSocketPath(fileConfig)).catch((error: unknown) => {
     if (error instanceof ControlSocketPathError)
       throw new ConfigError(error.code, error.message, error.details);
@@ -86,8 +105,8 @@ export async function startDaemon(
   await control.listen();
   await agent.start();
 
-  // Liveness beyond the event loop: a device with work queued must have answered recently.
-  const stallMs = options.deviceStallMs ?? 5 * 60_000;
+  // Liveness beyond the event loop: a device with a receipt in progress must have answered recently.
+  const stallMs = config.fiscalizer.deviceStallMs;
   systemd.addProbe('device-loop', () => {
     for (const job of agent.printingJobs) {
       const device = agent.deviceList.find((d) => agent.jobs.get(job)?.deviceId === d.id);
@@ -109,6 +128,7 @@ export async function startDaemon(
       await control.close();
       await agent.stop();
       await remote.close();
+      lock.release();
       systemd.close();
       await log.flush();
       await baseLog.close();

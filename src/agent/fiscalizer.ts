@@ -1,41 +1,39 @@
 import type { Logger } from 'pino';
-import { KktAgentError, ValidationError } from '../lib/errors.js';
+import { z } from 'zod';
+import { jitteredBackoffMs } from '../lib/backoff.js';
+import { KktAgentError, provesNothingHappened, ValidationError } from '../lib/errors.js';
 import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
 
-export interface FiscalizerOptions {
-  /** First delay after a retryable refusal (no paper, shift expired…); doubles up to `maxRetryDelayMs`. */
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
+/** The `fiscalizer` section of the config: the schema owns its defaults; the fiscalizer takes the parsed type. */
+export const fiscalizerConfigSchema = z.strictObject({
+  /** First delay after a retryable refusal (no paper, shift expired…); doubles (jittered) up to `maxRetryDelayMs`. */
+  retryDelayMs: z.number().int().min(10).max(600_000).default(2000),
+  maxRetryDelayMs: z.number().int().min(100).max(3_600_000).default(60_000),
   /** A job refused this many times (retryably) is failed, so one bad bill cannot stall the queue forever. */
-  maxAttempts: number;
+  maxAttempts: z.number().int().min(1).max(10_000).default(50),
   /** A reconcile that fails this many times in a row blocks the job for a person instead of the whole queue. */
-  maxReconcileFailures: number;
-}
+  maxReconcileFailures: z.number().int().min(1).max(1000).default(10),
+  /** How long SIGTERM waits for a receipt being printed before the agent exits anyway. */
+  stopTimeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+  /**
+   * A device with a receipt in progress and unheard of this long fails the watchdog's liveness probe, so
+   * systemd restarts the agent (the journal reconciles the receipt at the next start).
+   */
+  deviceStallMs: z.number().int().min(10_000).max(3_600_000).default(300_000),
+});
 
-export const DEFAULT_FISCALIZER_OPTIONS: FiscalizerOptions = {
-  retryDelayMs: 2000,
-  maxRetryDelayMs: 60_000,
-  maxAttempts: 50,
-  maxReconcileFailures: 10,
-};
+export type FiscalizerConfig = z.output<typeof fiscalizerConfigSchema>;
+export type FiscalizerOptions = Pick<
+  FiscalizerConfig,
+  'retryDelayMs' | 'maxRetryDelayMs' | 'maxAttempts' | 'maxReconcileFailures'
+>;
 
-/**
- * Only a refusal proves nothing was printed: the device or the validation said no, or the error says in
- * so many words that nothing was sent (`outcomeUnknown: false`). Anything else may have printed.
- */
+export const FISCALIZER_DEFAULTS: FiscalizerConfig = fiscalizerConfigSchema.parse({});
+
 const monotonicNow = (): number => performance.now();
-
-function provesNothingPrinted(error: unknown): boolean {
-  if (error instanceof PrintRefusedError || error instanceof ValidationError) return true;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { outcomeUnknown?: unknown }).outcomeUnknown === false
-  );
-}
 
 export type FiscalizerEvent =
   | { type: 'printing'; job: Job }
@@ -67,7 +65,7 @@ export class Fiscalizer {
     options: Partial<FiscalizerOptions> = {},
     private readonly onEvent: (event: FiscalizerEvent) => void = () => undefined,
   ) {
-    this.options = { ...DEFAULT_FISCALIZER_OPTIONS, ...options };
+    this.options = { ...FISCALIZER_DEFAULTS, ...options };
     device.on('ready', () => this.wake());
   }
 
@@ -175,7 +173,7 @@ export class Fiscalizer {
       try {
         fiscal = await this.device.print(printing);
       } catch (error) {
-        if (provesNothingPrinted(error)) {
+        if (provesNothingHappened(error)) {
           await this.refused(printing, error);
         } else {
           // It may have printed: stay PRINTING; the loop reconciles as soon as the device answers again.
@@ -221,10 +219,10 @@ export class Fiscalizer {
       retryable,
     };
     if (retryable && job.attempts < this.options.maxAttempts) {
-      const delay = Math.min(
-        this.options.maxRetryDelayMs,
-        this.options.retryDelayMs * 2 ** Math.min(job.attempts - 1, 16),
-      );
+      const delay = jitteredBackoffMs(job.attempts - 1, {
+        firstDelayMs: this.options.retryDelayMs,
+        maxDelayMs: this.options.maxRetryDelayMs,
+      });
       this.retryAt.set(job.id, monotonicNow() + delay);
       const requeued = await this.jobs.transition(job.id, 'RECEIVED', { failure });
       this.logger.warn({

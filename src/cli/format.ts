@@ -33,6 +33,19 @@ export function money(minor: number | undefined, fractionDigits = 2): string | u
   return negative ? `-${text}` : text;
 }
 
+/** 73400320 → "70.0 MiB". */
+export function bytes(count: number | undefined): string | undefined {
+  if (count === undefined) return undefined;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 export function age(iso: string | undefined, now = Date.now()): string | undefined {
   if (!iso) return undefined;
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));

@@ -12,6 +12,7 @@ import {
 import { configWarnings } from '../agent/config/warnings.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
+import { needsTechnician } from '../agent/store/storeErrors.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
 import { runDemo } from './demo.js';
@@ -42,7 +43,7 @@ function fail(error: unknown): never {
   process.stderr.write(
     `kkt-agent: ${known ? `${error.message} [${error.code}]` : ((error as Error).stack ?? String(error))}\n`,
   );
-  process.exit(error instanceof ConfigError ? EXIT_CONFIG : 1);
+  process.exit(error instanceof ConfigError || needsTechnician(error) ? EXIT_CONFIG : 1);
 }
 
 function amountArg(value: string): number {

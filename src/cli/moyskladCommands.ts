@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { DEFAULT_BASE_URL, listRetailStores, pairMoysklad } from '../agent/connectors/moysklad/index.js';
+import { listRetailStores, pairMoysklad } from '../agent/connectors/moysklad/pairing.js';
+import { DEFAULT_BASE_URL } from '../agent/connectors/moysklad/wire.js';
 import { KktAgentError } from '../lib/errors.js';
 import { table } from './format.js';
 

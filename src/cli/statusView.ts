@@ -1,5 +1,5 @@
 import type { AgentStatus } from '../agent/agent.js';
-import { age, keyValues, table } from './format.js';
+import { age, bytes, keyValues, table } from './format.js';
 
 type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [extra: string]: unknown };
 
@@ -25,6 +25,18 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
           .filter(([, n]) => n > 0)
           .map(([state, n]) => `${state} ${n}`)
           .join(', ') || 'none',
+      ],
+      [
+        'store',
+        status.storage &&
+          `${status.storage.path} ${bytes(status.storage.databaseBytes)}` +
+            (status.storage.walBytes > 0 ? ` (+ WAL ${bytes(status.storage.walBytes)})` : '') +
+            `, ${bytes(status.storage.freeDiskBytes)} free on its disk`,
+      ],
+      [
+        'memory',
+        status.memory &&
+          `RSS ${bytes(status.memory.rssBytes)}, heap in use ${bytes(status.memory.heapUsedBytes)}`,
       ],
     ]),
   );

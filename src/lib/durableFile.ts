@@ -20,6 +20,12 @@ const FS_ERROR_MEANING: Record<string, string> = {
   ENOENT: 'directory does not exist',
   EISDIR: 'target is a directory',
   EMFILE: 'too many open files',
+  // SQLite's result codes for the same conditions (better-sqlite3 puts them in `code`).
+  SQLITE_FULL: 'disk full',
+  SQLITE_IOERR: 'I/O error (the SD card or disk may be failing)',
+  SQLITE_READONLY: 'file system or file is read-only',
+  SQLITE_CANTOPEN: 'the file cannot be opened',
+  SQLITE_PERM: 'permission denied',
 };
 
 export function fsErrorCode(error: unknown): string | undefined {
@@ -31,7 +37,9 @@ export function fsErrorCode(error: unknown): string | undefined {
 
 export function describeFsError(error: unknown): string {
   const code = fsErrorCode(error);
-  if (code !== undefined) return FS_ERROR_MEANING[code] ?? code;
+  // SQLite's extended codes (SQLITE_IOERR_FSYNC…) mean what their primary code means.
+  if (code !== undefined)
+    return FS_ERROR_MEANING[code] ?? FS_ERROR_MEANING[code.split('_', 2).join('_')] ?? code;
   return error instanceof Error ? error.message : String(error);
 }
 

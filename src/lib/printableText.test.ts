@@ -86,6 +86,12 @@ describe('printableText on CP866 (ATOL registers)', () => {
     expect(() => cp866('a'.repeat(200) + '\u0000', 128)).toThrow(ControlCharacterError);
   });
 
+  it('prints spacing accents and lines as a visible character, never as a blank (U+2017 was refused)', () => {
+    expect(cp866('‗')).toBe('_');
+    expect(cp866('\u02d8')).toBe('?');
+    expect(cp866('a\u00a8b')).toBe('a?b');
+  });
+
   it('refuses text with nothing printable left, naming the field', () => {
     expect(() => cp866('\u200b\u200d\ufeff')).toThrow(UnprintableTextError);
     expect(() => cp866('\u00a0\u3000')).toThrow(

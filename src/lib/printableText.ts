@@ -142,6 +142,7 @@ const TYPOGRAPHY: Record<string, string> = {
   '−': '-',
   '⁃': '-',
   '…': '...',
+  '‗': '_',
   '•': '*',
   '⁄': '/',
   '∕': '/',
@@ -179,7 +180,8 @@ function simpleForm(char: string, repertoire: TextRepertoire): string | undefine
 /** é → e, ™ → TM, ½ → 1/2, Ａ → A: the compatibility decomposition without its accents, if all of it prints. */
 function decomposedForm(char: string, repertoire: TextRepertoire): string | undefined {
   const base = char.normalize('NFKD').replace(COMBINING_MARKS, '');
-  if (base === '' || base === char) return undefined;
+  // A spacing accent or line (¨ ˘ ‗) decomposes to a space and a combining mark: it is not a space.
+  if (base === '' || base === char || !HAS_PRINTABLE.test(base)) return undefined;
   let result = '';
   for (const part of base) {
     const form = simpleForm(part, repertoire);

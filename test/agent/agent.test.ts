@@ -7,6 +7,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { PrintRefusedError } from '../../src/agent/devices/device.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import type { AgentDatabase } from '../../src/agent/store/database.js';
 import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
 import { KktAgentError, ValidationError } from '../../src/lib/errors.js';
 import { sampleBill } from '../support/bills.js';
@@ -268,9 +269,9 @@ describe('lost outcomes are reconciled, never retried blindly', () => {
     const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
     await until(() => stateOf(first, job.id) === 'PRINTING', 'PRINTING');
     device.printSilently(job);
-    // "Crash": close the journals under the hanging print and reopen.
-    await first.jobs.close();
-    await first.outbox.close();
+    // "Crash": close the store under the hanging print and reopen.
+    await first.outbox.stop();
+    (first as unknown as { db: { close(): void } }).db.close();
     agents = agents.filter((a) => a !== first);
     device.script = undefined;
     const sink = new RecordingSink();
@@ -378,8 +379,7 @@ describe("the agent's own alerts (issue 18.4, 18.11)", () => {
       sinks: [sink],
       router: () => device.id,
       fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
-      outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
-      unreportedAlertMs: 3_600_000,
+      outbox: { initialBackoffMs: 10, maxBackoffMs: 40, unreportedAlertMs: 3_600_000 },
     });
     agents.push(agent);
     await agent.start();
@@ -425,25 +425,26 @@ describe("the agent's own alerts (issue 18.4, 18.11)", () => {
     expect(agent.alerts(Date.now() + 2 * 3_600_000).map((a) => a.code)).toEqual(['RECEIPTS_UNREPORTED']);
   });
 
-  it('failing journal writes are an alert naming the journal, until a write succeeds', async () => {
+  it('failing database writes are an alert until a write succeeds (a full disk)', async () => {
     const device = new FakeDevice();
     const agent = await openAgent(device, new RecordingSink());
-    const failure = {
-      path: join(dir, 'jobs.jsonl'),
-      since: '2026-11-22T10:00:00.000Z',
-      failures: 3,
-      lastError: {
-        code: 'STORAGE_WRITE_FAILED',
-        errno: 'ENOSPC',
-        message: 'disk full',
-        at: '2026-11-22T10:01:00.000Z',
-      },
-    };
-    Object.defineProperty(agent.jobs, 'writeFailure', { get: () => failure, configurable: true });
+    // The database may not grow: as a full disk, every commit that needs a new page fails.
+    const db = (agent as unknown as { db: AgentDatabase }).db;
+    const pages = Number(db.statement('PRAGMA page_count').pluck().get());
+    db.statement(`PRAGMA max_page_count = ${pages}`).get();
+    const refused = await agent.intake
+      .submit({ bill: sampleBill('full', { positions: 200 }), trigger: { kind: 'test' } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refused).toMatchObject({ code: 'STORAGE_WRITE_FAILED' });
     const [alert] = agent.alerts();
-    expect(alert).toMatchObject({ code: 'JOURNAL_WRITES_FAILING', since: failure.since });
-    expect(alert!.message).toContain('Writes to the jobs journal are failing since 2026-11-22T10:00:00.000Z');
-    expect(alert!.message).toContain(`last: ENOSPC at 2026-11-22T10:01:00.000Z`);
+    expect(alert).toMatchObject({ code: 'JOURNAL_WRITES_FAILING' });
+    expect(alert!.message).toContain(`Writes to the agent's database (${db.path}) are failing since`);
     expect(alert!.message).toContain(`free space on ${dir}`);
+    db.statement('PRAGMA max_page_count = 1073741823').get();
+    await agent.intake.submit({ bill: sampleBill('freed'), trigger: { kind: 'test' } });
+    expect(agent.alerts()).toEqual([]);
   });
 });

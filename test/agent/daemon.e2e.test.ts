@@ -55,6 +55,6 @@ describe('the daemon in process', () => {
       code: 'CONTROL_SOCKET_PATH_TAKEN',
     });
     expect(await readFile(precious, 'utf8')).toBe('keep me');
-    await expect(lstat(join(dir, 'data', 'jobs.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(lstat(join(dir, 'data', 'agent.db'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

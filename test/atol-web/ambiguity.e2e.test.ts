@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isOutcomeUnknown, KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
+import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
+import { KktAgentError } from '../../src/lib/errors.js';
+
+const isOutcomeUnknown = (error: unknown) => error instanceof KktAgentError && error.outcome === 'unknown';
+
 import { type AtolWebKkt, KktDriverError, requestUuid } from '../../src/drivers/atol/web/index.js';
 import { coffeeReceipt, startWeb, type WebHarness, webKkt } from './support.js';
 

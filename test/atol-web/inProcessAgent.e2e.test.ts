@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
-import { AtolWebDevice } from '../../src/agent/devices/atolWeb/index.js';
+import { AtolWebDevice } from '../../src/agent/devices/atolWeb/atolWebDevice.js';
 import { buildBill, buildPosition, type VatType } from '../../src/agent/domain/index.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { sampleBill } from '../support/bills.js';

@@ -217,7 +217,7 @@ describe('Kkt against the emulator over TCP', () => {
   it('cancels a receipt left open and reports whether one was', async () => {
     expect(await kkt.cancelOpenReceipt()).toBe(false);
     emulator.setFault('dropOnCommand', '4A');
-    await expect(kkt.sell(receipt())).rejects.toMatchObject({ outcomeUnknown: true });
+    await expect(kkt.sell(receipt())).rejects.toMatchObject({ outcome: 'unknown' });
     await kkt.connect();
     expect((await kkt.status()).receipt.open).toBe(true);
     expect(await kkt.cancelOpenReceipt()).toBe(true);
@@ -285,7 +285,7 @@ describe('faults give typed errors', () => {
   it('a close refused after the FD was made (paper ran out mid-print) is an unknown outcome, never a refusal', async () => {
     emulator.setFault('executeThenFail', '4A');
     const error = await kkt.sell(receipt()).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'KKT_OUTCOME_UNKNOWN', outcomeUnknown: true });
+    expect(error).toMatchObject({ code: 'KKT_OUTCOME_UNKNOWN', outcome: 'unknown' });
     expect(documents.filter((d) => d.kind === 'receipt')).toHaveLength(1);
     expect((await kkt.lastDocument()).marker).toBe('job-0001');
   });
@@ -312,7 +312,7 @@ describe('faults give typed errors', () => {
     emulator.setFault('executeThenDrop', '4A');
     const before = emulator.device.lastDocumentNumber;
     const error = await kkt.sell(receipt()).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'KKT_OUTCOME_UNKNOWN', outcomeUnknown: true });
+    expect(error).toMatchObject({ code: 'KKT_OUTCOME_UNKNOWN', outcome: 'unknown' });
     await new Promise<void>((resolve) => kkt.once('connected', () => resolve()));
     const last = await kkt.lastDocument();
     expect(last).toMatchObject({ fiscalDocumentNumber: before + 1, marker: 'job-0001' });

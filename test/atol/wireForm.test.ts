@@ -76,7 +76,7 @@ describe('the receipt on the wire', () => {
 
   it('refuses a rate whose byte no source shows, before anything is sent; configuration supplies it', async () => {
     const refused = await sellOn(4, receipt([position('vat22')]));
-    expect(refused.outcome).toMatchObject({ error: { code: 'KKT_TAX_RATE_UNKNOWN', outcomeUnknown: false } });
+    expect(refused.outcome).toMatchObject({ error: { code: 'KKT_TAX_RATE_UNKNOWN', outcome: 'not-sent' } });
     expect(refused.commands).toEqual([]);
     const configured = await sellOn(4, receipt([position('vat22')]), 'sell', { vat22: 13 });
     expect(configured.positions.map((eb) => eb[21])).toEqual([13]);

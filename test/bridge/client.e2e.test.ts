@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BridgeClient } from '../../src/agent/connectors/bridge/client.js';
+import type { BridgeAuth } from '../../src/agent/connectors/bridge/config.js';
 import {
-  type BridgeAuth,
-  BridgeClient,
   BridgeHttpStatusError,
   BridgeMalformedResponseError,
   BridgeProtocolError,
   BridgeResponseTooLargeError,
   BridgeTimeoutError,
   BridgeUnreachableError,
-} from '../../src/agent/connectors/bridge/index.js';
+} from '../../src/agent/connectors/bridge/errors.js';
 import {
   type MockBridge,
   type MockBridgeOptions,

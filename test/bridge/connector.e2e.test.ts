@@ -1,14 +1,11 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type BridgeAccountInput,
-  BridgeConnector,
-  type ReceiptCreatedEvent,
-  type ReceiptCreatedPayload,
-} from '../../src/agent/connectors/bridge/index.js';
-import type { OutboxEntry } from '../../src/agent/connectors/types.js';
+import type { BridgeAccountInput } from '../../src/agent/connectors/bridge/config.js';
+import { BridgeConnector } from '../../src/agent/connectors/bridge/connector.js';
+import type { ReceiptCreatedEvent, ReceiptCreatedPayload } from '../../src/agent/connectors/bridge/event.js';
 import type { Job } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import type { OutboxEntry } from '../../src/agent/outbox/sink.js';
 import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { FakeIntake, MemoryStore } from './support.js';
 

@@ -1,15 +1,15 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { BridgeConnector } from '../../src/agent/connectors/bridge/connector.js';
 import {
-  BridgeConnector,
   type BridgeIdentity,
   buildReceiptCreated,
-  mapBridgeBill,
   type ReceiptCreatedPayload,
   withTimestamp,
-} from '../../src/agent/connectors/bridge/index.js';
-import type { OutboxDraft } from '../../src/agent/connectors/types.js';
+} from '../../src/agent/connectors/bridge/event.js';
+import { mapBridgeBill } from '../../src/agent/connectors/bridge/mapping.js';
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import type { OutboxDraft } from '../../src/agent/outbox/sink.js';
 import { SEED_BILLS } from '../../src/emulators/bridge/index.js';
 import { parseJsonLossless } from '../../src/lib/json.js';
 import {

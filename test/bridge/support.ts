@@ -1,5 +1,6 @@
-import type { BillIntake, ConnectorStore, IntakeResult } from '../../src/agent/connectors/types.js';
+import type { ConnectorStore } from '../../src/agent/connectors/types.js';
 import type { Bill } from '../../src/agent/domain/index.js';
+import type { BillIntake, IntakeResult } from '../../src/agent/jobs/intake.js';
 import { type BillKey, billKeyString, type Job, type JobTrigger } from '../../src/agent/jobs/job.js';
 import type { KktAgentError } from '../../src/lib/errors.js';
 

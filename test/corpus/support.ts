@@ -80,8 +80,8 @@ export async function tempDir(
 
 /** What a case may not change: the journals, the jobs, what the device printed, what the sink received. */
 export interface Footprint {
-  jobAppends: number;
-  outboxAppends: number;
+  /** Transactions committed to the store (jobs and outbox). */
+  commits: number;
   jobs: number;
   printed: number;
   delivered: number;
@@ -126,8 +126,7 @@ export async function openCorpusAgent(): Promise<CorpusAgent> {
       return method.handle(parseWithSchema(method.params, params));
     },
     footprint: () => ({
-      jobAppends: agent.jobs.stats.appends,
-      outboxAppends: agent.outbox.stats.appends,
+      commits: agent.storeStats.commits,
       jobs: agent.jobs.all().length,
       printed: device.printed.length,
       delivered: sink.delivered.length,

@@ -59,11 +59,11 @@ async function printOneBill(running: AgentProcess, billId: string): Promise<void
 }
 
 describe('18.6 control.socketPath never destroys a file', () => {
-  it('pointed at the jobs journal: `config validate` names the field, `run` refuses and the journal stays', async () => {
+  it('pointed at the database (the jobs journal once): `config validate` names the field, `run` refuses and it stays', async () => {
     agent = await startAgentProcess(await boxConfig(), socketOf());
     await printOneBill(agent, 'keep-me');
     expect(await agent.stop()).toBe(0);
-    const journal = join(dataDir(), 'jobs.jsonl');
+    const journal = join(dataDir(), 'agent.db');
     const before = await readFile(journal);
 
     const attack = await boxConfig({ control: { socketPath: journal } });
@@ -89,7 +89,7 @@ describe('18.6 control.socketPath never destroys a file', () => {
     expect(run.stderr).toContain('is a regular file, not a socket');
     expect(await readFile(precious, 'utf8')).toBe('the shift log of 2026-11-21\n');
     // Nothing was opened before the refusal: no journal was created.
-    await expect(stat(join(dataDir(), 'jobs.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(join(dataDir(), 'agent.db'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it.each([
@@ -183,7 +183,7 @@ describe('18.11 `status` never says OK while something needs a person', () => {
     expect(full.code).toBe(0);
     expect(full.stdout).not.toContain('OK: nothing needs attention');
     expect(full.stdout).toContain('ATTENTION');
-    expect(full.stdout).toMatch(/Writes to the jobs journal are failing since .* last: EFBIG/);
+    expect(full.stdout).toMatch(/Writes to the agent's database \(.*agent\.db\) are failing since .* last: /);
 
     await setFileSizeLimit(running.child.pid!, false);
     await printOneBill(running, 'disk-freed');

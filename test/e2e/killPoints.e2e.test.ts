@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  JOURNAL_KILLS,
   type KillOutcome,
   type KillPointRig,
   openKillPointRig,
   PROTOCOL_KILLS,
+  STORE_KILLS,
 } from '../support/killPoints.js';
 
 /**
  * The kill-point matrix: a real agent process is SIGKILLed after each protocol step of a 5-position
- * receipt and around each journal write, then started again. Whatever the moment, the bill must end up
+ * receipt and around each store transaction, then started again. Whatever the moment, the bill must end up
  * as exactly one fiscal document, its job must carry that document's data, and the cloud must receive
  * exactly one distinct report for it. The harness is shared with the chaos suite (`npm run chaos`).
  */
@@ -45,8 +45,8 @@ describe('SIGKILL after each protocol step of a 5-position receipt', () => {
   });
 });
 
-describe('SIGKILL around each journal write', () => {
-  it.each(JOURNAL_KILLS)('%s', { timeout: 60_000 }, async (point) => {
+describe('SIGKILL around each store transaction', () => {
+  it.each(STORE_KILLS)('%s', { timeout: 60_000 }, async (point) => {
     const crashed = await rig.crashAt(point);
     expect(crashed.signal).toBe('SIGKILL');
     expect(crashed.output).toContain(`crash point ${point} reached`);

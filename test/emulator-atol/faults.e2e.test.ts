@@ -176,7 +176,7 @@ describe('faults on demand', () => {
       .run(closeReceipt, { flags: 0, paymentType: PaymentType.Cash, sumKop: 0 })
       .catch((e) => e);
     expect(failure).toBeInstanceOf(AtolTransportError);
-    expect((failure as AtolTransportError).outcomeUnknown).toBe(true);
+    expect((failure as AtolTransportError).outcome).toBe('unknown');
     expect(answered).not.toContain('4A');
 
     const again = await connectTcp(emulator.port);

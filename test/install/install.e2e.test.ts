@@ -9,7 +9,9 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,16 +52,25 @@ beforeEach(() => {
   writeFileSync(join(source, 'package-lock.json'), '{"lockfileVersion":3}\n');
   writeFileSync(join(source, 'config.example.json'), '{"example":true}\n');
   cpSync(join(repoRoot, 'systemd'), join(source, 'systemd'), { recursive: true });
+  // What the user's "npm ci" left: a production and a development dependency.
+  mkdirSync(join(source, 'node_modules/left-pad'), { recursive: true });
+  writeFileSync(join(source, 'node_modules/left-pad/index.js'), 'module.exports = 1;\n');
+  mkdirSync(join(source, 'node_modules/typescript'), { recursive: true });
+  writeFileSync(join(source, 'node_modules/typescript/index.js'), 'module.exports = "dev";\n');
 
   const tools = join(work, 'tools');
   mkdirSync(tools);
   writeExecutable(
     join(tools, 'npm'),
-    `#!/usr/bin/env bash\necho "npm $*" >> "${callLog}"\nmkdir -p node_modules/left-pad\necho 'module.exports = 1;' > node_modules/left-pad/index.js\n`,
+    `#!/usr/bin/env bash\necho "npm $*" >> "${callLog}"\n[ "$1" != prune ] || rm -rf node_modules/typescript\n`,
   );
   writeExecutable(join(tools, 'systemctl'), `#!/usr/bin/env bash\necho "systemctl $*" >> "${callLog}"\n`);
   writeExecutable(join(tools, 'udevadm'), `#!/usr/bin/env bash\necho "udevadm $*" >> "${callLog}"\n`);
   writeExecutable(join(tools, 'node18'), '#!/usr/bin/env bash\necho 18.19.0\n');
+  writeExecutable(join(tools, 'node-gyp.js'), `console.log("unused");\n`);
+  // Prints FAKE_MACHINE, or x86_64 when the test sets none.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+  writeExecutable(join(tools, 'uname'), '#!/usr/bin/env bash\necho "${FAKE_MACHINE:-x86_64}"\n');
 });
 
 afterEach(() => {
@@ -82,12 +93,15 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
       NPM: join(tools, 'npm'),
       SYSTEMCTL: join(tools, 'systemctl'),
       UDEVADM: join(tools, 'udevadm'),
+      UNAME: join(tools, 'uname'),
+      NODE_GYP: join(tools, 'node-gyp.js'),
       ...env,
     },
   });
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
+const PRUNE = 'npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund';
 const install = (...args: string[]) => run(INSTALL, ['--source', source, '--no-user', ...args]);
 const uninstall = (...args: string[]) => run(UNINSTALL, ['--no-user', ...args]);
 
@@ -127,7 +141,13 @@ describe('install.sh', () => {
     expect(readFileSync(at('opt/kkt-agent/node_modules/left-pad/index.js'), 'utf8')).toContain(
       'module.exports',
     );
+    expect(existsSync(at('opt/kkt-agent/node_modules/typescript'))).toBe(false);
     expect(existsSync(at('opt/kkt-agent/package.json'))).toBe(true);
+    // The command on PATH runs the app on the node the installer found.
+    expect(readFileSync(at('usr/local/bin/kkt-agent'), 'utf8')).toContain(
+      `exec ${process.execPath} /opt/kkt-agent/bin/kkt-agent.js "$@"`,
+    );
+    expect(modeOf('usr/local/bin/kkt-agent')).toBe('755');
     expect(existsSync(at('opt/kkt-agent/package-lock.json'))).toBe(true);
 
     expect(modeOf('etc/kkt-agent')).toBe('750');
@@ -147,7 +167,7 @@ describe('install.sh', () => {
     expect(modeOf('etc/udev/rules.d/99-atol-kkt.rules')).toBe('644');
 
     expect(calls()).toEqual([
-      'npm ci --omit=dev --no-audit --no-fund',
+      PRUNE,
       'udevadm control --reload-rules',
       'udevadm trigger --action=change --subsystem-match=tty --subsystem-match=usb',
       'systemctl daemon-reload',
@@ -187,22 +207,123 @@ describe('install.sh', () => {
     writeFileSync(join(source, 'package-lock.json'), '{"lockfileVersion":3,"packages":{}}\n');
     writeFileSync(callLog, '');
     expect(install().status).toBe(0);
-    expect(calls()).toContain('npm ci --omit=dev --no-audit --no-fund');
+    expect(calls()).toContain(PRUNE);
   });
 
   it('calls neither systemctl nor udevadm with --no-systemctl', () => {
     const result = install('--no-systemctl');
     expect(result.status, result.output).toBe(0);
-    expect(calls()).toEqual(['npm ci --omit=dev --no-audit --no-fund']);
+    expect(calls()).toEqual([PRUNE]);
     expect(result.output).toContain('systemctl daemon-reload && systemctl enable --now kkt-agent');
   });
 
   it('refuses a node older than 20 and says how to get a newer one', () => {
     const result = run(INSTALL, ['--source', source, '--no-user'], { NODE: join(work, 'tools/node18') });
     expect(result.status).not.toBe(0);
-    expect(result.output).toMatch(/Node\.js 20 or newer is required.*v18\.19\.0/);
+    expect(result.output).toMatch(/Node\.js 20 or newer is required.*v18\.19\.0/s);
     expect(result.output).toContain('NodeSource');
     expect(existsSync(at('opt/kkt-agent'))).toBe(false);
+  });
+
+  it('runs the npm that sits beside the node it found', () => {
+    const tools = join(work, 'tools');
+    symlinkSync(process.execPath, join(tools, 'node'));
+    const result = run(INSTALL, ['--source', source, '--no-user'], { NODE: join(tools, 'node'), NPM: '' });
+    expect(result.status, result.output).toBe(0);
+    expect(calls()).toContain(PRUNE);
+  });
+
+  it('refuses a node under /home, which ProtectHome=yes hides from the service', () => {
+    const home = mkdtempSync('/home/kkt-install-');
+    try {
+      symlinkSync(process.execPath, join(home, 'node'));
+      const result = run(INSTALL, ['--source', source, '--no-user'], { NODE: join(home, 'node') });
+      expect(result.status).not.toBe(0);
+      expect(result.output).toMatch(/under \/home or \/root.*ProtectHome=yes/s);
+      expect(result.output).toContain('203/EXEC');
+      expect(existsSync(at('opt/kkt-agent'))).toBe(false);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an ARMv6 Pi and says why', () => {
+    const result = run(INSTALL, ['--source', source, '--no-user'], { FAKE_MACHINE: 'armv6l' });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/armv6l CPU \(Raspberry Pi Zero W or Pi 1\).*does not support it/s);
+    expect(result.output).toContain('ARMv7');
+    expect(existsSync(at('opt/kkt-agent'))).toBe(false);
+  });
+
+  describe('native modules from the checkout', () => {
+    // A real addon built by this machine's npm ci for this node, in a package that can be rebuilt.
+    const addon = join(repoRoot, 'node_modules/unix-dgram/build/Release/unix_dgram.node');
+    const nativePackage = () => join(source, 'node_modules/native-thing');
+    beforeEach(() => {
+      mkdirSync(join(nativePackage(), 'build/Release'), { recursive: true });
+      writeFileSync(join(nativePackage(), 'binding.gyp'), '{"targets":[]}\n');
+      writeFileSync(join(nativePackage(), 'package.json'), '{"name":"native-thing","version":"1.0.0"}\n');
+    });
+
+    it('are copied, not compiled again, when they load on this node', () => {
+      cpSync(addon, join(nativePackage(), 'build/Release/thing.node'));
+      const gyp = join(work, 'tools/node-gyp.js');
+      writeFileSync(gyp, `require('node:fs').appendFileSync(${JSON.stringify(callLog)}, 'node-gyp\\n');\n`);
+      const result = install();
+      expect(result.status, result.output).toBe(0);
+      expect(existsSync(at('opt/kkt-agent/node_modules/native-thing/build/Release/thing.node'))).toBe(true);
+      expect(calls()).not.toContain('node-gyp');
+    });
+
+    it('are rebuilt with node-gyp against the local headers when they do not load (another Node)', () => {
+      writeFileSync(join(nativePackage(), 'build/Release/thing.node'), 'built for another Node\n');
+      // Stands in for node-gyp: records its arguments and "builds" a binary that loads.
+      writeFileSync(
+        join(work, 'tools/node-gyp.js'),
+        `const fs = require('node:fs');
+fs.appendFileSync(${JSON.stringify(callLog)}, 'node-gyp ' + process.argv.slice(2).join(' ') + '\\n');
+fs.copyFileSync(${JSON.stringify(addon)}, 'build/Release/thing.node');\n`,
+      );
+      const result = install();
+      expect(result.status, result.output).toBe(0);
+      const nodedir = dirname(dirname(realpathSync(process.execPath)));
+      expect(calls()).toContain(`node-gyp rebuild --release --nodedir=${nodedir}`);
+      expect(result.output).toContain(`headers from ${nodedir}/include/node`);
+      // The checkout itself is left alone: the rebuild happened in the installed copy.
+      expect(readFileSync(join(nativePackage(), 'build/Release/thing.node'), 'utf8')).toBe(
+        'built for another Node\n',
+      );
+    });
+  });
+
+  describe('the release tarball tree', () => {
+    beforeEach(() => {
+      // Its own node (here a stand-in that runs this one), production node_modules, release.json.
+      mkdirSync(join(source, 'node/bin'), { recursive: true });
+      writeExecutable(join(source, 'node/bin/node'), `#!/bin/sh\nexec ${process.execPath} "$@"\n`);
+      writeFileSync(join(source, 'release.json'), '{\n  "arch": "amd64",\n  "node": "24.0.0"\n}\n');
+      rmSync(join(source, 'node_modules/typescript'), { recursive: true });
+    });
+
+    it('installs its own node and node_modules without npm, and points unit and command at that node', () => {
+      const result = install();
+      expect(result.status, result.output).toBe(0);
+      expect(calls().filter((call) => call.startsWith('npm'))).toEqual([]);
+      expect(modeOf('opt/kkt-agent/node/bin/node')).toBe('755');
+      expect(existsSync(at('opt/kkt-agent/node_modules/left-pad/index.js'))).toBe(true);
+      expect(readFileSync(at('etc/systemd/system/kkt-agent.service'), 'utf8')).toMatch(
+        /^ExecStart=\/opt\/kkt-agent\/node\/bin\/node \/opt\/kkt-agent\/bin\/kkt-agent\.js run/m,
+      );
+      expect(readFileSync(at('usr/local/bin/kkt-agent'), 'utf8')).toContain(
+        'exec /opt/kkt-agent/node/bin/node /opt/kkt-agent/bin/kkt-agent.js "$@"',
+      );
+    });
+
+    it('refuses a tree built for another architecture', () => {
+      const result = run(INSTALL, ['--source', source, '--no-user'], { FAKE_MACHINE: 'aarch64' });
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('built for amd64, this machine is aarch64');
+    });
   });
 
   it('refuses a checkout that was not built', () => {

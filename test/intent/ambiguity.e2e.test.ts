@@ -48,7 +48,7 @@ describe('a SALE that may have happened is never sent again', () => {
     expect(error).toBeInstanceOf(IntentOutcomeUnknownError);
     expect(error).toMatchObject({
       code: 'INTENT_OUTCOME_UNKNOWN',
-      outcomeUnknown: true,
+      outcome: 'unknown',
       reason,
       operationId: 'amb-1',
       intent: 'SALE',
@@ -57,7 +57,7 @@ describe('a SALE that may have happened is never sent again', () => {
     expect(saleRequests(target)).toHaveLength(1);
     expect(terminal.describe().lastError).toMatchObject({
       code: 'INTENT_OUTCOME_UNKNOWN',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
 
     // The next, different sale goes through normally and is the only other one.
@@ -93,24 +93,24 @@ describe('a SALE that may have happened is never sent again', () => {
     expect(error).toMatchObject({
       code: 'INTENT_OUTCOME_UNKNOWN',
       reason: 'malformedAnswer',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
   });
 });
 
 describe('a SALE that provably never left', () => {
-  it('reports a refused connection with outcomeUnknown false', async () => {
+  it('reports a refused connection with outcome not-sent', async () => {
     const port = await closedPort();
     const terminal = new IntentTerminal({ baseUrl: `http://127.0.0.1:${port}`, saleTimeoutMs: 5_000 });
     const error = await terminal
       .sale(cashSale(), { operationId: 'ref-1' })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IntentUnreachableError);
-    expect(error).toMatchObject({ code: 'INTENT_UNREACHABLE', outcomeUnknown: false });
+    expect(error).toMatchObject({ code: 'INTENT_UNREACHABLE', outcome: 'not-sent' });
     expect((error as Error).message).toContain('ECONNREFUSED');
   });
 
-  it('reports an unresolvable host name with outcomeUnknown false', async () => {
+  it('reports an unresolvable host name with outcome not-sent', async () => {
     const terminal = new IntentTerminal({
       baseUrl: 'http://kkt-agent-no-such-terminal.invalid:37015',
       saleTimeoutMs: 5_000,
@@ -120,7 +120,7 @@ describe('a SALE that provably never left', () => {
       .sale(cashSale(), { operationId: 'dns-1' })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IntentUnreachableError);
-    expect(error).toMatchObject({ outcomeUnknown: false });
+    expect(error).toMatchObject({ outcome: 'not-sent' });
   });
 
   it('reports an AUTH without answer as known: no sale was sent', async () => {
@@ -134,7 +134,7 @@ describe('a SALE that provably never left', () => {
     });
     const error = await terminal.sale(cashSale(), { operationId: 'ah-1' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IntentNoAnswerError);
-    expect(error).toMatchObject({ code: 'INTENT_NO_ANSWER', outcomeUnknown: false });
+    expect(error).toMatchObject({ code: 'INTENT_NO_ANSWER', outcome: 'not-sent' });
     expect(stub.calls.map((call) => call.intent)).toEqual(['AUTH']);
   });
 });

@@ -66,7 +66,7 @@ describe('authorization', () => {
     target.setFault({ kind: 'refuseAuth', times: 10 });
     const error = await terminal.sale(cashSale(), { operationId: 'f-2' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IntentAuthFailedError);
-    expect(error).toMatchObject({ code: 'INTENT_AUTH_FAILED', outcomeUnknown: false, resultCode: 401 });
+    expect(error).toMatchObject({ code: 'INTENT_AUTH_FAILED', outcome: 'not-sent', resultCode: 401 });
     expect(trail(target)).toEqual(['AUTH 200', 'SALE 200', 'SALE 405', 'AUTH 401']);
     expect(target.sales).toHaveLength(1);
   });
@@ -78,7 +78,7 @@ describe('authorization', () => {
       .sale(cashSale(), { operationId: 'r-1' })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IntentResultError);
-    expect(error).toMatchObject({ code: 'INTENT_TOKEN_REJECTED', resultCode: 405, outcomeUnknown: false });
+    expect(error).toMatchObject({ code: 'INTENT_TOKEN_REJECTED', resultCode: 405, outcome: 'refused' });
     expect(trail(target)).toEqual(['AUTH 200', 'SALE 405', 'AUTH 200', 'SALE 405']);
     expect(target.sales).toHaveLength(0);
   });

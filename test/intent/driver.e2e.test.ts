@@ -101,7 +101,7 @@ describe('IntentTerminal against the emulator', () => {
     const emulator = await emulatorWith({ shiftOpen: false });
     const terminal = terminalFor(emulator);
     const error = await refusalOf(terminal.sale(cashSale(), { operationId: 'shift-1' }));
-    expect(error).toMatchObject({ code: 'INTENT_SHIFT_NOT_OPEN', resultCode: 400, outcomeUnknown: false });
+    expect(error).toMatchObject({ code: 'INTENT_SHIFT_NOT_OPEN', resultCode: 400, outcome: 'refused' });
     expect(error.terminalMessage).toBe('Необходимо открыть смену');
     emulator.openShift();
     await expect(terminal.sale(cashSale(), { operationId: 'shift-2' })).resolves.toMatchObject({
@@ -180,7 +180,7 @@ describe('IntentTerminal against the emulator', () => {
     const wrongPin = await terminal
       .sale(cashSale(), { operationId: 'd-0' })
       .catch((caught: unknown) => caught);
-    expect(wrongPin).toMatchObject({ code: 'INTENT_AUTH_FAILED', outcomeUnknown: false });
+    expect(wrongPin).toMatchObject({ code: 'INTENT_AUTH_FAILED', outcome: 'not-sent' });
     const good = terminalFor(emulator);
     await good.sale(cashSale(), { operationId: 'd-1' });
     const status = good.describe();
@@ -197,7 +197,7 @@ describe('IntentTerminal against the emulator', () => {
     expect(text).not.toContain('1234');
     expect(terminal.describe().lastError).toMatchObject({
       code: 'INTENT_AUTH_FAILED',
-      outcomeUnknown: false,
+      outcome: 'not-sent',
     });
     expect(JSON.stringify(terminal.describe())).not.toContain('98765');
   });

@@ -35,7 +35,7 @@ describe('every documented resultCode arrives as its typed error', () => {
       resultCode,
       terminalMessage: row.terminalText,
       terminalTitle: 'Ошибка',
-      outcomeUnknown: false,
+      outcome: 'refused',
       intent: 'SALE',
     });
   });
@@ -49,7 +49,7 @@ describe('every documented resultCode arrives as its typed error', () => {
       code: 'INTENT_UNKNOWN_RESULT_CODE',
       resultCode: 427,
       terminalMessage: 'Неизвестная ошибка',
-      outcomeUnknown: false,
+      outcome: 'refused',
     });
   });
 

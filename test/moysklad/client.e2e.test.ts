@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MoyskladClient, type MoyskladClientOptions } from '../../src/agent/connectors/moysklad/client.js';
 import {
   MoyskladApiError,
   MoyskladAuthError,
-  MoyskladClient,
-  type MoyskladClientOptions,
   MoyskladDuplicateError,
   MoyskladMalformedResponseError,
   MoyskladRateLimitError,
@@ -12,8 +11,8 @@ import {
   MoyskladSumMismatchError,
   MoyskladTimeoutError,
   MoyskladUnavailableError,
-  RateLimiter,
-} from '../../src/agent/connectors/moysklad/index.js';
+} from '../../src/agent/connectors/moysklad/errors.js';
+import { RateLimiter } from '../../src/agent/connectors/moysklad/rateLimiter.js';
 import { type MockMoysklad, type MockOptions, startMockMoysklad } from './mockServer.js';
 
 let mock: MockMoysklad | undefined;

@@ -1,5 +1,5 @@
 import { test } from 'vitest';
-import type { MoyskladAccountInput } from '../../src/agent/connectors/moysklad/index.js';
+import type { MoyskladAccountInput } from '../../src/agent/connectors/moysklad/config.js';
 import { type MockMoysklad, type MockOptions, startMockMoysklad } from './mockServer.js';
 import { type Harness, openHarness, type ShiftRegister, tempDir, testAccount } from './support.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest';
-import { pairMoysklad, REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
+import { pairMoysklad } from '../../src/agent/connectors/moysklad/pairing.js';
+import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/reports.js';
 import { it } from './e2e.js';
 import { pairedFile, ShiftRegister, until } from './support.js';
 

@@ -1,11 +1,13 @@
 import { describe, expect } from 'vitest';
-import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
-import { billKeyString } from '../../src/agent/jobs/job.js';
+import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/reports.js';
 import { it } from './e2e.js';
 import { FN_NUMBER, pairedFile, REG_NUMBER, until } from './support.js';
 
-const jobKey = (orderId: string) =>
-  billKeyString({ source: 'moysklad', account: 'shop', billId: `customerorder:${orderId}` });
+const jobKey = (orderId: string) => ({
+  source: 'moysklad',
+  account: 'shop',
+  billId: `customerorder:${orderId}`,
+});
 
 describe('customer orders mode, end to end with a real Agent', () => {
   it('fiscalizes posted orders once and reports openshift → retail demands → closeshift', async ({
@@ -111,7 +113,7 @@ describe('customer orders mode, end to end with a real Agent', () => {
     ]);
     expect(mock.demands).toHaveLength(2);
     expect(mock.duplicates).toEqual([]);
-    expect(agent.jobs.findByKey(jobKey(first.id as string))?.state).toBe('REPORTED');
+    expect(agent.jobs.findByBill(jobKey(first.id as string))?.state).toBe('REPORTED');
     const status = harness.connector.status();
     expect(status.online).toBe(true);
     expect(status.details).toMatchObject({ mode: 'customerOrders', alert: undefined });

@@ -2,12 +2,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  MoyskladClient,
-  pairMoysklad,
-  RateLimiter,
-  readCredentials,
-} from '../../src/agent/connectors/moysklad/index.js';
+import { MoyskladClient } from '../../src/agent/connectors/moysklad/client.js';
+import { readCredentials } from '../../src/agent/connectors/moysklad/credentials.js';
+import { pairMoysklad } from '../../src/agent/connectors/moysklad/pairing.js';
+import { RateLimiter } from '../../src/agent/connectors/moysklad/rateLimiter.js';
 import { registerMoyskladCommands } from '../../src/cli/moyskladCommands.js';
 import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
 import { tempDir } from './support.js';

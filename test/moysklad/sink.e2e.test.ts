@@ -1,14 +1,14 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MoyskladConnector, REPORT_KINDS } from '../../src/agent/connectors/moysklad/index.js';
-import type {
-  BillIntake,
-  ConnectorContext,
-  OutboxDraft,
-  OutboxEntry,
-} from '../../src/agent/connectors/types.js';
+import { MoyskladConnector } from '../../src/agent/connectors/moysklad/connector.js';
+import { REPORT_KINDS } from '../../src/agent/connectors/moysklad/reports.js';
+import type { ConnectorContext } from '../../src/agent/connectors/types.js';
+import type { BillIntake } from '../../src/agent/jobs/intake.js';
 import type { Job } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import { Outbox } from '../../src/agent/outbox/outbox.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../src/agent/outbox/sink.js';
+import { AgentDatabase } from '../../src/agent/store/database.js';
 import { type MockMoysklad, startMockMoysklad } from './mockServer.js';
 import { MemoryStore, pairedFile, tempDir, testAccount } from './support.js';
 
@@ -207,5 +207,62 @@ describe('the MoySklad sink on its own', () => {
         alert: { code: 'MOYSKLAD_CREDENTIALS_UNUSABLE', message: expect.stringMatching(/moysklad pair/) },
       },
     });
+  });
+
+  it('changes nothing while drafting: a publish that failed on another sink and ran again counts one receipt', async () => {
+    const order = mock.addOrder({ name: 'N1', positions: [{ name: 'Чай', priceKop: 10_000 }] });
+    const credentials = await pairedFile(mock, dir.path);
+    const connector = new MoyskladConnector(
+      testAccount(mock, credentials, { mode: 'customerOrders', customerOrders: { autoFiscalize: false } }),
+    );
+    connectors.push(connector);
+    await connector.start(context(new MemoryStore()));
+    const db = AgentDatabase.open(`${dir.path}/agent.db`, { fsync: false });
+    const outbox = new Outbox(db, pino({ level: 'silent' }));
+    let failNext = false;
+    const flaky: ReportSink = {
+      name: 'flaky',
+      draft: () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('this sink cannot draft right now');
+        }
+        return [];
+      },
+      deliver: async () => undefined,
+    };
+    outbox.addSink(connector.sink);
+    outbox.addSink(flaky);
+    const shift = {
+      shiftNumber: 9,
+      dateTime: '2026-11-22T09:00:00+03:00',
+      dateTimeUtc: '2026-11-22T06:00:00.000Z',
+    };
+    await outbox.publish({ type: 'shift.opened', deviceId: 'kkt-1', shift });
+    const fiscalized: AgentEvent = { type: 'job.fiscalized', job: fiscalizedJob(order.id as string, 9) };
+    // A draft alone is no report: the registry does not count it.
+    connector.sink.draft(fiscalized);
+    failNext = true;
+    await expect(outbox.publish(fiscalized)).rejects.toThrow(/cannot draft/);
+    await outbox.publish(fiscalized);
+    const [close] = await outbox.publish({
+      type: 'shift.closed',
+      deviceId: 'kkt-1',
+      shift: { ...shift, dateTime: '2026-11-22T20:00:00+03:00', dateTimeUtc: '2026-11-22T17:00:00.000Z' },
+    });
+    expect((close!.payload as { end: { chequesTotal?: number } }).end.chequesTotal).toBe(1);
+    expect(connector.status().details?.['shifts']).toEqual([]);
+    const entries = outbox.entries({ sink: connector.name });
+    expect(entries.map((entry) => entry.kind)).toEqual([
+      REPORT_KINDS.openShift,
+      REPORT_KINDS.retailDemand,
+      REPORT_KINDS.closeShift,
+    ]);
+    // The shift's syncId is the one its journaled open report carries, and the documents name it.
+    const openSyncId = (entries[0]!.payload as { shift: { syncId: string } }).shift.syncId;
+    expect((entries[1]!.payload as { shift: { syncId?: string } }).shift.syncId).toBe(openSyncId);
+    expect((entries[2]!.payload as { shift: { syncId?: string } }).shift.syncId).toBe(openSyncId);
+    await outbox.stop();
+    db.close();
   });
 });

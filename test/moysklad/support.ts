@@ -3,14 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from '../../src/agent/agent.js';
-import {
-  type MoyskladAccountInput,
-  MoyskladConnector,
-  writeCredentials,
-} from '../../src/agent/connectors/moysklad/index.js';
-import type { ConnectorStore, ShiftEvent } from '../../src/agent/connectors/types.js';
+import type { MoyskladAccountInput } from '../../src/agent/connectors/moysklad/config.js';
+import { MoyskladConnector } from '../../src/agent/connectors/moysklad/connector.js';
+import { writeCredentials } from '../../src/agent/connectors/moysklad/credentials.js';
+import type { ConnectorStore } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
-import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../src/agent/jobs/job.js';
 import { untilWith } from '../support/until.js';
 import type { MockMoysklad } from './mockServer.js';
 

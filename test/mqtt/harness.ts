@@ -6,13 +6,13 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import pino, { type Logger } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import { type AgentConfig, parseConfig } from '../../src/agent/config/config.js';
-import type { ReportSink } from '../../src/agent/connectors/types.js';
 import { agentControlMethods } from '../../src/agent/control/methods.js';
 import { type MqttConfigInput, mqttConfigSchema } from '../../src/agent/mqtt/config.js';
 import { resolveStartupConfig } from '../../src/agent/mqtt/configStore.js';
 import { type LiveLogger, withLiveLevels } from '../../src/agent/mqtt/liveConfig.js';
 import { RemoteServices } from '../../src/agent/mqtt/remoteServices.js';
 import { MqttService } from '../../src/agent/mqtt/service.js';
+import type { ReportSink } from '../../src/agent/outbox/sink.js';
 import { FakeDevice } from '../support/fakeDevice.js';
 import { untilWith } from '../support/until.js';
 

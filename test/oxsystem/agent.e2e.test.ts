@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
-import { OX_CURSOR_KEY, parseFiscalNote } from '../../src/agent/connectors/oxsystem/index.js';
+import { parseFiscalNote } from '../../src/agent/connectors/oxsystem/note.js';
+import { OX_CURSOR_KEY } from '../../src/agent/connectors/oxsystem/source.js';
 import { MockOxServer } from './mockServer.js';
 import {
   Clock,

@@ -1,6 +1,5 @@
-import type { ShiftEvent } from '../../src/agent/connectors/types.js';
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
-import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../src/agent/jobs/job.js';
 
 type PrintScript = (job: Job, printed: number) => FiscalData | Error | 'hang' | undefined;
 

@@ -14,7 +14,7 @@ import { type AgentProcess, startAgentInDir, until } from './agentProcess.js';
 /**
  * The kill-point matrix, shared by its end-to-end test (test/e2e/killPoints.e2e.test.ts, which asserts)
  * and the chaos suite (chaos/, which counts): a real agent process is SIGKILLed after one protocol step of
- * a 5-position receipt, or at one journal write, then started again until the bill is REPORTED.
+ * a 5-position receipt, or at one store transaction, then started again until the bill is REPORTED.
  */
 
 export const KILL_POINT_TZ = 'Europe/Moscow';
@@ -112,20 +112,21 @@ export const PROTOCOL_KILLS: ProtocolKill[] = [
   { step: 'read-back of the document (A4 46)', code: 'A4 46', occurrence: 1 },
 ];
 
-/** Crash points (`KKT_AGENT_CRASH_AT`) around every journal write. */
-export const JOURNAL_KILLS = [
-  'journal:RECEIVED:before',
-  'journal:RECEIVED:after',
-  'journal:PRINTING:before',
-  'journal:PRINTING:after',
+/**
+ * Crash points (`KKT_AGENT_CRASH_AT`) around every store transaction a receipt makes: before its BEGIN and
+ * after its COMMIT. FISCALIZED commits with the outbox rows it creates, and the delivery commits with
+ * REPORTED, so there is no point between a job and its reports to kill at (docs/storage.md, "Transactions").
+ */
+export const STORE_KILLS = [
+  'store:job-RECEIVED:before',
+  'store:job-RECEIVED:after',
+  'store:job-PRINTING:before',
+  'store:job-PRINTING:after',
   'fiscalizer:before-print',
-  'journal:FISCALIZED:before',
-  'journal:FISCALIZED:after',
-  'outbox:publish:before',
-  'outbox:publish:after',
-  'outbox:delivered:before',
-  'journal:REPORTED:before',
-  'journal:REPORTED:after',
+  'store:job-FISCALIZED:before',
+  'store:job-FISCALIZED:after',
+  'store:outbox-delivered:before',
+  'store:outbox-delivered:after',
 ];
 
 /** What the restarted agent and the emulator and bridge show once the bill is REPORTED. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../src/agent/connectors/types.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../src/agent/outbox/sink.js';
 
 /** A sink for tests: drafts one report per fiscalized job with a random id, records every delivery attempt. */
 export class RecordingSink implements ReportSink {

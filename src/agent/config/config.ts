@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { DEFAULT_DISCOVERY_TIMEOUT_MS } from '../../drivers/intent/discovery.js';
+import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_SALE_TIMEOUT_MS } from '../../drivers/intent/terminal.js';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { isInsideOrEqual } from '../../lib/pathSchema.js';
@@ -12,7 +14,7 @@ import { nonfiscalDeviceSchema } from '../devices/nonfiscal/config.js';
 import { isoDateSchema, vatRateTableSchema } from '../domain/vatRules.js';
 import { mqttConfigSchema } from '../mqtt/config.js';
 import { schedulesSchema } from '../schedules/schema.js';
-import { DEFAULT_STATE_CONFIG, stateConfigSchema } from '../state/config.js';
+import { stateConfigSchema } from '../state/config.js';
 import { atolDeviceSchema, baseConfigShape } from './schema.js';
 
 export const intentDeviceSchema = z.strictObject({
@@ -30,9 +32,14 @@ export const intentDeviceSchema = z.strictObject({
     .default('Кассир'),
   printCheque: z.boolean().default(true),
   /** Card payments wait for the customer's card: keep this long. */
-  saleTimeoutMs: z.number().int().min(1000).max(900_000).default(180_000),
-  authTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
-  discoveryTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+  saleTimeoutMs: z.number().int().min(1000).max(900_000).default(DEFAULT_SALE_TIMEOUT_MS),
+  authTimeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_AUTH_TIMEOUT_MS),
+  /**
+   * How long the SSDP search waits for the terminal (the M-SEARCH is resent every second). The driver's
+   * default: the one public client had to raise its wait from 5 s to 60 s after a visit on site
+   * (docs/intent.md, "Discovery").
+   */
+  discoveryTimeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_DISCOVERY_TIMEOUT_MS),
 });
 
 /** VAT rules for Russian registers (docs/money.md, "VAT by settlement date"). */
@@ -66,7 +73,7 @@ export const configSchema = z
     /** Z report, shift-limit guard, alerts and compaction (node-cron, in `timeZone`). */
     schedules: schedulesSchema,
     /** The state document's schedule and `POST /state`. */
-    state: stateConfigSchema.default(DEFAULT_STATE_CONFIG),
+    state: stateConfigSchema.prefault({}),
     vat: vatConfigSchema.default({}).meta({ restartRequired: true }),
     devices: z
       .array(deviceSchema)
@@ -78,7 +85,7 @@ export const configSchema = z
         moysklad: z.array(moyskladAccountSchema).default([]),
         oxsystem: z.array(oxAccountSchema).default([]),
       })
-      .default({ bridge: [], moysklad: [], oxsystem: [] }),
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     checkPathsAgainstDataDir(config, ctx);

@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
 import { absolutePathSchema } from '../../lib/pathSchema.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
+import { atolProtocolReconnectSchema } from '../devices/atolCommon/config.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { VAT_TYPE_NAMES } from '../domain/vat.js';
+import { fiscalizerConfigSchema } from '../fiscalizer.js';
+import { journalConfigSchema } from '../jobs/config.js';
+import { outboxConfigSchema } from '../outbox/config.js';
 
 /**
  * The agent's configuration, one JSON file validated here (and the same schema validates remote config
@@ -33,6 +37,14 @@ const atolLinkSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** A rotated log file (pino-roll). */
+export const logFileSchema = z.strictObject({
+  /** Written as named; rotated files sit beside it (`<path>.1` … `<path>.<keep>`). */
+  path: absolutePathSchema,
+  maxSizeMb: z.number().int().min(1).max(1024).default(10),
+  keep: z.number().int().min(1).max(100).default(5),
+});
+
 export const atolDeviceSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, _ or -'),
   kind: z.literal('atol'),
@@ -61,14 +73,7 @@ export const atolDeviceSchema = z.strictObject({
     )
     .default({}),
   replyTimeoutMs: ms(50, 10_000).default(500),
-  reconnect: z
-    .strictObject({
-      initialDelayMs: ms(50, 60_000).default(500),
-      maxDelayMs: ms(100, 600_000).default(30_000),
-      /** A register silent on an open link (TCP connected, port present) is reopened after this many timeouts in a row. */
-      reopenAfterTimeouts: z.number().int().min(1).max(100).default(3),
-    })
-    .default({ initialDelayMs: 500, maxDelayMs: 30_000, reopenAfterTimeouts: 3 }),
+  reconnect: atolProtocolReconnectSchema,
 });
 
 export const routingRuleSchema = z.strictObject({
@@ -88,16 +93,9 @@ export const baseConfigShape = {
       /** Per-module levels: `{ "kkt": "debug", "outbox": "warn" }`. */
       modules: z.record(z.string(), logLevel).default({}),
       pretty: z.boolean().optional(),
-      file: z
-        .strictObject({
-          /** Written as named; rotated files sit beside it (`<path>.1` … `<path>.<keep>`). */
-          path: absolutePathSchema,
-          maxSizeMb: z.number().int().min(1).max(1024).default(10),
-          keep: z.number().int().min(1).max(100).default(5),
-        })
-        .optional(),
+      file: logFileSchema.optional(),
     })
-    .default({ level: 'info', modules: {} }),
+    .prefault({}),
   control: z
     .strictObject({
       /** Inside the data directory only a `*.sock` name: the agent removes a stale socket there at start. */
@@ -107,34 +105,8 @@ export const baseConfigShape = {
     .meta({ restartRequired: true }),
   routing: z
     .strictObject({ defaultDevice: z.string().optional(), rules: z.array(routingRuleSchema).default([]) })
-    .default({ rules: [] }),
-  fiscalizer: z
-    .strictObject({
-      retryDelayMs: ms(10, 600_000).default(2000),
-      maxRetryDelayMs: ms(100, 3_600_000).default(60_000),
-      maxAttempts: z.number().int().min(1).max(10_000).default(50),
-      /** How long SIGTERM waits for a receipt being printed before the agent exits anyway. */
-      stopTimeoutMs: ms(1000, 600_000).default(60_000),
-    })
-    .default({ retryDelayMs: 2000, maxRetryDelayMs: 60_000, maxAttempts: 50, stopTimeoutMs: 60_000 }),
-  outbox: z
-    .strictObject({
-      initialBackoffMs: ms(10, 600_000).default(1000),
-      maxBackoffMs: ms(100, 86_400_000).default(300_000),
-      retainDeliveredDays: z.number().int().min(1).max(3650).default(7),
-      /** A receipt fiscalized but not reported for longer than this is an alert (`status`, state document). */
-      unreportedAlertMs: ms(1000, 30 * 86_400_000).default(3_600_000),
-    })
-    .default({
-      initialBackoffMs: 1000,
-      maxBackoffMs: 300_000,
-      retainDeliveredDays: 7,
-      unreportedAlertMs: 3_600_000,
-    }),
-  journal: z
-    .strictObject({
-      /** Finished jobs keep their full bill this long; after that a slim record still prevents reprints. */
-      retainDays: z.number().int().min(1).max(3650).default(30),
-    })
-    .default({ retainDays: 30 }),
+    .prefault({}),
+  fiscalizer: fiscalizerConfigSchema.prefault({}),
+  outbox: outboxConfigSchema.prefault({}),
+  journal: journalConfigSchema.prefault({}),
 };

@@ -150,8 +150,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       async (p) => ({
         sinks: agent.outbox.sinkStats(),
         entries: agent.outbox
-          .entries({ sink: p.sink, state: p.state })
-          .slice(-p.limit)
+          .entries({ sink: p.sink, state: p.state, limit: p.limit })
           .map(({ payload: _payload, ...entry }) => entry),
       }),
     ),
@@ -167,7 +166,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         limit: z.number().int().min(1).max(10_000).default(50),
       }),
       async (p) => ({
-        jobs: (p.state ? agent.jobs.inState(p.state) : agent.jobs.all()).slice(-p.limit).map(jobSummary),
+        jobs: agent.jobs.latest(p.limit, p.state).map(jobSummary),
       }),
     ),
     'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => {

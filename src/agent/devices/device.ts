@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { KktAgentError } from '../../lib/errors.js';
-import type { ShiftEvent } from '../connectors/types.js';
-import type { FiscalData, Job } from '../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
 export type ReconcileOutcome =
@@ -16,8 +15,15 @@ export class PrintRefusedError extends KktAgentError {
   readonly retryable: boolean;
 
   constructor(code: string, message: string, retryable: boolean, details: Record<string, unknown> = {}) {
-    super(code, message, { ...details, retryable });
+    super(code, message, { ...details, retryable }, { outcome: 'refused' });
     this.retryable = retryable;
+  }
+}
+
+/** The receipt may have been printed and the adapter cannot tell: the job is reconciled or decided by a person. */
+export class PrintOutcomeUnknownError extends KktAgentError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, details, { outcome: 'unknown' });
   }
 }
 
@@ -86,8 +92,9 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   /** Reads what a later reconcile needs (the last FD number), before PRINTING is journaled. */
   abstract preparePrint(job: Job): Promise<{ lastDocumentNumberBefore?: number; fnSerial?: string }>;
   /**
-   * Prints the job's receipt. Throws `ValidationError` or `PrintRefusedError` when nothing was printed;
-   * anything with `outcomeUnknown: true` when it may have been.
+   * Prints the job's receipt. Throws an error that proves nothing happened (`provesNothingHappened`:
+   * `ValidationError`, `PrintRefusedError`, a driver's `not-sent`) when nothing was printed; anything else
+   * (`outcome: 'unknown'`) may have printed.
    */
   abstract print(job: Job): Promise<FiscalData>;
   abstract reconcile(job: Job): Promise<ReconcileOutcome>;

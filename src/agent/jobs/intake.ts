@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { KktAgentError } from '../../lib/errors.js';
-import type { BillIntake, IntakeResult } from '../connectors/types.js';
 import { type Bill, validateBill } from '../domain/bill.js';
 import {
   type BillKey,
@@ -13,6 +12,31 @@ import {
 } from './job.js';
 import { newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
+
+export interface IntakeResult {
+  job: Job;
+  /** True when the bill was already known: nothing new was created and nothing will print again. */
+  duplicate: boolean;
+}
+
+/** Where sources hand bills in. Every call is journaled (fsync) before it resolves. */
+export interface BillIntake {
+  submit(input: {
+    bill: Bill;
+    trigger: JobTrigger;
+    operation?: JobOperation;
+    deviceId?: string;
+  }): Promise<IntakeResult>;
+  /** A bill that failed validation: recorded as a FAILED job with the reason, never sent to a device. */
+  reject(input: {
+    key: BillKey;
+    number?: string;
+    error: KktAgentError;
+    trigger: JobTrigger;
+  }): Promise<IntakeResult>;
+  /** The job of a bill, if the agent has seen it (the fiscalized-bills registry). */
+  find(key: BillKey): Job | undefined;
+}
 
 /** Triggers that stand for a person's (or the cloud's) explicit request, which may retry a FAILED bill. */
 const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']);
@@ -41,7 +65,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   }
 
   find(key: BillKey): Job | undefined {
-    return this.jobs.findByKey(billKeyString(key));
+    return this.jobs.findByBill(key);
   }
 
   /** Serialised so two deliveries of the same bill racing each other still make one job. */
@@ -59,7 +83,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   }): Promise<IntakeResult> {
     return this.exclusive(async () => {
       const key = billKeyString(input.bill);
-      const existing = this.jobs.findByKey(key);
+      const existing = this.jobs.findByBill(input.bill);
       if (existing?.state === 'FAILED' && EXPLICIT_TRIGGERS.has(input.trigger.kind)) {
         return this.resubmitFailed(existing, input.bill, input.trigger);
       }
@@ -163,7 +187,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     trigger: JobTrigger;
   }): Promise<IntakeResult> {
     return this.exclusive(async () => {
-      const existing = this.jobs.findByKey(billKeyString(input.key));
+      const existing = this.jobs.findByBill(input.key);
       if (existing) return { job: existing, duplicate: true };
       return this.recordRejected(input.key, input.number, input.error, input.trigger);
     });

@@ -47,6 +47,20 @@ export interface FiscalData {
   extra?: Record<string, string>;
 }
 
+/** A shift report as the register made it (a device's `shift` event; sinks report it to their clouds). */
+export interface ShiftEvent {
+  shiftNumber: number;
+  fiscalDocumentNumber?: number;
+  fiscalSign?: string;
+  dateTime: string;
+  dateTimeUtc: string;
+  fnNumber?: string;
+  registrationNumber?: string;
+  /** Receipts and fiscal documents in the shift (close only). */
+  receiptsCount?: number;
+  documentsCount?: number;
+}
+
 export interface Job {
   /** Short, unique, printable (≤ 16 ASCII): also the receipt marker (tag 1192) and the SmartX operationId. */
   id: string;

@@ -76,7 +76,7 @@ export const mqttConfigSchema = z
         initialDelayMs: ms(10, 60_000).default(1000),
         maxDelayMs: ms(100, 3_600_000).default(60_000),
       })
-      .default({ initialDelayMs: 1000, maxDelayMs: 60_000 }),
+      .prefault({}),
     /** A QoS 1 publish not acknowledged within this is treated as failed (and retried by its owner). */
     publishTimeoutMs: ms(100, 300_000).default(10_000),
     /** Commands and desired configs larger than this are refused unread. */

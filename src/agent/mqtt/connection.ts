@@ -346,11 +346,9 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
   private backoff(failures: number): number {
     const { initialDelayMs, maxDelayMs } = this.options.config.reconnect;
-    // Jitter at the cap too: a fleet does not reconnect in lockstep after a long broker outage.
     return jitteredBackoffMs(failures - 1, {
       firstDelayMs: initialDelayMs,
       maxDelayMs,
-      cap: 'before-jitter',
     });
   }
 

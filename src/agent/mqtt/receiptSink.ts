@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../lib/errors.js';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
 import type { Job } from '../jobs/job.js';
 import { DeliveryError } from '../outbox/deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../outbox/sink.js';
 import type { PublishOptions } from './connection.js';
 
 export const MQTT_RECEIPT_KIND = 'mqtt.receipt';

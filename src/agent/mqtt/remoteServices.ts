@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Agent } from '../agent.js';
-import type { ReportSink } from '../connectors/types.js';
 import type { ControlMethods } from '../control/server.js';
+import type { ReportSink } from '../outbox/sink.js';
 import { buildStateDocument, type StateDocument } from '../state/document.js';
 import { StatePoster } from '../state/poster.js';
 import { StateReporter } from '../state/reporter.js';

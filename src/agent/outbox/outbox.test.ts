@@ -3,14 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentEvent, OutboxEntry } from '../connectors/types.js';
+import { StorageWriteError } from '../../lib/durableFile.js';
 import type { Job } from '../jobs/job.js';
+import { AgentDatabase } from '../store/database.js';
 import { DeliveryError } from './deliveryError.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
+import type { AgentEvent, OutboxEntry } from './sink.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
+let db: AgentDatabase;
 let outbox: Outbox;
+
+/** An outbox on a real database file in the test's directory. */
+function openOutbox(options: Partial<OutboxOptions> = {}): Outbox {
+  db = AgentDatabase.open(join(dir, 'agent.db'), { fsync: false });
+  return new Outbox(db, logger, options);
+}
+
+async function closeOutbox(): Promise<void> {
+  await outbox.stop();
+  db.close();
+}
 
 const job = (id: string): Job =>
   ({
@@ -44,7 +58,7 @@ async function openFailing(
   backoff: { initialBackoffMs: number; maxBackoffMs: number },
   error: () => DeliveryError,
 ): Promise<{ attempts: number }> {
-  outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, backoff);
+  outbox = openOutbox(backoff);
   const delivery = { attempts: 0 };
   outbox.addSink(
     sink(async () => {
@@ -60,7 +74,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await outbox.close().catch(() => undefined);
+  await closeOutbox().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -74,7 +88,7 @@ const until = async (probe: () => boolean, what: string) => {
 
 describe('Outbox', () => {
   it('a sink that cannot draft does not cancel the others; it alone is drafted again later (issue 18.4)', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    outbox = openOutbox();
     const good = sink();
     let broken = true;
     const picky = {
@@ -96,12 +110,12 @@ describe('Outbox', () => {
     await until(() => outbox.entries({ state: 'delivered' }).length === 1, 'the good sink delivered');
     expect(outbox.allDelivered('j1')).toBe(false);
     // Recovery tries again: still failing, nothing new is written.
-    const appends = outbox.stats.appends;
+    const commits = db.stats.commits;
     expect(await outbox.publish(fiscalized('j1'))).toEqual([]);
-    expect(outbox.stats.appends).toBe(appends);
+    expect(db.stats.commits).toBe(commits);
     // After a restart the marker still says who is missing; once it drafts, only it is drafted.
-    await outbox.close();
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    await closeOutbox();
+    outbox = openOutbox();
     outbox.addSink(good);
     outbox.addSink(picky);
     broken = false;
@@ -110,19 +124,19 @@ describe('Outbox', () => {
     expect(good.drafted).toBe(1);
     expect(outbox.published(fiscalized('j1'))).toBe(true);
     expect(await outbox.publish(fiscalized('j1'))).toEqual([]);
-    // Compaction keeps a marker while it names an undrafted sink, so nothing is drafted twice.
+    // Retention keeps a marker while it names an undrafted sink, so nothing is drafted twice.
     broken = true;
     await outbox.publish(fiscalized('j2'));
     outbox.start();
     await until(() => outbox.entries({ state: 'pending' }).length === 0, 'everything drafted delivered');
-    await outbox.compact(Date.now() + 365 * 86_400_000);
+    await outbox.deleteDelivered(Date.now() + 365 * 86_400_000);
     expect(outbox.entries()).toEqual([]);
     broken = false;
     expect((await outbox.publish(fiscalized('j2'))).map((e) => e.sink)).toEqual(['picky']);
   });
 
   it('drafts an event once even when published twice at the same time', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    outbox = openOutbox();
     const s = sink();
     outbox.addSink(s);
     const [first, second] = await Promise.all([
@@ -175,8 +189,8 @@ describe('Outbox', () => {
     expect(Date.now() - stopped).toBeLessThan(5_000);
   });
 
-  it('keeps delivering after the journal refuses a write (disk full), without losing the entry', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger, { initialBackoffMs: 10, maxBackoffMs: 20 });
+  it('keeps delivering after the store refuses a write (disk full), without losing the entry', async () => {
+    outbox = openOutbox({ initialBackoffMs: 10, maxBackoffMs: 20 });
     const delivered: string[] = [];
     outbox.addSink(
       sink(async (entry) => {
@@ -184,17 +198,19 @@ describe('Outbox', () => {
       }),
     );
     await outbox.publish(fiscalized('j1'));
-    const journal = (outbox as unknown as { journal: { set: (...args: unknown[]) => Promise<void> } })
-      .journal;
-    const realSet = journal.set.bind(journal);
+    const realWrite = db.write.bind(db);
     let refuse = true;
-    journal.set = async (...args: unknown[]) => {
-      if (refuse) {
+    db.write = ((name, work, options) => {
+      if (refuse && name === 'outbox-delivered') {
         refuse = false;
-        throw new Error('ENOSPC: no space left on device');
+        throw new StorageWriteError(
+          db.path,
+          'write to',
+          Object.assign(new Error('disk full'), { code: 'ENOSPC' }),
+        );
       }
-      return realSet(...args);
-    };
+      return realWrite(name, work, options);
+    }) as typeof db.write;
     outbox.start();
     await until(() => outbox.allDelivered('j1'), 'delivered after the failed write');
     expect(delivered.length).toBe(2);
@@ -202,16 +218,33 @@ describe('Outbox', () => {
   });
 
   it('answers "all delivered" from its index, and survives a reopen', async () => {
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    outbox = openOutbox();
     outbox.addSink(sink());
     await outbox.publish(fiscalized('j1'));
     expect(outbox.allDelivered('j1')).toBe(false);
     expect(outbox.allDelivered('unknown')).toBe(true);
     outbox.start();
     await until(() => outbox.allDelivered('j1'), 'delivered');
-    await outbox.close();
-    outbox = await Outbox.open(join(dir, 'outbox.jsonl'), logger);
+    await closeOutbox();
+    outbox = openOutbox();
     expect(outbox.allDelivered('j1')).toBe(true);
     expect(outbox.published(fiscalized('j1'))).toBe(true);
+  });
+});
+
+describe('Outbox retention', () => {
+  it('deletes delivered reports past retention and their markers, keeps pending ones', async () => {
+    outbox = openOutbox({ retainDeliveredDays: 1 });
+    outbox.addSink(sink());
+    await outbox.publish(fiscalized('old'));
+    outbox.start();
+    await until(() => outbox.allDelivered('old'), 'delivered');
+    await outbox.stop();
+    await outbox.publish(fiscalized('waiting'));
+    expect(await outbox.deleteDelivered(Date.now() + 2 * 86_400_000)).toBe(1);
+    expect(outbox.entries().map((entry) => entry.jobId)).toEqual(['waiting']);
+    expect(outbox.published(fiscalized('old'))).toBe(false);
+    expect(outbox.published(fiscalized('waiting'))).toBe(true);
+    expect(outbox.sinkStats()['cloud']).toMatchObject({ pending: 1, delivered: 0, dead: 0 });
   });
 });

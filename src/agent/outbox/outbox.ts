@@ -1,45 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
-import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../connectors/types.js';
-import { crashPoint } from '../crashPoints.js';
-import { JsonlJournal } from '../store/journal.js';
+import { parseWithSchema } from '../../lib/json.js';
+import type { AgentDatabase } from '../store/database.js';
+import { StoreRecordError } from '../store/storeErrors.js';
+import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './config.js';
 import { DeliveryError } from './deliveryError.js';
+import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from './sink.js';
 
-export interface OutboxOptions {
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  /** Delivered entries older than this are dropped at compaction. */
-  retainDeliveredMs: number;
-  fsync: boolean;
-}
-
-export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
-  initialBackoffMs: 1000,
-  maxBackoffMs: 5 * 60_000,
-  retainDeliveredMs: 7 * 24 * 3600_000,
-  fsync: true,
-};
+/** The config's `outbox` section (its schema holds the defaults). */
+export type OutboxOptions = OutboxConfig;
 
 /** setTimeout fires at once for delays past 2^31 − 1 ms: a server's Retry-After must never reach that. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Marks that an event's drafts were made (even when no sink wanted it), so recovery never drafts twice. */
-interface DraftMarker {
-  marker: true;
-  event: string;
-  at: string;
-  jobId?: string;
-  /**
-   * Sinks whose draft failed: the other sinks' reports are journaled and go out; these are drafted again
-   * by recovery, and the event counts as published (its job as reported) only once none is left.
-   */
-  undrafted?: string[];
-}
-
-type Record_ = OutboxEntry | DraftMarker;
-const isEntry = (r: Record_): r is OutboxEntry => !('marker' in r);
 
 export interface SinkStats {
   pending: number;
@@ -60,84 +35,68 @@ interface Worker {
   done: Promise<void>;
 }
 
+/** Called inside the transaction that marks an entry delivered: what it writes commits with it. */
+export type DeliveredEffect = (entry: OutboxEntry) => void;
+
+interface OutboxRow {
+  seq: number;
+  id: string;
+  sink: string;
+  state: string;
+  job_id: string | null;
+  kind: string;
+  created_at: string;
+  delivered_at: string | null;
+  last_error: string | null;
+  payload: string;
+}
+
+const COLUMNS = 'seq, id, sink, state, job_id, kind, created_at, delivered_at, last_error, payload';
+
+export const outboxEntrySchema = z.object({
+  id: z.string().min(1),
+  seq: z.number().int().positive(),
+  sink: z.string().min(1),
+  state: z.enum(['pending', 'delivered', 'dead']),
+  kind: z.string(),
+  jobId: z.string().optional(),
+  createdAt: z.string(),
+  deliveredAt: z.string().optional(),
+  lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  payload: z.unknown(),
+});
+
 const jobIdOf = (event: AgentEvent): string | undefined =>
   event.type === 'job.fiscalized' || event.type === 'job.failed' ? event.job.id : undefined;
 
 /**
- * Durable, at-least-once delivery of reports, FIFO per sink. A report is drafted once (its ids fixed) and
- * journaled before any delivery is tried; it is retried with backoff and jitter until the sink accepts it,
- * or moved to the dead letter when the sink rejects it for good. Bounded only by disk.
+ * Durable, at-least-once delivery of reports, FIFO per sink, in the `outbox` table. A report is drafted once
+ * (its ids fixed) and committed before any delivery is tried, in the same transaction as the job change that
+ * caused it; it is retried with backoff and jitter until the sink accepts it, or moved to the dead letter
+ * when the sink rejects it for good. Bounded only by disk; nothing but the workers' state is in memory.
  */
 export class Outbox {
   private readonly sinks = new Map<string, ReportSink>();
   private readonly workers = new Map<string, Worker>();
   private readonly attempts = new Map<string, number>();
   private readonly lastErrors = new Map<string, NonNullable<OutboxEntry['lastError']>>();
-  /** Pending entry ids per sink, oldest first: the delivery queues. */
-  private readonly pending = new Map<string, string[]>();
-  /** Entry ids per job, so "are all of this job's reports delivered?" costs no scan. */
-  private readonly byJob = new Map<string, Set<string>>();
-  /** Publishes in progress per event: a second caller waits for the first instead of drafting again. */
-  private readonly inFlight = new Map<string, Promise<OutboxEntry[]>>();
-  private lastSeq = 0;
   private running = false;
   /** Draft failures already logged as errors (sink and event), so recovery does not repeat them. */
   private readonly draftFailuresLogged = new Set<string>();
   private readonly options: OutboxOptions;
+  private deliveredEffect: DeliveredEffect = () => undefined;
 
-  private constructor(
-    private readonly journal: JsonlJournal<Record_>,
+  constructor(
+    private readonly db: AgentDatabase,
     private readonly logger: Logger,
-    options: Partial<OutboxOptions>,
-    /** Called after an entry is delivered (the agent marks jobs REPORTED). */
-    private readonly onDelivered: (entry: OutboxEntry) => void,
-  ) {
-    this.options = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
-    const entries = [...journal.entries()].flatMap(([, record]) => (isEntry(record) ? [record] : []));
-    entries.sort((a, b) => a.seq - b.seq);
-    for (const entry of entries) {
-      this.lastSeq = Math.max(this.lastSeq, entry.seq);
-      this.index(entry);
-    }
-  }
-
-  static async open(
-    path: string,
-    logger: Logger,
     options: Partial<OutboxOptions> = {},
-    onDelivered: (entry: OutboxEntry) => void = () => undefined,
-  ): Promise<Outbox> {
-    const journal = await JsonlJournal.open<Record_>(path, { fsync: options.fsync ?? true });
-    return new Outbox(journal, logger, options, onDelivered);
+  ) {
+    this.options = { ...OUTBOX_DEFAULTS, ...options };
   }
 
-  get stats() {
-    return this.journal.stats;
-  }
-
-  /** Set while writes to the outbox journal are failing (full disk); see `WriteHealth`. */
-  get writeFailure() {
-    return this.journal.writeFailure;
-  }
-
-  private index(entry: OutboxEntry): void {
-    if (entry.jobId) {
-      const ids = this.byJob.get(entry.jobId) ?? new Set<string>();
-      this.byJob.set(entry.jobId, ids);
-      ids.add(entry.id);
-    }
-    if (entry.state === 'pending') this.queueOf(entry.sink).push(entry.id);
-  }
-
-  private queueOf(sink: string): string[] {
-    const queue = this.pending.get(sink) ?? [];
-    this.pending.set(sink, queue);
-    return queue;
-  }
-
-  private entry(id: string): OutboxEntry | undefined {
-    const record = this.journal.get(id);
-    return record && isEntry(record) ? record : undefined;
+  /** Work that must commit with a delivery (the agent marks the job REPORTED here). */
+  onDelivered(effect: DeliveredEffect): void {
+    this.deliveredEffect = effect;
   }
 
   addSink(sink: ReportSink): void {
@@ -159,39 +118,110 @@ export class Outbox {
     }
   }
 
-  private marker(key: string): DraftMarker | undefined {
-    const record = this.journal.get(key);
-    return record && !isEntry(record) ? record : undefined;
+  private fromRow(row: OutboxRow): OutboxEntry {
+    const fail = (reason: string): never => {
+      throw new StoreRecordError(this.db.path, 'outbox', row.seq, reason);
+    };
+    let payload: unknown;
+    let lastError: unknown;
+    try {
+      payload = JSON.parse(row.payload);
+      lastError = row.last_error === null ? undefined : JSON.parse(row.last_error);
+    } catch (error) {
+      return fail(`not JSON (${errorMessage(error)})`);
+    }
+    try {
+      return parseWithSchema(outboxEntrySchema, {
+        id: row.id,
+        seq: row.seq,
+        sink: row.sink,
+        state: row.state,
+        kind: row.kind,
+        jobId: row.job_id ?? undefined,
+        createdAt: row.created_at,
+        deliveredAt: row.delivered_at ?? undefined,
+        lastError,
+        payload,
+      }) as OutboxEntry;
+    } catch (error) {
+      return fail(errorMessage(error));
+    }
   }
 
-  /** True when every sink's drafts for this event were journaled. */
-  published(event: AgentEvent): boolean {
-    const marker = this.marker(`draft:${Outbox.eventKey(event)}`);
-    return marker !== undefined && !marker.undrafted?.length;
+  private select(where: string, ...params: unknown[]): OutboxEntry[] {
+    const rows = this.db.read(
+      () => this.db.statement(`SELECT ${COLUMNS} FROM outbox ${where}`).all(...params) as OutboxRow[],
+    );
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  /** Inserts an entry as it was (the journal import), keeping its id and FIFO position. */
+  static insertImported(db: AgentDatabase, entry: OutboxEntry): void {
+    const valid = parseWithSchema(outboxEntrySchema, entry);
+    db.statement(
+      `INSERT INTO outbox (${COLUMNS}) VALUES (@seq, @id, @sink, @state, @jobId, @kind, @createdAt, @deliveredAt, @lastError, @payload)`,
+    ).run({
+      ...valid,
+      jobId: valid.jobId ?? null,
+      deliveredAt: valid.deliveredAt ?? null,
+      lastError: valid.lastError === undefined ? null : JSON.stringify(valid.lastError),
+      payload: JSON.stringify(valid.payload ?? null),
+    });
+  }
+
+  /** Inserts a draft marker as it was (the journal import). */
+  static insertImportedMarker(
+    db: AgentDatabase,
+    marker: { event: string; at: string; jobId?: string },
+  ): void {
+    db.statement('INSERT INTO outbox_drafts (event, at, job_id) VALUES (?, ?, ?)').run(
+      marker.event,
+      marker.at,
+      marker.jobId ?? null,
+    );
   }
 
   /**
-   * Drafts the reports of an event for every sink and journals them with a marker in one fsync'd line.
-   * A sink whose draft fails does not hold the others back: the marker names it and a later call (recovery)
-   * drafts for it alone. Idempotent, also when called again while the first call is still writing. Returns
-   * the new entries.
+   * The event's draft marker: absent before its drafts were committed; `undrafted` names the sinks whose
+   * draft failed (the others' reports were committed), which recovery drafts again, alone.
    */
-  publish(event: AgentEvent): Promise<OutboxEntry[]> {
-    const eventKey = Outbox.eventKey(event);
-    const running = this.inFlight.get(eventKey);
-    if (running) return running.then(() => []);
-    const publishing = this.publishOnce(event, eventKey).finally(() => this.inFlight.delete(eventKey));
-    this.inFlight.set(eventKey, publishing);
-    return publishing;
+  private marker(eventKey: string): { at: string; undrafted: string[] } | undefined {
+    const row = this.db.read(() =>
+      this.db.statement('SELECT at, undrafted FROM outbox_drafts WHERE event = ?').get(eventKey),
+    ) as { at: string; undrafted: string | null } | undefined;
+    if (row === undefined) return undefined;
+    return { at: row.at, undrafted: row.undrafted === null ? [] : (JSON.parse(row.undrafted) as string[]) };
   }
 
-  private async publishOnce(event: AgentEvent, eventKey: string): Promise<OutboxEntry[]> {
-    const markerKey = `draft:${eventKey}`;
-    const earlier = this.marker(markerKey);
-    if (earlier && !earlier.undrafted?.length) return [];
+  /** True when every sink's drafts of this event were committed. */
+  published(event: AgentEvent): boolean {
+    const marker = this.marker(Outbox.eventKey(event));
+    return marker !== undefined && marker.undrafted.length === 0;
+  }
+
+  /**
+   * Drafts the reports of an event for every sink and commits them with a marker, in one transaction: its
+   * own, or the one it is called in (a job change). A sink whose draft fails does not hold the others back
+   * (issue 18.4): their reports are committed, the marker names it, and a later call (recovery) drafts for
+   * it alone; until then the event is not published and its job not REPORTED. Idempotent. Returns the new
+   * entries.
+   */
+  async publish(event: AgentEvent): Promise<OutboxEntry[]> {
+    return this.draftNow(event);
+  }
+
+  /** Inside the transaction of a job change: drafts its reports so they commit with it. */
+  draftWithin(event: AgentEvent): void {
+    this.draftNow(event);
+  }
+
+  private draftNow(event: AgentEvent): OutboxEntry[] {
+    const eventKey = Outbox.eventKey(event);
+    const earlier = this.marker(eventKey);
+    if (earlier !== undefined && earlier.undrafted.length === 0) return [];
     // A sink named by an earlier marker but no longer configured has nobody left to report to.
     const sinks = earlier
-      ? (earlier.undrafted ?? []).flatMap((name) => this.sinks.get(name) ?? [])
+      ? earlier.undrafted.flatMap((name) => this.sinks.get(name) ?? [])
       : [...this.sinks.values()];
     const now = new Date().toISOString();
     const drafts: Array<[ReportSink, OutboxDraft[]]> = [];
@@ -204,76 +234,139 @@ export class Outbox {
         this.logDraftFailure(sink.name, eventKey, error);
       }
     }
-    const unchanged =
-      earlier !== undefined && drafts.length === 0 && undrafted.length === earlier.undrafted?.length;
-    if (unchanged) return [];
-    const entries: OutboxEntry[] = drafts.flatMap(([sink, list]) =>
-      list.map((draft) => ({
-        ...draft,
-        id: randomUUID(),
-        seq: ++this.lastSeq,
-        sink: sink.name,
-        state: 'pending' as const,
-        createdAt: now,
-      })),
-    );
-    const records: Array<[string, Record_]> = entries.map((entry) => [entry.id, entry]);
-    const marker: DraftMarker = {
-      marker: true,
-      event: eventKey,
-      at: earlier?.at ?? now,
-      jobId: jobIdOf(event),
-    };
-    if (undrafted.length > 0) marker.undrafted = undrafted;
-    records.push([markerKey, marker]);
-    crashPoint('outbox:publish:before');
-    await this.journal.setMany(records);
-    crashPoint('outbox:publish:after');
-    for (const entry of entries) {
-      this.index(entry);
-      const worker = this.workers.get(entry.sink);
-      if (worker && !worker.backingOff) worker.wake();
-    }
-    return entries;
-  }
-
-  /** An error the first time a sink cannot draft an event; recovery's later tries are quiet (debug). */
-  private logDraftFailure(sink: string, eventKey: string, error: unknown): void {
-    const key = `${sink} ${eventKey}`;
-    const first = !this.draftFailuresLogged.has(key);
-    this.draftFailuresLogged.add(key);
-    this.logger[first ? 'error' : 'debug']({
-      event: 'outbox.draft-failed',
-      sink,
-      on: eventKey,
-      reason: errorMessage(error),
+    if (earlier !== undefined && drafts.length === 0 && undrafted.length === earlier.undrafted.length)
+      return [];
+    return this.db.write('outbox-publish', () => {
+      const entries: OutboxEntry[] = [];
+      const insert = this.db.statement(
+        `INSERT INTO outbox (id, sink, state, job_id, kind, created_at, payload) VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+      );
+      for (const [sink, list] of drafts) {
+        for (const draft of list) {
+          const id = randomUUID();
+          const payload = JSON.stringify(draft.payload ?? null);
+          const { lastInsertRowid } = insert.run(
+            id,
+            sink.name,
+            draft.jobId ?? null,
+            draft.kind,
+            now,
+            payload,
+          );
+          entries.push({
+            kind: draft.kind,
+            jobId: draft.jobId,
+            payload: JSON.parse(payload),
+            id,
+            seq: Number(lastInsertRowid),
+            sink: sink.name,
+            state: 'pending',
+            createdAt: now,
+          });
+        }
+      }
+      this.db
+        .statement(
+          `INSERT INTO outbox_drafts (event, at, job_id, undrafted) VALUES (?, ?, ?, ?)
+           ON CONFLICT (event) DO UPDATE SET undrafted = excluded.undrafted`,
+        )
+        .run(
+          eventKey,
+          earlier?.at ?? now,
+          jobIdOf(event) ?? null,
+          undrafted.length > 0 ? JSON.stringify(undrafted) : null,
+        );
+      this.db.afterCommit(() => {
+        // Sinks that keep state (MoySklad's shift registry) record what is now durable, in publish order.
+        for (const [sink, list] of drafts) {
+          try {
+            sink.recorded?.(event, list);
+          } catch (error) {
+            this.logger.error({
+              event: 'outbox.record-failed',
+              sink: sink.name,
+              on: eventKey,
+              reason: errorMessage(error),
+            });
+          }
+        }
+        for (const sink of new Set(entries.map((entry) => entry.sink))) {
+          const worker = this.workers.get(sink);
+          if (worker && !worker.backingOff) worker.wake();
+        }
+      });
+      return entries;
     });
   }
 
-  entries(filter: { sink?: string; state?: OutboxEntry['state']; jobId?: string } = {}): OutboxEntry[] {
-    const candidates = filter.jobId
-      ? [...(this.byJob.get(filter.jobId) ?? [])].flatMap((id) => this.entry(id) ?? [])
-      : [...this.journal.entries()].flatMap(([, record]) => (isEntry(record) ? [record] : []));
-    return candidates
-      .filter((e) => (!filter.sink || e.sink === filter.sink) && (!filter.state || e.state === filter.state))
-      .sort((a, b) => a.seq - b.seq);
+  /** Entries, oldest first; `limit` keeps the newest that many. */
+  entries(
+    filter: { sink?: string; state?: OutboxEntry['state']; jobId?: string; limit?: number } = {},
+  ): OutboxEntry[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.jobId !== undefined) {
+      where.push('job_id = ?');
+      params.push(filter.jobId);
+    }
+    if (filter.sink !== undefined) {
+      where.push('sink = ?');
+      params.push(filter.sink);
+    }
+    if (filter.state !== undefined) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    if (filter.limit === undefined) return this.select(`${clause} ORDER BY seq`, ...params);
+    return this.select(`${clause} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit).reverse();
   }
 
   sinkStats(): Record<string, SinkStats> {
     const stats: Record<string, SinkStats> = {};
-    for (const name of this.sinks.keys()) stats[name] = { pending: 0, dead: 0, delivered: 0, attempts: 0 };
-    for (const entry of this.entries()) {
-      stats[entry.sink] ??= { pending: 0, dead: 0, delivered: 0, attempts: 0 };
-      const s = stats[entry.sink]!;
-      s[entry.state]++;
-      if (entry.state === 'pending') {
-        if (!s.oldestPendingAt || entry.createdAt < s.oldestPendingAt) s.oldestPendingAt = entry.createdAt;
-        s.attempts += this.attempts.get(entry.id) ?? 0;
-        const lastError = this.lastErrors.get(entry.id) ?? entry.lastError;
-        if (lastError) s.lastError = lastError;
-      }
+    const of = (sink: string) => {
+      stats[sink] ??= { pending: 0, dead: 0, delivered: 0, attempts: 0 };
+      return stats[sink];
+    };
+    for (const name of this.sinks.keys()) of(name);
+    const rows = this.db.read(
+      () =>
+        this.db
+          .statement(
+            'SELECT sink, state, count(*) AS n, min(created_at) AS oldest FROM outbox GROUP BY sink, state',
+          )
+          .all() as Array<{ sink: string; state: OutboxEntry['state']; n: number; oldest: string }>,
+    );
+    for (const row of rows) {
+      const s = of(row.sink);
+      s[row.state] = row.n;
+      if (row.state === 'pending') s.oldestPendingAt = row.oldest;
+    }
+    for (const [id, attempts] of this.attempts) {
+      const sink = this.sinkOfPending(id);
+      if (sink !== undefined) of(sink).attempts += attempts;
+    }
+    for (const [name, s] of Object.entries(stats)) {
+      if (s.pending === 0) continue;
+      const head = this.head(name);
+      const lastError = head && (this.lastErrors.get(head.id) ?? head.lastError);
+      if (lastError) s.lastError = lastError;
     }
     return stats;
+  }
+
+  private sinkOfPending(id: string): string | undefined {
+    return this.db.read(
+      () =>
+        this.db.statement("SELECT sink FROM outbox WHERE id = ? AND state = 'pending'").pluck().get(id) as
+          | string
+          | undefined,
+    );
+  }
+
+  /** The oldest pending entry of a sink: the head of its queue. */
+  private head(sink: string): OutboxEntry | undefined {
+    return this.select("WHERE sink = ? AND state = 'pending' ORDER BY seq LIMIT 1", sink)[0];
   }
 
   /** Moves dead entries (all, a sink's, or given ids) back to pending. Returns how many moved. */
@@ -282,12 +375,12 @@ export class Outbox {
       (e) => !filter.ids || filter.ids.includes(e.id),
     );
     if (dead.length > 0) {
-      await this.journal.setMany(dead.map((e) => [e.id, { ...e, state: 'pending' as const }]));
-      for (const entry of dead) {
-        const queue = this.queueOf(entry.sink);
-        queue.push(entry.id);
-        queue.sort((a, b) => (this.entry(a)?.seq ?? 0) - (this.entry(b)?.seq ?? 0));
-      }
+      this.db.write('outbox-retry', () => {
+        const revive = this.db.statement(
+          "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'dead'",
+        );
+        for (const entry of dead) revive.run(entry.id);
+      });
     }
     // Pending entries waiting out a backoff are retried now too.
     for (const worker of this.workers.values()) worker.wake();
@@ -309,11 +402,6 @@ export class Outbox {
     }
     await Promise.all(done);
     this.workers.clear();
-  }
-
-  async close(): Promise<void> {
-    await this.stop();
-    await this.journal.close();
   }
 
   private startWorker(sink: ReportSink): void {
@@ -340,14 +428,16 @@ export class Outbox {
     worker.done = (async () => {
       let failures = 0;
       while (!worker.stopped) {
-        const headId = this.pending.get(sink.name)?.[0];
-        if (headId === undefined) {
-          await sleep(60_000);
-          continue;
-        }
         let waitMs: number;
+        let headId: string | undefined;
         try {
-          const result = await this.attempt(sink, this.entry(headId)!);
+          const head = this.head(sink.name);
+          if (head === undefined) {
+            await sleep(60_000);
+            continue;
+          }
+          headId = head.id;
+          const result = await this.attempt(sink, head);
           if (result.kind !== 'retry') {
             failures = 0;
             continue;
@@ -355,11 +445,11 @@ export class Outbox {
           failures++;
           waitMs = this.delayAfterFailure(failures, result.retryAfterMs);
         } catch (error) {
-          // The journal refused a write (disk full?): the entry stays pending; try again later.
+          // The store refused a write or a read (disk full?): the entry stays pending; try again later.
           failures++;
           waitMs = this.delayAfterFailure(failures);
           this.logger.error({
-            event: 'outbox.journal-failed',
+            event: 'outbox.store-failed',
             sink: sink.name,
             entry: headId,
             reason: errorMessage(error),
@@ -386,15 +476,8 @@ export class Outbox {
     const delayMs = jitteredBackoffMs(failures - 1, {
       firstDelayMs: this.options.initialBackoffMs,
       maxDelayMs: this.options.maxBackoffMs,
-      cap: 'before-jitter',
     });
     return Math.min(delayMs, MAX_TIMER_MS);
-  }
-
-  private dequeue(entry: OutboxEntry): void {
-    const queue = this.pending.get(entry.sink);
-    const at = queue?.indexOf(entry.id) ?? -1;
-    if (queue && at >= 0) queue.splice(at, 1);
   }
 
   private async attempt(sink: ReportSink, entry: OutboxEntry): Promise<AttemptResult> {
@@ -408,8 +491,12 @@ export class Outbox {
           : new DeliveryError('DELIVERY_FAILED', errorMessage(error), { permanent: false, cause: error });
       const lastError = { code: delivery.code, message: delivery.message, at: new Date().toISOString() };
       if (delivery.permanent) {
-        await this.journal.set(entry.id, { ...entry, state: 'dead', lastError });
-        this.dequeue(entry);
+        this.db.write('outbox-dead', () => {
+          this.db
+            .statement("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?")
+            .run(JSON.stringify(lastError), entry.id);
+        });
+        this.forget(entry.id);
         this.logger.error({
           event: 'outbox.dead-letter',
           sink: sink.name,
@@ -430,12 +517,20 @@ export class Outbox {
       });
       return { kind: 'retry', retryAfterMs: delivery.retryAfterMs };
     }
-    crashPoint('outbox:delivered:before');
     const delivered: OutboxEntry = { ...entry, state: 'delivered', deliveredAt: new Date().toISOString() };
-    await this.journal.set(entry.id, delivered);
-    this.dequeue(entry);
-    this.attempts.delete(entry.id);
-    this.lastErrors.delete(entry.id);
+    // Not fsync'd: a delivery lost in a power cut is sent again with the same ids, which every sink takes
+    // as the same report (the kill point store:outbox-delivered:before proves it). docs/storage.md.
+    this.db.write(
+      'outbox-delivered',
+      () => {
+        this.db
+          .statement("UPDATE outbox SET state = 'delivered', delivered_at = ? WHERE id = ?")
+          .run(delivered.deliveredAt, entry.id);
+        this.deliveredEffect(delivered);
+      },
+      { durable: false },
+    );
+    this.forget(entry.id);
     this.logger.info({
       event: 'outbox.delivered',
       sink: sink.name,
@@ -443,40 +538,70 @@ export class Outbox {
       job: entry.jobId,
       kind: entry.kind,
     });
-    this.onDelivered(delivered);
     return { kind: 'delivered' };
   }
 
-  /** True when every sink drafted its reports of the job's receipt and every one of them is delivered. */
-  allDelivered(jobId: string): boolean {
-    if (this.marker(`draft:job.fiscalized:${jobId}`)?.undrafted?.length) return false;
-    const ids = this.byJob.get(jobId);
-    if (!ids || ids.size === 0) return true;
-    return [...ids].every((id) => this.entry(id)?.state === 'delivered');
+  private forget(id: string): void {
+    this.attempts.delete(id);
+    this.lastErrors.delete(id);
   }
 
-  /** Drops delivered entries past retention, and old markers whose entries are all gone; rewrites the journal. */
-  async compact(now = Date.now()): Promise<number> {
-    const cutoff = now - this.options.retainDeliveredMs;
-    const stale = this.entries({ state: 'delivered' }).filter(
-      (e) => e.deliveredAt && Date.parse(e.deliveredAt) < cutoff,
+  /** An error the first time a sink cannot draft an event; recovery's later tries are quiet (debug). */
+  private logDraftFailure(sink: string, eventKey: string, error: unknown): void {
+    const key = `${sink} ${eventKey}`;
+    const first = !this.draftFailuresLogged.has(key);
+    this.draftFailuresLogged.add(key);
+    this.logger[first ? 'error' : 'debug']({
+      event: 'outbox.draft-failed',
+      sink,
+      on: eventKey,
+      reason: errorMessage(error),
+    });
+  }
+
+  /**
+   * True when every sink drafted its reports of the job's receipt and every one of them is delivered (also
+   * when it has none).
+   */
+  allDelivered(jobId: string): boolean {
+    if ((this.marker(`job.fiscalized:${jobId}`)?.undrafted.length ?? 0) > 0) return false;
+    const undelivered = this.db.read(() =>
+      this.db
+        .statement("SELECT count(*) FROM outbox WHERE job_id = ? AND state <> 'delivered'")
+        .pluck()
+        .get(jobId),
     );
-    const staleIds = new Set(stale.map((e) => e.id));
-    // Recovery only re-drafts recent jobs, so an old marker may go once none of its entries remain.
-    const staleMarkers: string[] = [];
-    for (const [key, record] of this.journal.entries()) {
-      // A marker naming undrafted sinks is all that keeps the other sinks from being drafted again.
-      if (isEntry(record) || Date.parse(record.at) >= cutoff || record.undrafted?.length) continue;
-      const remaining = record.jobId
-        ? [...(this.byJob.get(record.jobId) ?? [])].filter((id) => !staleIds.has(id))
-        : [];
-      if (remaining.length === 0) staleMarkers.push(key);
+    return Number(undelivered) === 0;
+  }
+
+  /**
+   * Retention: deletes delivered entries past `retainDeliveredDays`, and old draft markers none of whose
+   * entries remain (recovery only re-drafts recent jobs). Batches of `batchSize`, one transaction each.
+   */
+  async deleteDelivered(now = Date.now(), batchSize = 500): Promise<number> {
+    const cutoff = new Date(now - this.options.retainDeliveredDays * DAY_MS).toISOString();
+    let deleted = 0;
+    for (;;) {
+      const changes = this.db.write('outbox-retention', () => {
+        const entries = this.db
+          .statement(
+            `DELETE FROM outbox WHERE seq IN (
+               SELECT seq FROM outbox WHERE state = 'delivered' AND delivered_at < ? LIMIT ?)`,
+          )
+          .run(cutoff, batchSize).changes;
+        const markers = this.db
+          .statement(
+            `DELETE FROM outbox_drafts WHERE event IN (
+               SELECT event FROM outbox_drafts d WHERE at < ? AND undrafted IS NULL
+                 AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = d.job_id))
+               LIMIT ?)`,
+          )
+          .run(cutoff, batchSize).changes;
+        deleted += entries;
+        return entries + markers;
+      });
+      if (changes === 0) return deleted;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    await this.journal.deleteMany([...staleIds, ...staleMarkers]);
-    for (const entry of stale) {
-      if (entry.jobId) this.byJob.get(entry.jobId)?.delete(entry.id);
-    }
-    await this.journal.compact();
-    return stale.length;
   }
 }

@@ -1,15 +1,8 @@
 import type { DeviceSnapshot } from '../devices/device.js';
 
 export interface Alert {
-  code:
-    | 'SHIFT_NEAR_LIMIT'
-    | 'OFD_BACKLOG'
-    | 'FN_EXPIRING'
-    | 'FN_WARNING'
-    | 'RECEIPTS_UNREPORTED'
-    | 'JOURNAL_WRITES_FAILING';
-  /** The device it is about; absent for the agent's own (journals, reports). */
-  device?: string;
+  code: 'SHIFT_NEAR_LIMIT' | 'OFD_BACKLOG' | 'FN_EXPIRING' | 'FN_WARNING';
+  device: string;
   message: string;
   since: string;
 }

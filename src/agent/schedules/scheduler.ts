@@ -14,7 +14,7 @@ export interface ScheduleInfo {
 
 /**
  * The agent's periodic work, with node-cron in the configured time zone: the daily Z report, closing a
- * shift before its 24 h limit, OFD-backlog and FN-expiry alerts, and journal compaction. (The state
+ * shift before its 24 h limit, OFD-backlog and FN-expiry alerts, and store retention. (The state
  * heartbeat is the state reporter's own interval, `state.intervalMs`.) Device work goes through `agent.deviceOperation`, so it never cuts into a receipt.
  */
 export class Scheduler {
@@ -41,8 +41,8 @@ export class Scheduler {
       this.logger.warn({ event: 'schedule.failed', schedule: 'checks', reason: error.message }),
     );
     this.add('compaction', this.config.compaction, async () => {
-      const result = await this.agent.compact();
-      this.logger.info({ event: 'schedule.compacted', ...result });
+      const result = await this.agent.applyRetention();
+      this.logger.info({ event: 'schedule.retention', ...result });
     });
   }
 

@@ -14,20 +14,13 @@ export const schedulesSchema = z
     closeBeforeExpiryMinutes: z.number().int().min(0).max(600).default(20),
     /** How often the shift age, OFD backlog and FN validity are checked. */
     checks: cronExpression.default('*/5 * * * *'),
-    /** Journal compaction. */
+    /** Store retention (the name is kept for existing configs): slims old jobs, deletes old reports. */
     compaction: cronExpression.nullable().default('30 3 * * *'),
     /** Alert when the oldest document not sent to the OFD is this old; the register blocks at 30 days. */
     ofdAlertDays: z.number().int().min(1).max(29).default(3),
     /** Warn this many days before the FN expires. */
     fnExpiryWarnDays: z.number().int().min(1).max(365).default(30),
   })
-  .default({
-    zReport: '55 23 * * *',
-    closeBeforeExpiryMinutes: 20,
-    checks: '*/5 * * * *',
-    compaction: '30 3 * * *',
-    ofdAlertDays: 3,
-    fnExpiryWarnDays: 30,
-  });
+  .prefault({});
 
 export type SchedulesConfig = z.output<typeof schedulesSchema>;

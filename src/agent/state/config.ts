@@ -21,10 +21,4 @@ export const stateConfigSchema = z.strictObject({
   postTimeoutMs: ms(100, 120_000).default(10_000),
 });
 
-export const DEFAULT_STATE_CONFIG = {
-  intervalMs: 60_000,
-  debounceMs: 1000,
-  postTimeoutMs: 10_000,
-} as const;
-
 export type StateConfig = z.output<typeof stateConfigSchema>;

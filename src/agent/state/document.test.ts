@@ -47,6 +47,13 @@ const status: AgentStatus = {
   connectors: [
     { name: 'bridge:a', online: true, lastSuccessAt: '2026-11-22T09:59:30.000Z', details: { secretish: 1 } },
   ],
+  storage: {
+    path: '/var/lib/kkt-agent/agent.db',
+    databaseBytes: 4096 * 300,
+    walBytes: 8192,
+    freeDiskBytes: 2 ** 30,
+  },
+  memory: { rssBytes: 70 * 2 ** 20, heapUsedBytes: 20 * 2 ** 20 },
 };
 
 describe('buildStateDocument', () => {
@@ -68,7 +75,9 @@ describe('buildStateDocument', () => {
         uptimeSeconds: 10_800,
         session: 7,
         config: { version: 4, source: 'remote' },
+        memory: { rssBytes: 70 * 2 ** 20, heapUsedBytes: 20 * 2 ** 20 },
       },
+      storage: { databaseBytes: 4096 * 300, walBytes: 8192, freeDiskBytes: 2 ** 30 },
       devices: [
         {
           id: 'kkt1',
@@ -113,7 +122,16 @@ describe('buildStateDocument', () => {
     const a = buildStateDocument(status, { ...context, now: new Date('2026-11-22T10:00:00Z') });
     const later = buildStateDocument(status, { ...context, now: new Date('2026-11-22T10:05:00Z') });
     const changed = buildStateDocument({ ...status, jobs: { ...status.jobs, REPORTED: 6 } }, context);
+    const grown = buildStateDocument(
+      {
+        ...status,
+        memory: { rssBytes: 71 * 2 ** 20, heapUsedBytes: 21 * 2 ** 20 },
+        storage: { ...status.storage, databaseBytes: 4096 * 301 },
+      },
+      { ...context, now: new Date('2026-11-22T10:00:00Z') },
+    );
     expect(stateFingerprint(later)).toBe(stateFingerprint(a));
+    expect(stateFingerprint(grown)).toBe(stateFingerprint(a));
     expect(stateFingerprint(changed)).not.toBe(stateFingerprint(a));
   });
 });

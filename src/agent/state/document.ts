@@ -18,7 +18,11 @@ export interface StateDocument {
     /** The MQTT presence session (absent without MQTT). */
     session?: number;
     config: { version: number; source: 'file' | 'remote' };
+    /** The process's memory: a fleet watches boxes age. */
+    memory: { rssBytes: number; heapUsedBytes: number };
   };
+  /** The database and the disk it is on. */
+  storage: { databaseBytes: number; walBytes: number; freeDiskBytes: number };
   devices: DeviceState[];
   jobs: {
     counts: Record<JobState, number>;
@@ -136,7 +140,13 @@ export function buildStateDocument(status: AgentStatus, context: StateContext): 
         context.uptimeSeconds ?? Math.round((now.getTime() - Date.parse(status.startedAt)) / 1000),
       session: context.session,
       config: context.config,
+      memory: { rssBytes: status.memory.rssBytes, heapUsedBytes: status.memory.heapUsedBytes },
     }),
+    storage: {
+      databaseBytes: status.storage.databaseBytes,
+      walBytes: status.storage.walBytes,
+      freeDiskBytes: status.storage.freeDiskBytes,
+    },
     devices: status.devices.map(deviceState),
     jobs: {
       counts: status.jobs,
@@ -157,15 +167,18 @@ export function buildStateDocument(status: AgentStatus, context: StateContext): 
   };
 }
 
-/** The document without what changes by itself (clock, ages, uptime): equal fingerprints, nothing new to say. */
+/** What changes by itself (clock, ages, uptime, memory, file sizes): not a reason to send the document. */
+const DRIFTING_FIELDS = new Set([
+  'generatedAt',
+  'uptimeSeconds',
+  'oldestAgeSeconds',
+  'nextRun',
+  'lastRun',
+  'memory',
+  'storage',
+]);
+
+/** The document without what changes by itself: equal fingerprints, nothing new to say. */
 export function stateFingerprint(doc: StateDocument): string {
-  return JSON.stringify(doc, (key, value: unknown) =>
-    key === 'generatedAt' ||
-    key === 'uptimeSeconds' ||
-    key === 'oldestAgeSeconds' ||
-    key === 'nextRun' ||
-    key === 'lastRun'
-      ? undefined
-      : value,
-  );
+  return JSON.stringify(doc, (key, value: unknown) => (DRIFTING_FIELDS.has(key) ? undefined : value));
 }

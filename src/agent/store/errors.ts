@@ -5,6 +5,8 @@ import { KktAgentError } from '../../lib/errors.js';
  * (storage fault, manual edit). The agent must not guess which bills it may print; a technician decides.
  */
 export class JournalCorruptError extends KktAgentError {
+  /** Restarting cannot fix it: the daemon exits with the code systemd does not restart on. */
+  readonly needsTechnician = true;
   readonly path: string;
   readonly line: number;
 
@@ -21,6 +23,8 @@ export class JournalCorruptError extends KktAgentError {
 
 /** Written by a newer agent; opening it with this version could misread it. */
 export class JournalVersionError extends KktAgentError {
+  readonly needsTechnician = true;
+
   constructor(path: string, found: unknown, supported: number) {
     super(
       'JOURNAL_VERSION_UNSUPPORTED',

@@ -12,7 +12,6 @@ import {
   type TornTail,
 } from './journalFormat.js';
 import { nodeStoreFs, type StoreFileHandle, type StoreFileSystem, writeFully } from './storeFs.js';
-import { type WriteFailure, WriteHealth } from './writeHealth.js';
 
 /**
  * Keyed, append-only JSONL journal. Every change is one line, written with one positional write and
@@ -86,7 +85,6 @@ export class JsonlJournal<T> {
   private directorySyncPending = false;
   /** A failed write could not be rolled back; the file tail is unknown until the journal is reopened. */
   private unusableCause: unknown;
-  private readonly health: WriteHealth;
 
   private constructor(
     path: string,
@@ -111,7 +109,6 @@ export class JsonlJournal<T> {
     this.map = map;
     this.encoded = encoded;
     this.recovery = recovery;
-    this.health = new WriteHealth(path);
   }
 
   /**
@@ -261,11 +258,6 @@ export class JsonlJournal<T> {
     return { ...this.counters };
   }
 
-  /** Set while writes are failing (since the first failure after the last success); undefined otherwise. */
-  get writeFailure(): WriteFailure | undefined {
-    return this.health.failure;
-  }
-
   /** Durably stores `value` under `key`. Resolves after fsync; the in-memory map changes only then. */
   set(key: string, value: T): Promise<void> {
     let mutation: Mutation<T>;
@@ -341,10 +333,7 @@ export class JsonlJournal<T> {
 
   private enqueue<R>(operation: () => Promise<R>): Promise<R> {
     if (this.closing) return Promise.reject(new JournalClosedError(this.path));
-    const run = this.queue.then(operation).catch((error: unknown) => {
-      if (error instanceof StorageWriteError) this.health.failed(error);
-      throw error;
-    });
+    const run = this.queue.then(operation);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -428,7 +417,6 @@ export class JsonlJournal<T> {
       await this.rollback(start, error);
       throw new StorageWriteError(this.path, action, error);
     }
-    this.health.succeeded();
     this.length = start + bytes.length;
     this.lines += 1;
     this.records += mutations.length;

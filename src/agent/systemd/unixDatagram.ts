@@ -27,8 +27,27 @@ interface UnixDgramModule {
 let loaded: UnixDgramModule | undefined;
 
 function unixDgram(): UnixDgramModule {
-  loaded ??= createRequire(import.meta.url)('unix-dgram') as UnixDgramModule;
+  if (loaded) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)('unix-dgram') as UnixDgramModule;
+  } catch (error) {
+    throw new Error(unixDgramLoadFailure(error), { cause: error });
+  }
   return loaded;
+}
+
+/**
+ * What to do when the addon does not load. Its ABI follows the Node major (it is not N-API): after a Node
+ * upgrade on a source install it must be rebuilt, which the installer does when run again. The release
+ * package brings its own Node, so a system upgrade cannot cause this there.
+ */
+export function unixDgramLoadFailure(error: unknown): string {
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  return (
+    `the unix-dgram addon (sd_notify) does not load on Node ${process.version} (ABI ${process.versions.modules}): ` +
+    `${reason}. Rebuild it for this Node: run scripts/install.sh again (source install), or use the release ` +
+    'package, which brings its own Node'
+  );
 }
 
 /**

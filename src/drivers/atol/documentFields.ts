@@ -1,6 +1,6 @@
 import { DocumentTag, DocumentType } from './commands/fn.js';
 import { Tag } from './commands/receipt.js';
-import type { FiscalDocument } from './kkt.js';
+import type { FiscalDocument } from './fiscalResults.js';
 import { type DeviceDateTime, ffdSecondsToWallClock } from './protocol/dateTime.js';
 import { decodeVln, findTlv, type Tlv, tlvText } from './protocol/tlv.js';
 

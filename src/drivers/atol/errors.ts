@@ -5,25 +5,24 @@ import { KktAgentError } from '../../lib/errors.js';
  * or the read-back failed after a successful close). Never retry on this: reconcile with the register.
  */
 export class KktOutcomeUnknownError extends KktAgentError {
-  readonly outcomeUnknown = true;
-
   constructor(operation: string, phase: string, cause: unknown) {
     super(
       'KKT_OUTCOME_UNKNOWN',
       `The register may have completed "${operation}" but did not confirm it (${phase}). It must be reconciled with the register before anything is retried.`,
       { operation, phase, cause: cause instanceof Error ? cause.message : String(cause) },
-      { cause },
+      { cause, outcome: 'unknown' },
     );
   }
 }
 
 export class KktNotConnectedError extends KktAgentError {
-  readonly outcomeUnknown = false;
-
   constructor(description: string) {
-    super('KKT_NOT_CONNECTED', `The register (${description}) is not connected; nothing was sent.`, {
-      link: description,
-    });
+    super(
+      'KKT_NOT_CONNECTED',
+      `The register (${description}) is not connected; nothing was sent.`,
+      { link: description },
+      { outcome: 'not-sent' },
+    );
   }
 }
 
@@ -42,8 +41,6 @@ export class KktUnsupportedModelError extends KktAgentError {
  * §8). Nothing was sent. The device's `taxBytes` configuration supplies the byte.
  */
 export class KktTaxRateUnknownError extends KktAgentError {
-  readonly outcomeUnknown = false;
-
   constructor(
     readonly rates: readonly string[],
     model: string,
@@ -52,28 +49,19 @@ export class KktTaxRateUnknownError extends KktAgentError {
       'KKT_TAX_RATE_UNKNOWN',
       `No tax byte is known for ${rates.join(', ')} on this register (${model}); nothing was sent. Set the byte in the device's "taxBytes" configuration once the register's documentation or a cancelled probe receipt shows which byte the register takes.`,
       { rates: [...rates], model },
+      { outcome: 'not-sent' },
     );
   }
 }
 
 /** The register's FFD version has no receipt form this driver writes (FFD 1.0 needs the legacy `E6`). */
 export class KktUnsupportedFfdError extends KktAgentError {
-  readonly outcomeUnknown = false;
-
   constructor(ffdVersion: number) {
     super(
       'KKT_UNSUPPORTED_FFD',
       `The register works to FFD version code ${ffdVersion}; this driver writes FFD 1.05 and 1.2 receipts only. Nothing was sent.`,
       { ffdVersion },
+      { outcome: 'not-sent' },
     );
   }
-}
-
-/** True when an error leaves the outcome of a fiscal operation unknown (it must be reconciled). */
-export function isOutcomeUnknown(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { outcomeUnknown?: unknown }).outcomeUnknown === true
-  );
 }

@@ -1,4 +1,42 @@
-import type { FiscalDocument, FiscalResult, ShiftResult } from './kkt.js';
+/** What a register's fiscal documents say, as both ATOL backends (protocol and web) return them. */
+
+export interface FiscalDocument {
+  fiscalDocumentNumber: number;
+  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
+  documentType: number;
+  fiscalSign: string;
+  /** The register's local time with its zone offset, ISO 8601. */
+  dateTime: string;
+  shiftNumber?: number;
+  receiptNumber?: number;
+  totalKop?: number;
+  /** Tag 1054: 1 sell, 2 sell return. */
+  operationType?: number;
+  fnNumber?: string;
+  registrationNumber?: string;
+  /** Tag 1192, the marker the agent writes into its receipts. */
+  marker?: string;
+}
+
+export interface FiscalResult {
+  fiscalDocumentNumber: number;
+  fiscalSign: string;
+  dateTime: string;
+  shiftNumber: number;
+  receiptNumber: number;
+  fnNumber: string;
+  registrationNumber: string;
+  totalKop: number;
+}
+
+export interface ShiftResult {
+  fiscalDocumentNumber: number;
+  fiscalSign: string;
+  dateTime: string;
+  shiftNumber: number;
+  fnNumber?: string;
+  registrationNumber?: string;
+}
 
 /** What the FN reports about a document: read back from it (protocol) or in a task's `fiscalParams` (web). */
 export type FiscalDocumentFields = Pick<

@@ -40,7 +40,13 @@ import {
   KktUnsupportedFfdError,
   KktUnsupportedModelError,
 } from './errors.js';
-import { fiscalResultOf, shiftResultOf } from './fiscalResults.js';
+import {
+  type FiscalDocument,
+  type FiscalResult,
+  fiscalResultOf,
+  type ShiftResult,
+  shiftResultOf,
+} from './fiscalResults.js';
 import { MODELS } from './models.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
@@ -94,43 +100,7 @@ export interface KktOptions {
   onCommand?: (event: CommandEvent) => void;
 }
 
-export interface FiscalDocument {
-  fiscalDocumentNumber: number;
-  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
-  documentType: number;
-  fiscalSign: string;
-  /** The register's local time with its zone offset, ISO 8601. */
-  dateTime: string;
-  shiftNumber?: number;
-  receiptNumber?: number;
-  totalKop?: number;
-  /** Tag 1054: 1 sell, 2 sell return. */
-  operationType?: number;
-  fnNumber?: string;
-  registrationNumber?: string;
-  /** Tag 1192, the marker the agent writes into its receipts. */
-  marker?: string;
-}
-
-export interface FiscalResult {
-  fiscalDocumentNumber: number;
-  fiscalSign: string;
-  dateTime: string;
-  shiftNumber: number;
-  receiptNumber: number;
-  fnNumber: string;
-  registrationNumber: string;
-  totalKop: number;
-}
-
-export interface ShiftResult {
-  fiscalDocumentNumber: number;
-  fiscalSign: string;
-  dateTime: string;
-  shiftNumber: number;
-  fnNumber?: string;
-  registrationNumber?: string;
-}
+export type { FiscalDocument, FiscalResult, ShiftResult } from './fiscalResults.js';
 
 export interface KktStatus {
   mode: number;
@@ -194,7 +164,7 @@ interface KnownDocument {
 /**
  * An ATOL register (platform 2.5, protocol v3) whose methods read like a cashier's actions. One
  * operation at a time. Errors say what the caller may do next: a `ValidationError` or
- * `KktDeviceError` means nothing was fiscalized; anything with `outcomeUnknown` must be reconciled.
+ * `KktDeviceError` means nothing was fiscalized; anything with `outcome: 'unknown'` must be reconciled.
  */
 export class Kkt extends EventEmitter<KktEvents> {
   private transport: AtolTransport | undefined;

@@ -4,8 +4,8 @@ import { ReconnectLoop, SilenceWatch } from './reconnect.js';
 describe('ReconnectLoop', () => {
   beforeEach(() => {
     vi.useFakeTimers();
-    // No jitter: the delays are exactly the backoff steps.
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    // The top of the jitter range: the delays are exactly the backoff steps.
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
   });
 
   afterEach(() => {

@@ -1,3 +1,4 @@
+import { jitteredBackoffMs } from '../../lib/backoff.js';
 import { KktAgentError } from '../../lib/errors.js';
 
 /** How a backend keeps trying to reach its register after a failed start or a lost connection. */
@@ -92,6 +93,9 @@ export class SilenceWatch {
   }
 }
 
+/** The driver's own defaults; the agent's config schema takes them from here. */
+export const DEFAULT_RECONNECT = { initialDelayMs: 500, maxDelayMs: 30_000 } as const;
+
 export interface ReconnectLoopOptions {
   settings: ReconnectOptions | undefined;
   /** One connection attempt. */
@@ -104,7 +108,7 @@ export interface ReconnectLoopOptions {
 
 /**
  * Background reconnection for both ATOL backends (the protocol link and the web server): one timer at a
- * time, delays doubling from `initialDelayMs` up to `maxDelayMs`, each with ±20 % jitter.
+ * time, delays doubling from `initialDelayMs` up to `maxDelayMs`, jittered (lib/backoff.ts).
  */
 export class ReconnectLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -126,11 +130,11 @@ export class ReconnectLoop {
   schedule(): void {
     const settings = this.options.settings ?? {};
     if (this.options.closed() || settings.enabled === false || this.timer) return;
-    const initial = settings.initialDelayMs ?? 500;
-    const max = settings.maxDelayMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** this.attempts);
     // Jitter keeps a fleet of boxes from hammering a network register in lockstep after an outage.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = jitteredBackoffMs(this.attempts, {
+      firstDelayMs: settings.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
+      maxDelayMs: settings.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    });
     this.attempts++;
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -83,6 +83,6 @@ describe('discoverIntentTerminal', () => {
       resendIntervalMs: 50,
     });
     await expect(search).rejects.toBeInstanceOf(IntentTerminalNotFoundError);
-    await expect(search).rejects.toMatchObject({ code: 'INTENT_NOT_FOUND', outcomeUnknown: false });
+    await expect(search).rejects.toMatchObject({ code: 'INTENT_NOT_FOUND', outcome: 'not-sent' });
   });
 });

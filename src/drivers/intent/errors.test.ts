@@ -46,12 +46,12 @@ describe('IntentResultError', () => {
       expect(error.code).toBe(info?.code);
       expect(error.resultCode).toBe(resultCode);
       expect(error.terminalMessage).toBe(info?.terminalText);
-      expect(error.outcomeUnknown).toBe(false);
+      expect(error.outcome).toBe('refused');
       expect(error.message).toContain(`resultCode ${resultCode}`);
       expect(error.message).toContain(info?.explanation ?? '');
       // The English message is readable without knowing Russian: the Russian text is only quoted.
       expect(error.message.replace(/"[^"]*"/g, '')).not.toMatch(/[А-Яа-яЁё]/);
-      expect(error.toJSON().details).toMatchObject({ resultCode, outcomeUnknown: false });
+      expect(error.toJSON().details).toMatchObject({ resultCode, outcome: 'refused' });
     },
   );
 
@@ -80,12 +80,12 @@ describe('transport-level errors', () => {
       detail: 'no complete answer within 180000 ms',
     });
     expect(unknown.code).toBe('INTENT_OUTCOME_UNKNOWN');
-    expect(unknown.outcomeUnknown).toBe(true);
+    expect(unknown.outcome).toBe('unknown');
     expect(unknown.operationId).toBe('job-7');
     expect(unknown.message).toMatch(/will not send this sale again/);
 
-    expect(new IntentUnreachableError('http://10.0.0.5:37015/v1', 'ECONNREFUSED').outcomeUnknown).toBe(false);
-    expect(new IntentAuthFailedError('refused').outcomeUnknown).toBe(false);
+    expect(new IntentUnreachableError('http://10.0.0.5:37015/v1', 'ECONNREFUSED').outcome).toBe('not-sent');
+    expect(new IntentAuthFailedError('refused').outcome).toBe('not-sent');
     expect(new IntentTerminalNotFoundError('ikassa-smartx', 100).code).toBe('INTENT_NOT_FOUND');
   });
 });

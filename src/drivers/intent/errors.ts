@@ -1,4 +1,4 @@
-import { KktAgentError } from '../../lib/errors.js';
+import { KktAgentError, type Outcome } from '../../lib/errors.js';
 import {
   INTENT_UNKNOWN_RESULT_CODE,
   type IntentResultCategory,
@@ -8,21 +8,18 @@ import {
 
 /**
  * Errors of the SmartX intent driver. What the agent must know first is whether the operation may have
- * happened on the terminal: `outcomeUnknown` is true only when it cannot be ruled out, and then the job
- * must wait for a person, because sending the SALE again could print (and charge) twice.
+ * happened on the terminal (`outcome`, lib/errors.ts): `unknown` only when it cannot be ruled out, and then
+ * the job must wait for a person, because sending the SALE again could print (and charge) twice.
  */
 export class IntentError extends KktAgentError {
-  readonly outcomeUnknown: boolean;
-
   constructor(
     code: string,
     message: string,
-    outcomeUnknown: boolean,
+    outcome: Outcome,
     details: Record<string, unknown> = {},
     options?: ErrorOptions,
   ) {
-    super(code, message, { ...details, outcomeUnknown }, options);
-    this.outcomeUnknown = outcomeUnknown;
+    super(code, message, { ...details, outcome }, { ...options, outcome });
   }
 }
 
@@ -38,7 +35,7 @@ export interface IntentRefusal {
 
 /**
  * The terminal answered with a resultCode other than 200. The answer is definite: the operation did not
- * happen, so `outcomeUnknown` is false. `code` is the table's stable code, or INTENT_UNKNOWN_RESULT_CODE.
+ * happen (`refused`). `code` is the table's stable code, or INTENT_UNKNOWN_RESULT_CODE.
  */
 export class IntentResultError extends IntentError {
   override readonly code: IntentResultErrorCode | typeof INTENT_UNKNOWN_RESULT_CODE;
@@ -57,7 +54,7 @@ export class IntentResultError extends IntentError {
     const code = (info?.code ?? INTENT_UNKNOWN_RESULT_CODE) as
       | IntentResultErrorCode
       | typeof INTENT_UNKNOWN_RESULT_CODE;
-    super(code, message, false, {
+    super(code, message, 'refused', {
       intent: refusal.intent,
       resultCode: refusal.resultCode,
       terminalMessage: refusal.terminalMessage,
@@ -78,7 +75,7 @@ export class IntentUnreachableError extends IntentError {
     super(
       'INTENT_UNREACHABLE',
       `Could not connect to the SmartX terminal at ${endpoint} (${reason}). Nothing was sent. Check that the terminal is on, on the same network, and that server mode is enabled in its settings.`,
-      false,
+      'not-sent',
       { endpoint, reason },
       cause === undefined ? undefined : { cause },
     );
@@ -126,7 +123,7 @@ export class IntentOutcomeUnknownError extends IntentError {
     super(
       'INTENT_OUTCOME_UNKNOWN',
       `The ${operation} was sent to the terminal at ${context.endpoint} but ${OUTCOME_REASON_TEXT[reason]}${detail}. The receipt may or may not have been printed and a card may have been charged. Check the last receipt on the terminal before doing anything; the driver will not send this sale again.`,
-      true,
+      'unknown',
       {
         intent,
         reason,
@@ -151,7 +148,7 @@ export class IntentNoAnswerError extends IntentError {
     super(
       'INTENT_NO_ANSWER',
       `The terminal at ${endpoint} gave no usable answer to ${intent} (${detail}). Check that the terminal is on and its server mode is enabled.`,
-      false,
+      'not-sent',
       { intent, endpoint, detail },
       cause === undefined ? undefined : { cause },
     );
@@ -172,7 +169,7 @@ export class IntentAuthFailedError extends IntentError {
     super(
       'INTENT_AUTH_FAILED',
       `Authorization on the SmartX terminal failed${code}: ${reason}.${said} Check the PIN configured for the terminal. No sale was sent.`,
-      false,
+      'not-sent',
       { reason, resultCode: refusal?.resultCode, terminalMessage: refusal?.terminalMessage },
     );
     this.resultCode = refusal?.resultCode;
@@ -186,7 +183,7 @@ export class IntentTerminalNotFoundError extends IntentError {
     super(
       'INTENT_NOT_FOUND',
       `No SmartX terminal answered the network search for "${searchTarget}" within ${waitedMs} ms. Check that the terminal is on the same network with server mode enabled, or configure its address.`,
-      false,
+      'not-sent',
       { searchTarget, waitedMs },
     );
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { KktAgentError } from '../../lib/errors.js';
+import { KktAgentError, type Outcome } from '../../lib/errors.js';
 import { parseJsonLossless, parseWithSchema } from '../../lib/json.js';
 import {
   type DiscoveredIntentTerminal,
@@ -67,7 +67,7 @@ export interface IntentTerminalStatus {
   lastSale:
     | { operationId: string; numberCheck: string; uid: string; totalMinor: number; at: string }
     | undefined;
-  lastError: { code: string; message: string; outcomeUnknown: boolean; at: string } | undefined;
+  lastError: { code: string; message: string; outcome: Outcome | undefined; at: string } | undefined;
   saleTimeoutMs: number;
   authTimeoutMs: number;
 }
@@ -153,7 +153,7 @@ export class IntentTerminal {
   /**
    * Sells and returns the terminal's receipt data. Throws IntentResultError when the terminal refuses,
    * IntentOutcomeUnknownError when the SALE went out and no valid answer came (never retried), and errors
-   * with `outcomeUnknown: false` when provably nothing was sent.
+   * with `outcome: 'not-sent'` when provably nothing was sent.
    */
   async sale(sale: IntentSale, options: IntentSaleOptions): Promise<IntentSaleResult> {
     const body = JSON.stringify(encodeSale(sale, options.operationId));
@@ -235,11 +235,10 @@ export class IntentTerminal {
 
   private recordError(error: unknown): void {
     if (!(error instanceof KktAgentError)) return;
-    const outcomeUnknown = error.details['outcomeUnknown'] === true;
     this.lastError = {
       code: error.code,
       message: error.message,
-      outcomeUnknown,
+      outcome: error.outcome,
       at: this.now().toISOString(),
     };
   }

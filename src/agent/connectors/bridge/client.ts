@@ -4,7 +4,7 @@ import { ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, jsonIdString, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
 import { type ExchangeAnswer, exchange } from '../http/exchange.js';
 import { type RetryPolicy, retryAfterMs, withRetries } from '../http/retry.js';
-import type { BridgeAuth } from './config.js';
+import { type BridgeAuth, bridgeAccountSchema } from './config.js';
 import {
   BridgeHttpStatusError,
   BridgeMalformedResponseError,
@@ -24,7 +24,15 @@ import {
 /** The only protocol version seen in the logs; the path says v2, HELLO says 0.1.0. */
 export const BRIDGE_PROTOCOL_VERSION = '0.1.0';
 
-export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+/** What a client made without a full account config (tools, tests) takes: the account schema's defaults. */
+const ACCOUNT_DEFAULTS = {
+  retries: bridgeAccountSchema.shape.retries.parse(undefined),
+  retryDelayMs: bridgeAccountSchema.shape.retryDelayMs.parse(undefined),
+  maxResponseBytes: bridgeAccountSchema.shape.maxResponseBytes.parse(undefined),
+};
+
+/** The longest wait between two retries of a GET (with `Retry-After`). */
+const MAX_RETRY_DELAY_MS = 30_000;
 
 export interface BridgeClientOptions {
   /** The account's id, named in errors and logs. */
@@ -91,11 +99,11 @@ export class BridgeClient {
     this.authorization = authorizationHeader(options.auth);
     this.timeoutMs = options.timeoutMs;
     this.retryPolicy = {
-      retries: options.retries ?? 3,
-      firstDelayMs: options.retryDelayMs ?? 500,
-      maxDelayMs: options.maxRetryDelayMs ?? 30_000,
+      retries: options.retries ?? ACCOUNT_DEFAULTS.retries,
+      firstDelayMs: options.retryDelayMs ?? ACCOUNT_DEFAULTS.retryDelayMs,
+      maxDelayMs: options.maxRetryDelayMs ?? MAX_RETRY_DELAY_MS,
     };
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxResponseBytes = options.maxResponseBytes ?? ACCOUNT_DEFAULTS.maxResponseBytes;
     this.logger = options.logger ?? pino({ level: 'silent' });
   }
 
@@ -188,7 +196,7 @@ export class BridgeClient {
   private throwUnlessOk(answer: ExchangeAnswer, endpoint: string): void {
     if (answer.status >= 200 && answer.status <= 299) return;
     const retryAfter = retryAfterMs(answer.headers.get('retry-after'));
-    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, retryAfter);
+    throw new BridgeHttpStatusError(this.account, endpoint, answer.status, { retryAfterMs: retryAfter });
   }
 
   private parseBody(body: Buffer, endpoint: string): unknown {

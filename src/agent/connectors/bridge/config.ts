@@ -72,7 +72,7 @@ export const bridgeAccountSchema = z.strictObject({
         .regex(/^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DD HH:mm:ss')
         .optional(),
     })
-    .default({ enabled: false, intervalMs: 30_000, filter: 'none' }),
+    .prefault({}),
   /** The payment recorded when a command does not say (the whole total, one payment). */
   defaultPayment: z.enum(BRIDGE_PAYMENT_TYPES).default('card'),
   /** The register that prints this account's bills; default: the agent's default register. */

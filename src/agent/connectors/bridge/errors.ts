@@ -1,64 +1,36 @@
 import { KktAgentError } from '../../../lib/errors.js';
-import {
-  CloudHttpStatusError,
-  CloudResponseTooLargeError,
-  CloudTimeoutError,
-  CloudUnreachableError,
-} from '../http/errors.js';
+import { cloudTransportErrors } from '../http/errors.js';
 
 /**
  * What can go wrong talking to a CRM bridge. `endpoint` is the request as a technician would type it
  * (`GET /api/v2/list?number=1307620`): never the base URL's credentials, never a token.
  */
 
-/** The bridge could not be reached: connection refused, DNS failure, reset before an answer. */
-export class BridgeUnreachableError extends CloudUnreachableError {
-  constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
-    super(
-      'BRIDGE_UNREACHABLE',
-      `Bridge ${account}: ${endpoint} failed before an answer came (${reason}). Check the network and the bridge URL.`,
-      { account, endpoint, reason },
-      cause,
-    );
-  }
-}
-
-/** No complete answer within the per-request timeout. */
-export class BridgeTimeoutError extends CloudTimeoutError {
-  constructor(account: string, endpoint: string, timeoutMs: number) {
-    super('BRIDGE_TIMEOUT', 'Bridge', account, endpoint, timeoutMs);
-  }
-}
-
 /**
- * The bridge answered with a non-2xx status. Codes: `BRIDGE_AUTH_REJECTED` (401, 403: check the account's
- * credentials), `BRIDGE_NOT_FOUND` (404), `BRIDGE_HTTP_STATUS` (anything else).
+ * The transport errors (http/errors.ts makes them for every cloud): unreachable, timeout, an answer over
+ * the byte cap, a non-2xx status.
  */
-export class BridgeHttpStatusError extends CloudHttpStatusError {
-  constructor(account: string, endpoint: string, status: number, retryAfterMs?: number) {
-    const code =
+export const {
+  UnreachableError: BridgeUnreachableError,
+  TimeoutError: BridgeTimeoutError,
+  ResponseTooLargeError: BridgeResponseTooLargeError,
+  HttpStatusError: BridgeHttpStatusError,
+} = cloudTransportErrors(
+  {
+    codePrefix: 'BRIDGE',
+    label: 'Bridge',
+    className: 'Bridge',
+    unreachableHint: 'Check the network and the bridge URL.',
+  },
+  {
+    codeOf: (status) =>
       status === 401 || status === 403
-        ? 'BRIDGE_AUTH_REJECTED'
+        ? { code: 'BRIDGE_AUTH_REJECTED', hint: 'Check the credentials configured for this bridge account.' }
         : status === 404
-          ? 'BRIDGE_NOT_FOUND'
-          : 'BRIDGE_HTTP_STATUS';
-    const hint =
-      code === 'BRIDGE_AUTH_REJECTED' ? ' Check the credentials configured for this bridge account.' : '';
-    super(code, `Bridge ${account}: ${endpoint} answered HTTP ${status}.${hint}`, {
-      account,
-      endpoint,
-      status,
-      retryAfterMs,
-    });
-  }
-}
-
-/** The answer was larger than the configured cap; reading stopped at the cap. */
-export class BridgeResponseTooLargeError extends CloudResponseTooLargeError {
-  constructor(account: string, endpoint: string, limitBytes: number) {
-    super('BRIDGE_RESPONSE_TOO_LARGE', 'Bridge', account, endpoint, limitBytes);
-  }
-}
+          ? { code: 'BRIDGE_NOT_FOUND' }
+          : undefined,
+  },
+);
 
 /** The answer is not JSON, or not the shape the endpoint returns (HELLO, LIST). */
 export class BridgeMalformedResponseError extends KktAgentError {
@@ -103,14 +75,6 @@ export class BridgeBillLookupError extends KktAgentError {
 }
 
 /** The sink was asked to draft or deliver before the connector started (its ids are not loaded yet). */
-export class BridgeNotStartedError extends KktAgentError {
-  constructor(account: string, what: string) {
-    super('BRIDGE_NOT_STARTED', `Bridge ${account}: cannot ${what} before the connector has started.`, {
-      account,
-    });
-  }
-}
-
 /** A fiscalized job that cannot be turned into a ReceiptCreated event (no fiscal data, foreign bill…). */
 export class BridgeReportError extends KktAgentError {
   constructor(account: string, jobId: string, reason: string) {

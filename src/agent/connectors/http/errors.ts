@@ -85,3 +85,76 @@ export function isCloudUnavailable(error: unknown): boolean {
     (error instanceof CloudHttpStatusError && error.status >= 500)
   );
 }
+
+/** How a cloud names its transport errors: codes `<codePrefix>_TIMEOUT`…, messages `<label> <account>: …`. */
+export interface CloudErrorNames {
+  /** `BRIDGE`, `MOYSKLAD`, `OX`. */
+  codePrefix: string;
+  /** What a technician calls the cloud: `Bridge`, `MoySklad`, `OX System`. */
+  label: string;
+  /** Class names begin with it: `Bridge` → `BridgeTimeoutError`. */
+  className: string;
+  /** What to check when the cloud cannot be reached. */
+  unreachableHint: string;
+}
+
+export interface HttpStatusNaming {
+  /** The code for a status (`<prefix>_HTTP_STATUS` when it returns undefined) and a hint for the message. */
+  codeOf?(status: number): { code: string; hint?: string } | undefined;
+}
+
+/**
+ * A cloud's transport error classes, made from the shared bases above: one definition for every cloud
+ * instead of a copy per cloud. Each class keeps the cloud's own name, codes and wording.
+ */
+export function cloudTransportErrors(names: CloudErrorNames, statuses: HttpStatusNaming = {}) {
+  const { codePrefix, label } = names;
+  class UnreachableError extends CloudUnreachableError {
+    constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
+      super(
+        `${codePrefix}_UNREACHABLE`,
+        `${label} ${account}: ${endpoint} failed before an answer came (${reason}). ${names.unreachableHint}`,
+        { account, endpoint, reason },
+        cause,
+      );
+    }
+  }
+  class TimeoutError extends CloudTimeoutError {
+    constructor(account: string, endpoint: string, timeoutMs: number) {
+      super(`${codePrefix}_TIMEOUT`, label, account, endpoint, timeoutMs);
+    }
+  }
+  class ResponseTooLargeError extends CloudResponseTooLargeError {
+    constructor(account: string, endpoint: string, limitBytes: number) {
+      super(`${codePrefix}_RESPONSE_TOO_LARGE`, label, account, endpoint, limitBytes);
+    }
+  }
+  class HttpStatusError extends CloudHttpStatusError {
+    constructor(
+      account: string,
+      endpoint: string,
+      status: number,
+      options: { retryAfterMs?: number | undefined; serverMessage?: string | undefined } = {},
+    ) {
+      const named = statuses.codeOf?.(status);
+      const said = options.serverMessage ? ` (${options.serverMessage})` : '';
+      const hint = named?.hint ? ` ${named.hint}` : '';
+      super(
+        named?.code ?? `${codePrefix}_HTTP_STATUS`,
+        `${label} ${account}: ${endpoint} answered HTTP ${status}${said}.${hint}`,
+        {
+          account,
+          endpoint,
+          status,
+          retryAfterMs: options.retryAfterMs,
+          ...(options.serverMessage !== undefined ? { serverMessage: options.serverMessage } : {}),
+        },
+      );
+    }
+  }
+  const classes = { UnreachableError, TimeoutError, ResponseTooLargeError, HttpStatusError };
+  for (const [suffix, type] of Object.entries(classes)) {
+    Object.defineProperty(type, 'name', { value: `${names.className}${suffix}` });
+  }
+  return classes;
+}

@@ -56,7 +56,6 @@ function retryDelayMs(retry: number, error: unknown, policy: RetryPolicy): numbe
   const backoffMs = jitteredBackoffMs(retry, {
     firstDelayMs: policy.firstDelayMs,
     maxDelayMs: policy.maxDelayMs,
-    cap: 'after-jitter',
   });
   const requestedMs = error instanceof CloudHttpStatusError ? (error.retryAfterMs ?? 0) : 0;
   return Math.min(policy.maxDelayMs, Math.max(backoffMs, requestedMs));

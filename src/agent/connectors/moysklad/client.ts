@@ -247,7 +247,6 @@ export class MoyskladClient {
     return jitteredBackoffMs(attempt, {
       firstDelayMs: this.options.retryDelayMs,
       maxDelayMs: this.options.maxRetryDelayMs,
-      cap: 'after-jitter',
     });
   }
 

@@ -14,6 +14,17 @@ const baseUrl = urlSchema({ protocols: ['http', 'https'], credentialsGoIn: 'cred
 
 const positiveMs = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** posap: at most 100 requests per 5 s and 5 in parallel per user (docs/protocol/moysklad-posap.md §6). */
+export const rateLimitSchema = z.strictObject({
+  requests: z.number().int().min(1).max(10_000).default(100),
+  windowMs: positiveMs(10, 600_000).default(5_000),
+  burst: z.number().int().min(1).max(10_000).default(20),
+  maxInFlight: z.number().int().min(1).max(5).default(4),
+  marginMs: positiveMs(0, 10_000).default(10),
+});
+
+export type RateLimitConfig = z.output<typeof rateLimitSchema>;
+
 /**
  * One MoySklad retail store ("точка продаж") served by this agent. The token comes from the credentials
  * file that `kkt-agent moysklad pair` writes, never from this config.
@@ -48,7 +59,7 @@ export const moyskladAccountSchema = z.strictObject({
        */
       notBefore: z.string().regex(MOMENT_PATTERN, 'expected YYYY-MM-DD HH:mm:ss').optional(),
     })
-    .default({ autoFiscalize: true, payment: 'card', states: [] }),
+    .prefault({}),
   /** The register that prints this store's bills; shift events of other registers are ignored. Default: all. */
   device: z.string().min(1).max(64).optional(),
   /** The zone of `moment`, `openmoment`, `closemoment` and `cheque.time` (posap states none). */
@@ -67,16 +78,7 @@ export const moyskladAccountSchema = z.strictObject({
     maxBytes: 256 * 1024 * 1024,
     defaultBytes: 16 * 1024 * 1024,
   }),
-  /** posap: at most 100 requests per 5 s and 5 in parallel per user (docs/protocol/moysklad-posap.md §6). */
-  rateLimit: z
-    .strictObject({
-      requests: z.number().int().min(1).max(10_000).default(100),
-      windowMs: positiveMs(10, 600_000).default(5_000),
-      burst: z.number().int().min(1).max(10_000).default(20),
-      maxInFlight: z.number().int().min(1).max(5).default(4),
-      marginMs: positiveMs(0, 10_000).default(10),
-    })
-    .default({ requests: 100, windowMs: 5_000, burst: 20, maxInFlight: 4, marginMs: 10 }),
+  rateLimit: rateLimitSchema.prefault({}),
   /** After the token is refused, deliveries wait this long before the next try (the file is re-read). */
   authRetryMs: positiveMs(10, 3_600_000).default(60_000),
   /** `POST /state`: register health for MoySklad's store page. */
@@ -90,7 +92,7 @@ export const moyskladAccountSchema = z.strictObject({
       /** `environment.device`; default: the host name. */
       deviceName: z.string().min(1).max(256).optional(),
     })
-    .default({ enabled: true, intervalMs: 300_000, checkIntervalMs: 30_000 }),
+    .prefault({}),
   /** How long settings (organization id, tax systems) are trusted before they are read again. */
   settingsRefreshMs: positiveMs(1_000, 86_400_000).default(3_600_000),
 });

@@ -1,5 +1,5 @@
 import { KktAgentError } from '../../../lib/errors.js';
-import { CloudResponseTooLargeError, CloudTimeoutError, CloudUnreachableError } from '../http/errors.js';
+import { cloudTransportErrors } from '../http/errors.js';
 
 /**
  * What can go wrong talking to MoySklad's POS API (posap 1.0). `endpoint` is the request as a technician
@@ -85,31 +85,20 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-/** MoySklad could not be reached: connection refused or reset, DNS failure. */
-export class MoyskladUnreachableError extends CloudUnreachableError {
-  constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
-    super(
-      'MOYSKLAD_UNREACHABLE',
-      `MoySklad ${account}: ${endpoint} failed before an answer came (${reason}). Check the network.`,
-      { account, endpoint, reason },
-      cause,
-    );
-  }
-}
-
-/** No complete answer within the per-request timeout. */
-export class MoyskladTimeoutError extends CloudTimeoutError {
-  constructor(account: string, endpoint: string, timeoutMs: number) {
-    super('MOYSKLAD_TIMEOUT', 'MoySklad', account, endpoint, timeoutMs);
-  }
-}
-
-/** The answer was larger than the configured cap; reading stopped there. */
-export class MoyskladResponseTooLargeError extends CloudResponseTooLargeError {
-  constructor(account: string, endpoint: string, limitBytes: number) {
-    super('MOYSKLAD_RESPONSE_TOO_LARGE', 'MoySklad', account, endpoint, limitBytes);
-  }
-}
+/**
+ * The transport errors (http/errors.ts makes them for every cloud): unreachable, timeout, an answer over
+ * the byte cap.
+ */
+export const {
+  UnreachableError: MoyskladUnreachableError,
+  TimeoutError: MoyskladTimeoutError,
+  ResponseTooLargeError: MoyskladResponseTooLargeError,
+} = cloudTransportErrors({
+  codePrefix: 'MOYSKLAD',
+  label: 'MoySklad',
+  className: 'Moysklad',
+  unreachableHint: 'Check the network.',
+});
 
 /** The answer is not JSON, or not the shape posap documents for the endpoint. */
 export class MoyskladMalformedResponseError extends KktAgentError {
@@ -273,14 +262,6 @@ export class MoyskladPairingError extends KktAgentError {
 }
 
 /** The connector was asked to do something before it started (its credentials are not loaded yet). */
-export class MoyskladNotStartedError extends KktAgentError {
-  constructor(account: string, what: string) {
-    super('MOYSKLAD_NOT_STARTED', `MoySklad ${account}: cannot ${what} before the connector has started.`, {
-      account,
-    });
-  }
-}
-
 /** A command named a customer order that MoySklad does not return (or returns more than once). */
 export class MoyskladOrderLookupError extends KktAgentError {
   constructor(account: string, what: string, found: number) {

@@ -1,4 +1,5 @@
 import { KktAgentError } from '../../../lib/errors.js';
+import { type RateLimitConfig, rateLimitSchema } from './config.js';
 
 /**
  * Client-side pacing for posap's documented limits (docs/protocol/moysklad-posap.md §6): at most `requests`
@@ -16,23 +17,12 @@ import { KktAgentError } from '../../../lib/errors.js';
  * A 429 pauses every start until the server's `X-Lognex-Retry-After` has passed (`pauseFor`).
  */
 
-export interface RateLimiterOptions {
-  requests: number;
-  windowMs: number;
-  burst: number;
-  maxInFlight: number;
-  marginMs: number;
-  /** Clock, for tests. */
+/** The config's `rateLimit` (its schema holds the defaults), and a clock for tests. */
+export interface RateLimiterOptions extends RateLimitConfig {
   now?: () => number;
 }
 
-export const DEFAULT_RATE_LIMIT: Omit<RateLimiterOptions, 'now'> = {
-  requests: 100,
-  windowMs: 5_000,
-  burst: 20,
-  maxInFlight: 4,
-  marginMs: 10,
-};
+const RATE_LIMIT_DEFAULTS: RateLimitConfig = rateLimitSchema.parse({});
 
 export interface RateLimiterStats {
   inFlight: number;
@@ -73,7 +63,7 @@ export class RateLimiter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<RateLimiterOptions> = {}) {
-    const merged = { ...DEFAULT_RATE_LIMIT, ...options };
+    const merged = { ...RATE_LIMIT_DEFAULTS, ...options };
     for (const key of ['requests', 'windowMs', 'burst', 'maxInFlight'] as const) {
       if (!Number.isInteger(merged[key]) || merged[key] < 1) {
         throw new RangeError(`RateLimiter: ${key} must be a positive integer, got ${merged[key]}`);

@@ -4,7 +4,8 @@ import type { ConnectorStore } from '../types.js';
 
 /**
  * The MoySklad side of the register's shifts: for each KKT shift, the syncId of the retail shift we opened
- * in posap (generated once, when the shift.opened report is drafted) and what `cheque.start` said. Documents
+ * in posap (generated once, in the shift.opened report's draft, and recorded here once that draft is
+ * journaled) and what `cheque.start` said. Documents
  * name the shift they were printed in by that syncId. Kept in the connector's store so it survives restarts;
  * the last `keepPerDevice` shifts of each register are kept.
  */
@@ -32,10 +33,15 @@ export const shiftRecordSchema = z.strictObject({
   openmoment: z.string(),
   openFiscalDocumentNumber: z.number().int().optional(),
   start: shiftChequeSchema,
-  /** Receipts drafted in this shift (any source): `chequesTotal` when the register does not say. */
+  /** Receipts recorded in this shift (any source): `chequesTotal` when the register does not say. */
   receipts: z.number().int().min(0),
   /** Opened on our side because a document needed a shift MoySklad had not been told about. */
   adopted: z.boolean(),
+  /**
+   * False while MoySklad has not been told of the shift (adopted when a receipt was recorded): delivery
+   * opens it there before its first document. Absent (records of older versions): told.
+   */
+  announced: z.boolean().optional(),
   closedAt: z.string().optional(),
 });
 export type ShiftRecord = z.infer<typeof shiftRecordSchema>;
@@ -103,9 +109,19 @@ export class ShiftRegistry {
     return [...latest.values()];
   }
 
-  /** A new MoySklad shift for a KKT shift: a fresh syncId, persisted. */
-  open(input: Omit<ShiftRecord, 'syncId' | 'state' | 'receipts'>): ShiftRecord {
-    const record: ShiftRecord = { ...input, syncId: randomUUID(), state: 'open', receipts: 0 };
+  /** Records were loaded from the connector's store: the registry knows every shift it persisted. */
+  get attached(): boolean {
+    return this.store !== undefined;
+  }
+
+  /** A new MoySklad shift for a KKT shift: the syncId its open report carries (a fresh one if none), persisted. */
+  open(input: Omit<ShiftRecord, 'syncId' | 'state' | 'receipts'> & { syncId?: string }): ShiftRecord {
+    const record: ShiftRecord = {
+      ...input,
+      syncId: input.syncId ?? randomUUID(),
+      state: 'open',
+      receipts: 0,
+    };
     this.records.push(record);
     this.trim();
     this.persist();
@@ -115,6 +131,13 @@ export class ShiftRegistry {
   close(record: ShiftRecord, closedAt: string): void {
     record.state = 'closed';
     record.closedAt = closedAt;
+    this.persist();
+  }
+
+  /** MoySklad has been told of the shift (its open was delivered). */
+  announce(record: ShiftRecord): void {
+    if (record.announced !== false) return;
+    delete record.announced;
     this.persist();
   }
 

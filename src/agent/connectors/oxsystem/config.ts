@@ -119,16 +119,16 @@ export const oxAccountSchema = z.strictObject({
   cashdesk: z.number().int().positive(),
   routes: z
     .strictObject({
-      login: routeTemplate('login'),
-      cashdesk: routeTemplate('cashdesk'),
-      sellList: routeTemplate('sellList'),
-      sell: routeTemplate('sell'),
-      payment: routeTemplate('payment'),
-      commit: routeTemplate('commit'),
-      patch: routeTemplate('patch'),
-      variation: routeTemplate('variation'),
+      login: routeTemplate('login').default(OX_DEFAULT_ROUTES.login),
+      cashdesk: routeTemplate('cashdesk').default(OX_DEFAULT_ROUTES.cashdesk),
+      sellList: routeTemplate('sellList').default(OX_DEFAULT_ROUTES.sellList),
+      sell: routeTemplate('sell').default(OX_DEFAULT_ROUTES.sell),
+      payment: routeTemplate('payment').default(OX_DEFAULT_ROUTES.payment),
+      commit: routeTemplate('commit').default(OX_DEFAULT_ROUTES.commit),
+      patch: routeTemplate('patch').default(OX_DEFAULT_ROUTES.patch),
+      variation: routeTemplate('variation').default(OX_DEFAULT_ROUTES.variation),
     })
-    .default(OX_DEFAULT_ROUTES),
+    .prefault({}),
   listQuery: z
     .strictObject({
       cashdesk: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.cashdesk),
@@ -137,7 +137,7 @@ export const oxAccountSchema = z.strictObject({
       type: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.type),
       page: z.string().min(1).default(OX_DEFAULT_LIST_QUERY.page),
     })
-    .default({ ...OX_DEFAULT_LIST_QUERY }),
+    .prefault({}),
   timeoutMs: accountFields.timeoutMs(15_000),
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
   retries: accountFields.retries(2),
@@ -164,7 +164,7 @@ export const oxAccountSchema = z.strictObject({
         .max(86_400 * 365)
         .default(3600),
     })
-    .default({ refreshMarginSeconds: 3600, fallbackLifetimeSeconds: 3600 }),
+    .prefault({}),
   poll: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -175,7 +175,7 @@ export const oxAccountSchema = z.strictObject({
        */
       maxPages: z.number().int().min(1).max(1000).default(50),
     })
-    .default({ enabled: true, intervalMs: 15_000, maxPages: 50 }),
+    .prefault({}),
   /**
    * Which sells are fiscalized. `finished`: sells closed in OX (`draft:false`, `finishedTime` set) whose note
    * carries no fiscal note yet; only the note is written back. `open`: carts (`draft:true`) with lines, idle
@@ -209,7 +209,7 @@ export const oxAccountSchema = z.strictObject({
       /** The OX payment method used for a card payment; default: the first active non-cash, non-wallet one. */
       cardMethodId: z.number().int().positive().optional(),
     })
-    .default({ default: 'card', overrides: {} }),
+    .prefault({}),
   vat: z
     .strictObject({
       /**
@@ -218,7 +218,7 @@ export const oxAccountSchema = z.strictObject({
        */
       lookupVariations: z.boolean().default(false),
     })
-    .default({ lookupVariations: false }),
+    .prefault({}),
   /** The device that prints this account's bills; default: the agent's routing rules. */
   device: z.string().min(1).max(64).optional(),
 });

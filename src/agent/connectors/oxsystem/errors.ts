@@ -1,51 +1,34 @@
 import { KktAgentError } from '../../../lib/errors.js';
-import {
-  CloudHttpStatusError,
-  CloudResponseTooLargeError,
-  CloudTimeoutError,
-  CloudUnreachableError,
-} from '../http/errors.js';
+import { cloudTransportErrors } from '../http/errors.js';
 
 /**
  * What can go wrong talking to OX System. `endpoint` is the request as a technician would type it
  * (`GET /sells/990481`): never a token, a password or a body.
  */
 
-/** The server could not be reached: connection refused, DNS failure, reset before a complete answer. */
-export class OxUnreachableError extends CloudUnreachableError {
-  constructor(account: string, endpoint: string, reason: string, cause?: unknown) {
-    super(
-      'OX_UNREACHABLE',
-      `OX System ${account}: ${endpoint} failed before a complete answer came (${reason}). Check the network and baseUrl.`,
-      { account, endpoint, reason },
-      cause,
-    );
-  }
-}
-
-/** No complete answer within the per-request timeout. */
-export class OxTimeoutError extends CloudTimeoutError {
-  constructor(account: string, endpoint: string, timeoutMs: number) {
-    super('OX_TIMEOUT', 'OX System', account, endpoint, timeoutMs);
-  }
-}
-
-/** A non-2xx answer (other than a 401 that a fresh login cured). `page` is an HTML page's title, if any. */
-export class OxHttpStatusError extends CloudHttpStatusError {
-  constructor(
-    account: string,
-    endpoint: string,
-    status: number,
-    options: { retryAfterMs?: number; serverMessage?: string } = {},
-  ) {
-    const said = options.serverMessage ? ` (${options.serverMessage})` : '';
-    super(
-      status === 404 ? 'OX_NOT_FOUND' : 'OX_HTTP_STATUS',
-      `OX System ${account}: ${endpoint} answered HTTP ${status}${said}.${status === 404 ? ' Check the route templates: the defaults are unconfirmed.' : ''}`,
-      { account, endpoint, status, retryAfterMs: options.retryAfterMs, serverMessage: options.serverMessage },
-    );
-  }
-}
+/**
+ * The transport errors (http/errors.ts makes them for every cloud): unreachable, timeout, an answer over
+ * the byte cap, a non-2xx status.
+ */
+export const {
+  UnreachableError: OxUnreachableError,
+  TimeoutError: OxTimeoutError,
+  ResponseTooLargeError: OxResponseTooLargeError,
+  HttpStatusError: OxHttpStatusError,
+} = cloudTransportErrors(
+  {
+    codePrefix: 'OX',
+    label: 'OX System',
+    className: 'Ox',
+    unreachableHint: 'Check the network and baseUrl.',
+  },
+  {
+    codeOf: (status) =>
+      status === 404
+        ? { code: 'OX_NOT_FOUND', hint: 'Check the route templates: the defaults are unconfirmed.' }
+        : undefined,
+  },
+);
 
 /**
  * Login refused, or a request still refused (401/403) with a fresh token. `OX_LOGIN_REJECTED`: check
@@ -66,13 +49,6 @@ export class OxAuthError extends KktAgentError {
     );
     this.endpoint = endpoint;
     this.status = status;
-  }
-}
-
-/** The answer was larger than `maxResponseBytes`; reading stopped there. */
-export class OxResponseTooLargeError extends CloudResponseTooLargeError {
-  constructor(account: string, endpoint: string, limitBytes: number) {
-    super('OX_RESPONSE_TOO_LARGE', 'OX System', account, endpoint, limitBytes);
   }
 }
 
@@ -120,15 +96,6 @@ export class OxSellStateError extends KktAgentError {
       account,
       sellId,
       reason,
-    });
-  }
-}
-
-/** The connector was used before start() or after stop(). */
-export class OxNotStartedError extends KktAgentError {
-  constructor(account: string, what: string) {
-    super('OX_NOT_STARTED', `OX System ${account}: cannot ${what}: the connector is not running.`, {
-      account,
     });
   }
 }

@@ -1,8 +1,7 @@
 import { KktTaxRateUnknownError, KktUnsupportedFfdError } from '../../../drivers/atol/errors.js';
 import { Kkt, type KktOptions, type KktStatus } from '../../../drivers/atol/kkt.js';
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
-import type { ShiftEvent } from '../../connectors/types.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
   type AtolDeviceBaseOptions,

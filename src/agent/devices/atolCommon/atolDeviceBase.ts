@@ -1,12 +1,10 @@
 import type { Logger } from 'pino';
-import { isOutcomeUnknown } from '../../../drivers/atol/errors.js';
 import type { DeviceInfo, FnInfo, KktStatus, ShiftResult } from '../../../drivers/atol/kkt.js';
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
-import { ValidationError } from '../../../lib/errors.js';
+import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { systemTimeZone, wallClockAt } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
 import type { VatPolicy } from '../../domain/vatRules.js';
-import type { Job } from '../../jobs/job.js';
+import type { Job, ShiftEvent } from '../../jobs/job.js';
 import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
 import { shiftEventFromResult } from './fiscalData.js';
 import type { FnDocumentReader } from './fnScan.js';
@@ -199,7 +197,8 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
       return { ...base, ...(await this.readRegisterSnapshot()) };
     } catch (error) {
       this.noteError(error);
-      if (isOutcomeUnknown(error)) return { ...base, online: this.ready };
+      if (error instanceof KktAgentError && error.outcome === 'unknown')
+        return { ...base, online: this.ready };
       return base;
     }
   }

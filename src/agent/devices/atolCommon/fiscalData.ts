@@ -1,8 +1,7 @@
 import type { FiscalDocumentFields } from '../../../drivers/atol/fiscalResults.js';
 import type { FiscalDocument, ShiftResult } from '../../../drivers/atol/kkt.js';
 import { fiscalTimes } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
-import type { FiscalData } from '../../jobs/job.js';
+import type { FiscalData, ShiftEvent } from '../../jobs/job.js';
 
 /** The device a fiscal record is credited to. */
 export interface FiscalDeviceIdentity {

@@ -5,9 +5,7 @@ import {
   KktDriverError,
   KktWebError,
 } from '../../../drivers/atol/web/index.js';
-import { KktAgentError } from '../../../lib/errors.js';
-import type { ShiftEvent } from '../../connectors/types.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
   type AtolDeviceBaseOptions,
@@ -15,7 +13,12 @@ import {
 } from '../atolCommon/atolDeviceBase.js';
 import { fiscalDataFromReceipt } from '../atolCommon/fiscalData.js';
 import { type FnScan, scanFnAfterAnchor } from '../atolCommon/fnScan.js';
-import { type DeviceSnapshot, PrintRefusedError, type ReconcileOutcome } from '../device.js';
+import {
+  type DeviceSnapshot,
+  PrintOutcomeUnknownError,
+  PrintRefusedError,
+  type ReconcileOutcome,
+} from '../device.js';
 
 export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
   /** The web server and how to talk to it. */
@@ -25,9 +28,7 @@ export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
 }
 
 /** A request is still queued or running on the web server: the reconcile waits for it and tries again. */
-export class RequestStillRunningError extends KktAgentError {
-  readonly outcomeUnknown = true;
-
+export class RequestStillRunningError extends PrintOutcomeUnknownError {
   constructor(uuid: string) {
     super(
       'KKT_WEB_REQUEST_PENDING',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../../lib/ffd.js';
 import { isValidTimeZone } from '../../../lib/time.js';
 import { urlSchema } from '../../../lib/urlSchema.js';
+import { atolReconnectSchema } from '../atolCommon/config.js';
 import { atolOperatorSchema } from '../atolCommon/operatorConfig.js';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -30,12 +31,7 @@ export const atolWebDeviceSchema = z.strictObject({
   operator: atolOperatorSchema,
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
   /** Probing the server again after it became unreachable. */
-  reconnect: z
-    .strictObject({
-      initialDelayMs: ms(50, 60_000).default(500),
-      maxDelayMs: ms(100, 600_000).default(30_000),
-    })
-    .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+  reconnect: atolReconnectSchema,
 });
 
 export type AtolWebDeviceConfig = z.output<typeof atolWebDeviceSchema>;

@@ -5,16 +5,16 @@ import {
   type IntentSale,
   IntentTerminal,
 } from '../../../drivers/intent/index.js';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { ValidationError } from '../../../lib/errors.js';
 import { UNICODE_REPERTOIRE } from '../../../lib/printableText.js';
 import { fiscalTimes } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
 import { BILL_LIMITS, type Bill } from '../../domain/bill.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,
   OperationNotSupportedError,
+  PrintOutcomeUnknownError,
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
@@ -34,9 +34,6 @@ export interface IntentDeviceOptions {
 }
 
 /** An unfinished sale on the terminal (410) may be ours: only a person at the terminal can tell. */
-class IntentNeedsPersonError extends KktAgentError {
-  readonly outcomeUnknown = true;
-}
 
 /**
  * The terminal takes UTF-8 JSON and documents no narrower character set or length (docs/intent.md, "Text
@@ -159,16 +156,16 @@ export class IntentDevice extends FiscalDevice {
       const reason =
         'the terminal holds an unfinished sale (code 410), possibly this one: finish or cancel it on the terminal, then resolve the job as printed or not printed';
       this.lastAmbiguity.set(job.id, reason);
-      return new IntentNeedsPersonError('INTENT_UNFINISHED_SALE', reason);
+      return new PrintOutcomeUnknownError('INTENT_UNFINISHED_SALE', reason);
     }
     if (error instanceof IntentResultError && (error.resultCode === 399 || error.category === 'unknown')) {
       // A general error can follow a card payment whose fiscalization failed (the vendor's 410 rule), and an
       // undocumented code proves nothing: a person checks the terminal instead of the agent charging again.
       const reason = `the terminal answered code ${error.resultCode} (${error.terminalMessage ?? 'no text'}), which does not prove the sale did not happen: check the terminal, then resolve the job`;
       this.lastAmbiguity.set(job.id, reason);
-      return new IntentNeedsPersonError(error.code, reason);
+      return new PrintOutcomeUnknownError(error.code, reason);
     }
-    if (error instanceof IntentError && error.outcomeUnknown) {
+    if (error instanceof IntentError && error.outcome === 'unknown') {
       this.lastAmbiguity.set(job.id, `the sale's answer was lost (${error.message})`);
       return error;
     }
@@ -193,7 +190,7 @@ export class IntentDevice extends FiscalDevice {
     return {
       id: this.id,
       kind: this.kind,
-      online: !(lastError && !lastError.outcomeUnknown && lastError.code === 'INTENT_UNREACHABLE'),
+      online: !(lastError && lastError.outcome === 'not-sent' && lastError.code === 'INTENT_UNREACHABLE'),
       lastError: lastError && { code: lastError.code, message: lastError.message, at: lastError.at },
       details: { endpoint: status.endpoint, busy: status.busy, lastSale: status.lastSale },
     };

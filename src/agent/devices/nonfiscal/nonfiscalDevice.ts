@@ -7,19 +7,19 @@ import {
   StorageWriteError,
   writeFileDurable,
 } from '../../../lib/durableFile.js';
-import { KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
-import type { ShiftEvent } from '../../connectors/types.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
-import type { FiscalData, Job } from '../../jobs/job.js';
+import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,
   OperationNotSupportedError,
+  PrintOutcomeUnknownError,
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
-import { type NonfiscalDeviceConfig, nonfiscalDirectory } from './config.js';
+import { type NonfiscalDeviceConfig, nonfiscalDeviceSchema, nonfiscalDirectory } from './config.js';
 import { parseTrailer, renderReceipt } from './receiptText.js';
 
 export interface NonfiscalDeviceOptions {
@@ -35,9 +35,7 @@ export interface NonfiscalDeviceOptions {
 }
 
 /** The receipt file was renamed into place but the directory could not be synced: it may not survive. */
-export class NonfiscalOutcomeUnknownError extends KktAgentError {
-  readonly outcomeUnknown = true;
-}
+export class NonfiscalOutcomeUnknownError extends PrintOutcomeUnknownError {}
 
 export const NONFISCAL_COUNTER_FILE = 'counter.json';
 const RECEIPT_NAME = /^(\d{8,})-([0-9a-z]{1,32})\.txt$/;
@@ -162,7 +160,7 @@ export class NonfiscalDevice extends FiscalDevice {
       receiptNumber,
       dateTime,
       header: this.options.header ?? [],
-      lineWidth: this.options.lineWidth ?? 42,
+      lineWidth: this.options.lineWidth ?? nonfiscalDeviceSchema.shape.lineWidth.parse(undefined),
     });
     const name = receiptFileName(receiptNumber, job.id);
     try {

@@ -1,35 +1,35 @@
-import { KktAgentError } from '../../../lib/errors.js';
+import { KktAgentError, type Outcome } from '../../../lib/errors.js';
 
 /**
  * Errors below the command layer. What matters to the caller is whether the command may have run on the
- * device: `outcomeUnknown` is true when it cannot be ruled out, and then nothing may be retried blindly.
+ * device (`outcome`, lib/errors.ts): `unknown` when it cannot be ruled out, and then nothing may be
+ * retried blindly. The subclasses take `mayHaveRun`: false when nothing was sent, or the command only read.
  */
 export class AtolTransportError extends KktAgentError {
-  readonly outcomeUnknown: boolean;
-
-  constructor(code: string, message: string, outcomeUnknown: boolean, details: Record<string, unknown> = {}) {
-    super(code, message, { ...details, outcomeUnknown });
-    this.outcomeUnknown = outcomeUnknown;
+  constructor(code: string, message: string, outcome: Outcome, details: Record<string, unknown> = {}) {
+    super(code, message, { ...details, outcome }, { outcome });
   }
 }
 
+const outcomeOf = (mayHaveRun: boolean): Outcome => (mayHaveRun ? 'unknown' : 'not-sent');
+
 export class LinkDownError extends AtolTransportError {
-  constructor(description: string, outcomeUnknown: boolean, cause?: unknown) {
+  constructor(description: string, mayHaveRun: boolean, cause?: unknown) {
     super(
       'KKT_LINK_DOWN',
       `The connection to the register (${description}) is down. Check the cable or network and the register's power.`,
-      outcomeUnknown,
+      outcomeOf(mayHaveRun),
       { link: description, cause: cause instanceof Error ? cause.message : undefined },
     );
   }
 }
 
 export class NoAnswerError extends AtolTransportError {
-  constructor(description: string, waitedMs: number, outcomeUnknown: boolean) {
+  constructor(description: string, waitedMs: number, mayHaveRun: boolean) {
     super(
       'KKT_NO_ANSWER',
       `The register (${description}) did not answer within ${waitedMs} ms. Check that it is switched on and connected.`,
-      outcomeUnknown,
+      outcomeOf(mayHaveRun),
       { link: description, waitedMs },
     );
   }
@@ -40,7 +40,7 @@ export class TaskBufferError extends AtolTransportError {
     super(
       'KKT_TASK_BUFFER',
       `The register's task buffer refused the command: ${meaning} (${state}).`,
-      false,
+      'refused',
       {
         state,
       },
@@ -49,11 +49,11 @@ export class TaskBufferError extends AtolTransportError {
 }
 
 export class MalformedAnswerError extends AtolTransportError {
-  constructor(what: string, outcomeUnknown = true) {
+  constructor(what: string, mayHaveRun = true) {
     super(
       'KKT_MALFORMED_ANSWER',
       `The register sent an answer that cannot be understood: ${what}.`,
-      outcomeUnknown,
+      outcomeOf(mayHaveRun),
     );
   }
 }
@@ -73,7 +73,7 @@ export class DeferredTaskError extends AtolTransportError {
     super(
       'KKT_DEFERRED_FAILURE',
       `A command sent without waiting for its result (${body.subarray(0, 2).toString('hex')}) failed on the register.`,
-      false,
+      'refused',
       { command: body.subarray(0, 2).toString('hex'), answer: answer.toString('hex') },
     );
   }

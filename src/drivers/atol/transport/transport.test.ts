@@ -114,7 +114,7 @@ describe('AtolTransport recovery rules', () => {
     );
     await expect(transport.execute(Buffer.of(0x4a), 200)).rejects.toMatchObject({
       code: 'KKT_NO_ANSWER',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
   });
 
@@ -171,7 +171,7 @@ describe('AtolTransport recovery rules', () => {
     );
     await expect(transport.execute(Buffer.of(0xea, 0, 1, 0), 1000, 'post')).rejects.toMatchObject({
       code: 'KKT_NO_ANSWER',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
     expect(adds(link)).toHaveLength(1);
     expect(kinds(link)).not.toContain('C3');
@@ -194,7 +194,7 @@ describe('AtolTransport recovery rules', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await expect(transport.execute(Buffer.of(0xeb, 0), 1000)).rejects.toMatchObject({
       code: 'KKT_MALFORMED_ANSWER',
-      outcomeUnknown: true,
+      outcome: 'unknown',
     });
   });
 
@@ -203,7 +203,7 @@ describe('AtolTransport recovery rules', () => {
     await link.close();
     await expect(transport.execute(Buffer.of(0x45), 200)).rejects.toMatchObject({
       code: 'KKT_LINK_DOWN',
-      outcomeUnknown: false,
+      outcome: 'not-sent',
     });
   });
 });

@@ -1,4 +1,11 @@
-export { type HotplugEvent, type HotplugSource, UsbPackageHotplug } from './hotplug.js';
+export {
+  type HotplugEvent,
+  type HotplugSource,
+  UsbBinaryUnsupportedError,
+  UsbPackageHotplug,
+  type UsbPackageHotplugOptions,
+  usbBinaryRunsHere,
+} from './hotplug.js';
 export { type AtolSerialPortCandidate, listAtolSerialPorts } from './serialPorts.js';
 export {
   ATOL_USB_VENDOR_ID,

@@ -1,11 +1,19 @@
-import { KktAgentError } from '../../../lib/errors.js';
+import { KktAgentError, type KktAgentErrorOptions } from '../../../lib/errors.js';
 
 /**
- * Errors of the driver-10 web backend that say nothing happened on the register (`outcomeUnknown` is
- * false). Anything that may have printed is a `KktOutcomeUnknownError` instead.
+ * Errors of the driver-10 web backend that say nothing happened on the register (`outcome`: nothing was
+ * sent, unless a subclass says the server refused it). Anything that may have printed is a
+ * `KktOutcomeUnknownError` instead.
  */
 export class KktWebError extends KktAgentError {
-  readonly outcomeUnknown = false;
+  constructor(
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    options: KktAgentErrorOptions = {},
+  ) {
+    super(code, message, details, { outcome: 'not-sent', ...options });
+  }
 }
 
 /** The web server could not be reached at all: no connection was made, so no request was sent. */
@@ -32,6 +40,7 @@ export class KktWebRejectedError extends KktWebError {
         ? `The ATOL web server refused the credentials (HTTP ${status}) for ${operation}; nothing was queued. Check the device's auth settings.`
         : `The ATOL web server rejected the ${operation} request (HTTP ${status}: ${detail}); nothing was queued.`,
       { operation, status, detail },
+      { outcome: 'refused' },
     );
     this.status = status;
   }

@@ -1,0 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { heapAfterGc } from './gc.js';
+
+/**
+ * Preloaded into a bench's agent process (`node --import …/heapProbe.js bin/kkt-agent.js run`): on SIGUSR2
+ * it collects garbage fully and writes the heap still in use to `$KKT_BENCH_HEAP_FILE`. Bench only; the
+ * agent itself never listens for SIGUSR2.
+ */
+const out = process.env.KKT_BENCH_HEAP_FILE;
+if (out) {
+  process.on('SIGUSR2', () => {
+    writeFileSync(out, String(heapAfterGc()));
+  });
+}

@@ -1,0 +1,199 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StorageWriteError } from '../../lib/durableFile.js';
+import { AgentDatabase } from './database.js';
+import { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
+import {
+  DataDirLockedError,
+  StoreCorruptError,
+  StoreNotOursError,
+  StoreVersionError,
+} from './storeErrors.js';
+
+let dir: string;
+let path: string;
+const open: AgentDatabase[] = [];
+
+function openDb(options: Parameters<typeof AgentDatabase.open>[1] = { fsync: false }): AgentDatabase {
+  const db = AgentDatabase.open(path, options);
+  open.push(db);
+  return db;
+}
+
+const count = (db: AgentDatabase, table = 'imported_journals') =>
+  Number(db.statement(`SELECT count(*) FROM ${table}`).pluck().get());
+
+const insert = (db: AgentDatabase, file: string) =>
+  db.statement("INSERT INTO imported_journals (file, at, records) VALUES (?, 'now', 0)").run(file);
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-db-'));
+  path = join(dir, 'agent.db');
+});
+
+afterEach(async () => {
+  for (const db of open.splice(0)) db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('AgentDatabase.open', () => {
+  it('creates the schema once, marked as ours, and opens it again', () => {
+    const db = openDb();
+    db.write('test', () => insert(db, 'a'));
+    db.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    raw.close();
+    expect(count(openDb())).toBe(1);
+  });
+
+  it('refuses a file that is not SQLite, and leaves it as it was', async () => {
+    await writeFile(path, 'a shopping list\n');
+    expect(() => openDb()).toThrow(StoreNotOursError);
+    expect(await readFile(path, 'utf8')).toBe('a shopping list\n');
+  });
+
+  it('refuses another program’s SQLite database', () => {
+    const foreign = new Database(path);
+    foreign.exec('CREATE TABLE songs (title TEXT)');
+    foreign.close();
+    expect(() => openDb()).toThrow(
+      /not a kkt-agent database \(an SQLite database of another program.*tables songs/,
+    );
+  });
+
+  it('refuses a database of a newer schema', () => {
+    openDb().close();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openDb()).toThrow(StoreVersionError);
+  });
+
+  it('refuses a database of ours with a table missing', () => {
+    openDb().close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE outbox_drafts');
+    raw.close();
+    expect(() => openDb()).toThrow(StoreCorruptError);
+  });
+
+  it('is held by one connection only: a second open fails as DATA_DIR_LOCKED', () => {
+    openDb();
+    expect(() => AgentDatabase.open(path, { fsync: false })).toThrow(DataDirLockedError);
+  });
+});
+
+describe('AgentDatabase.write', () => {
+  it('commits a transaction, counting one fsync per durable commit and two per checkpoint', () => {
+    const db = openDb({ fsync: true, checkpointEveryCommits: 4 });
+    const before = db.stats;
+    for (let i = 0; i < 3; i++) db.write('test', () => insert(db, `durable-${i}`));
+    db.write('test', () => insert(db, 'not-durable'), { durable: false });
+    const after = db.stats;
+    expect(after.commits - before.commits).toBe(4);
+    expect(after.durableCommits - before.durableCommits).toBe(3);
+    // The fourth commit triggered a checkpoint that copied frames.
+    expect(after.checkpoints - before.checkpoints).toBe(1);
+    expect(after.fsyncs - before.fsyncs).toBe(3 + 2);
+  });
+
+  it('counts no fsyncs with fsync off (benchmarks of the agent’s own overhead)', () => {
+    const db = openDb({ fsync: false, checkpointEveryCommits: 1 });
+    db.write('test', () => insert(db, 'x'));
+    expect(db.stats).toMatchObject({ commits: 2, durableCommits: 0, fsyncs: 0 }); // the schema, then ours
+  });
+
+  it('rolls a failed transaction back whole and drops its after-commit work', () => {
+    const db = openDb();
+    let ran = false;
+    expect(() =>
+      db.write('test', () => {
+        insert(db, 'first');
+        db.afterCommit(() => {
+          ran = true;
+        });
+        throw new Error('refused half-way');
+      }),
+    ).toThrow('refused half-way');
+    expect(count(db)).toBe(0);
+    expect(ran).toBe(false);
+    expect(db.stats.commits).toBe(1); // the schema only
+  });
+
+  it('runs after-commit work only once the outermost transaction commits', () => {
+    const db = openDb();
+    const order: string[] = [];
+    db.write('outer', () => {
+      db.write('inner', () => {
+        insert(db, 'inner');
+        db.afterCommit(() => order.push('inner committed'));
+      });
+      order.push('outer body done');
+    });
+    expect(order).toEqual(['outer body done', 'inner committed']);
+  });
+
+  it('a nested write that fails rolls back only itself when the outer one goes on', () => {
+    const db = openDb();
+    const after: string[] = [];
+    db.write('outer', () => {
+      insert(db, 'kept');
+      try {
+        db.write('inner', () => {
+          insert(db, 'dropped');
+          db.afterCommit(() => after.push('dropped'));
+          throw new Error('inner refused');
+        });
+      } catch {
+        // the outer transaction carries on
+      }
+      db.afterCommit(() => after.push('kept'));
+    });
+    const files = db.statement('SELECT file FROM imported_journals').pluck().all();
+    expect(files).toEqual(['kept']);
+    expect(after).toEqual(['kept']);
+  });
+
+  it('a full disk is a failed write: typed, nothing changed, and the next write after space returns succeeds', () => {
+    const db = openDb();
+    db.write('test', () => insert(db, 'before'));
+    const pages = Number(db.statement('PRAGMA page_count').pluck().get());
+    db.statement(`PRAGMA max_page_count = ${pages}`).get();
+    let error: unknown;
+    try {
+      db.write('test', () => insert(db, 'x'.repeat(64 * 1024)));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StorageWriteError);
+    expect((error as StorageWriteError).message).toContain('disk full');
+    expect(db.statement('SELECT file FROM imported_journals').pluck().all()).toEqual(['before']);
+    // Issue 18.11: the failure is visible until a write succeeds again.
+    expect(db.writeFailure).toMatchObject({
+      path: db.path,
+      failures: 1,
+      lastError: { code: 'STORAGE_WRITE_FAILED' },
+    });
+    db.statement('PRAGMA max_page_count = 1073741823').get();
+    db.write('test', () => insert(db, 'after'));
+    expect(count(db)).toBe(2);
+    expect(db.writeFailure).toBeUndefined();
+  });
+});
+
+describe('AgentDatabase.storageFigures', () => {
+  it('reports the file, its WAL and the free disk', () => {
+    const db = openDb({ fsync: false, checkpointEveryCommits: 1_000 });
+    db.write('test', () => insert(db, 'a'));
+    const figures = db.storageFigures();
+    expect(figures.path).toBe(path);
+    expect(figures.databaseBytes).toBeGreaterThan(0);
+    expect(figures.walBytes).toBeGreaterThan(0);
+    expect(figures.freeDiskBytes).toBeGreaterThan(0);
+  });
+});

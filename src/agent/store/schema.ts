@@ -1,0 +1,113 @@
+/**
+ * The agent's database schema (docs/storage.md, "Tables"). `application_id` marks the file as ours; the
+ * schema version is `user_version`. A later version adds a step to `MIGRATIONS`, never edits one.
+ *
+ * Every table is STRICT and every JSON column is checked with `json_valid`, so SQLite itself refuses a
+ * record of the wrong type from any writer; what the columns cannot say is checked when a row is read
+ * (the jobs' and the outbox's zod schemas), with an error naming the table and row.
+ */
+
+/** 'KKTA' in ASCII: `PRAGMA application_id` of every kkt-agent database. */
+export const APPLICATION_ID = 0x4b4b5441;
+
+/** States as the CHECK constraint lists them; `jobs/job.ts` JOB_STATES must list the same (a test checks). */
+export const JOB_STATE_SQL = ['RECEIVED', 'PRINTING', 'FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'] as const;
+
+const states = JOB_STATE_SQL.map((state) => `'${state}'`).join(', ');
+
+const VERSION_1 = `
+CREATE TABLE jobs (
+  -- Arrival order (FIFO per device); the rowid, so the newest job is found without a scan.
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 64),
+  -- The deduplication key: one job per bill, ever (slimmed rows keep it).
+  source TEXT NOT NULL,
+  account TEXT NOT NULL,
+  bill_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN (${states})),
+  device_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  -- The rest of the lasting record (no field repeats a column): what deduplication and the technician need.
+  job TEXT NOT NULL CHECK (json_valid(job) AND json_type(job) = 'object'),
+  UNIQUE (source, account, bill_id)
+) STRICT;
+CREATE INDEX jobs_by_state ON jobs (state, seq);
+
+-- What only the print needs (the bill, the anchor), apart from the lasting record: retention deletes these
+-- rows whole, so their pages are freed and reused and the jobs table never holds half-empty pages.
+CREATE TABLE job_details (
+  seq INTEGER PRIMARY KEY,
+  details TEXT NOT NULL CHECK (json_valid(details) AND json_type(details) = 'object')
+) STRICT;
+
+-- Counts per state kept by triggers, so status never counts years of rows.
+CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+INSERT INTO job_counts (state, n) VALUES ${JOB_STATE_SQL.map((state) => `('${state}', 0)`).join(', ')};
+CREATE TRIGGER jobs_counted_insert AFTER INSERT ON jobs BEGIN
+  UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER jobs_counted_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+  UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER jobs_counted_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+
+CREATE TABLE outbox (
+  -- FIFO order within a sink.
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  sink TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  job_id TEXT,
+  kind TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  delivered_at TEXT,
+  last_error TEXT CHECK (last_error IS NULL OR json_valid(last_error)),
+  payload TEXT NOT NULL CHECK (json_valid(payload))
+) STRICT;
+-- The delivery queues: only pending rows are in it.
+CREATE INDEX outbox_queue ON outbox (sink, seq) WHERE state = 'pending';
+CREATE INDEX outbox_by_job ON outbox (job_id) WHERE job_id IS NOT NULL;
+CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE state = 'delivered';
+
+-- An event's reports were drafted (even when no sink wanted it): recovery never drafts twice.
+CREATE TABLE outbox_drafts (
+  event TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  job_id TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbox_drafts_by_time ON outbox_drafts (at);
+
+-- JSONL journals imported by the migration (docs/storage.md, "Migration from the JSONL journals").
+CREATE TABLE imported_journals (
+  file TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  records INTEGER NOT NULL
+) STRICT;
+`;
+
+/**
+ * Issue 18.4: a sink whose draft fails no longer holds the other sinks' reports back; the marker names the
+ * sinks still to draft (a JSON array), and the event counts as published only once it is NULL.
+ */
+const VERSION_2 = `
+ALTER TABLE outbox_drafts ADD COLUMN undrafted TEXT
+  CHECK (undrafted IS NULL OR (json_valid(undrafted) AND json_type(undrafted) = 'array'));
+`;
+
+/** Index i brings a database from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The tables a database of ours has; an `application_id` of ours without them is damage. */
+export const TABLES = [
+  'jobs',
+  'job_details',
+  'job_counts',
+  'outbox',
+  'outbox_drafts',
+  'imported_journals',
+] as const;
