@@ -202,9 +202,16 @@ describe('AgentDatabase.write', () => {
     expect(error).toBeInstanceOf(StorageWriteError);
     expect((error as StorageWriteError).message).toContain('disk full');
     expect(db.statement('SELECT file FROM imported_journals').pluck().all()).toEqual(['before']);
+    // Issue 18.11: the failure is visible until a write succeeds again.
+    expect(db.writeFailure).toMatchObject({
+      path: db.path,
+      failures: 1,
+      lastError: { code: 'STORAGE_WRITE_FAILED' },
+    });
     db.statement('PRAGMA max_page_count = 1073741823').get();
     db.write('test', () => insert(db, 'after'));
     expect(count(db)).toBe(2);
+    expect(db.writeFailure).toBeUndefined();
   });
 });
 
