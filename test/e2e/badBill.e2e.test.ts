@@ -5,10 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EMULATOR_EXTRA_TAX_BYTES, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import {
   faultyBill,
+  type MockBillJson,
   type MockBridge,
   type MockBridgeFault,
+  SEED_BILLS,
   startMockBridge,
-  syntheticBills,
 } from '../../src/emulators/bridge/index.js';
 import { wallClockAt } from '../../src/lib/time.js';
 import {
@@ -51,10 +52,24 @@ function today(): string {
   return `${t.year}-${String(t.month).padStart(2, '0')}-${String(t.day).padStart(2, '0')}`;
 }
 
-/** Bills 7001 (the oldest, the bad one) to 7004 of today; the agent polls every 200 ms. */
+/** The seed bill of the exchange log as bill `id` (number `<id>-CRM`) of today at `time`. */
+function billAt(id: number, time: string): MockBillJson {
+  return { ...structuredClone(SEED_BILLS[0]!), id, number: `${id}-CRM`, date: `${today()} ${time}` };
+}
+
+/** Bills 7001 (the oldest, the bad one in most tests) to 7004 of today. */
+function todaysBills(): MockBillJson[] {
+  return [
+    billAt(7001, '09:00:00'),
+    billAt(7002, '10:00:00'),
+    billAt(7003, '11:00:00'),
+    billAt(7004, '12:00:00'),
+  ];
+}
+
+/** The box: the ATOL emulator, the bridge polled every 200 ms. */
 async function startBox(billRetry: { firstDelayMs: number; maxDelayMs: number }): Promise<AgentProcess> {
   emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: ZONE });
-  bridge ??= await startMockBridge({ port: 0, bills: syntheticBills(today()), timeZone: ZONE });
   const path = await writeAgentConfig(dir, {
     dataDir: join(dir, 'data'),
     timeZone: ZONE,
@@ -73,7 +88,7 @@ async function startBox(billRetry: { firstDelayMs: number; maxDelayMs: number })
       bridge: [
         {
           id: '120',
-          baseUrl: bridge.url,
+          baseUrl: bridge!.url,
           timeoutMs: 700,
           retries: 1,
           retryDelayMs: 50,
@@ -119,7 +134,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   it.each(FAULTS)(
     'the oldest bill %s: the newer bills print, the bad one waits on its own backoff as an alert',
     async (_name, kind) => {
-      bridge = await startMockBridge({ port: 0, bills: syntheticBills(today()), timeZone: ZONE });
+      bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
       bridge.setFault({ kind, endpoint: 'bill', billId: '7001' } as MockBridgeFault);
       const running = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
       await reported(running, ['7002-CRM', '7003-CRM', '7004-CRM']);
@@ -152,7 +167,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   );
 
   it('the bad bill is tried again on its backoff, prints once the bridge serves it, and the alert clears', async () => {
-    bridge = await startMockBridge({ port: 0, bills: syntheticBills(today()), timeZone: ZONE });
+    bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
     // Four tries of two requests each fail; the fifth try gets the bill.
     bridge.setFault({ kind: 'http500', endpoint: 'bill', billId: '7001', times: 8 });
     const running = await startBox({ firstDelayMs: 300, maxDelayMs: 600 });
@@ -168,16 +183,11 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   });
 
   it('the bridge going down mid-cycle stops the cycle without charging the bill (HELLO decides)', async () => {
-    bridge = await startMockBridge({ port: 0, bills: syntheticBills(today()), timeZone: ZONE });
+    bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
     const running = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
     await reported(running, ['7001-CRM', '7002-CRM', '7003-CRM', '7004-CRM']);
     // A new bill whose BILL fails like a dead bridge, and HELLO fails with it.
-    bridge.addBill({
-      ...syntheticBills(today())[3]!,
-      id: 7005,
-      number: '7005-CRM',
-      date: `${today()} 23:59:00`,
-    });
+    bridge.addBill(billAt(7005, '23:59:00'));
     bridge.setFault({ kind: 'http500', endpoint: 'bill', billId: '7005', times: 2 });
     // HELLO fails from the moment BILL did (the bridge died after LIST).
     bridge.events.on('request', (request) => {
@@ -192,7 +202,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   it('a bill that fails validation is recorded once and never asked for again', async () => {
     const bills = [
       faultyBill('unknownTaxRate', { id: 7000, number: '7000-BAD', date: `${today()} 08:00:00` }),
-      ...syntheticBills(today()),
+      ...todaysBills(),
     ];
     bridge = await startMockBridge({ port: 0, bills, timeZone: ZONE });
     const running = await startBox({ firstDelayMs: 300, maxDelayMs: 600 });
