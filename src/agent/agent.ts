@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -170,6 +171,26 @@ export class Agent {
    */
   onDataDirGone(listener: (error: DataDirGoneError) => void): void {
     this.db.onDataDirGone(listener);
+  }
+
+  /**
+   * After the data directory was found gone: saves what the agent's open database holds as
+   * `<dataDir>/agent.db.rescued-<time>` (the directory made again if needed). Returns the path, or
+   * undefined when it could not be written.
+   */
+  rescueDatabase(at: Date): string | undefined {
+    const path = join(
+      this.parts.dataDir,
+      `${DATABASE_FILE}.rescued-${at.toISOString().replace(/[:.]/g, '-')}`,
+    );
+    try {
+      mkdirSync(this.parts.dataDir, { recursive: true, mode: 0o750 });
+      this.db.copyTo(path);
+      return path;
+    } catch (error) {
+      this.parts.logger.error({ event: 'store.rescue-failed', path, reason: (error as Error).message });
+      return undefined;
+    }
   }
 
   /** Commits and fsyncs of the store (benchmarks count them). */

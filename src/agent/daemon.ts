@@ -155,9 +155,17 @@ async function startLocked(
   // The data directory deleted or replaced under the running agent: stop taking work and exit, leaving a
   // marker so that systemd's restart stops at a clear error rather than print every bill again.
   agent.onDataDirGone((error) => {
-    const marker = leaveGoneMarker(resolve(config.dataDir), error, new Date());
-    log.root.error({ event: 'daemon.data-dir-gone', code: error.code, marker: marker ?? 'not written' });
+    const at = new Date();
     setImmediate(() => {
+      // What the open database holds is saved beside the marker: the deleted file goes when the agent exits.
+      const rescued = agent.rescueDatabase(at);
+      const marker = leaveGoneMarker(resolve(config.dataDir), error, at, rescued);
+      log.root.error({
+        event: 'daemon.data-dir-gone',
+        code: error.code,
+        marker: marker ?? 'not written',
+        rescued: rescued ?? 'not written',
+      });
       stop('data directory gone').then(
         () => exit(EXIT_DATA_DIR_GONE),
         (stopError: unknown) => {

@@ -247,6 +247,9 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
     expect(again.output()).toContain('[DATA_DIR_GONE]');
     expect(again.output()).toMatch(what);
     expect(again.output()).toContain(`remove ${join(dataDir, 'DATA_DIR_GONE')} to start`);
+    expect(again.output()).toMatch(
+      /the copy of the database the agent saved \(.*agent\.db\.rescued-.*\) as agent\.db/,
+    );
   }
 
   it('deleted: the next bill is refused with DATA_DIR_GONE before anything prints, the agent exits, the restart refuses', async () => {
@@ -268,6 +271,14 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
     expect(agent.output()).toContain('"event":"daemon.data-dir-gone"');
     // Nothing was printed into the deleted directory's database.
     expect(await receipts()).toHaveLength(1);
+    // What the deleted database held was saved beside the marker, the printed bill in it.
+    const rescued = (await readdir(dataDir)).filter((name) => name.startsWith('agent.db.rescued-'));
+    expect(rescued).toHaveLength(1);
+    const copy = new Database(join(dataDir, rescued[0]!), { readonly: true });
+    expect(copy.prepare('SELECT bill_id, state FROM jobs').all()).toEqual([
+      { bill_id: 'before-delete', state: 'REPORTED' },
+    ]);
+    copy.close();
     await restartRefused(/the directory was deleted while the agent ran \(detected at \d{4}-/);
   });
 

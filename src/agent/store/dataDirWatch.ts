@@ -78,11 +78,21 @@ function same(a: Identity, b: Identity): boolean {
  * error instead of an empty database that would print every listed bill again. Best effort: returns the
  * marker's path, or undefined when it could not be written (the directory's parent is gone too).
  */
-export function leaveGoneMarker(dataDir: string, error: DataDirGoneError, at: Date): string | undefined {
+export function leaveGoneMarker(
+  dataDir: string,
+  error: DataDirGoneError,
+  at: Date,
+  rescued: string | undefined,
+): string | undefined {
   const path = join(dataDir, GONE_MARKER);
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    const record = { detectedAt: at.toISOString(), what: error.details['what'], pid: process.pid };
+    const record = {
+      detectedAt: at.toISOString(),
+      what: error.details['what'],
+      pid: process.pid,
+      ...(rescued ? { rescued } : {}),
+    };
     writeFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o640 });
     return path;
   } catch {
@@ -99,7 +109,7 @@ export function refuseIfDataDirWasGone(dataDir: string): void {
   } catch {
     return;
   }
-  let record: { detectedAt?: unknown; what?: unknown } = {};
+  let record: { detectedAt?: unknown; what?: unknown; rescued?: unknown } = {};
   try {
     record = JSON.parse(text) as typeof record;
   } catch {
@@ -107,5 +117,10 @@ export function refuseIfDataDirWasGone(dataDir: string): void {
   }
   const what = typeof record.what === 'string' ? record.what : 'it was deleted or replaced';
   const detectedAt = typeof record.detectedAt === 'string' ? record.detectedAt : undefined;
-  throw new DataDirGoneError(dataDir, what, { ...(detectedAt ? { detectedAt } : {}), marker: path });
+  const rescued = typeof record.rescued === 'string' ? record.rescued : undefined;
+  throw new DataDirGoneError(dataDir, what, {
+    ...(detectedAt ? { detectedAt } : {}),
+    ...(rescued ? { rescued } : {}),
+    marker: path,
+  });
 }

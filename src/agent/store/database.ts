@@ -272,6 +272,18 @@ export class AgentDatabase {
     return gone;
   }
 
+  /**
+   * Writes a compact copy of the database as this connection sees it (WAL included) to `path`, which must
+   * not exist: what is left of a database whose file was deleted under the agent (`VACUUM INTO`).
+   */
+  copyTo(path: string): void {
+    try {
+      this.db.prepare('VACUUM INTO ?').run(path);
+    } catch (error) {
+      throw storeErrorFor(error, path, 'copy the database to');
+    }
+  }
+
   /** Set once the data directory or the database file was found deleted or replaced. */
   get dataDirGone(): DataDirGoneError | undefined {
     return this.goneError;

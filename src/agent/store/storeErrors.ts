@@ -87,17 +87,25 @@ export class DataDirLockedError extends KktAgentError {
 export class DataDirGoneError extends KktAgentError {
   readonly needsTechnician = true;
 
-  constructor(dataDir: string, what: string, options: { detectedAt?: string; marker?: string } = {}) {
+  constructor(
+    dataDir: string,
+    what: string,
+    options: { detectedAt?: string; marker?: string; rescued?: string } = {},
+  ) {
     const since = options.detectedAt ? ` (detected at ${options.detectedAt})` : '';
+    const copy = options.rescued
+      ? `put back the old data directory if it still exists, else the copy of the database the agent ` +
+        `saved (${options.rescued}) as agent.db`
+      : 'put back the old data directory if it still exists';
     const then = options.marker
-      ? ` Receipts printed since then are on the register's FN but in no database here, and bills the old ` +
-        `database knew would print again. Compare the register's FN with the clouds (kkt-agent doctor), ` +
-        `restore the old data directory if it still exists, then remove ${options.marker} to start.`
+      ? ` Bills the old database knew would print again on an empty one. Compare the register's FN with ` +
+        `the clouds, ${copy}, then remove ${options.marker} to start.`
       : ' The agent stops taking work and exits; it will not start again until a person has looked.';
     super('DATA_DIR_GONE', `The data directory ${dataDir}: ${what} while the agent ran${since}.${then}`, {
       dataDir,
       what,
       ...(options.detectedAt ? { detectedAt: options.detectedAt } : {}),
+      ...(options.rescued ? { rescued: options.rescued } : {}),
     });
   }
 }
