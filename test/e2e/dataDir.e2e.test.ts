@@ -23,7 +23,10 @@ let dataDir: string;
 const agents: AgentProcess[] = [];
 
 /** A config with one non-fiscal printer (no register needed) and its own control socket. */
-async function configFor(name: string): Promise<{ path: string; socket: string }> {
+async function configFor(
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ path: string; socket: string }> {
   const socket = join(dir, `${name}.sock`);
   const path = await writeAgentConfig(join(dir, name), {
     dataDir,
@@ -31,12 +34,17 @@ async function configFor(name: string): Promise<{ path: string; socket: string }
     log: { level: 'warn' },
     control: { socketPath: socket },
     devices: [{ id: 'paper', kind: 'nonfiscal', directory: join(dir, 'receipts') }],
+    ...extra,
   });
   return { path, socket };
 }
 
-async function start(name: string, waitReady = true): Promise<AgentProcess> {
-  const { path, socket } = await configFor(name);
+async function start(
+  name: string,
+  waitReady = true,
+  extra: Record<string, unknown> = {},
+): Promise<AgentProcess> {
+  const { path, socket } = await configFor(name, extra);
   const agent = await startAgentProcess(path, socket, { waitReady });
   agents.push(agent);
   return agent;
@@ -209,19 +217,8 @@ describe('status shows the store and the memory (issue 17.5, 17.6)', () => {
 
 describe('the data directory deleted or replaced while running (issue 18.7)', () => {
   /** A box whose data directory is checked every `checkMs` (besides before every write). */
-  async function startWatched(name: string, checkMs: number, waitReady = true): Promise<AgentProcess> {
-    const socket = join(dir, `${name}.sock`);
-    const path = await writeAgentConfig(join(dir, name), {
-      dataDir,
-      timeZone: 'Europe/Moscow',
-      log: { level: 'info' },
-      control: { socketPath: socket },
-      journal: { dataDirCheckMs: checkMs },
-      devices: [{ id: 'paper', kind: 'nonfiscal', directory: join(dir, 'receipts') }],
-    });
-    const agent = await startAgentProcess(path, socket, { waitReady });
-    agents.push(agent);
-    return agent;
+  function startWatched(name: string, checkMs: number, waitReady = true): Promise<AgentProcess> {
+    return start(name, waitReady, { log: { level: 'info' }, journal: { dataDirCheckMs: checkMs } });
   }
 
   async function printed(agent: AgentProcess, billId: string): Promise<void> {
