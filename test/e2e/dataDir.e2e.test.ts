@@ -223,11 +223,18 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
 
   async function printed(agent: AgentProcess, billId: string): Promise<void> {
     await agent.call('fiscalize', { bill: sampleBill(billId) });
-    await until(async () => {
-      const { jobs } = (await agent.call('jobs.list')) as { jobs: Array<{ state: string }> };
-      return jobs.length > 0 && jobs.every((job) => job.state === 'REPORTED');
-    }, `bill ${billId} printed`);
+    await until(
+      async () => {
+        const { jobs } = (await agent.call('jobs.list')) as { jobs: Array<{ state: string }> };
+        return jobs.length > 0 && jobs.every((job) => job.state === 'REPORTED');
+      },
+      `bill ${billId} printed`,
+      60_000,
+    );
   }
+
+  /** Two daemons and a few CLI-sized waits each: generous on a loaded two-core box. */
+  const TEST_TIMEOUT_MS = 90_000;
 
   const receipts = async () => (await readdir(join(dir, 'receipts'))).filter((name) => name.endsWith('.txt'));
 
@@ -240,7 +247,7 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
   /** The restart systemd makes: it stops at the marker with the typed error, exit 78 (not restarted). */
   async function restartRefused(what: RegExp): Promise<void> {
     const again = await startWatched('restart', 60_000, false);
-    expect(await exitedWithin(again, 15_000)).toBe(78);
+    expect(await exitedWithin(again, 30_000)).toBe(78);
     expect(again.output()).toContain('[DATA_DIR_GONE]');
     expect(again.output()).toMatch(what);
     expect(again.output()).toContain(`remove ${join(dataDir, 'DATA_DIR_GONE')} to start`);
@@ -249,35 +256,39 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
     );
   }
 
-  it('deleted: the next bill is refused with DATA_DIR_GONE before anything prints, the agent exits, the restart refuses', async () => {
-    // The periodic check is out of the way: the write itself must notice.
-    const agent = await startWatched('agent', 3_600_000);
-    await printed(agent, 'before-delete');
-    expect(await receipts()).toHaveLength(1);
+  it(
+    'deleted: the next bill is refused with DATA_DIR_GONE before anything prints, the agent exits, the restart refuses',
+    async () => {
+      // The periodic check is out of the way: the write itself must notice.
+      const agent = await startWatched('agent', 3_600_000);
+      await printed(agent, 'before-delete');
+      expect(await receipts()).toHaveLength(1);
 
-    await rm(dataDir, { recursive: true, force: true });
-    const refused = await agent.call('fiscalize', { bill: sampleBill('after-delete') }).then(
-      () => undefined,
-      (error: { code?: string; message?: string }) => error,
-    );
-    expect(refused).toMatchObject({ code: 'DATA_DIR_GONE' });
-    expect(refused?.message).toContain(`The data directory ${dataDir}: the directory was deleted`);
+      await rm(dataDir, { recursive: true, force: true });
+      const refused = await agent.call('fiscalize', { bill: sampleBill('after-delete') }).then(
+        () => undefined,
+        (error: { code?: string; message?: string }) => error,
+      );
+      expect(refused).toMatchObject({ code: 'DATA_DIR_GONE' });
+      expect(refused?.message).toContain(`The data directory ${dataDir}: the directory was deleted`);
 
-    expect(await exitedWithin(agent, 15_000)).toBe(75);
-    expect(agent.output()).toContain('"event":"store.data-dir-gone"');
-    expect(agent.output()).toContain('"event":"daemon.data-dir-gone"');
-    // Nothing was printed into the deleted directory's database.
-    expect(await receipts()).toHaveLength(1);
-    // What the deleted database held was saved beside the marker, the printed bill in it.
-    const rescued = (await readdir(dataDir)).filter((name) => name.startsWith('agent.db.rescued-'));
-    expect(rescued).toHaveLength(1);
-    const copy = new Database(join(dataDir, rescued[0]!), { readonly: true });
-    expect(copy.prepare('SELECT bill_id, state FROM jobs').all()).toEqual([
-      { bill_id: 'before-delete', state: 'REPORTED' },
-    ]);
-    copy.close();
-    await restartRefused(/the directory was deleted while the agent ran \(detected at \d{4}-/);
-  });
+      expect(await exitedWithin(agent, 30_000)).toBe(75);
+      expect(agent.output()).toContain('"event":"store.data-dir-gone"');
+      expect(agent.output()).toContain('"event":"daemon.data-dir-gone"');
+      // Nothing was printed into the deleted directory's database.
+      expect(await receipts()).toHaveLength(1);
+      // What the deleted database held was saved beside the marker, the printed bill in it.
+      const rescued = (await readdir(dataDir)).filter((name) => name.startsWith('agent.db.rescued-'));
+      expect(rescued).toHaveLength(1);
+      const copy = new Database(join(dataDir, rescued[0]!), { readonly: true });
+      expect(copy.prepare('SELECT bill_id, state FROM jobs').all()).toEqual([
+        { bill_id: 'before-delete', state: 'REPORTED' },
+      ]);
+      copy.close();
+      await restartRefused(/the directory was deleted while the agent ran \(detected at \d{4}-/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it.each([
     [
@@ -295,9 +306,10 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
       const agent = await startWatched('agent', 200);
       await printed(agent, 'before-attack');
       await attack();
-      expect(await exitedWithin(agent, 15_000)).toBe(75);
+      expect(await exitedWithin(agent, 30_000)).toBe(75);
       expect(agent.output()).toMatch(what);
       await restartRefused(what);
     },
+    TEST_TIMEOUT_MS,
   );
 });
