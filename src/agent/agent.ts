@@ -46,11 +46,16 @@ export interface MemoryFigures {
 
 export class AgentError extends KktAgentError {}
 
+/** How many of the latest FAILED jobs `status` lists. */
+const RECENT_FAILURES = 10;
+
 export interface AgentStatus {
   startedAt: string;
   devices: DeviceSnapshot[];
   jobs: Record<JobState, number>;
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
+  /** The latest failed jobs and why (a refused marking code, a bill the source must correct…). */
+  failed: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { code: string; reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
   storage: StorageFigures;
@@ -81,9 +86,11 @@ export class Agent {
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    for (const device of parts.devices) this.devices.set(device.id, device);
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), (deviceId, bill) =>
+      this.devices.get(deviceId)?.admit(bill),
+    );
     for (const device of parts.devices) {
-      this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
         device,
         jobs,
@@ -402,6 +409,14 @@ export class Agent {
         deviceId: job.deviceId,
         updatedAt: job.updatedAt,
         reason: job.blocked?.message ?? '',
+      })),
+      failed: this.jobs.latest(RECENT_FAILURES, 'FAILED').map((job) => ({
+        id: job.id,
+        key: job.key,
+        deviceId: job.deviceId,
+        updatedAt: job.updatedAt,
+        code: job.failure?.code ?? '',
+        reason: job.failure?.message ?? '',
       })),
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { KktAgentError } from '../../lib/errors.js';
+import type { Bill } from '../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
@@ -25,6 +26,41 @@ export class PrintOutcomeUnknownError extends KktAgentError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details, { outcome: 'unknown' });
   }
+}
+
+/**
+ * The device cannot sell what the bill carries: marked goods on a backend without the marking commands,
+ * Belarusian marks on a Russian register… Refused at intake (the job is FAILED, nothing is sent) with the
+ * field and what to do instead.
+ */
+export class MarkingUnsupportedError extends KktAgentError {
+  readonly field: string;
+
+  constructor(deviceId: string, deviceKind: string, field: string, reason: string) {
+    super(
+      'DEVICE_MARKING_UNSUPPORTED',
+      `${field}: device "${deviceId}" (${deviceKind}) ${reason}`,
+      {
+        deviceId,
+        deviceKind,
+        field,
+      },
+      { outcome: 'not-sent' },
+    );
+    this.field = field;
+  }
+}
+
+/** The first position that carries a Russian marking code, as a field path, or undefined. */
+export function firstMarkedPosition(bill: Bill): string | undefined {
+  const index = bill.positions.findIndex((position) => position.marking !== undefined);
+  return index < 0 ? undefined : `positions[${index}].marking`;
+}
+
+/** The first position that carries Belarusian identification marks, as a field path, or undefined. */
+export function firstIdentificationMarks(bill: Bill): string | undefined {
+  const index = bill.positions.findIndex((position) => (position.identificationMarks?.length ?? 0) > 0);
+  return index < 0 ? undefined : `positions[${index}].identificationMarks`;
 }
 
 /** The device state for the state document and `status`. Fields a device kind cannot know stay absent. */
@@ -85,6 +121,15 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   lastActivityAt = 0;
 
   abstract get ready(): boolean;
+
+  /**
+   * Whether this device can take the bill at all, asked at intake before a job exists: the refusal (a
+   * typed error naming the field), or undefined. Default: every bill the intake validated.
+   */
+  admit(_bill: Bill): KktAgentError | undefined {
+    return undefined;
+  }
+
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
   /** Reads what a later reconcile needs (the last FD number), before PRINTING is journaled. */
