@@ -5,6 +5,8 @@ import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DoctorReport } from './devices/doctorReport.js';
+import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
 import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
@@ -85,10 +87,17 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    /** The self-test and its last report per device (`kkt-agent doctor`). */
+    readonly doctor: Doctor,
   ) {
     for (const device of parts.devices) this.devices.set(device.id, device);
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), (deviceId, bill) =>
-      this.devices.get(deviceId)?.admit(bill),
+    const doctorAdmission = doctor.admission(this.devices);
+    // The device's own limits first (marked goods where it cannot sell them), then its last self-test.
+    this.intake = new Intake(
+      jobs,
+      parts.router,
+      this.loggerFor('intake'),
+      (deviceId, bill) => this.devices.get(deviceId)?.admit(bill) ?? doctorAdmission(deviceId, bill),
     );
     for (const device of parts.devices) {
       const fiscalizer = new Fiscalizer(
@@ -144,7 +153,11 @@ export class Agent {
         parts.outbox,
       );
       const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-      return new Agent(parts, db, jobs, outbox, connectorState);
+      const doctor = await Doctor.open(
+        parts.dataDir,
+        parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor);
     } catch (error) {
       db.close();
       throw error;
@@ -395,6 +408,17 @@ export class Agent {
     const device = deviceId ? this.device(deviceId) : this.deviceList[0];
     if (!device) throw new AgentError('DEVICE_UNKNOWN', 'No device is configured.');
     return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
+  }
+
+  /**
+   * The self-test of one device (or all), each between two jobs: the daemon owns the register, so the
+   * doctor goes through the same link and the same lock as the receipts.
+   */
+  runDoctor(options: { device?: string; openShift?: boolean }): Promise<DoctorReport[]> {
+    const devices = options.device ? [this.device(options.device)] : this.deviceList;
+    return this.doctor.run(devices, { openShift: options.openShift }, (device, work) =>
+      this.fiscalizers.get(device.id)!.exclusive(work),
+    );
   }
 
   async status(): Promise<AgentStatus> {
