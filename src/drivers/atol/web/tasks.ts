@@ -3,7 +3,7 @@ import type { MeasurementUnit } from '../../../lib/ffd.js';
 import { LosslessNumber } from '../../../lib/json.js';
 import { encodeMarkingCodeBase64 } from '../../../lib/markingCode.js';
 import type { IndustryInfo, ReceiptMarking } from '../marking.js';
-import type { Receipt, ReceiptPosition } from '../receipt.js';
+import type { Receipt } from '../receipt.js';
 
 /**
  * JSON tasks of ATOL driver 10 (docs/protocol/atol-v3.md §12), built from our types. Money leaves as JSON numbers in
@@ -181,13 +181,3 @@ export const markingTask = (
     | 'cancelMarkingCodeValidation'
     | 'clearMarkingCodeValidationResult',
 ): JsonTask => ({ type });
-
-/** The receipt position a check is for, reduced to what the check needs. */
-export const markingCheckInput = (position: ReceiptPosition): MarkingCheckInput | undefined =>
-  position.marking
-    ? {
-        marking: position.marking,
-        quantityMilli: position.quantityMilli,
-        measurementUnit: position.measurementUnit,
-      }
-    : undefined;
