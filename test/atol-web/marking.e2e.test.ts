@@ -4,7 +4,7 @@ import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
 import { type AtolWebKkt, KktDriverError } from '../../src/drivers/atol/web/index.js';
 import type { Printout } from '../../src/emulators/atol/index.js';
 import { GS } from '../../src/lib/markingCode.js';
-import { startWeb, type WebHarness, webKkt } from './support.js';
+import { fnDocumentTlv, startWeb, type WebHarness, webKkt } from './support.js';
 
 /**
  * Marked goods through the driver-10 backend and the web facade over real HTTP: the register checks each
@@ -84,24 +84,6 @@ function markedReceipt(checkResult: Awaited<ReturnType<typeof check>>): Omit<Rec
   };
 }
 
-/** `getFnDocument` straight from the facade, as the driver's JSON answers it. */
-async function fnDocumentTlv(number: number): Promise<Record<string, unknown>> {
-  const uuid = randomUUID();
-  await fetch(`${h.web.url}/api/v2/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ uuid, request: [{ type: 'getFnDocument', fiscalDocumentNumber: number }] }),
-  });
-  for (;;) {
-    const answer = (await (await fetch(`${h.web.url}/api/v2/requests/${uuid}`)).json()) as {
-      results: Array<{ status: string; result?: { documentTLV: Record<string, unknown> } }>;
-    };
-    const [first] = answer.results;
-    if (first?.status === 'ready') return first.result!.documentTLV;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('the register checks marking codes before the sale', () => {
   it('accepts a good code; the sale carries it and the FN keeps 1163 (GS1.М), 2106, 2110, 1260', async () => {
     await kkt.resetMarkingChecks();
@@ -117,7 +99,7 @@ describe('the register checks marking codes before the sale', () => {
       },
     });
     const result = await kkt.sell(markedReceipt(outcome), { requestId: randomUUID() });
-    const tlv = await fnDocumentTlv(result.fiscalDocumentNumber);
+    const tlv = await fnDocumentTlv(h.web, result.fiscalDocumentNumber);
     const [position] = tlv['1059'] as Array<Record<string, unknown>>;
     expect(position).toMatchObject({
       '1212': 33,
