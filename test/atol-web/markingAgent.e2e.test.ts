@@ -152,3 +152,57 @@ describe('a MoySklad retail demand with marked goods, through the real agent and
     expect(status.stdout).toContain('MARKING_CODE_REFUSED');
   }, 60_000);
 });
+
+/**
+ * The kill points of a marked sale: the agent is SIGKILLed right after each step the register took (a code's
+ * check begun, answered, accepted; the sale submitted; the sale done), then started again. Whatever the
+ * moment, the demand ends as exactly one receipt, approved once: the checks make no fiscal document, and
+ * the next attempt clears the FN's table and checks again.
+ */
+const MARKED_SALE_KILLS: Array<{ step: string; task: string; nth: number }> = [
+  { step: 'first code: check begun', task: 'beginMarkingCodeValidation', nth: 1 },
+  { step: 'first code: check answered', task: 'getMarkingCodeValidationStatus', nth: 1 },
+  { step: 'first code accepted', task: 'acceptMarkingCode', nth: 1 },
+  { step: 'second code accepted', task: 'acceptMarkingCode', nth: 2 },
+  { step: 'the sale ran on the register', task: 'sell', nth: 1 },
+];
+
+describe('SIGKILL after each step of a marked sale', () => {
+  it.each(MARKED_SALE_KILLS)('$step', { timeout: 90_000 }, async ({ task, nth }) => {
+    const sale = mock.enqueueOperation({
+      name: '00201',
+      positions: [
+        { name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] },
+        {
+          name: 'Сыр весовой',
+          priceKop: 120_000,
+          vat: 22,
+          quantity: '0.25',
+          uom: 'кг',
+          soldByWeight: true,
+          trackingType: 'MILK',
+          marks: [CHEESE],
+        },
+      ],
+      cashSum: 530_000,
+    });
+    let seen = 0;
+    let killed: Promise<void> | undefined;
+    h.web.on('task', (event) => {
+      if (event.type !== task || event.status !== 'ready' || killed) return;
+      seen += 1;
+      if (seen === nth) killed = agent!.kill();
+    });
+    await startAgent();
+    await until(() => killed !== undefined, `the ${task} step`, 30_000);
+    await killed;
+    agent = undefined;
+    await startAgent();
+    await until(() => mock.approvals.length === 1, 'the sale approved after the restart', 30_000);
+    expect(mock.approvals[0]!.syncId).toBe(sale);
+    expect(h.receipts()).toHaveLength(1);
+    expect((await jobs()).map((j) => j.state)).toEqual(['REPORTED']);
+    expect(mock.rejections).toEqual([]);
+    expect(mock.duplicates).toEqual([]);
+  });
+});
