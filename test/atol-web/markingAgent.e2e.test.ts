@@ -153,6 +153,30 @@ describe('a MoySklad retail demand with marked goods, through the real agent and
   }, 60_000);
 });
 
+describe('a MoySklad retail return of marked goods', () => {
+  it('takes the code back with status 3 (piece returned), checked by the register like a sale', async () => {
+    await startAgent();
+    mock.enqueueOperation({
+      name: '00301',
+      positions: [{ name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] }],
+      cashSum: 500_000,
+    });
+    await until(() => mock.approvals.length === 1, 'the sale approved', 30_000);
+    const refund = mock.enqueueOperation({
+      type: 'retailsalesreturn',
+      name: '00302',
+      positions: [{ name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] }],
+      cashSum: 500_000,
+    });
+    await until(() => mock.approvals.length === 2, 'the return approved', 30_000);
+    expect(mock.approvals[1]!.syncId).toBe(refund);
+    const [, back] = h.receipts();
+    expect(back?.receiptType).toBe(2);
+    const positions = (await fnDocumentTlv(h.web, back!.documentNumber))['1059'] as unknown[];
+    expect(positions).toMatchObject([{ '1212': 33, '2106': 0x0f, '2110': 3 }]);
+  });
+});
+
 /**
  * The kill points of a marked sale: the agent is SIGKILLed right after each step the register took (a code's
  * check begun, answered, accepted; the sale submitted; the sale done), then started again. Whatever the
