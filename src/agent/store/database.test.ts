@@ -102,14 +102,16 @@ describe('AgentDatabase.open', () => {
     old.exec(MIGRATIONS[0]!);
     old.pragma(`application_id = ${APPLICATION_ID}`);
     old.pragma('user_version = 1');
-    old.prepare("INSERT INTO outbox_drafts (event, at, job_id) VALUES ('job.fiscalized:j1', 'then', 'j1')").run();
+    old
+      .prepare("INSERT INTO outbox_drafts (event, at, job_id) VALUES ('job.fiscalized:j1', 'then', 'j1')")
+      .run();
     old.close();
     const db = openDb();
     expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
     expect(db.statement('SELECT event, undrafted FROM outbox_drafts').all()).toEqual([
       { event: 'job.fiscalized:j1', undrafted: null },
     ]);
-    db.statement("UPDATE outbox_drafts SET undrafted = '[\"flaky\"]'").run();
+    db.statement('UPDATE outbox_drafts SET undrafted = \'["flaky"]\'').run();
     expect(() => db.statement("UPDATE outbox_drafts SET undrafted = 'flaky'").run()).toThrow(/CHECK/);
   });
 
