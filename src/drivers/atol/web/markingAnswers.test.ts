@@ -141,7 +141,7 @@ describe('marking tasks as driver 10 takes them', () => {
       ],
       payments: [{ type: 'cash', sumKop: 25_000 }],
     });
-    const [item] = (receiptTask(receipt) as { items: Array<Record<string, unknown>> }).items;
+    const [item] = (receiptTask(receipt) as unknown as { items: Array<Record<string, unknown>> }).items;
     expect(item).toMatchObject({
       paymentObject: 'commodityWithMarking',
       imcParams: {
