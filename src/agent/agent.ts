@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
-import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import { type DeviceSnapshot, type FiscalDevice, MARKING_OISM_UNAVAILABLE } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
@@ -21,7 +21,7 @@ import { openDurableDb } from './store/lowdbAdapter.js';
 
 /** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
 export interface AgentAlert {
-  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING';
+  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING' | 'MARKING_OISM_UNAVAILABLE';
   message: string;
   since: string;
 }
@@ -55,7 +55,9 @@ export interface MemoryFigures {
 
 export class AgentError extends KktAgentError {}
 
-/** How many of the latest FAILED jobs `status` lists. */
+const HOUR_MS = 3_600_000;
+
+/** How many of the latest FAILED jobs `status` lists (and the marking alert looks at). */
 const RECENT_FAILURES = 10;
 
 export interface AgentStatus {
@@ -477,6 +479,19 @@ export class Agent {
         code: 'RECEIPTS_UNREPORTED',
         message: `${stuck.length} receipt(s) fiscalized but not reported for over ${limitMs >= 120_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`} (oldest: job ${oldest.id}, bill ${oldest.key}, since ${oldest.updatedAt}). See kkt-agent outbox list and the log (outbox.draft-failed).`,
         since: oldest.updatedAt,
+      });
+    }
+    const silent = this.jobs
+      .latest(RECENT_FAILURES, 'FAILED')
+      .filter(
+        (job) => job.failure?.code === MARKING_OISM_UNAVAILABLE && now - Date.parse(job.updatedAt) < HOUR_MS,
+      );
+    const first = silent.at(-1);
+    if (first) {
+      alerts.push({
+        code: 'MARKING_OISM_UNAVAILABLE',
+        message: `${silent.length} bill(s) with marked goods refused in the last hour because the register got no answer from Честный ЗНАК (ОИСМ) (latest: job ${silent[0]!.id}, bill ${silent[0]!.key}). Check the register's internet and OFD connection, then fiscalize the bills again (docs/marking.md).`,
+        since: first.updatedAt,
       });
     }
     const failure = this.db.writeFailure;

@@ -150,11 +150,36 @@ describe('a MoySklad retail demand with marked goods, through the real agent and
     const status = await runCli(['status', '--socket', join(dir, 'control.sock')]);
     expect(status.stdout).toContain('Failed jobs');
     expect(status.stdout).toContain('MARKING_CODE_REFUSED');
-  }, 60_000);
+
+    // ОИСМ does not answer: the bill is refused with its own code, and the technician gets an alert.
+    const silent = mock.enqueueOperation({
+      name: '00104',
+      positions: [
+        {
+          name: 'Кроссовки',
+          priceKop: 500_000,
+          vat: 22,
+          trackingType: 'SHOES',
+          marks: [`010463003022541621NOOISM1${GS}91006A${GS}92abcd`],
+        },
+      ],
+      cashSum: 500_000,
+    });
+    await until(() => mock.rejections.length === 3, 'the demand refused for want of ОИСМ', 30_000);
+    expect(mock.rejections[2]!.syncId).toBe(silent);
+    expect(String(mock.rejections[2]!.body.fiscalErrMsg)).toMatch(
+      /MARKING_OISM_UNAVAILABLE.*no answer from Честный ЗНАК/,
+    );
+    const { alerts } = (await agent!.call('status')) as { alerts: Array<{ code: string; message: string }> };
+    expect(alerts.map((a) => a.code)).toContain('MARKING_OISM_UNAVAILABLE');
+    expect(h.receipts()).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('a MoySklad retail return of marked goods', () => {
-  it('takes the code back with status 3 (piece returned), checked by the register like a sale', async () => {
+  it('takes the code back with status 3 (piece returned), checked by the register like a sale', {
+    timeout: 90_000,
+  }, async () => {
     await startAgent();
     mock.enqueueOperation({
       name: '00301',

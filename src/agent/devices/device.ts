@@ -53,6 +53,9 @@ export class MarkingUnsupportedError extends KktAgentError {
   }
 }
 
+/** The failure code of a bill refused because ОИСМ did not answer the register's marking code check. */
+export const MARKING_OISM_UNAVAILABLE = 'MARKING_OISM_UNAVAILABLE';
+
 /** The first position that carries a Russian marking code, as a field path, or undefined. */
 export function firstMarkedPosition(bill: Bill): string | undefined {
   const index = bill.positions.findIndex((position) => position.marking !== undefined);

@@ -1,6 +1,6 @@
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import type { AtolWebKkt, MarkingRefusal } from '../../../drivers/atol/web/index.js';
-import { PrintRefusedError } from '../device.js';
+import { MARKING_OISM_UNAVAILABLE, PrintRefusedError } from '../device.js';
 
 /**
  * The register's check of each marking code before a marked sale (FFD 1.2, docs/marking.md "Checks"):
@@ -25,7 +25,8 @@ const REFUSAL_TEXT: Record<MarkingRefusal, string> = {
 export class MarkingCodeRefusedError extends PrintRefusedError {
   constructor(position: number, name: string, refusal: MarkingRefusal, detail: string) {
     super(
-      'MARKING_CODE_REFUSED',
+      // No answer from ОИСМ is the register's connection, not the item: its own code feeds an alert.
+      refusal === 'oismUnavailable' ? MARKING_OISM_UNAVAILABLE : 'MARKING_CODE_REFUSED',
       `positions[${position}] "${name}": ${REFUSAL_TEXT[refusal]} (${detail})`,
       false,
       { position, refusal, detail },
