@@ -93,25 +93,29 @@ async function startAgent(): Promise<AgentProcess> {
 
 const jobs = async () => ((await agent!.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
 
+/** A retail demand of a marked pair of shoes and 250 g of marked cheese (weighed), paid in cash. */
+const enqueueMarkedSale = (name: string) =>
+  mock.enqueueOperation({
+    name,
+    positions: [
+      { name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] },
+      {
+        name: 'Сыр весовой',
+        priceKop: 120_000,
+        vat: 22,
+        quantity: '0.25',
+        uom: 'кг',
+        soldByWeight: true,
+        trackingType: 'MILK',
+        marks: [CHEESE],
+      },
+    ],
+    cashSum: 530_000,
+  });
+
 describe('a MoySklad retail demand with marked goods, through the real agent and driver 10', () => {
   it('sells a marked piece and a weighed marked item with their codes checked, and refuses a sold code and a tracked item without one', async () => {
-    const sale = mock.enqueueOperation({
-      name: '00101',
-      positions: [
-        { name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] },
-        {
-          name: 'Сыр весовой',
-          priceKop: 120_000,
-          vat: 22,
-          quantity: '0.25',
-          uom: 'кг',
-          soldByWeight: true,
-          trackingType: 'MILK',
-          marks: [CHEESE],
-        },
-      ],
-      cashSum: 530_000,
-    });
+    const sale = enqueueMarkedSale('00101');
     await startAgent();
     await until(() => mock.approvals.length === 1, 'the marked sale approved', 30_000);
     expect(mock.approvals[0]!.syncId).toBe(sale);
@@ -218,23 +222,7 @@ const MARKED_SALE_KILLS: Array<{ step: string; task: string; nth: number }> = [
 
 describe('SIGKILL after each step of a marked sale', () => {
   it.each(MARKED_SALE_KILLS)('$step', { timeout: 90_000 }, async ({ task, nth }) => {
-    const sale = mock.enqueueOperation({
-      name: '00201',
-      positions: [
-        { name: 'Кроссовки', priceKop: 500_000, vat: 22, trackingType: 'SHOES', marks: [SHOES] },
-        {
-          name: 'Сыр весовой',
-          priceKop: 120_000,
-          vat: 22,
-          quantity: '0.25',
-          uom: 'кг',
-          soldByWeight: true,
-          trackingType: 'MILK',
-          marks: [CHEESE],
-        },
-      ],
-      cashSum: 530_000,
-    });
+    const sale = enqueueMarkedSale('00201');
     let seen = 0;
     let killed: Promise<void> | undefined;
     h.web.on('task', (event) => {
