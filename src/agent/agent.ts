@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
-import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import { type DeviceSnapshot, type FiscalDevice, MARKING_OISM_UNAVAILABLE } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
@@ -23,7 +23,12 @@ import type { DataDirGoneError } from './store/storeErrors.js';
 
 /** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
 export interface AgentAlert {
-  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING' | 'BILLS_FAILING' | 'DATA_DIR_GONE';
+  code:
+    | 'RECEIPTS_UNREPORTED'
+    | 'JOURNAL_WRITES_FAILING'
+    | 'BILLS_FAILING'
+    | 'DATA_DIR_GONE'
+    | 'MARKING_OISM_UNAVAILABLE';
   message: string;
   since: string;
   /** The connector whose bills fail (BILLS_FAILING). */
@@ -59,11 +64,18 @@ export interface MemoryFigures {
 
 export class AgentError extends KktAgentError {}
 
+const HOUR_MS = 3_600_000;
+
+/** How many of the latest FAILED jobs `status` lists (and the marking alert looks at). */
+const RECENT_FAILURES = 10;
+
 export interface AgentStatus {
   startedAt: string;
   devices: DeviceSnapshot[];
   jobs: Record<JobState, number>;
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
+  /** The latest failed jobs and why (a refused marking code, a bill the source must correct…). */
+  failed: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { code: string; reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
   storage: StorageFigures;
@@ -99,7 +111,14 @@ export class Agent {
     readonly doctor: Doctor,
   ) {
     for (const device of parts.devices) this.devices.set(device.id, device);
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
+    const doctorAdmission = doctor.admission(this.devices);
+    // The device's own limits first (marked goods where it cannot sell them), then its last self-test.
+    this.intake = new Intake(
+      jobs,
+      parts.router,
+      this.loggerFor('intake'),
+      (deviceId, bill) => this.devices.get(deviceId)?.admit(bill) ?? doctorAdmission(deviceId, bill),
+    );
     for (const device of parts.devices) {
       const fiscalizer = new Fiscalizer(
         device,
@@ -475,6 +494,14 @@ export class Agent {
         updatedAt: job.updatedAt,
         reason: job.blocked?.message ?? '',
       })),
+      failed: this.jobs.latest(RECENT_FAILURES, 'FAILED').map((job) => ({
+        id: job.id,
+        key: job.key,
+        deviceId: job.deviceId,
+        updatedAt: job.updatedAt,
+        code: job.failure?.code ?? '',
+        reason: job.failure?.message ?? '',
+      })),
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),
       storage: this.db.storageFigures(),
@@ -522,6 +549,19 @@ export class Agent {
         connector: connector.name,
         message: `${connector.name}: ${failing.length} bill(s) could not be taken since ${oldest.since}: ${shown.join('; ')}${failing.length > 3 ? '; …' : ''}; last: ${oldest.message} Newer bills go on; each is tried again on its own backoff.`,
         since: oldest.since,
+      });
+    }
+    const silent = this.jobs
+      .latest(RECENT_FAILURES, 'FAILED')
+      .filter(
+        (job) => job.failure?.code === MARKING_OISM_UNAVAILABLE && now - Date.parse(job.updatedAt) < HOUR_MS,
+      );
+    const first = silent.at(-1);
+    if (first) {
+      alerts.push({
+        code: 'MARKING_OISM_UNAVAILABLE',
+        message: `${silent.length} bill(s) with marked goods refused in the last hour because the register got no answer from Честный ЗНАК (ОИСМ) (latest: job ${silent[0]!.id}, bill ${silent[0]!.key}). Check the register's internet and OFD connection, then fiscalize the bills again (docs/marking.md).`,
+        since: first.updatedAt,
       });
     }
     const failure = this.db.writeFailure;
