@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
-import { KktAgentError } from '../lib/errors.js';
+import { type CodesIn, KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
@@ -54,6 +54,18 @@ export interface MemoryFigures {
 }
 
 export class AgentError extends KktAgentError {}
+
+/** The codes of the core's own errors, with what each means (docs/errors.md is made from this list). */
+export const AGENT_ERROR_CODES = {
+  DEVICE_UNKNOWN: 'No device with the id given is configured (or none at all). Check `devices` in the config.',
+  JOB_NOT_BLOCKED: 'Only a BLOCKED job can be resolved by a person; this one is in another state.',
+} as const;
+
+declare module '../lib/errors.js' {
+  interface ErrorCodeRegistry {
+    agent: CodesIn<typeof AGENT_ERROR_CODES>;
+  }
+}
 
 export interface AgentStatus {
   startedAt: string;

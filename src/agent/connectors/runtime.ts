@@ -6,6 +6,7 @@ import type { ReportSink } from '../outbox/sink.js';
 import { ConnectorHealth, type ConnectorHealthOptions, type HealthRecord } from './health.js';
 import { PollLoop } from './pollLoop.js';
 import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from './types.js';
+import type { CloudCodePrefix } from './errorCodes.js';
 
 /**
  * What every cloud connector does the same way, once: start and stop, the context, the abort signal that
@@ -19,7 +20,7 @@ export interface CloudNames {
   /** The connector is `<kind>:<account>` (also its config key and its sink's name). */
   kind: string;
   /** Error codes begin with it: `BRIDGE_NOT_STARTED`. */
-  codePrefix: string;
+  codePrefix: CloudCodePrefix;
   /** Log events begin with it: `bridge.poll.failed`. */
   event: string;
   /** What a technician calls the cloud: `Bridge`, `OX System`. */

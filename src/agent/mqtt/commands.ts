@@ -97,7 +97,7 @@ function errorAnswer(error: unknown): ErrorAnswer {
   }
   return {
     ok: false,
-    error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+    error: { code: 'UNEXPECTED', message: error instanceof Error ? error.message : String(error) },
   };
 }
 

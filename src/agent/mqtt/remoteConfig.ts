@@ -75,7 +75,7 @@ function describeError(error: unknown, secrets: readonly string[]): NonNullable<
       ? { code: error.code, message }
       : { code: error.code, message, field: redact(field, secrets) };
   }
-  return { code: 'INTERNAL', message: redact(errorMessage(error), secrets) };
+  return { code: 'UNEXPECTED', message: redact(errorMessage(error), secrets) };
 }
 
 export interface RemoteConfigOptions {
