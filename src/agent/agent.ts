@@ -57,7 +57,8 @@ export class AgentError extends KktAgentError {}
 
 /** The codes of the core's own errors, with what each means (docs/errors.md is made from this list). */
 export const AGENT_ERROR_CODES = {
-  DEVICE_UNKNOWN: 'No device with the id given is configured (or none at all). Check `devices` in the config.',
+  DEVICE_UNKNOWN:
+    'No device with the id given is configured (or none at all). Check `devices` in the config.',
   JOB_NOT_BLOCKED: 'Only a BLOCKED job can be resolved by a person; this one is in another state.',
 } as const;
 

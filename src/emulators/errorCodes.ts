@@ -6,7 +6,8 @@ import type { CodesIn } from '../lib/errors.js';
  */
 export const EMULATOR_ERROR_CODES = {
   EMULATOR_CONFIG_INVALID: 'An option of the ATOL emulator is invalid; the message names it.',
-  EMULATOR_STATE_INVALID: 'The ATOL emulator\'s saved state cannot be used. Move the file away to start afresh.',
+  EMULATOR_STATE_INVALID:
+    "The ATOL emulator's saved state cannot be used. Move the file away to start afresh.",
   EMULATOR_CLOSED: 'A command reached an ATOL emulator that was already closed.',
 } as const;
 

@@ -3,10 +3,10 @@ import { errorCode, KktAgentError } from '../../lib/errors.js';
 import type { IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
+import type { CloudCodePrefix } from './errorCodes.js';
 import { ConnectorHealth, type ConnectorHealthOptions, type HealthRecord } from './health.js';
 import { PollLoop } from './pollLoop.js';
 import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from './types.js';
-import type { CloudCodePrefix } from './errorCodes.js';
 
 /**
  * What every cloud connector does the same way, once: start and stop, the context, the abort signal that

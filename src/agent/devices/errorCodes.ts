@@ -2,18 +2,23 @@ import type { CodesIn } from '../../lib/errors.js';
 
 /**
  * The codes of the device adapters' own errors, with what each means (docs/errors.md is made from this
- * list). A driver's errors keep the driver's codes (drivers/atol, drivers/intent).
+ * list). A driver's errors keep the driver's codes (drivers/atol, drivers/intent), and so do the adapters'
+ * errors that mean the same (`INTENT_UNFINISHED_SALE`).
  */
 export const DEVICES_ERROR_CODES = {
-  DEVICE_OPERATION_UNSUPPORTED: 'This kind of device does not support the operation asked of it (a shift report on a non-fiscal printer…).',
-  DEVICE_CURRENCY_UNSUPPORTED: 'The bill\'s currency is not one this device fiscalizes. Route the bill to a device for its country.',
-  KKT_REFUSED_IN_SELF_TEST: 'The last doctor run found that the register refuses what this bill needs. Fix the register, run doctor again.',
-  KKT_WEB_REQUEST_PENDING: 'A request is still queued or running on the ATOL web server; the job waits for its result.',
-  INTENT_UNFINISHED_SALE: 'The terminal holds an unfinished sale; whether it printed is unknown. Check the terminal before anything else.',
-  NONFISCAL_DIRECTORY: 'The non-fiscal device\'s output directory cannot be used; the message says why.',
+  DEVICE_OPERATION_UNSUPPORTED:
+    'This kind of device does not support the operation asked of it (a shift report on a non-fiscal printer…).',
+  DEVICE_CURRENCY_UNSUPPORTED:
+    "The bill's currency is not one this device fiscalizes. Route the bill to a device for its country.",
+  KKT_REFUSED_IN_SELF_TEST:
+    'The last doctor run found that the register refuses what this bill needs. Fix the register, run doctor again.',
+  KKT_WEB_REQUEST_PENDING:
+    'A request is still queued or running on the ATOL web server; the job waits for its result.',
+  NONFISCAL_DIRECTORY: "The non-fiscal device's output directory cannot be used; the message says why.",
   NONFISCAL_NOT_READY: 'The non-fiscal device is not ready (its directory failed); the bill waits.',
   NONFISCAL_WRITE_FAILED: 'A receipt file could not be written; nothing was printed, the job is retried.',
-  NONFISCAL_OUTCOME_UNKNOWN: 'Writing a receipt file failed after it may have been complete; the job is reconciled.',
+  NONFISCAL_OUTCOME_UNKNOWN:
+    'Writing a receipt file failed after it may have been complete; the job is reconciled.',
 } as const;
 
 declare module '../../lib/errors.js' {

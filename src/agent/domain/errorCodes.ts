@@ -5,8 +5,10 @@ import type { CodesIn } from '../../lib/errors.js';
  * All are validation errors: nothing was fiscalized; correct the bill in the source system.
  */
 export const DOMAIN_ERROR_CODES = {
-  BILL_TOTAL_MISMATCH: 'The bill\'s total differs from the sum of its items or payments. Correct the bill in the source system.',
-  VAT_RATE_NOT_ALLOWED: 'A VAT rate is not allowed for the currency or date of the bill. Correct the item in the source system.',
+  BILL_TOTAL_MISMATCH:
+    "The bill's total differs from the sum of its items or payments. Correct the bill in the source system.",
+  VAT_RATE_NOT_ALLOWED:
+    'A VAT rate is not allowed for the currency or date of the bill. Correct the item in the source system.',
 } as const;
 
 declare module '../../lib/errors.js' {

@@ -5,10 +5,12 @@ import type { CodesIn } from '../../lib/errors.js';
  * this list).
  */
 export const JOBS_ERROR_CODES = {
-  BILL_INVALID: 'The intake refused a bill that is not valid; the message names the field. Nothing was fiscalized.',
+  BILL_INVALID:
+    'The intake refused a bill that is not valid; the message names the field. Nothing was fiscalized.',
   JOB_DUPLICATE: 'A job for this bill already exists: each bill is fiscalized once.',
   JOB_NOT_FOUND: 'No job has the id given.',
-  JOB_ILLEGAL_TRANSITION: 'A job was asked to change to a state it cannot reach from its own (a bug: report it with the log).',
+  JOB_ILLEGAL_TRANSITION:
+    'A job was asked to change to a state it cannot reach from its own (a bug: report it with the log).',
   JOB_INVALID: 'A job that does not fit the stored-record schema was refused; nothing was stored.',
 } as const;
 

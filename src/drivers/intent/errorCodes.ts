@@ -16,8 +16,10 @@ export const INTENT_ERROR_CODES = {
   INTENT_NO_ANSWER: 'The terminal gave no usable answer to a request that changes nothing; nothing happened.',
   INTENT_OUTCOME_UNKNOWN:
     'A sale was sent but its answer was lost: it may have printed and charged a card. Check the last receipt on the terminal.',
-  INTENT_AUTH_FAILED: 'Authorization on the terminal failed; no sale was sent. Check the PIN configured for it.',
-  INTENT_NOT_FOUND: 'No terminal answered the network search (SSDP). Configure its address, or check the network.',
+  INTENT_AUTH_FAILED:
+    'Authorization on the terminal failed; no sale was sent. Check the PIN configured for it.',
+  INTENT_NOT_FOUND:
+    'No terminal answered the network search (SSDP). Configure its address, or check the network.',
   INTENT_UNKNOWN_RESULT_CODE:
     "The terminal refused with a resultCode the vendor's table does not list; nothing happened. Read its screen, report the code.",
   ...RESULT_CODE_MEANINGS,

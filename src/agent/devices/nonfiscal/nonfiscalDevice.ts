@@ -7,7 +7,7 @@ import {
   StorageWriteError,
   writeFileDurable,
 } from '../../../lib/durableFile.js';
-import { ValidationError } from '../../../lib/errors.js';
+import { type ErrorCode, ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
@@ -302,7 +302,7 @@ export class NonfiscalDevice extends FiscalDevice {
     }
   }
 
-  private noteError(code: string, message: string): void {
+  private noteError(code: ErrorCode, message: string): void {
     this.lastError = { code, message, at: new Date(this.now()).toISOString() };
   }
 }

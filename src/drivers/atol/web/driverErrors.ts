@@ -1,10 +1,10 @@
 import { KktAgentError } from '../../../lib/errors.js';
 import {
   type DeviceErrorCode,
+  entry as driverOnly,
   type ErrorEntry,
   type ErrorKind,
   EXTENDED_ERRORS,
-  entry as driverOnly,
   PROTOCOL_ERRORS,
 } from '../protocol/deviceErrors.js';
 
@@ -363,7 +363,9 @@ const DRIVER_ONLY_ERROR_ROWS = [
 ] as const;
 
 /** The codes of the driver's own failures, and of a driver code no table lists. */
-export type DriverErrorCode = (typeof DRIVER_ONLY_ERROR_ROWS)[number][1]['code'] | typeof UNKNOWN_DRIVER_ERROR.code;
+export type DriverErrorCode =
+  | (typeof DRIVER_ONLY_ERROR_ROWS)[number][1]['code']
+  | typeof UNKNOWN_DRIVER_ERROR.code;
 
 export const DRIVER_ONLY_ERRORS: ReadonlyMap<number, ErrorEntry<DriverErrorCode>> = new Map<
   number,
