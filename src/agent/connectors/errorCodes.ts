@@ -22,7 +22,7 @@ export const CONNECTORS_ERROR_CODES = {
   MOYSKLAD_TIMEOUT: 'MoySklad gave no complete answer in time; the connector shows offline and retries.',
   MOYSKLAD_RESPONSE_TOO_LARGE: 'An answer from MoySklad is larger than the configured cap; it was not read.',
   MOYSKLAD_HTTP_STATUS:
-    'MoySklad answered a non-2xx status with no more specific code; the message gives it.',
+    'Not raised today: every non-2xx answer of MoySklad is MOYSKLAD_API_ERROR or a more specific code.',
   MOYSKLAD_NOT_STARTED:
     'A call needing the running MoySklad connector came before it started; it is retried.',
   MOYSKLAD_STOPPED:
