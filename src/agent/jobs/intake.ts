@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { KktAgentError } from '../../lib/errors.js';
+import type { ErrorCode, KktAgentError } from '../../lib/errors.js';
 import { type Bill, validateBill } from '../domain/bill.js';
 import {
   type BillKey,
@@ -226,7 +226,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       trigger,
       attempts: 0,
       failure: {
-        code: error.code ?? 'BILL_INVALID',
+        code: error.code ?? ('BILL_INVALID' satisfies ErrorCode),
         message: error.message,
         field: typeof field === 'string' ? field : undefined,
         at: now,
