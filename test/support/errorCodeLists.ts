@@ -20,7 +20,7 @@ import { SYSTEMD_ERROR_CODES } from '../../src/agent/systemd/errorCodes.js';
 import { CLI_ERROR_CODES } from '../../src/cli/errorCodes.js';
 import { ATOL_ERROR_CODES } from '../../src/drivers/atol/errorCodes.js';
 import { INTENT_ERROR_CODES } from '../../src/drivers/intent/errorCodes.js';
-import { EMULATOR_ERROR_CODES } from '../../src/emulators/errorCodes.js';
+import { EMULATOR_ERROR_CODES } from '../../src/emulators/atol/errorCodes.js';
 import { LIB_ERROR_CODES } from '../../src/lib/errorCodes.js';
 import type { CodesIn, ErrorCode, ErrorCodeRegistry } from '../../src/lib/errors.js';
 import { TEST_SUPPORT_ERROR_CODES } from './errorCodes.js';
@@ -36,7 +36,7 @@ export const ERROR_CODE_LISTS = {
   lib: { file: 'src/lib/errorCodes.ts', codes: LIB_ERROR_CODES },
   'drivers/atol': { file: 'src/drivers/atol/errorCodes.ts', codes: ATOL_ERROR_CODES },
   'drivers/intent': { file: 'src/drivers/intent/errorCodes.ts', codes: INTENT_ERROR_CODES },
-  emulators: { file: 'src/emulators/errorCodes.ts', codes: EMULATOR_ERROR_CODES },
+  emulators: { file: 'src/emulators/atol/errorCodes.ts', codes: EMULATOR_ERROR_CODES },
   domain: { file: 'src/agent/domain/errorCodes.ts', codes: DOMAIN_ERROR_CODES },
   store: { file: 'src/agent/store/errorCodes.ts', codes: STORE_ERROR_CODES },
   jobs: { file: 'src/agent/jobs/errorCodes.ts', codes: JOBS_ERROR_CODES },

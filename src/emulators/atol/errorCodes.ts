@@ -1,8 +1,9 @@
-import type { CodesIn } from '../lib/errors.js';
+import type { CodesIn } from '../../lib/errors.js';
 
 /**
- * The codes of the emulators' own errors, with what each means (docs/errors.md is made from this list).
- * An emulated register refuses a command with the register's own error bytes (drivers/atol's list).
+ * The codes of the emulators' own errors (all are the ATOL emulator's), with what each means (docs/errors.md
+ * is made from this list). An emulated register refuses a command with the register's own error bytes
+ * (drivers/atol's list).
  */
 export const EMULATOR_ERROR_CODES = {
   EMULATOR_CONFIG_INVALID: 'An option of the ATOL emulator is invalid; the message names it.',
@@ -11,7 +12,7 @@ export const EMULATOR_ERROR_CODES = {
   EMULATOR_CLOSED: 'A command reached an ATOL emulator that was already closed.',
 } as const;
 
-declare module '../lib/errors.js' {
+declare module '../../lib/errors.js' {
   interface ErrorCodeRegistry {
     emulators: CodesIn<typeof EMULATOR_ERROR_CODES>;
   }
