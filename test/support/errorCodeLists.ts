@@ -1,7 +1,7 @@
 /**
  * Every room's list of error codes, in the order of docs/ARCHITECTURE.md's room table, and docs/errors.md
- * made from them. `npm run docs:errors` writes the file; test/architecture/errorCodes.test.ts fails when it is out of date,
- * when a code is in two lists, or when a room's registration is missing here.
+ * made from them. `npm run docs:errors` writes the file; test/architecture/errorCodes.test.ts fails when it
+ * is out of date, when a code is in two lists, or when a room's registration is missing here.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AGENT_ERROR_CODES } from '../../src/agent/agent.js';

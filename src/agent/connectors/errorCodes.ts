@@ -2,9 +2,9 @@ import type { CodesIn } from '../../lib/errors.js';
 
 /**
  * The codes of the cloud connectors' errors, with what each means (docs/errors.md is made from this list).
- * Every cloud has the transport and lifecycle codes `<prefix>_UNREACHABLE`, `_TIMEOUT`, `_RESPONSE_TOO_LARGE`,
- * `_HTTP_STATUS`, `_NOT_STARTED` and `_STOPPED` (http/errors.ts, runtime.ts): a new cloud adds its prefix to
- * `CloudCodePrefix` and its rows here.
+ * Every cloud has the transport and lifecycle codes `<prefix>_UNREACHABLE`, `_TIMEOUT`,
+ * `_RESPONSE_TOO_LARGE`, `_HTTP_STATUS`, `_NOT_STARTED` and `_STOPPED` (http/errors.ts, runtime.ts): a new
+ * cloud adds its prefix to `CloudCodePrefix` and its rows here.
  */
 export const CONNECTORS_ERROR_CODES = {
   BRIDGE_UNREACHABLE:

@@ -1,7 +1,8 @@
 import type { CodesIn } from '../../lib/errors.js';
 
 /**
- * The codes of the systemd integration's errors, with what each means (docs/errors.md is made from this list).
+ * The codes of the systemd integration's errors, with what each means (docs/errors.md is made from this
+ * list).
  */
 export const SYSTEMD_ERROR_CODES = {
   SD_NOTIFY_SOCKET_UNSUPPORTED:
