@@ -14,12 +14,25 @@ interface Row {
   /** The paths of the first column (`src/agent/composition.ts`, `config/` …, made absolute). */
   paths: string[];
   what: string;
+  mayImport: string;
+}
+
+/** A table line's cells; a `|` inside backticks is text (`'not-sent' | 'refused'`). */
+function splitCells(line: string): string[] {
+  const cells = [''];
+  let inCode = false;
+  for (const char of line) {
+    if (char === '`') inCode = !inCode;
+    if (char === '|' && !inCode) cells.push('');
+    else cells[cells.length - 1] += char;
+  }
+  return cells.map((cell) => cell.trim());
 }
 
 function tableRows(): Row[] {
   const rows: Row[] = [];
   for (const line of doc.split('\n')) {
-    const cells = line.split(/(?<!\\)\|/).map((cell) => cell.trim());
+    const cells = splitCells(line);
     if (cells.length < 5 || !cells[1]!.startsWith('`')) continue;
     const named = [...cells[1]!.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
     // A row like "`src/agent/composition.ts`, `daemon.ts`, `config/`" names its siblings relatively.
@@ -29,6 +42,7 @@ function tableRows(): Row[] {
     rows.push({
       paths: named.map((path, index) => (index === 0 || path.startsWith('src/') ? path : base + path)),
       what: cells[2]!,
+      mayImport: cells[3]!,
     });
   }
   return rows;
@@ -39,6 +53,27 @@ const sourceFiles = (dir: string) =>
     join(dir, file).split('\\').join('/'),
   );
 
+const DRIVERS = ['drivers/http', 'drivers/atol', 'drivers/intent'];
+const CORE = ROOMS['agent']!.mayImport;
+
+/** The rooms a "may import" cell names, in the words the table uses; undefined for words it does not know. */
+function roomsNamed(cell: string): string[] | undefined {
+  if (cell === 'node only') return [];
+  const rooms: string[] = [];
+  const text = cell.replace(/`/g, '').replace(/\s*\([^)]*\)/g, '');
+  for (const part of text.split(/,\s*|\s+and\s+/)) {
+    const word = part
+      .trim()
+      .replace(/^src\/(agent\/)?/, '')
+      .replace(/\.ts$/, '');
+    if (word === 'the core' || word === 'the core below it') rooms.push(...CORE);
+    else if (word === 'drivers' || word === 'drivers/* protocol code') rooms.push(...DRIVERS);
+    else if (ROOMS[word]) rooms.push(word);
+    else return undefined;
+  }
+  return [...new Set(rooms)].sort();
+}
+
 describe('docs/ARCHITECTURE.md', () => {
   const rows = tableRows();
 
@@ -46,6 +81,19 @@ describe('docs/ARCHITECTURE.md', () => {
     const documented = new Set(rows.flatMap((row) => row.paths));
     for (const [name, room] of Object.entries(ROOMS)) expect(documented.has(room.path), name).toBe(true);
     for (const path of documented.values()) expect(existsSync(path), path).toBe(true);
+  });
+
+  it('gives each one-room row the imports rooms.ts (and so biome.json) allows', () => {
+    const checked: string[] = [];
+    for (const row of rows) {
+      const room = Object.entries(ROOMS).find(([, candidate]) => candidate.path === row.paths[0]);
+      if (!room || row.paths.length > 1 || row.mayImport === 'everything') continue;
+      expect(roomsNamed(row.mayImport), `${room[0]}: "${row.mayImport}"`).toEqual(
+        [...room[1].mayImport].sort(),
+      );
+      checked.push(room[0]);
+    }
+    expect(checked.length).toBeGreaterThan(20);
   });
 
   it('names only files and folders that exist in its room', () => {
