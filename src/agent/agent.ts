@@ -6,10 +6,12 @@ import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
-import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
+import { type IntakeConfig, JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
+import { JobLinks, type LinkKind } from './jobs/links.js';
+import type { ReceiptKind } from './domain/receiptKind.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -34,6 +36,8 @@ export interface AgentParts {
   fiscalizer?: Partial<FiscalizerConfig>;
   outbox?: Partial<OutboxConfig>;
   journal?: Partial<JournalConfig>;
+  /** The intake section, with the zone "today" is read in (late corrections). */
+  intake?: Partial<IntakeConfig> & { timeZone?: string };
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -50,6 +54,9 @@ export interface AgentStatus {
   startedAt: string;
   devices: DeviceSnapshot[];
   jobs: Record<JobState, number>;
+  /** Jobs per receipt kind, and links between jobs per kind (returns, corrections, order ledgers). */
+  kinds: Partial<Record<ReceiptKind, number>>;
+  links: Record<LinkKind, number>;
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
@@ -66,6 +73,8 @@ type StoreDoc = Record<string, Record<string, unknown>>;
 export class Agent {
   readonly startedAt = new Date().toISOString();
   readonly intake: Intake;
+  /** Links between jobs (returns, corrections, order ledgers): `jobs show` and the state document read them. */
+  readonly links: JobLinks;
   private readonly fiscalizers = new Map<string, Fiscalizer>();
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
@@ -81,7 +90,8 @@ export class Agent {
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), parts.intake);
+    this.links = new JobLinks(db);
     for (const device of parts.devices) {
       this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
@@ -396,6 +406,8 @@ export class Agent {
       startedAt: this.startedAt,
       devices,
       jobs: this.jobs.countByState(),
+      kinds: this.jobs.countByKind(),
+      links: this.links.countByKind(),
       blocked: this.jobs.inState('BLOCKED').map((job) => ({
         id: job.id,
         key: job.key,

@@ -63,10 +63,7 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
     const receipt = this.receiptFor(job);
     const request = { requestId: job.id, retired: this.retired.get(job.id) };
     try {
-      const result =
-        job.operation === 'sellReturn'
-          ? await this.kkt.sellReturn(receipt, request)
-          : await this.kkt.sell(receipt, request);
+      const result = await this.kkt.receipt(receipt, request);
       this.retired.delete(job.id);
       return fiscalDataFromReceipt(this, result);
     } catch (error) {

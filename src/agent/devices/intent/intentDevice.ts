@@ -131,6 +131,16 @@ export class IntentDevice extends FiscalDevice {
 
   async print(job: Job): Promise<FiscalData> {
     if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
+    if (job.operation !== 'sell') {
+      // The terminal's protocol has a SALE and nothing else (docs/protocol/smartx-intent.md): a return sent
+      // as a SALE would charge the customer instead of paying back.
+      throw new PrintRefusedError(
+        'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+        `The SmartX terminal ${this.id} makes sales only; a ${job.operation} receipt must be made on the terminal itself or routed to another device.`,
+        false,
+        { kind: job.operation },
+      );
+    }
     const sale = billToIntentSale(job.bill, this.options);
     let result: Awaited<ReturnType<IntentTerminal['sale']>>;
     try {

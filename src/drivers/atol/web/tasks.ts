@@ -24,9 +24,14 @@ export const units = (milli: number): LosslessNumber => new LosslessNumber(forma
 const operatorField = (operator: TaskOperator | undefined) =>
   operator ? { operator: { name: operator.name, ...(operator.vatin ? { vatin: operator.vatin } : {}) } } : {};
 
+/** `2026-01-15` → `2026.01.15`, driver 10's date form (docs/protocol/atol-driver10.md §3). */
+export const atolDate = (isoDate: string): string => isoDate.replaceAll('-', '.');
+
 /**
- * A validated receipt as a `sell`/`sellReturn` task. Tag 1192 (our marker) travels as an
- * `additionalAttribute` item, the driver's way to write the receipt's additional attribute.
+ * A validated receipt as a driver-10 task of its type (`sell`, `sellReturn`, `buy`, `buyReturn`, and the four
+ * corrections, docs/protocol/atol-driver10.md). Tag 1192 (our marker) travels as an `additionalAttribute`
+ * item, the driver's way to write the receipt's additional attribute; a correction's basis as
+ * `correctionType`, `correctionBaseDate` and `correctionBaseNumber`; tag 1125 as `internet`.
  */
 export function receiptTask(receipt: Receipt): JsonTask {
   const items: unknown[] = receipt.items.map((item) =>
@@ -57,10 +62,19 @@ export function receiptTask(receipt: Receipt): JsonTask {
           },
         }
       : {};
+  const correction = receipt.correction
+    ? {
+        correctionType: receipt.correction.type,
+        correctionBaseDate: atolDate(receipt.correction.baseDate),
+        ...(receipt.correction.baseNumber ? { correctionBaseNumber: receipt.correction.baseNumber } : {}),
+      }
+    : {};
   return {
     type: receipt.type,
+    ...correction,
     ...(receipt.taxationType ? { taxationType: receipt.taxationType } : {}),
     electronically: receipt.electronically,
+    ...(receipt.internet ? { internet: true } : {}),
     ...operatorField(receipt.operator),
     ...clientInfo,
     items,
