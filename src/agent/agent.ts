@@ -5,13 +5,15 @@ import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DoctorReport } from './devices/doctorReport.js';
+import { Doctor } from './doctor/doctor.js';
+import type { ReceiptKind } from './domain/receiptKind.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
 import { type IntakeConfig, JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { JobLinks, type LinkKind } from './jobs/links.js';
-import type { ReceiptKind } from './domain/receiptKind.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -89,11 +91,19 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    /** The self-test and its last report per device (`kkt-agent doctor`). */
+    readonly doctor: Doctor,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), parts.intake);
+    for (const device of parts.devices) this.devices.set(device.id, device);
+    this.intake = new Intake(
+      jobs,
+      parts.router,
+      this.loggerFor('intake'),
+      doctor.admission(this.devices),
+      parts.intake,
+    );
     this.links = new JobLinks(db);
     for (const device of parts.devices) {
-      this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
         device,
         jobs,
@@ -147,7 +157,11 @@ export class Agent {
         parts.outbox,
       );
       const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-      return new Agent(parts, db, jobs, outbox, connectorState);
+      const doctor = await Doctor.open(
+        parts.dataDir,
+        parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor);
     } catch (error) {
       db.close();
       throw error;
@@ -398,6 +412,17 @@ export class Agent {
     const device = deviceId ? this.device(deviceId) : this.deviceList[0];
     if (!device) throw new AgentError('DEVICE_UNKNOWN', 'No device is configured.');
     return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
+  }
+
+  /**
+   * The self-test of one device (or all), each between two jobs: the daemon owns the register, so the
+   * doctor goes through the same link and the same lock as the receipts.
+   */
+  runDoctor(options: { device?: string; openShift?: boolean }): Promise<DoctorReport[]> {
+    const devices = options.device ? [this.device(options.device)] : this.deviceList;
+    return this.doctor.run(devices, { openShift: options.openShift }, (device, work) =>
+      this.fiscalizers.get(device.id)!.exclusive(work),
+    );
   }
 
   async status(): Promise<AgentStatus> {

@@ -203,7 +203,15 @@ const correctionSchema = z.strictObject({
 
 const relationSchema = z.strictObject({
   jobId: text(BILL_LIMITS.jobIdLength),
-  positions: z.array(z.number().int().min(0).max(BILL_LIMITS.maxPositions - 1)).optional(),
+  positions: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(BILL_LIMITS.maxPositions - 1),
+    )
+    .optional(),
 });
 
 /** Structure and limits only; the arithmetic is checked by `billSchema` and `validateBill`. */
@@ -445,7 +453,8 @@ export function settledPayments(bill: Pick<Bill, 'payments' | 'totalMinor'>): Pa
     if (payment.type === 'cash' && change > 0) {
       const taken = Math.min(change, payment.amountMinor);
       change -= taken;
-      if (payment.amountMinor - taken > 0) settled.push({ ...payment, amountMinor: payment.amountMinor - taken });
+      if (payment.amountMinor - taken > 0)
+        settled.push({ ...payment, amountMinor: payment.amountMinor - taken });
       continue;
     }
     settled.push(payment);

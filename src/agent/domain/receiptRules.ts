@@ -18,7 +18,11 @@ export class ReceiptRuleError extends ValidationError {
 }
 
 /** Tag 1214 values paid before the goods are handed over: 1 full prepayment, 2 prepayment, 3 advance. */
-export const ADVANCE_METHODS: ReadonlySet<PaymentMethod> = new Set(['fullPrepayment', 'prepayment', 'advance']);
+export const ADVANCE_METHODS: ReadonlySet<PaymentMethod> = new Set([
+  'fullPrepayment',
+  'prepayment',
+  'advance',
+]);
 /** Tag 1214 values that hand over goods not paid for in full: 5 partial payment and credit, 6 credit. */
 export const CREDIT_METHODS: ReadonlySet<PaymentMethod> = new Set(['partialPayment', 'credit']);
 
@@ -176,7 +180,9 @@ export function assertReceiptRules(bill: Bill, kind: ReceiptKind): void {
 
 /** Σ of the positions whose tag 1214 is in `methods`. */
 export function amountByMethods(bill: Bill, methods: ReadonlySet<PaymentMethod>): number {
-  return bill.positions.filter((p) => methods.has(p.paymentMethod)).reduce((sum, p) => sum + p.amountMinor, 0);
+  return bill.positions
+    .filter((p) => methods.has(p.paymentMethod))
+    .reduce((sum, p) => sum + p.amountMinor, 0);
 }
 
 /** Σ of the payments of one type. */

@@ -69,6 +69,12 @@ const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']
 /** Picks the device that fiscalizes a bill (config: by source and account, else the default). */
 export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
 
+/**
+ * Whether the device can take the bill at all (the last self-test found the register refusing something
+ * the bill needs): the refusal, or undefined.
+ */
+export type DeviceAdmission = (deviceId: string, bill: Bill) => KktAgentError | undefined;
+
 export interface IntakeEvents {
   /** A new job is waiting for its device. */
   queued: [job: Job];
@@ -85,6 +91,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     private readonly jobs: JobStore,
     private readonly route: DeviceRouter,
     private readonly logger: Logger,
+    private readonly admit: DeviceAdmission = () => undefined,
     private readonly config: Partial<IntakeConfig> & { timeZone?: string; now?: () => Date } = {},
   ) {
     super();
@@ -123,9 +130,17 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       let prepared: Prepared;
       try {
         prepared = this.prepare(input.bill, operation);
+        const refusal = this.admit(input.deviceId ?? this.route(prepared.bill), prepared.bill);
+        if (refusal) throw refusal;
       } catch (error) {
         if (input.onInvalid === 'throw') throw error;
-        return this.recordRejected(input.bill, input.bill.number, error as KktAgentError, input.trigger, operation);
+        return this.recordRejected(
+          input.bill,
+          input.bill.number,
+          error as KktAgentError,
+          input.trigger,
+          operation,
+        );
       }
       const { bill } = prepared;
       const now = new Date().toISOString();
@@ -176,7 +191,8 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   private prepare(input: Bill, requested: JobOperation): Prepared {
     const validated = validateBill(input);
     const operation = this.lateCorrection(validated, requested);
-    const bill = operation === requested ? validated : { ...validated, correction: this.lateBasis(validated) };
+    const bill =
+      operation === requested ? validated : { ...validated, correction: this.lateBasis(validated) };
     assertReceiptRules(bill, operation);
     let related: Job | undefined;
     if (bill.relatesTo !== undefined) {
@@ -216,7 +232,13 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     const daysLate = (Date.UTC(year, month - 1, today) - Date.parse(`${day}T00:00:00Z`)) / 86_400_000;
     if (!(daysLate > afterDays)) return requested;
     const corrected = kindOf(operationOf(requested), true);
-    this.logger.info({ event: 'intake.late-correction', key: billKeyString(bill), day, daysLate, kind: corrected });
+    this.logger.info({
+      event: 'intake.late-correction',
+      key: billKeyString(bill),
+      day,
+      daysLate,
+      kind: corrected,
+    });
     return corrected;
   }
 
@@ -230,6 +252,8 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     let prepared: Prepared;
     try {
       prepared = this.prepare(input.bill, operation);
+      const refusal = this.admit(existing.deviceId || this.route(prepared.bill), prepared.bill);
+      if (refusal) throw refusal;
     } catch (error) {
       if (input.onInvalid === 'throw') throw error;
       return { job: await this.failAgain(existing, error as KktAgentError), duplicate: false };

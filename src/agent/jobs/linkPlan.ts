@@ -1,6 +1,12 @@
 import { ValidationError } from '../../lib/errors.js';
 import type { Bill, Position } from '../domain/bill.js';
-import { isCorrection, isReturn, operationOf, type ReceiptKind, returnKindOf } from '../domain/receiptKind.js';
+import {
+  isCorrection,
+  isReturn,
+  operationOf,
+  type ReceiptKind,
+  returnKindOf,
+} from '../domain/receiptKind.js';
 import { ADVANCE_METHODS, amountByMethods, paidBy } from '../domain/receiptRules.js';
 import type { Job, RelatedReceipt } from './job.js';
 import { type JobLinkInput, orderKey, type ReturnLine } from './links.js';
@@ -85,7 +91,12 @@ function returnLines(bill: Bill, original: Bill | undefined): ReturnLine[] | und
   for (const [index, position] of bill.positions.entries()) {
     const at = given ? given[index] : original.positions.findIndex((p) => samePosition(p, position));
     if (at === undefined || at < 0) return undefined;
-    lines.push({ index, position: at, quantityMilli: position.quantityMilli, amountMinor: position.amountMinor });
+    lines.push({
+      index,
+      position: at,
+      quantityMilli: position.quantityMilli,
+      amountMinor: position.amountMinor,
+    });
   }
   return lines;
 }
@@ -120,7 +131,8 @@ export function planLinks(bill: Bill, kind: ReceiptKind, related: Job | undefine
             : {}),
         },
       });
-      if (isCorrection(kind)) links.push({ kind: 'correction', target: related.id, amountMinor: bill.totalMinor });
+      if (isCorrection(kind))
+        links.push({ kind: 'correction', target: related.id, amountMinor: bill.totalMinor });
     }
     if (advanceMinor > 0) {
       const target = related ? relatedOrderKey(related) : orderKeyOf(bill);

@@ -125,7 +125,13 @@ function fromRow(db: AgentDatabase, row: LinkRow): JobLink {
 const PRINTED = "('FISCALIZED', 'REPORTED')";
 
 /** Σ amounts of links of `kinds` to `target`, other than `exceptJob`'s: money in (printed), money out (not failed). */
-function sumOf(db: AgentDatabase, target: string, kinds: LinkKind[], income: boolean, exceptJob: string): number {
+function sumOf(
+  db: AgentDatabase,
+  target: string,
+  kinds: LinkKind[],
+  income: boolean,
+  exceptJob: string,
+): number {
   const states = income ? `j.state IN ${PRINTED}` : "j.state <> 'FAILED'";
   const sum = db
     .statement(
@@ -178,13 +184,22 @@ function checkReturn(db: AgentDatabase, jobId: string, link: JobLinkInput): void
         `positions[${line.index}].quantityMilli`,
         `returns ${line.quantityMilli} thousandths of "${sold.name}", but the receipt of job ${link.target} sold ` +
           `${sold.quantityMilli} and ${returned} were returned already`,
-        { original: link.target, position: line.position, soldMilli: sold.quantityMilli, returnedMilli: returned },
+        {
+          original: link.target,
+          position: line.position,
+          soldMilli: sold.quantityMilli,
+          returnedMilli: returned,
+        },
       );
     }
   }
 }
 
-function checkLedger(db: AgentDatabase, jobId: string, link: Pick<JobLink, 'kind' | 'target' | 'amountMinor'>) {
+function checkLedger(
+  db: AgentDatabase,
+  jobId: string,
+  link: Pick<JobLink, 'kind' | 'target' | 'amountMinor'>,
+) {
   const rule = DRAWS_ON[link.kind];
   const error = LIMIT_ERRORS[link.kind];
   if (!rule || !error) return;
@@ -285,8 +300,10 @@ export class JobLinks {
   orderBalance(key: string): { prepaidMinor: number; creditMinor: number } {
     return this.db.read(() => ({
       prepaidMinor:
-        sumOf(this.db, key, ['advance'], true, '') - sumOf(this.db, key, ['advanceReturn', 'offset'], false, ''),
-      creditMinor: sumOf(this.db, key, ['credit'], true, '') - sumOf(this.db, key, ['creditPayment'], false, ''),
+        sumOf(this.db, key, ['advance'], true, '') -
+        sumOf(this.db, key, ['advanceReturn', 'offset'], false, ''),
+      creditMinor:
+        sumOf(this.db, key, ['credit'], true, '') - sumOf(this.db, key, ['creditPayment'], false, ''),
     }));
   }
 }

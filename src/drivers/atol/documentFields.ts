@@ -21,8 +21,7 @@ const RECEIPT_RESULT_TAGS: readonly number[] = [...RESULT_TAGS, DocumentTag.rece
 
 /** True once the TLVs read so far hold what a result of this document type reports. */
 export function hasResultFields(documentType: number, tlvs: readonly Tlv[]): boolean {
-  const receipt =
-    documentType === DocumentType.Receipt || documentType === DocumentType.CorrectionReceipt;
+  const receipt = documentType === DocumentType.Receipt || documentType === DocumentType.CorrectionReceipt;
   const wanted = receipt ? RECEIPT_RESULT_TAGS : RESULT_TAGS;
   return wanted.every((tag) => tlvs.some((tlv) => tlv.tag === tag));
 }

@@ -179,16 +179,25 @@ export function validateReceipt(input: unknown): Receipt {
     throw new ValidationError('clientInfo.emailOrPhone', 'is required for an electronic-only receipt');
   }
   if (receipt.internet && !receipt.clientInfo?.emailOrPhone) {
-    throw new ValidationError('clientInfo.emailOrPhone', 'is required for a settlement on the internet (1125)');
+    throw new ValidationError(
+      'clientInfo.emailOrPhone',
+      'is required for a settlement on the internet (1125)',
+    );
   }
   if (isCorrectionType(receipt.type) && receipt.correction === undefined) {
-    throw new ValidationError('correction.baseDate', 'a correction receipt needs the date of the corrected settlement');
+    throw new ValidationError(
+      'correction.baseDate',
+      'a correction receipt needs the date of the corrected settlement',
+    );
   }
   if (!isCorrectionType(receipt.type) && receipt.correction !== undefined) {
     throw new ValidationError('correction', `a ${receipt.type} receipt is not a correction`);
   }
   if (receipt.correction?.type === 'instruction' && receipt.correction.baseNumber === undefined) {
-    throw new ValidationError('correction.baseNumber', "is required for a correction by the tax office's order");
+    throw new ValidationError(
+      'correction.baseNumber',
+      "is required for a correction by the tax office's order",
+    );
   }
   return { ...receipt, totalKop };
 }

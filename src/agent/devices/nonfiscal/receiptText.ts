@@ -94,7 +94,8 @@ export function renderReceipt(input: ReceiptTextInput): string {
     center('НЕФИСКАЛЬНЫЙ ЧЕК', width),
     center('Not a fiscal document', width),
   );
-  if (input.kind !== undefined && input.kind !== 'sell') lines.push(center(RECEIPT_KIND_TITLES[input.kind], width));
+  if (input.kind !== undefined && input.kind !== 'sell')
+    lines.push(center(RECEIPT_KIND_TITLES[input.kind], width));
   lines.push(rule);
   lines.push(
     spread(`Receipt No. ${input.receiptNumber}`, input.dateTime.slice(0, 19).replace('T', ' '), width),
