@@ -60,6 +60,16 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
   }
 
   async print(job: Job): Promise<FiscalData> {
+    if (job.bill?.internet) {
+      // No public source shows how a driver-10 task sets tag 1125 (docs/protocol/atol-v3.md §16): a
+      // receipt without it would misstate the settlement, so it is refused before anything is sent.
+      throw new PrintRefusedError(
+        'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+        `The driver-10 backend of ${this.id} cannot mark a settlement on the internet (tag 1125); route internet bills to an "atol" (protocol v3) device.`,
+        false,
+        { field: 'internet' },
+      );
+    }
     const receipt = this.receiptFor(job);
     const request = { requestId: job.id, retired: this.retired.get(job.id) };
     try {
