@@ -84,7 +84,11 @@ describe('every receipt kind on the emulated register', () => {
         : {};
       const drawer = emulator.device.cashKop;
       const result = await kkt.receipt(receipt(type, `m-${typeByte}`, correction));
-      expect(documents.at(-1)).toMatchObject({ receiptType: typeByte, documentType, marker: `m-${typeByte}` });
+      expect(documents.at(-1)).toMatchObject({
+        receiptType: typeByte,
+        documentType,
+        marker: `m-${typeByte}`,
+      });
       const back = await kkt.document(result.fiscalDocumentNumber);
       expect(back).toMatchObject({
         documentType,
