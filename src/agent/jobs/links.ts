@@ -195,6 +195,30 @@ function checkReturn(db: AgentDatabase, jobId: string, link: JobLinkInput): void
   }
 }
 
+/**
+ * A settlement that was never receipted (its job is not printed) is corrected once: a second correction
+ * (not FAILED) of the same job would receipt the same money twice.
+ */
+function checkCorrection(db: AgentDatabase, jobId: string, link: Pick<JobLink, 'target'>): void {
+  const target = db.statement('SELECT state FROM jobs WHERE id = ?').pluck().get(link.target);
+  if (target === 'FISCALIZED' || target === 'REPORTED') return;
+  const earlier = db
+    .statement(
+      `SELECT l.job_id FROM job_links l JOIN jobs j ON j.id = l.job_id
+       WHERE l.target = ? AND l.kind = 'correction' AND j.state <> 'FAILED' AND l.job_id <> ?`,
+    )
+    .pluck()
+    .all(link.target, jobId) as string[];
+  if (earlier.length > 0) {
+    throw new LinkLimitError(
+      'SETTLEMENT_ALREADY_CORRECTED',
+      'relatesTo.jobId',
+      `the settlement of job ${link.target} was never receipted and is corrected already by job ${earlier[0]}`,
+      { original: link.target, corrections: earlier },
+    );
+  }
+}
+
 function checkLedger(
   db: AgentDatabase,
   jobId: string,
@@ -236,6 +260,7 @@ export function writeLinks(db: AgentDatabase, jobId: string, links: readonly Job
   db.statement('DELETE FROM job_links WHERE job_id = ?').run(jobId);
   for (const link of links) {
     if (link.kind === 'return') checkReturn(db, jobId, link);
+    else if (link.kind === 'correction') checkCorrection(db, jobId, link);
     else checkLedger(db, jobId, link);
     db.statement(
       'INSERT INTO job_links (job_id, kind, target, amount_minor, lines) VALUES (?, ?, ?, ?, ?)',
