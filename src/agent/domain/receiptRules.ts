@@ -26,8 +26,8 @@ export const ADVANCE_METHODS: ReadonlySet<PaymentMethod> = new Set([
 /** Tag 1214 values that hand over goods not paid for in full: 5 partial payment and credit, 6 credit. */
 export const CREDIT_METHODS: ReadonlySet<PaymentMethod> = new Set(['partialPayment', 'credit']);
 
-/** Advances and prepayments carry VAT at the calculated rate (Tax Code art. 164 p. 4). */
-function calculatedFormOf(vat: VatType): VatType | undefined {
+/** Advances and prepayments carry VAT at the calculated rate (Tax Code art. 164 p. 4): 22 → 22/122; 0 and none stay. */
+export function calculatedFormOf(vat: VatType): VatType | undefined {
   const { ratePercent, calculated } = VAT_TYPES[vat];
   if (calculated || ratePercent === 0) return vat;
   try {
