@@ -71,7 +71,7 @@ const receiptOf = (jobId: string) =>
 describe('receipt kinds asked for over MQTT', () => {
   it('sells with change and returns by command; the events carry the kind, the change and the related sale', async () => {
     const bill = buildBill({
-      source: 'shop',
+      source: 'mqtt',
       account: 'web',
       billId: 'm-1',
       number: 'M1',

@@ -88,6 +88,15 @@ CREATE TABLE imported_journals (
 ) STRICT;
 `;
 
+/**
+ * Issue 18.4: a sink whose draft fails no longer holds the other sinks' reports back; the marker names the
+ * sinks still to draft (a JSON array), and the event counts as published only once it is NULL.
+ */
+const VERSION_2 = `
+ALTER TABLE outbox_drafts ADD COLUMN undrafted TEXT
+  CHECK (undrafted IS NULL OR (json_valid(undrafted) AND json_type(undrafted) = 'array'));
+`;
+
 /** Link kinds as the CHECK constraint lists them; `jobs/links.ts` LINK_KINDS must list the same (a test checks). */
 export const LINK_KIND_SQL = [
   'return',
@@ -99,7 +108,7 @@ export const LINK_KIND_SQL = [
   'creditPayment',
 ] as const;
 
-const VERSION_2 = `
+const VERSION_3 = `
 -- What ties receipts together (docs/storage.md, "Links"): a return to the sale it returns, a correction to
 -- the receipt it corrects, and the ledger of an order (advances, their returns, the offsets of final
 -- receipts, credit given and repaid). A link is written in the transaction that creates its job, after the
@@ -130,7 +139,7 @@ END;
 `;
 
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
