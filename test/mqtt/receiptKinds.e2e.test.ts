@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = await tempDir('kkt-mqtt-kinds-');
   const deviceId = uniqueDeviceId();
   root = `kkt/${deviceId}`;
-  watcher = await Observer.connect(broker.url, [`${root}/resp/+`, `${root}/event/+`]);
+  watcher = await Observer.connect(broker.url, [`${root}/resp/+`, `${root}/event/+`, `${root}/status`]);
   agent = await startAgentInDir(dir.path, {
     devices: [
       {
@@ -43,6 +43,8 @@ beforeAll(async () => {
     ],
     mqtt: { url: broker.url, deviceId, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } },
   });
+  // Commands are taken once the agent has announced itself (its birth message).
+  await watcher.waitFor<{ state: string }>(`${root}/status`, (p) => p.state === 'online', 'birth', 20_000);
 });
 
 afterAll(async () => {
