@@ -119,7 +119,7 @@ export interface RelatedReceipt {
  * anchor, either identifies the job's receipt: the agent corrects a receipt once.
  */
 export function receiptMarker(job: Pick<Job, 'id' | 'operation' | 'related'>): string {
-  if (isCorrection(job.operation) && job.related?.fiscalSign) return job.related.fiscalSign;
+  if (job.related?.fiscalSign && isCorrection(job.operation)) return job.related.fiscalSign;
   return job.id;
 }
 
