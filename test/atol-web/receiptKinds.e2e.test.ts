@@ -6,7 +6,7 @@ import { parseJsonLossless } from '../../src/lib/json.js';
 import { coffeeReceipt, startWeb, type WebHarness, webKkt } from './support.js';
 
 /**
- * Receipt kinds through driver 10's JSON tasks (docs/protocol/atol-v3.md §16): the task types and the
+ * Receipt kinds through driver 10's JSON tasks (docs/protocol/atol-v3.md §17): the task types and the
  * correction fields as public integrations send them, run by the web facade on the emulated register.
  */
 
@@ -29,7 +29,7 @@ afterEach(async () => {
 
 /**
  * A correction task as a public integration documents it (a sample in a C++ POS system's ATOL driver-10
- * module, docs/protocol/atol-v3.md §16): the top-level fields verbatim; one position of that sample,
+ * module, docs/protocol/atol-v3.md §17): the top-level fields verbatim; one position of that sample,
  * with a tax and a payment added so the task is whole.
  */
 const PUBLIC_CORRECTION_TASK = `{

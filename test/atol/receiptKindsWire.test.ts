@@ -6,7 +6,7 @@ import { scriptedIdentity, ZZ_SELECT_ANSWER, ZZ_TLV_ANSWERS } from '../support/f
 import { ScriptedRegister } from '../support/scriptedRegister.js';
 
 /**
- * What the driver sends for each receipt kind (docs/protocol/atol-v3.md §16), checked against values taken
+ * What the driver sends for each receipt kind (docs/protocol/atol-v3.md §17), checked against values taken
  * from public sources rather than from our own encoder: the `92` type bytes of ATOL's driver header
  * (LIBFPTR_RT_*: 1, 2, 4, 5, 7, 8, 9, 10) and the correction basis of a real FN's correction receipt
  * (document type 31: 1173 = 0, 1174 holding 1178 = 2017-07-15T00:00:00Z and 1179 = "0").
@@ -57,7 +57,7 @@ const base = (type: ReceiptInput['type'], extra: Partial<ReceiptInput> = {}): Re
   ...extra,
 });
 
-/** LIBFPTR_RT_* as ATOL's driver header numbers them (docs/protocol/atol-v3.md §16, sources there). */
+/** LIBFPTR_RT_* as ATOL's driver header numbers them (docs/protocol/atol-v3.md §17, sources there). */
 const LIBFPTR_RT = {
   sell: 1,
   sellReturn: 2,

@@ -9,7 +9,7 @@ export { CORRECTION_TYPE_NAMES, type CorrectionType, RECEIPT_OPERATIONS, type Re
 
 /**
  * What kind of receipt a job makes: its operation (tag 1054) and whether it is a correction receipt (FFD
- * document type 31, tags 1173/1174). The names are ATOL's JSON-task types (docs/protocol/atol-v3.md §16),
+ * document type 31, tags 1173/1174). The names are ATOL's JSON-task types (docs/protocol/atol-v3.md §17),
  * which users of ATOL registers already know.
  */
 export const RECEIPT_KINDS = {

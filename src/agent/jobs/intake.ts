@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { type KktAgentError, ValidationError } from '../../lib/errors.js';
 import { systemTimeZone, wallClockAt } from '../../lib/time.js';
+import { formatPath } from '../../lib/validation.js';
 import { type Bill, validateBill } from '../domain/bill.js';
-import { isCorrection, kindOf, operationOf } from '../domain/receiptKind.js';
+import { markingOperationProblems } from '../domain/marking.js';
+import { isCorrection, isReturn, kindOf, operationOf } from '../domain/receiptKind.js';
 import { assertReceiptRules } from '../domain/receiptRules.js';
 import type { IntakeConfig } from './config.js';
 import {
@@ -70,10 +72,16 @@ const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']
 export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
 
 /**
- * Whether the device can take the bill at all (the last self-test found the register refusing something
- * the bill needs): the refusal, or undefined.
+ * Whether the device can take the bill at all (a register that cannot sell marked goods, one whose last
+ * self-test refused something the bill needs): the refusal, or undefined.
  */
 export type DeviceAdmission = (deviceId: string, bill: Bill) => KktAgentError | undefined;
+
+/** A marked position's given status (2110) must fit the operation: "sold" on a sale, "returned" on a return. */
+function assertMarkingFitsOperation(bill: Bill, operation: JobOperation): void {
+  const [problem] = markingOperationProblems(bill.positions, isReturn(operation));
+  if (problem) throw new ValidationError(formatPath(problem.path), problem.reason, {}, 'MARKING_INVALID');
+}
 
 export interface IntakeEvents {
   /** A new job is waiting for its device. */
@@ -193,6 +201,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     const operation = this.lateCorrection(validated, requested);
     const bill =
       operation === requested ? validated : { ...validated, correction: this.lateBasis(validated) };
+    assertMarkingFitsOperation(bill, operation);
     assertReceiptRules(bill, operation);
     let related: Job | undefined;
     if (bill.relatesTo !== undefined) {

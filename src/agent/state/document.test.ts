@@ -41,6 +41,7 @@ const status: AgentStatus = {
     credit: 0,
     creditPayment: 0,
   },
+  failed: [],
   blocked: [
     {
       id: 'j9',

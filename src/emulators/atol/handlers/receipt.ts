@@ -49,7 +49,7 @@ const CASH_OUT_TYPES: ReadonlySet<number> = new Set([
 
 /**
  * A correction receipt (`92` types 7–10) the FN refuses to close without its type (1173) and basis (1174);
- * a plain receipt has no place for them (docs/protocol/atol-v3.md §16). Refused as a bad tag combination,
+ * a plain receipt has no place for them (docs/protocol/atol-v3.md §17). Refused as a bad tag combination,
  * our reading of the extended code the register reports.
  */
 function refuseCorrectionTags(receipt: OpenReceiptState): Outcome<never> | undefined {
