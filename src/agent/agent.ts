@@ -8,11 +8,13 @@ import type { Connector, ConnectorStore } from './connectors/types.js';
 import { type DeviceSnapshot, type FiscalDevice, MARKING_OISM_UNAVAILABLE } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
+import type { ReceiptKind } from './domain/receiptKind.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
-import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
+import { type IntakeConfig, JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
+import { JobLinks, type LinkKind } from './jobs/links.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -52,6 +54,8 @@ export interface AgentParts {
   fiscalizer?: Partial<FiscalizerConfig>;
   outbox?: Partial<OutboxConfig>;
   journal?: Partial<JournalConfig>;
+  /** The intake section, with the zone "today" is read in (late corrections). */
+  intake?: Partial<IntakeConfig> & { timeZone?: string };
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -85,6 +89,9 @@ export interface AgentStatus {
   startedAt: string;
   devices: DeviceSnapshot[];
   jobs: Record<JobState, number>;
+  /** Jobs per receipt kind, and links between jobs per kind (returns, corrections, order ledgers). */
+  kinds: Partial<Record<ReceiptKind, number>>;
+  links: Record<LinkKind, number>;
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
   /** The latest failed jobs and why (a refused marking code, a bill the source must correct…). */
   failed: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { code: string; reason: string }>;
@@ -103,6 +110,8 @@ type StoreDoc = Record<string, Record<string, unknown>>;
 export class Agent {
   readonly startedAt = new Date().toISOString();
   readonly intake: Intake;
+  /** Links between jobs (returns, corrections, order ledgers): `jobs show` and the state document read them. */
+  readonly links: JobLinks;
   private readonly fiscalizers = new Map<string, Fiscalizer>();
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
@@ -130,7 +139,9 @@ export class Agent {
       parts.router,
       this.loggerFor('intake'),
       (deviceId, bill) => this.devices.get(deviceId)?.admit(bill) ?? doctorAdmission(deviceId, bill),
+      parts.intake,
     );
+    this.links = new JobLinks(db);
     for (const device of parts.devices) {
       const fiscalizer = new Fiscalizer(
         device,
@@ -499,6 +510,8 @@ export class Agent {
       startedAt: this.startedAt,
       devices,
       jobs: this.jobs.countByState(),
+      kinds: this.jobs.countByKind(),
+      links: this.links.countByKind(),
       blocked: this.jobs.inState('BLOCKED').map((job) => ({
         id: job.id,
         key: job.key,

@@ -183,6 +183,7 @@ export async function buildAgent(
     fiscalizer: config.fiscalizer,
     outbox: config.outbox,
     journal: config.journal,
+    intake: { ...config.intake, timeZone: config.timeZone },
     fsync: options.fsync,
   });
 }

@@ -19,6 +19,7 @@ import { runDemo } from './demo.js';
 import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
+import { registerKindCommands } from './kindCommands.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
 import { renderStatus } from './statusView.js';
 
@@ -381,6 +382,11 @@ export function buildProgram(): Command {
   registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
+  registerKindCommands(program, {
+    socketOptions,
+    call: async (options, method, params) => callControl(await socketPath(options), method, params),
+    print,
+  });
   return program;
 }
 

@@ -5,6 +5,29 @@
  * ITEM_UNITS), found in public code.
  */
 
+/**
+ * Tag 1054, "признак расчёта": what the receipt settles. The same four values in a correction receipt (FFD
+ * document type 31), where they say what is being corrected.
+ */
+export const RECEIPT_OPERATIONS = {
+  sell: 1, // приход
+  sellReturn: 2, // возврат прихода
+  buy: 3, // расход
+  buyReturn: 4, // возврат расхода
+} as const;
+
+export type ReceiptOperation = keyof typeof RECEIPT_OPERATIONS;
+export const RECEIPT_OPERATION_NAMES = Object.keys(RECEIPT_OPERATIONS) as [
+  ReceiptOperation,
+  ...ReceiptOperation[],
+];
+
+/** Tag 1173, "тип коррекции": made on the seller's own initiative (0) or by the tax office's order (1). */
+export const CORRECTION_TYPES = { self: 0, instruction: 1 } as const;
+
+export type CorrectionType = keyof typeof CORRECTION_TYPES;
+export const CORRECTION_TYPE_NAMES = Object.keys(CORRECTION_TYPES) as [CorrectionType, ...CorrectionType[]];
+
 /** Tag 1214, "признак способа расчёта". */
 export const PAYMENT_METHODS = {
   fullPrepayment: 1, // предоплата 100 %

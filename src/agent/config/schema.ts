@@ -6,7 +6,7 @@ import { atolProtocolReconnectSchema } from '../devices/atolCommon/config.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { VAT_TYPE_NAMES } from '../domain/vat.js';
 import { fiscalizerConfigSchema } from '../fiscalizer.js';
-import { journalConfigSchema } from '../jobs/config.js';
+import { intakeConfigSchema, journalConfigSchema } from '../jobs/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 
 /**
@@ -109,4 +109,5 @@ export const baseConfigShape = {
   fiscalizer: fiscalizerConfigSchema.prefault({}),
   outbox: outboxConfigSchema.prefault({}),
   journal: journalConfigSchema.prefault({}),
+  intake: intakeConfigSchema.prefault({}).meta({ restartRequired: true }),
 };

@@ -2,7 +2,10 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import type { Agent } from '../agent.js';
-import { billSchema } from '../domain/bill.js';
+import { billSchema, changeMinor } from '../domain/bill.js';
+import { PAYMENT_TYPE_NAMES } from '../domain/payment.js';
+import { RECEIPT_KIND_NAMES, RECEIPT_KIND_TITLES } from '../domain/receiptKind.js';
+import { buildCorrectionBill, buildReturnBill, correctionBasis } from '../jobs/commandBills.js';
 import { JOB_STATES, type Job } from '../jobs/job.js';
 import { type ControlMethods, method } from './server.js';
 
@@ -31,6 +34,7 @@ export function jobSummary(job: Job) {
     id: job.id,
     key: job.key,
     state: job.state,
+    kind: job.operation,
     device: job.deviceId,
     number: job.summary.number,
     totalMinor: job.summary.totalMinor,
@@ -54,6 +58,7 @@ export function jobPayment(job: Job) {
   return {
     types: [...new Set(job.bill.payments.map((payment) => payment.type))],
     payments: job.bill.payments,
+    ...(changeMinor(job.bill) > 0 ? { changeMinor: changeMinor(job.bill) } : {}),
     ...(typeof from === 'string' ? { from } : {}),
   };
 }
@@ -97,6 +102,8 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           payment: z.enum(['card', 'cash']).optional(),
           /** An inline bill (the agent's Bill JSON); validated here, so a bad one is a refused command. */
           bill: billSchema.optional(),
+          /** The inline bill's receipt kind (tag 1054, correction or not); a sale by default. */
+          kind: z.enum(RECEIPT_KIND_NAMES).optional(),
           ref: z.string().max(128).optional(),
           /** Who asks: a person at the CLI (`command`) or the cloud over MQTT (`mqtt`). */
           via: z.enum(['command', 'mqtt']).default('command'),
@@ -112,11 +119,19 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
             path: ['bill', 'source'],
             message: `a bill pushed over MQTT may only claim the source${allowed.length === 1 ? '' : 's'} ${allowed.map((s) => `"${s}"`).join(', ')} (mqtt.inlineBillSources), not "${p.bill.source}"`,
           });
+        })
+        .refine((p) => p.kind === undefined || p.bill !== undefined, {
+          message: 'kind goes with an inline bill only',
+          path: ['kind'],
         }),
       async (params) => {
         const trigger = { kind: params.via, ref: params.ref };
         if (params.bill !== undefined) {
-          const { job, duplicate } = await agent.intake.submit({ bill: params.bill, trigger });
+          const { job, duplicate } = await agent.intake.submit({
+            bill: params.bill,
+            trigger,
+            ...(params.kind ? { operation: params.kind } : {}),
+          });
           return { job: jobSummary(job), duplicate };
         }
         const connector = connectorFor(agent, params.account, params.connector);
@@ -127,6 +142,99 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           trigger,
         });
         return { job: jobSummary(job), duplicate };
+      },
+    ),
+    refund: method(
+      z.object({
+        jobId: z.string().min(1).max(64),
+        /** 0-based positions of the original, each whole or a part (thousandths). */
+        positions: z
+          .array(
+            z.object({
+              index: z.number().int().min(0).max(999),
+              quantityMilli: z.number().int().min(1).optional(),
+            }),
+          )
+          .min(1)
+          .optional(),
+        payment: z.enum(PAYMENT_TYPE_NAMES).optional(),
+        emailOrPhone: z.string().min(1).max(64).optional(),
+        ref: z.string().max(128).optional(),
+        via: z.enum(['command', 'mqtt']).default('command'),
+      }),
+      async (p) => {
+        const original = agent.jobs.require(p.jobId);
+        const returnsSoFar = agent.links.to(original.id).filter((l) => l.kind === 'return').length;
+        const { bill, kind } = buildReturnBill(original, {
+          ...(p.positions ? { positions: p.positions } : {}),
+          ...(p.payment ? { payment: p.payment } : {}),
+          ...(p.emailOrPhone ? { emailOrPhone: p.emailOrPhone } : {}),
+          returnsSoFar,
+        });
+        const { job, duplicate } = await agent.intake.submit({
+          bill,
+          operation: kind,
+          trigger: { kind: p.via, ref: p.ref },
+          onInvalid: 'throw',
+        });
+        return { job: jobSummary(job), duplicate, returns: original.id };
+      },
+    ),
+    correct: method(
+      z
+        .object({
+          /** The job whose settlement is corrected (FAILED: never receipted; printed: wrong data). */
+          jobId: z.string().min(1).max(64).optional(),
+          /** Or the right data as an inline bill, with a correction kind. */
+          bill: billSchema.optional(),
+          kind: z.enum(RECEIPT_KIND_NAMES).optional(),
+          /** Tag 1178, the day of the settlement corrected. */
+          date: z.string().optional(),
+          type: z.enum(['self', 'instruction']).default('self'),
+          /** Tag 1179, the tax office's order number. */
+          orderNumber: z.string().min(1).max(32).optional(),
+          ref: z.string().max(128).optional(),
+          via: z.enum(['command', 'mqtt']).default('command'),
+        })
+        .refine((p) => (p.jobId === undefined) !== (p.bill === undefined), {
+          message: 'give exactly one of jobId or bill',
+        })
+        .superRefine((p, ctx) => {
+          // The same rule as an inline `fiscalize`: a pushed bill may not claim another connector's source.
+          const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
+          if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bill', 'source'],
+            message: `a bill pushed over MQTT may only claim the sources ${allowed.join(', ')} (mqtt.inlineBillSources)`,
+          });
+        }),
+      async (p) => {
+        const basis = {
+          ...(p.date !== undefined ? { baseDate: p.date } : {}),
+          type: p.type,
+          ...(p.orderNumber !== undefined ? { baseNumber: p.orderNumber } : {}),
+          ...(p.kind ? { kind: p.kind } : {}),
+        };
+        const trigger = { kind: p.via, ref: p.ref };
+        let prepared: ReturnType<typeof buildCorrectionBill>;
+        if (p.jobId !== undefined) {
+          const related = agent.jobs.require(p.jobId);
+          const so = agent.links.to(related.id).filter((l) => l.kind === 'correction').length;
+          prepared = buildCorrectionBill(related, basis, so);
+        } else {
+          prepared = {
+            bill: { ...p.bill!, correction: correctionBasis(basis) },
+            kind: p.kind ?? 'sellCorrection',
+          };
+        }
+        const { job, duplicate } = await agent.intake.submit({
+          bill: prepared.bill,
+          operation: prepared.kind,
+          trigger,
+          onInvalid: 'throw',
+        });
+        return { job: jobSummary(job), duplicate, ...(p.jobId ? { corrects: p.jobId } : {}) };
       },
     ),
     doctor: method(
@@ -194,6 +302,8 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
     'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => {
       const job = agent.jobs.require(p.id);
       return {
+        kind: { name: job.operation, title: RECEIPT_KIND_TITLES[job.operation] },
+        links: { from: agent.links.from(job.id), to: agent.links.to(job.id) },
         payment: jobPayment(job),
         job,
         outbox: agent.outbox.entries({ jobId: p.id }),

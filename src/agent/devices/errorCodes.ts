@@ -25,6 +25,8 @@ export const DEVICES_ERROR_CODES = {
     'The register (Честный ЗНАК) refused a marking code: not recognised, not genuine, already sold or withdrawn. Nothing was printed; the message names the code.',
   MARKING_OISM_UNAVAILABLE:
     'The register got no answer from Честный ЗНАК (ОИСМ) in time; nothing was printed. Check its internet and OFD link, then fiscalize the bill again.',
+  DEVICE_RECEIPT_KIND_UNSUPPORTED:
+    'This device cannot issue this kind of receipt (SmartX: plain sales only); the message names the field. Route the bill to an ATOL register.',
 } as const;
 
 declare module '../../lib/errors.js' {

@@ -15,6 +15,8 @@ export interface RegisterTexts {
   customerName?: string;
   customerContact?: string;
   cashier?: BillCashier;
+  /** A correction's order number (tag 1179). */
+  correctionNumber?: string;
   /** The fields whose printed text differs from the bill's (for the log: names of fields, never values). */
   changed: string[];
 }
@@ -57,6 +59,8 @@ export function registerTexts(
       'customer.emailOrPhone',
       limits.customerContact,
     );
+  if (bill.correction?.baseNumber !== undefined)
+    result.correctionNumber = print(bill.correction.baseNumber, 'correction.baseNumber', 32);
   if (options.cashier) {
     const field = options.cashierField ?? 'cashier.name';
     result.cashier = { ...options.cashier, name: print(options.cashier.name, field, limits.cashierName) };

@@ -29,6 +29,7 @@ import {
   MAX_QUANTITY_MILLI,
   QUANTITY_SCALE,
 } from './quantity.js';
+import { CORRECTION_TYPE_NAMES, type CorrectionType } from './receiptKind.js';
 import { MEASUREMENT_UNIT_NAMES, type MeasurementUnit } from './units.js';
 import { VAT_TYPE_NAMES, type VatType, vatAmountMinor } from './vat.js';
 
@@ -50,9 +51,25 @@ export interface Bill {
   taxationSystem?: TaxationSystem;
   /** 1..1000 positions. */
   positions: Position[];
-  /** What the customer pays with; the sums add up to totalMinor. */
+  /**
+   * What the customer pays with; the sums add up to totalMinor, or exceed it by the change when cash was
+   * tendered (only cash can be overpaid: `changeMinor`).
+   */
   payments: Payment[];
   totalMinor: number;
+  /** A correction receipt's basis (tags 1173, 1174: 1178 date, 1179 order number). */
+  correction?: BillCorrection;
+  /** The buyer gets the receipt electronically only (at `customer.emailOrPhone`): the register does not print it. */
+  electronicOnly?: boolean;
+  /** Tag 1125: the settlement was made on the internet; the buyer's contact (1008) is required. */
+  internet?: boolean;
+  /**
+   * The order (deal) an advance, its final receipt, a credit and its repayment belong to, in the source's
+   * own words: the agent keeps a ledger per (source, account, order) (docs/fiscalization.md, "Links").
+   */
+  order?: string;
+  /** The earlier receipt of this agent that this one returns or corrects. */
+  relatesTo?: BillRelation;
   /**
    * What the source needs back verbatim when it reports the receipt (e.g. the bridge's customer object
    * with its trailing spaces). Opaque to the core; JSON only.
@@ -69,6 +86,22 @@ export interface BillCustomer {
 export interface BillCashier {
   name: string;
   inn?: string;
+}
+
+export interface BillCorrection {
+  /** Tag 1173: on the seller's own initiative, or by the tax office's order. */
+  type: CorrectionType;
+  /** Tag 1178: the calendar date of the settlement being corrected, `YYYY-MM-DD`. */
+  baseDate: string;
+  /** Tag 1179: the number of the tax office's order (required for `instruction`). */
+  baseNumber?: string;
+}
+
+export interface BillRelation {
+  /** The job whose receipt this one returns or corrects. */
+  jobId: string;
+  /** For each position of this bill, the index of the position it returns in that job's bill. */
+  positions?: number[];
 }
 
 export interface Position {
@@ -112,6 +145,9 @@ export const BILL_LIMITS = {
   customerNameLength: 256, // tag 1227
   emailOrPhoneLength: 64, // tag 1008
   cashierNameLength: 64, // tag 1021
+  correctionNumberLength: 32, // tag 1179
+  orderLength: 128,
+  jobIdLength: 64,
 } as const;
 
 /** Σ positions or Σ payments differ from the bill's total. */
@@ -122,10 +158,12 @@ export class BillTotalMismatchError extends KktAgentError {
 
   constructor(field: string, what: string, expectedMinor: number, actualMinor: number, currency: string) {
     const money = (minor: number) => formatMoneySafe(minor, currency);
+    const overpaid =
+      field === 'payments' && actualMinor > expectedMinor ? ' (only cash can be overpaid: the change)' : '';
     super(
       'BILL_TOTAL_MISMATCH',
       `${field}: the bill total is ${money(expectedMinor)} ${currency} but ${what} add up to ` +
-        `${money(actualMinor)} ${currency}. The bill was not fiscalized; correct it in the source system.`,
+        `${money(actualMinor)} ${currency}${overpaid}. The bill was not fiscalized; correct it in the source system.`,
       { field, expectedMinor, actualMinor, currency },
     );
     this.field = field;
@@ -168,6 +206,27 @@ const paymentSchema = z.strictObject({
   amountMinor,
 });
 
+const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+const correctionSchema = z.strictObject({
+  type: z.enum(CORRECTION_TYPE_NAMES),
+  baseDate: z.string().regex(ISO_DATE, 'expected the date of the corrected settlement, YYYY-MM-DD'),
+  baseNumber: text(BILL_LIMITS.correctionNumberLength).optional(),
+});
+
+const relationSchema = z.strictObject({
+  jobId: text(BILL_LIMITS.jobIdLength),
+  positions: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(BILL_LIMITS.maxPositions - 1),
+    )
+    .optional(),
+});
+
 /** Structure and limits only; the arithmetic is checked by `billSchema` and `validateBill`. */
 export const billShapeSchema = z.strictObject({
   source: text(BILL_LIMITS.sourceLength),
@@ -193,6 +252,11 @@ export const billShapeSchema = z.strictObject({
   positions: z.array(positionSchema).min(BILL_LIMITS.minPositions).max(BILL_LIMITS.maxPositions),
   payments: z.array(paymentSchema).min(1).max(BILL_LIMITS.maxPayments),
   totalMinor: amountMinor,
+  correction: correctionSchema.optional(),
+  electronicOnly: z.boolean().optional(),
+  internet: z.boolean().optional(),
+  order: text(BILL_LIMITS.orderLength).optional(),
+  relatesTo: relationSchema.optional(),
   sourceData: z.record(z.string(), z.json()).optional(),
 });
 
@@ -229,6 +293,8 @@ export function registerTexts(bill: Bill): Array<{ path: Array<string | number>;
   if (bill.customer?.emailOrPhone !== undefined)
     texts.push({ path: ['customer', 'emailOrPhone'], text: bill.customer.emailOrPhone });
   if (bill.cashier !== undefined) texts.push({ path: ['cashier', 'name'], text: bill.cashier.name });
+  if (bill.correction?.baseNumber !== undefined)
+    texts.push({ path: ['correction', 'baseNumber'], text: bill.correction.baseNumber });
   return texts;
 }
 
@@ -300,13 +366,30 @@ function arithmeticProblems(bill: Bill): ArithmeticProblem[] {
     bill.payments.map((p) => p.amountMinor),
     'payments',
   );
-  if (paymentsTotal !== bill.totalMinor) {
+  if (paymentsTotal < bill.totalMinor) {
     problems.push({
       path: ['payments'],
       field: 'payments',
       reason: `the payments add up to ${paymentsTotal}, the total is ${bill.totalMinor}`,
       total: { what: 'the payments', expectedMinor: bill.totalMinor, actualMinor: paymentsTotal },
     });
+  } else if (paymentsTotal > bill.totalMinor) {
+    // Only cash can be overpaid: the register gives the rest back as change.
+    const cashMinor = sumMinor(
+      bill.payments.filter((p) => p.type === 'cash').map((p) => p.amountMinor),
+      'payments',
+    );
+    const changeMinor = paymentsTotal - bill.totalMinor;
+    if (cashMinor < changeMinor) {
+      problems.push({
+        path: ['payments'],
+        field: 'payments',
+        reason:
+          `the payments add up to ${money(paymentsTotal)}, more than the total ${money(bill.totalMinor)}, ` +
+          `and only cash can be overpaid (the change); the cash is ${money(cashMinor)}`,
+        total: { what: 'the payments', expectedMinor: bill.totalMinor, actualMinor: paymentsTotal },
+      });
+    }
   }
   return problems;
 }
@@ -371,6 +454,35 @@ export function buildPosition(input: PositionInput, field = 'position'): Positio
   if (input.marking !== undefined) position.marking = input.marking;
   if (input.identificationMarks !== undefined) position.identificationMarks = input.identificationMarks;
   return position;
+}
+
+/** The change the register gives back: what the payments exceed the total by (only cash is ever overpaid). */
+export function changeMinor(bill: Pick<Bill, 'payments' | 'totalMinor'>): number {
+  const paid = sumMinor(
+    bill.payments.map((p) => p.amountMinor),
+    'payments',
+  );
+  return Math.max(0, paid - bill.totalMinor);
+}
+
+/**
+ * What each payment type finally settled: the payments with the change taken out of cash. They add up to
+ * the total; reports to clouds carry these (tags 1031, 1081 … of the receipt hold the same).
+ */
+export function settledPayments(bill: Pick<Bill, 'payments' | 'totalMinor'>): Payment[] {
+  let change = changeMinor(bill);
+  const settled: Payment[] = [];
+  for (const payment of bill.payments) {
+    if (payment.type === 'cash' && change > 0) {
+      const taken = Math.min(change, payment.amountMinor);
+      change -= taken;
+      if (payment.amountMinor - taken > 0)
+        settled.push({ ...payment, amountMinor: payment.amountMinor - taken });
+      continue;
+    }
+    settled.push(payment);
+  }
+  return settled;
 }
 
 /** Σ position amounts, in minor units. */

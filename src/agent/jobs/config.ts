@@ -14,3 +14,15 @@ export const journalConfigSchema = z.strictObject({
 export type JournalConfig = z.output<typeof journalConfigSchema>;
 
 export const JOURNAL_DEFAULTS: JournalConfig = journalConfigSchema.parse({});
+
+/** The `intake` section: how bills are taken in. */
+export const intakeConfigSchema = z.strictObject({
+  /**
+   * Off by default. A sale or purchase whose bill is dated more than this many days before today went
+   * without a receipt in time: it is fiscalized as a self-initiated correction receipt of its date instead
+   * (docs/fiscalization.md, "Corrections").
+   */
+  lateCorrectionAfterDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export type IntakeConfig = z.output<typeof intakeConfigSchema>;

@@ -12,6 +12,19 @@ export const JOBS_ERROR_CODES = {
   JOB_ILLEGAL_TRANSITION:
     'A job was asked to change to a state it cannot reach from its own (a bug: report it with the log).',
   JOB_INVALID: 'A job that does not fit the stored-record schema was refused; nothing was stored.',
+  RELATED_JOB_UNKNOWN: 'The job a return or correction names does not exist (or retention has dropped it).',
+  RELATED_JOB_IN_FLIGHT:
+    'The job a return or correction names may still print (received, printing or blocked); wait for it, or resolve it first.',
+  RELATED_JOB_NOT_RETURNABLE:
+    'The job named cannot be returned or corrected in this way (its state or kind).',
+  RETURN_EXCEEDS_SALE:
+    'The return takes back more than the sale sold, earlier returns counted. Nothing was created; the message names the position.',
+  SETTLEMENT_ALREADY_CORRECTED:
+    'This settlement has already been corrected once; a second correction is refused.',
+  ADVANCE_RETURN_EXCEEDS_PREPAID:
+    'The advance returned is more than what is left of the order’s prepayments.',
+  OFFSET_EXCEEDS_PREPAID: 'The prepayment offset is more than what is left of the order’s prepayments.',
+  CREDIT_PAYMENT_EXCEEDS_CREDIT: 'The credit repayment is more than what is left of the order’s credit.',
 } as const;
 
 declare module '../../lib/errors.js' {

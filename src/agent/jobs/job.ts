@@ -1,4 +1,5 @@
 import type { Bill } from '../domain/bill.js';
+import { isCorrection, type ReceiptKind } from '../domain/receiptKind.js';
 
 /**
  * A job is one bill's way through the agent. States only move forward, except that a reconcile may send
@@ -11,7 +12,8 @@ import type { Bill } from '../domain/bill.js';
 export const JOB_STATES = ['RECEIVED', 'PRINTING', 'FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export type JobOperation = 'sell' | 'sellReturn';
+/** The kind of receipt a job makes (tag 1054 and whether it is a correction): `src/agent/domain/receiptKind.ts`. */
+export type JobOperation = ReceiptKind;
 
 /** What triggered the job: a poll, a technician's command, an MQTT message… */
 export interface JobTrigger {
@@ -77,8 +79,15 @@ export interface Job {
     number?: string;
     totalMinor?: number;
     currency?: string;
+    /** The bill's order (advances, final receipts, credit): kept after retention drops the bill. */
+    order?: string;
   };
   operation: JobOperation;
+  /**
+   * The earlier receipt this job returns or corrects, as it was when this job was created (the full links,
+   * both ways, are in the `job_links` table: `JobLinks`).
+   */
+  related?: RelatedReceipt;
   deviceId: string;
   state: JobState;
   receivedAt: string;
@@ -94,6 +103,26 @@ export interface Job {
   resolution?: { printed: boolean; by: string; at: string; note?: string };
 }
 
+export interface RelatedReceipt {
+  jobId: string;
+  key: string;
+  fiscalDocumentNumber?: number;
+  /** The related receipt's fiscal sign (ФП): a correction of it carries it in tag 1192. */
+  fiscalSign?: string;
+  dateTime?: string;
+}
+
+/**
+ * What the agent writes into tag 1192 of a job's receipt, and what a reconcile looks for there: the job id,
+ * except in a correction of a printed receipt, where FFD 1.2 wants the corrected receipt's fiscal sign (the
+ * FNS's recommendations on corrections; docs/fiscalization.md, "Corrections"). Found after the job's own
+ * anchor, either identifies the job's receipt: the agent corrects a receipt once.
+ */
+export function receiptMarker(job: Pick<Job, 'id' | 'operation' | 'related'>): string {
+  if (job.related?.fiscalSign && isCorrection(job.operation)) return job.related.fiscalSign;
+  return job.id;
+}
+
 /** A valid bill's summary: what reports and lists show of a job without reading its bill. */
 export function billSummary(bill: Bill): Job['summary'] {
   return {
@@ -103,6 +132,7 @@ export function billSummary(bill: Bill): Job['summary'] {
     number: bill.number,
     totalMinor: bill.totalMinor,
     currency: bill.currency,
+    ...(bill.order !== undefined ? { order: bill.order } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { billShapeSchema } from '../domain/bill.js';
+import { RECEIPT_KIND_NAMES } from '../domain/receiptKind.js';
 import { JOB_STATES, type Job } from './job.js';
 
 /**
@@ -39,8 +40,18 @@ export const jobSchema: z.ZodType<Job> = z.looseObject({
     number: text.optional(),
     totalMinor: int.optional(),
     currency: text.optional(),
+    order: text.optional(),
   }),
-  operation: z.enum(['sell', 'sellReturn']),
+  operation: z.enum(RECEIPT_KIND_NAMES),
+  related: z
+    .looseObject({
+      jobId: text,
+      key: text,
+      fiscalDocumentNumber: int.optional(),
+      fiscalSign: text.optional(),
+      dateTime: text.optional(),
+    })
+    .optional(),
   deviceId: text,
   state: z.enum(JOB_STATES),
   receivedAt: text,

@@ -3,8 +3,17 @@ import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import type { AgentDatabase } from '../store/database.js';
 import { StoreRecordError } from '../store/storeErrors.js';
-import { type BillKey, billKeyString, isTerminal, JOB_STATES, type Job, type JobState } from './job.js';
+import {
+  type BillKey,
+  billKeyString,
+  isTerminal,
+  JOB_STATES,
+  type Job,
+  type JobOperation,
+  type JobState,
+} from './job.js';
 import { jobSchema } from './jobSchema.js';
+import { type JobLinkInput, recheckLedgerLinks, writeLinks } from './links.js';
 
 /** Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed). */
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
@@ -273,6 +282,18 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
     return counts;
   }
 
+  /** Jobs per receipt kind (kept by triggers: status never counts years of rows). */
+  countByKind(): Partial<Record<JobOperation, number>> {
+    const rows = this.db.read(
+      () =>
+        this.db.statement('SELECT kind, n FROM job_kind_counts WHERE n > 0').all() as Array<{
+          kind: JobOperation;
+          n: number;
+        }>,
+    );
+    return Object.fromEntries(rows.map(({ kind, n }) => [kind, n]));
+  }
+
   /**
    * Inserts a job as it was (the journal import): no effects, no events. Call inside the import's
    * transaction, before a JobStore is constructed on the database.
@@ -281,13 +302,18 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
     writeJob(db, encodeJob(job), true);
   }
 
-  /** Stores a new job in its own transaction. Refuses a second job for the same bill (callers check first). */
-  async create(job: Job): Promise<Job> {
+  /**
+   * Stores a new job, and its links (a return's sale, an order's ledger), in its own transaction. Refuses a
+   * second job for the same bill (callers check first), and a link that would take more than its target
+   * holds (`LinkLimitError`): checked and written in the same transaction, so racing requests cannot both pass.
+   */
+  async create(job: Job, links: readonly JobLinkInput[] = []): Promise<Job> {
     const row = encodeJob(job);
     this.db.write(`job-${job.state}`, () => {
       if (this.findByBill(job.summary))
         throw new KktAgentError('JOB_DUPLICATE', `A job for ${job.key} already exists.`);
       writeJob(this.db, row, true);
+      if (links.length > 0) writeLinks(this.db, job.id, links);
       this.effect(job, undefined);
       this.db.afterCommit(() => this.committed(job, undefined));
     });
@@ -299,18 +325,36 @@ export class JobStore extends EventEmitter<JobStoreEvents> {
    * the caller decided on; when the job has moved on meanwhile, nothing is written. The check and the
    * write are one synchronous transaction, so two decisions on one job can never both act on a stale state.
    */
-  async transition(id: string, to: JobState, patch: JobPatch = {}, from?: readonly JobState[]): Promise<Job> {
-    return this.transitionNow(id, to, patch, from);
+  async transition(
+    id: string,
+    to: JobState,
+    patch: JobPatch = {},
+    from?: readonly JobState[],
+    links?: readonly JobLinkInput[],
+  ): Promise<Job> {
+    return this.transitionNow(id, to, patch, from, links);
   }
 
-  /** `transition`, synchronously: inside another store write it joins that transaction. */
-  transitionNow(id: string, to: JobState, patch: JobPatch = {}, from?: readonly JobState[]): Job {
+  /**
+   * `transition`, synchronously: inside another store write it joins that transaction. `links` replace the
+   * job's links (a FAILED bill asked for again); a job leaving FAILED without new links has its order
+   * links checked again, since what they draw on may have been taken while it was failed.
+   */
+  transitionNow(
+    id: string,
+    to: JobState,
+    patch: JobPatch = {},
+    from?: readonly JobState[],
+    links?: readonly JobLinkInput[],
+  ): Job {
     return this.db.write(`job-${to}`, () => {
       const current = this.require(id);
       if (from && !from.includes(current.state)) throw new IllegalTransitionError(id, current.state, to);
       if (!TRANSITIONS[current.state].includes(to)) throw new IllegalTransitionError(id, current.state, to);
       const next: Job = { ...current, ...patch, state: to, updatedAt: new Date().toISOString() };
       writeJob(this.db, encodeJob(next), false);
+      if (links) writeLinks(this.db, id, links);
+      else if (current.state === 'FAILED' && to !== 'FAILED') recheckLedgerLinks(this.db, id);
       this.effect(next, current.state);
       this.db.afterCommit(() => this.committed(next, current.state));
       return next;

@@ -16,6 +16,14 @@ export const MQTT_COMMANDS = {
     method: 'fiscalize',
     params: (p: Record<string, unknown>, cmdId: string) => ({ ...p, ref: `mqtt:${cmdId}`, via: 'mqtt' }),
   },
+  refund: {
+    method: 'refund',
+    params: (p: Record<string, unknown>, cmdId: string) => ({ ...p, ref: `mqtt:${cmdId}`, via: 'mqtt' }),
+  },
+  correct: {
+    method: 'correct',
+    params: (p: Record<string, unknown>, cmdId: string) => ({ ...p, ref: `mqtt:${cmdId}`, via: 'mqtt' }),
+  },
   openShift: { method: 'shift.open' },
   closeShift: { method: 'shift.close' },
   reportX: { method: 'report.x' },

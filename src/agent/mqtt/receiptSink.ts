@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../lib/errors.js';
+import { changeMinor } from '../domain/bill.js';
 import type { Job } from '../jobs/job.js';
 import { DeliveryError } from '../outbox/deliveryError.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../outbox/sink.js';
@@ -24,9 +25,15 @@ export interface ReceiptEvent {
     totalMinor?: number;
     currency?: string;
     positionsCount?: number;
+    /** What was tendered; cash over the total came back as `changeMinor`. */
     payments?: Array<{ type: string; amountMinor: number }>;
+    changeMinor?: number;
   };
   fiscal: Job['fiscal'];
+  /** The receipt this one returns or corrects: its job and fiscal data (docs/mqtt.md). */
+  related?: Job['related'];
+  /** A correction's basis (tags 1173, 1178, 1179). */
+  correction?: NonNullable<Job['bill']>['correction'];
 }
 
 export function receiptEvent(job: Job): ReceiptEvent {
@@ -41,8 +48,11 @@ export function receiptEvent(job: Job): ReceiptEvent {
       ...job.summary,
       positionsCount: job.bill?.positions.length,
       payments: job.bill?.payments.map((p) => ({ type: p.type, amountMinor: p.amountMinor })),
+      ...(job.bill && changeMinor(job.bill) > 0 ? { changeMinor: changeMinor(job.bill) } : {}),
     },
     fiscal: job.fiscal,
+    ...(job.related ? { related: job.related } : {}),
+    ...(job.bill?.correction ? { correction: job.bill.correction } : {}),
   };
 }
 

@@ -31,6 +31,16 @@ const status: AgentStatus = {
     },
   ],
   jobs: { RECEIVED: 1, PRINTING: 0, FISCALIZED: 0, REPORTED: 5, FAILED: 0, BLOCKED: 1 },
+  kinds: { sell: 5, sellReturn: 1, sellCorrection: 1 },
+  links: {
+    return: 1,
+    correction: 1,
+    advance: 0,
+    advanceReturn: 0,
+    offset: 0,
+    credit: 0,
+    creditPayment: 0,
+  },
   failed: [],
   blocked: [
     {
@@ -102,6 +112,8 @@ describe('buildStateDocument', () => {
       ],
       jobs: {
         counts: status.jobs,
+        kinds: { sell: 5, sellReturn: 1, sellCorrection: 1 },
+        links: status.links,
         blocked: 1,
         blockedJobs: [
           { id: 'j9', deviceId: 'kkt1', reason: 'lost answer', since: '2026-11-22T09:30:00.000Z' },

@@ -1,6 +1,8 @@
 import type { AgentStatus } from '../agent.js';
 import type { DeviceSnapshot } from '../devices/device.js';
+import type { ReceiptKind } from '../domain/receiptKind.js';
 import type { JobState } from '../jobs/job.js';
+import type { LinkKind } from '../jobs/links.js';
 
 /**
  * The state document: one JSON object with everything a dashboard needs about this box (R6), published
@@ -26,6 +28,10 @@ export interface StateDocument {
   devices: DeviceState[];
   jobs: {
     counts: Record<JobState, number>;
+    /** Jobs per receipt kind (sell, sellReturn, buy, … sellCorrection …), kinds never seen left out. */
+    kinds: Partial<Record<ReceiptKind, number>>;
+    /** Links between jobs per kind: returns, corrections, and the order ledgers (advance, offset, credit…). */
+    links: Record<LinkKind, number>;
     blocked: number;
     blockedJobs: Array<{ id: string; deviceId: string; reason: string; since: string }>;
   };
@@ -150,6 +156,8 @@ export function buildStateDocument(status: AgentStatus, context: StateContext): 
     devices: status.devices.map(deviceState),
     jobs: {
       counts: status.jobs,
+      kinds: status.kinds,
+      links: status.links,
       blocked: status.blocked.length,
       blockedJobs: status.blocked.map((job) => ({
         id: job.id,

@@ -97,8 +97,49 @@ ALTER TABLE outbox_drafts ADD COLUMN undrafted TEXT
   CHECK (undrafted IS NULL OR (json_valid(undrafted) AND json_type(undrafted) = 'array'));
 `;
 
+/** Link kinds as the CHECK constraint lists them; `jobs/links.ts` LINK_KINDS must list the same (a test checks). */
+export const LINK_KIND_SQL = [
+  'return',
+  'correction',
+  'advance',
+  'advanceReturn',
+  'offset',
+  'credit',
+  'creditPayment',
+] as const;
+
+const VERSION_3 = `
+-- What ties receipts together (docs/storage.md, "Links"): a return to the sale it returns, a correction to
+-- the receipt it corrects, and the ledger of an order (advances, their returns, the offsets of final
+-- receipts, credit given and repaid). A link is written in the transaction that creates its job, after the
+-- limits were checked in that same transaction.
+CREATE TABLE job_links (
+  job_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN (${LINK_KIND_SQL.map((kind) => `'${kind}'`).join(', ')})),
+  -- A job id (return, correction) or an order key 'source/account/order' (the ledger kinds).
+  target TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+  -- A return's quantities per position of the original: [{"position": 0, "quantityMilli": 1000}, …].
+  lines TEXT CHECK (lines IS NULL OR (json_valid(lines) AND json_type(lines) = 'array')),
+  PRIMARY KEY (job_id, kind, target)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX job_links_by_target ON job_links (target, kind);
+
+-- Jobs per receipt kind, kept by triggers (the kind never changes once a job exists).
+CREATE TABLE job_kind_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+INSERT INTO job_kind_counts (kind, n)
+  SELECT coalesce(json_extract(job, '$.operation'), 'sell'), count(*) FROM jobs GROUP BY 1;
+CREATE TRIGGER jobs_kind_counted_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO job_kind_counts (kind, n) VALUES (coalesce(json_extract(NEW.job, '$.operation'), 'sell'), 1)
+    ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_kind_counted_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_kind_counts SET n = n - 1 WHERE kind = coalesce(json_extract(OLD.job, '$.operation'), 'sell');
+END;
+`;
+
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -110,4 +151,6 @@ export const TABLES = [
   'outbox',
   'outbox_drafts',
   'imported_journals',
+  'job_links',
+  'job_kind_counts',
 ] as const;

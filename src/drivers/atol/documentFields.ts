@@ -21,7 +21,8 @@ const RECEIPT_RESULT_TAGS: readonly number[] = [...RESULT_TAGS, DocumentTag.rece
 
 /** True once the TLVs read so far hold what a result of this document type reports. */
 export function hasResultFields(documentType: number, tlvs: readonly Tlv[]): boolean {
-  const wanted = documentType === DocumentType.Receipt ? RECEIPT_RESULT_TAGS : RESULT_TAGS;
+  const receipt = documentType === DocumentType.Receipt || documentType === DocumentType.CorrectionReceipt;
+  const wanted = receipt ? RECEIPT_RESULT_TAGS : RESULT_TAGS;
   return wanted.every((tag) => tlvs.some((tlv) => tlv.tag === tag));
 }
 

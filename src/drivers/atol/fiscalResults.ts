@@ -2,7 +2,7 @@
 
 export interface FiscalDocument {
   fiscalDocumentNumber: number;
-  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
+  /** FFD document type: 2 open shift, 3 receipt, 31 correction receipt, 5 close shift. */
   documentType: number;
   fiscalSign: string;
   /** The register's local time with its zone offset, ISO 8601. */
@@ -10,7 +10,7 @@ export interface FiscalDocument {
   shiftNumber?: number;
   receiptNumber?: number;
   totalKop?: number;
-  /** Tag 1054: 1 sell, 2 sell return. */
+  /** Tag 1054: 1 sell, 2 sell return, 3 buy, 4 buy return (in a correction: what it corrects). */
   operationType?: number;
   fnNumber?: string;
   registrationNumber?: string;

@@ -17,6 +17,7 @@ import { DEFAULT_ADMIN_PASSWORD, enterMode, exitMode, Mode } from './commands/mo
 import { printLine } from './commands/print.js';
 import {
   beginPosition,
+  CORRECTION_RECEIPT_TYPES,
   cancelReceipt,
   closeReceipt,
   OpenReceiptFlags,
@@ -52,8 +53,8 @@ import { MODELS } from './models.js';
 import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
 import { KktDeviceError } from './protocol/deviceErrors.js';
-import { encodeTlv } from './protocol/tlv.js';
-import { type Receipt, type ReceiptInput, validateReceipt } from './receipt.js';
+import { encodeTlv, tlvUint32 } from './protocol/tlv.js';
+import { type Receipt, type ReceiptInput, type ReceiptTypeName, validateReceipt } from './receipt.js';
 import {
   effectiveFfdVersion,
   FfdVersion,
@@ -70,6 +71,7 @@ import { type TaxBytes, TaxByteTable } from './taxBytes.js';
 import type { Link, LinkTap } from './transport/link.js';
 import { AtolTransport, type AtolTransportOptions, type TransportStats } from './transport/transport.js';
 import {
+  CORRECTION_TYPES,
   MEASUREMENT_UNITS,
   PAYMENT_METHODS,
   PAYMENT_OBJECTS,
@@ -117,6 +119,33 @@ export interface KktEvents {
 }
 
 const SHIFT_LIMIT_SECONDS = 24 * 3600;
+
+/** `92`'s receipt type byte per JSON-task type (docs/protocol/atol-v3.md §14). */
+const RECEIPT_TYPE_BYTES: Readonly<Record<ReceiptTypeName, number>> = {
+  sell: ReceiptType.Sell,
+  sellReturn: ReceiptType.SellReturn,
+  buy: ReceiptType.Buy,
+  buyReturn: ReceiptType.BuyReturn,
+  sellCorrection: ReceiptType.SellCorrection,
+  sellReturnCorrection: ReceiptType.SellReturnCorrection,
+  buyCorrection: ReceiptType.BuyCorrection,
+  buyReturnCorrection: ReceiptType.BuyReturnCorrection,
+};
+
+/** Receipts that pay money out of the drawer: their positions go with `EB` flag 0x02 (§7). */
+const PAYS_OUT: ReadonlySet<ReceiptTypeName> = new Set([
+  'sellReturn',
+  'buy',
+  'sellReturnCorrection',
+  'buyCorrection',
+]);
+
+/** The FFD document a receipt of this type makes: a receipt (3) or a correction receipt (31). */
+export function documentTypeOf(type: ReceiptTypeName): number {
+  return CORRECTION_RECEIPT_TYPES.has(RECEIPT_TYPE_BYTES[type])
+    ? DocumentType.CorrectionReceipt
+    : DocumentType.Receipt;
+}
 const NO_MORE_DATA = 0xda;
 const WRONG_MODE = 0x66;
 const RECEIPT_OPEN = 0x9b;
@@ -710,6 +739,11 @@ export class Kkt extends EventEmitter<KktEvents> {
     return this.fiscalize({ ...receipt, type: 'sellReturn' });
   }
 
+  /** Any receipt kind: sale, return, purchase, their corrections (`receipt.type`). */
+  receipt(receipt: ReceiptInput): Promise<FiscalResult> {
+    return this.fiscalize(receipt);
+  }
+
   /**
    * A receipt before a byte is sent: valid, every rate with a tax byte, a FFD version this driver writes.
    * Each refusal says that nothing was sent.
@@ -757,7 +791,7 @@ export class Kkt extends EventEmitter<KktEvents> {
       }
       await this.closeWithPayments(runner, receipt);
       try {
-        const document = await this.readNewDocument(runner, DocumentType.Receipt, receipt.marker);
+        const document = await this.readNewDocument(runner, documentTypeOf(receipt.type), receipt.marker);
         return fiscalResultOf(document, document.totalKop ?? receipt.totalKop ?? 0);
       } catch (error) {
         throw new KktOutcomeUnknownError(
@@ -777,7 +811,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private async openReceiptClean(runner: CommandRunner, receipt: Receipt): Promise<void> {
     const params = {
       flags: receipt.electronically ? OpenReceiptFlags.Electronic : 0,
-      receiptType: receipt.type === 'sell' ? ReceiptType.Sell : ReceiptType.SellReturn,
+      receiptType: RECEIPT_TYPE_BYTES[receipt.type],
     };
     try {
       await runner.run(openReceipt, params);
@@ -833,6 +867,33 @@ export class Kkt extends EventEmitter<KktEvents> {
         }
       }
     }
+    if (receipt.correction) {
+      // 1173, then 1174 holding the date (1178, midnight of that day as FFD seconds) and any order number.
+      const [year, month, day] = receipt.correction.baseDate.split('-').map(Number) as [
+        number,
+        number,
+        number,
+      ];
+      const seconds = wallClockToFfdSeconds({ year, month, day, hour: 0, minute: 0, second: 0 });
+      await runner.post(writeTag, {
+        flags: 1,
+        tlv: { tag: Tag.correctionType, value: Buffer.of(CORRECTION_TYPES[receipt.correction.type]) },
+      });
+      const number = receipt.correction.baseNumber;
+      await runner.post(writeTag, {
+        flags: 1,
+        tlv: {
+          tag: Tag.correctionBasis,
+          value: Buffer.concat([
+            tlvUint32(Tag.correctionDate, seconds),
+            ...(number === undefined ? [] : [encodeTlv(Tag.correctionNumber, encodeCp866(number))]),
+          ]),
+        },
+      });
+    }
+    if (receipt.internet) {
+      await runner.post(writeTag, { flags: 1, tlv: { tag: Tag.internet, value: Buffer.of(1) } });
+    }
     if (receipt.marker) await text(Tag.marker, receipt.marker);
   }
 
@@ -842,7 +903,7 @@ export class Kkt extends EventEmitter<KktEvents> {
    * the close never follows a command whose fate is open.
    */
   private async writeItems(runner: CommandRunner, receipt: Receipt, ffdVersion: number): Promise<void> {
-    const flags = receipt.type === 'sellReturn' ? PositionFlags.NoCashCheck : 0;
+    const flags = PAYS_OUT.has(receipt.type) ? PositionFlags.NoCashCheck : 0;
     for (const item of receipt.items) {
       if (item.type === 'text') {
         await runner.run(printLine, { text: item.text });

@@ -6,6 +6,7 @@ import { MAX_BCD7_KOP, MAX_POSITION_NAME_LENGTH, MAX_QUANTITY_MILLI } from './co
 import { industryInfoSchema, receiptMarkingSchema } from './marking.js';
 import { isCp866Encodable } from './protocol/cp866.js';
 import {
+  CORRECTION_TYPE_NAMES,
   MEASUREMENT_UNIT_NAMES,
   PAYMENT_METHOD_NAMES,
   PAYMENT_OBJECT_NAMES,
@@ -69,8 +70,35 @@ export const textItemSchema = z.object({
     .refine(noControlCharacter, CONTROL_MESSAGE),
 });
 
+/** Receipt types in ATOL's JSON-task names: the four operations (tag 1054), plain or as corrections. */
+export const RECEIPT_TYPES = [
+  'sell',
+  'sellReturn',
+  'buy',
+  'buyReturn',
+  'sellCorrection',
+  'sellReturnCorrection',
+  'buyCorrection',
+  'buyReturnCorrection',
+] as const;
+export type ReceiptTypeName = (typeof RECEIPT_TYPES)[number];
+
+export const isCorrectionType = (type: ReceiptTypeName): boolean => type.endsWith('Correction');
+
+const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
 export const receiptSchema = z.object({
-  type: z.enum(['sell', 'sellReturn']),
+  type: z.enum(RECEIPT_TYPES),
+  /** Correction receipts only: tags 1173 and 1174 (1178, 1179). */
+  correction: z
+    .object({
+      type: z.enum(CORRECTION_TYPE_NAMES),
+      baseDate: z.string().regex(ISO_DATE, 'must be a date YYYY-MM-DD'),
+      baseNumber: printableText(32).optional(),
+    })
+    .optional(),
+  /** Tag 1125: a settlement on the internet (needs `clientInfo.emailOrPhone`). */
+  internet: z.boolean().default(false),
   taxationType: z.enum(TAXATION_SYSTEM_NAMES).optional(),
   electronically: z.boolean().default(false),
   operator: z.object({ name: printableText(64), vatin: inn.optional() }).optional(),
@@ -160,6 +188,27 @@ export function validateReceipt(input: unknown): Receipt {
   }
   if (receipt.electronically && !receipt.clientInfo?.emailOrPhone) {
     throw new ValidationError('clientInfo.emailOrPhone', 'is required for an electronic-only receipt');
+  }
+  if (receipt.internet && !receipt.clientInfo?.emailOrPhone) {
+    throw new ValidationError(
+      'clientInfo.emailOrPhone',
+      'is required for a settlement on the internet (1125)',
+    );
+  }
+  if (isCorrectionType(receipt.type) && receipt.correction === undefined) {
+    throw new ValidationError(
+      'correction.baseDate',
+      'a correction receipt needs the date of the corrected settlement',
+    );
+  }
+  if (!isCorrectionType(receipt.type) && receipt.correction !== undefined) {
+    throw new ValidationError('correction', `a ${receipt.type} receipt is not a correction`);
+  }
+  if (receipt.correction?.type === 'instruction' && receipt.correction.baseNumber === undefined) {
+    throw new ValidationError(
+      'correction.baseNumber',
+      "is required for a correction by the tax office's order",
+    );
   }
   return { ...receipt, totalKop };
 }

@@ -7,6 +7,9 @@ import { PaymentType as WirePaymentType } from './commands/receipt.js';
 import { TAX_TYPES, type TaxType } from './taxBytes.js';
 
 export {
+  CORRECTION_TYPE_NAMES,
+  CORRECTION_TYPES,
+  type CorrectionType,
   MEASUREMENT_UNIT_NAMES,
   MEASUREMENT_UNITS,
   type MeasurementUnit,

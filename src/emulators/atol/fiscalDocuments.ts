@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DocumentTag, DocumentType } from '../../drivers/atol/commands/fn.js';
-import { PaymentType } from '../../drivers/atol/commands/receipt.js';
+import { CORRECTION_RECEIPT_TYPES, PaymentType } from '../../drivers/atol/commands/receipt.js';
 import {
   decodeTlvList,
   encodeTlv,
@@ -42,7 +42,17 @@ export const FfdTag = {
 } as const;
 
 /** `92` receipt type → tag 1054 operation type (1 приход, 2 возврат прихода, 3 расход, 4 возврат расхода). */
-export const OPERATION_TYPE_BY_RECEIPT_TYPE: Readonly<Record<number, number>> = { 1: 1, 2: 2, 4: 3, 5: 4 };
+export const OPERATION_TYPE_BY_RECEIPT_TYPE: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 2,
+  4: 3,
+  5: 4,
+  // Correction receipts: 1054 names the operation corrected.
+  7: 1,
+  8: 2,
+  9: 3,
+  10: 4,
+};
 
 export interface FiscalSign {
   /** The printed ФП: an unsigned 32-bit number. */
@@ -139,7 +149,7 @@ export interface ReceiptDocumentInput {
   paidByType: ReadonlyMap<number, number>;
 }
 
-/** FD type 3, a cash receipt (кассовый чек). */
+/** FD type 3, a cash receipt (кассовый чек), or type 31 for the correction types 7–10 (чек коррекции). */
 export function buildReceiptDocument(input: ReceiptDocumentInput): BuiltDocument {
   const { identity, receipt } = input;
   const sign = fiscalSign(identity.fnSerial, input.documentNumber, input.ffdSeconds, input.totalKop);
@@ -165,7 +175,10 @@ export function buildReceiptDocument(input: ReceiptDocumentInput): BuiltDocument
     encodeTlv(FfdTag.otherTotal, encodeVln(paid(PaymentType.Other))),
     ...tags.map(storedTlvBytes),
   ];
-  return finish(input.documentNumber, DocumentType.Receipt, parts, sign);
+  const type = CORRECTION_RECEIPT_TYPES.has(receipt.receiptType)
+    ? DocumentType.CorrectionReceipt
+    : DocumentType.Receipt;
+  return finish(input.documentNumber, type, parts, sign);
 }
 
 export interface ShiftDocumentInput {

@@ -5,7 +5,7 @@ import { positionRate } from './vat.js';
 /** One line of the JSONL journal: a fiscal document as a person or a test reads it. */
 export interface JournalEntry {
   documentNumber: number;
-  /** FFD document type: 2 open shift, 3 receipt, 5 close shift. */
+  /** FFD document type: 2 open shift, 3 receipt, 31 correction receipt, 5 close shift. */
   documentType: number;
   kind: 'openShift' | 'receipt' | 'closeShift';
   /** The printed ФП as a decimal string. */
@@ -14,7 +14,7 @@ export interface JournalEntry {
   dateTime: string;
   shiftNumber: number;
   receiptNumber?: number;
-  /** `92` receipt type: 1 sell, 2 sell return, 4 buy, 5 buy return. */
+  /** `92` receipt type: 1 sell, 2 sell return, 4 buy, 5 buy return, 7–10 their corrections. */
   receiptType?: number;
   items?: JournalItem[];
   payments?: StoredPayment[];
@@ -35,6 +35,9 @@ export interface JournalItem {
   taxSumKop: number;
   /** Tag 2108 code when written. */
   measurementUnit?: number;
+  /** Tag 1214 (1–7), tag 1212. */
+  paymentMethod?: number;
+  paymentObject?: number;
 }
 
 export function journalItem(position: StoredPosition): JournalItem {
@@ -46,6 +49,8 @@ export function journalItem(position: StoredPosition): JournalItem {
     amountKop: position.totalKop,
     tax: positionRate(position)?.type ?? String(position.taxCode),
     taxSumKop: position.taxSumKop,
+    paymentMethod: position.paymentMethod,
+    paymentObject: position.paymentObject,
   };
   if (unit) item.measurementUnit = Buffer.from(unit.hex, 'hex')[0] ?? 0;
   return item;

@@ -23,6 +23,13 @@ export interface FiscalFooter {
   dateTime: DeviceDateTime;
 }
 
+export interface PrintedCorrection {
+  /** 1173 = 1: by the tax office's order; else on the seller's own initiative. */
+  byOrder: boolean;
+  baseDate?: DeviceDateTime;
+  baseNumber?: string;
+}
+
 export type PrintJob =
   | {
       kind: 'receipt';
@@ -37,6 +44,8 @@ export type PrintJob =
       taxationSystem: number;
       cashier: string | undefined;
       customerContact: string | undefined;
+      /** A correction receipt's basis (1173, 1174). */
+      correction?: PrintedCorrection;
       shiftNumber: number;
       receiptNumber: number;
       textLines: string[];
@@ -87,6 +96,20 @@ export const RECEIPT_TYPE_TITLES: Readonly<Record<number, string>> = {
   2: 'ВОЗВРАТ ПРИХОДА',
   4: 'РАСХОД',
   5: 'ВОЗВРАТ РАСХОДА',
+  7: 'КОРРЕКЦИЯ ПРИХОДА',
+  8: 'КОРРЕКЦИЯ ВОЗВРАТА ПРИХОДА',
+  9: 'КОРРЕКЦИЯ РАСХОДА',
+  10: 'КОРРЕКЦИЯ ВОЗВРАТА РАСХОДА',
+};
+
+/** Tag 1214 as a printed line, for every method but full payment (4, the default nobody prints). */
+const PAYMENT_METHOD_TITLES: Readonly<Record<number, string>> = {
+  1: 'ПРЕДОПЛАТА 100%',
+  2: 'ПРЕДОПЛАТА',
+  3: 'АВАНС',
+  5: 'ЧАСТИЧНЫЙ РАСЧЕТ И КРЕДИТ',
+  6: 'ПЕРЕДАЧА В КРЕДИТ',
+  7: 'ОПЛАТА КРЕДИТА',
 };
 
 const PAYMENT_TITLES: Readonly<Record<number, string>> = {
@@ -249,6 +272,16 @@ function unitOf(position: StoredPosition): string {
   return UNIT_TITLES[Buffer.from(tag.hex, 'hex')[0] ?? 255] ?? '';
 }
 
+function correctionBasis(paper: Paper, c: PrintedCorrection): void {
+  paper.pair('ТИП КОРРЕКЦИИ', c.byOrder ? 'ПО ПРЕДПИСАНИЮ' : 'САМОСТОЯТЕЛЬНО');
+  if (c.baseDate) {
+    const d = c.baseDate;
+    const two = (n: number) => String(n).padStart(2, '0');
+    paper.pair('ДАТА РАСЧЕТА', `${two(d.day)}.${two(d.month)}.${d.year}`);
+  }
+  if (c.baseNumber) paper.pair('НОМЕР ПРЕДПИСАНИЯ', c.baseNumber);
+}
+
 /** The product code (1163 → 1305, GTIN and serial) of a marked position, printed short, or undefined. */
 function markedShortForm(position: StoredPosition): string | undefined {
   const code = position.tags.find((t) => t.tag === PRODUCT_CODE_TAG);
@@ -261,8 +294,9 @@ function markedShortForm(position: StoredPosition): string | undefined {
 
 function renderReceipt(paper: Paper, job: Extract<PrintJob, { kind: 'receipt' }>): void {
   header(paper, job.header);
-  paper.center('КАССОВЫЙ ЧЕК');
+  paper.center(job.correction ? 'КАССОВЫЙ ЧЕК КОРРЕКЦИИ' : 'КАССОВЫЙ ЧЕК');
   paper.center(RECEIPT_TYPE_TITLES[job.receiptType] ?? `ТИП ${job.receiptType}`);
+  if (job.correction) correctionBasis(paper, job.correction);
   paper.rule();
   const vatTotals = new Map<string, { vatKop: number; amountKop: number; percent: number | undefined }>();
   for (const position of job.positions) {
@@ -273,6 +307,8 @@ function renderReceipt(paper: Paper, job: Extract<PrintJob, { kind: 'receipt' }>
     const unit = unitOf(position);
     const quantity = `${formatQuantity(position.quantityMilli)}${unit ? ` ${unit}` : ''}`;
     paper.pair(`${quantity} x ${formatMoney(position.priceKop)}`, amount(position.amountKop));
+    const method = PAYMENT_METHOD_TITLES[position.paymentMethod];
+    if (method) paper.text(method);
     if (position.discountKop > 0) {
       paper.pair(position.discountSign === 0 ? 'СКИДКА' : 'НАДБАВКА', amount(position.discountKop));
     }

@@ -14,6 +14,9 @@ export const RECEIPT_LEVEL_TAGS: ReadonlySet<number> = new Set([
   1060, // FNS site
   1084, // additional user attribute
   1117, // sender's e-mail
+  1125, // settlement on the internet
+  1173, // correction type
+  1174, // correction basis (1178 date, 1179 order number)
   1187, // settlement place
   1192, // additional receipt attribute (the agent's job marker)
   1203, // cashier INN

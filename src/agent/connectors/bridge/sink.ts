@@ -60,7 +60,9 @@ export class BridgeSink implements ReportSink, ConnectorPart {
     const { job } = event;
     const { account } = this.runtime;
     if (!isJobOf(job, BRIDGE_SOURCE, account)) return [];
-    if (job.operation !== 'sell') {
+    // A sale fiscalized late as a correction (intake.lateCorrectionAfterDays) is still the bill's one
+    // receipt: the bridge learns of it as of any sale.
+    if (job.operation !== 'sell' && job.operation !== 'sellCorrection') {
       // The POS app's event for a return is unknown (docs/protocol/bridge-api-v2.md §11); nothing is sent
       // rather than a guess.
       this.runtime.logger.warn(

@@ -231,11 +231,31 @@ describe('master operation → bill', () => {
     expect(cashierByUid(cashiers, 'nameless@myorg')).toBeUndefined();
   });
 
-  it('refuses prepayments, missing payments and sums that do not add up', () => {
-    const prepayment = operation('prepayment', '"cashSum": 1000');
-    expect(() => mapMasterOperation(prepayment, masterOperationKey(prepayment)!, { account: 'a' })).toThrow(
-      /not fiscalized/,
+  it('maps a prepayment for a customer order to full prepayment at 20/120, its return, and the sale that offsets it', () => {
+    // `customerOrder` as the POS API's seed shows it on a prepayment and a sale (docs/moysklad.md).
+    const order = `"customerOrder": { "meta": { "href": "${BASE}/entity/customerorder/syncid/288bd078-800c-11e6-8a84-bae5000000a2" } }`;
+    const prepayment = operation('prepayment', `"cashSum": 1000, ${order}`);
+    const mapped = mapMasterOperation(prepayment, masterOperationKey(prepayment)!, { account: 'a' });
+    expect(mapped.operation).toBe('sell');
+    expect(mapped.bill.order).toBe('customerorder:288bd078-800c-11e6-8a84-bae5000000a2');
+    expect(mapped.bill.positions[0]).toMatchObject({ paymentMethod: 'fullPrepayment', vat: 'vat120' });
+    const back = operation('prepaymentreturn', `"cashSum": 1000, ${order}`);
+    const returned = mapMasterOperation(back, masterOperationKey(back)!, { account: 'a' });
+    expect(returned).toMatchObject({ operation: 'sellReturn', bill: { order: mapped.bill.order } });
+    const sale = operation('retaildemand', `"prepaymentCash": 1000, ${order}`);
+    const final = mapMasterOperation(sale, masterOperationKey(sale)!, { account: 'a' }).bill;
+    expect(final).toMatchObject({
+      order: mapped.bill.order,
+      payments: [{ type: 'prepaid', amountMinor: 1000 }],
+    });
+    expect(final.positions[0]?.paymentMethod).toBe('fullPayment');
+    const orphan = operation('prepayment', '"cashSum": 1000');
+    expect(() => mapMasterOperation(orphan, masterOperationKey(orphan)!, { account: 'a' })).toThrow(
+      /customer order/,
     );
+  });
+
+  it('refuses missing payments and sums that do not add up', () => {
     const unpaid = operation('retaildemand', '"cashSum": 0');
     expect(() => mapMasterOperation(unpaid, masterOperationKey(unpaid)!, { account: 'a' })).toThrow(/paid/);
     const short = operation('retaildemand', '"cashSum": 990');

@@ -7,6 +7,7 @@ import {
   type BillCashier,
   buildBill,
   buildPosition,
+  calculatedFormOf,
   type MeasurementUnit,
   mulDivHalfUp,
   type Payment,
@@ -336,7 +337,37 @@ export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerO
 
 // --- master queue ---------------------------------------------------------------------------------------
 
-const OPERATIONS: Record<string, JobOperation> = { retaildemand: 'sell', retailsalesreturn: 'sellReturn' };
+const OPERATIONS: Record<string, JobOperation> = {
+  retaildemand: 'sell',
+  retailsalesreturn: 'sellReturn',
+  // Money taken for an order before its goods are handed over, and that money given back: tag 1214 = 1
+  // on every position, VAT at the calculated rate (docs/moysklad.md, "Prepayments").
+  prepayment: 'sell',
+  prepaymentreturn: 'sellReturn',
+};
+
+const PREPAYMENT_TYPES: ReadonlySet<string> = new Set(['prepayment', 'prepaymentreturn']);
+
+/** A position of a prepayment: full prepayment (1214 = 1) at the calculated form of its VAT rate. */
+function asPrepayment(position: Position, field: string): Position {
+  const vat = calculatedFormOf(position.vat);
+  if (vat === undefined) {
+    throw new MoyskladBillError(`${field}.vat`, `a prepayment at ${position.vat} has no calculated VAT rate`);
+  }
+  return buildPosition(
+    {
+      name: position.name,
+      ...(position.code !== undefined ? { code: position.code } : {}),
+      priceMinor: position.priceMinor,
+      quantityMilli: position.quantityMilli,
+      vat,
+      unit: position.unit,
+      paymentMethod: 'fullPrepayment',
+      paymentObject: position.paymentObject,
+    },
+    field,
+  );
+}
 
 export interface MasterOperationKey {
   billId: string;
@@ -392,6 +423,19 @@ export function mapMasterOperation(
   const mapped = op.positions.flatMap((position, index) =>
     mapPositions(position, op.vatEnabled ?? false, `operation.positions[${index}]`),
   );
+  const prepayment = PREPAYMENT_TYPES.has(key.type);
+  const orderId = op.customerOrder
+    ? (syncIdOf(op.customerOrder.meta.href) ?? nativeIdOf(op.customerOrder.meta.href))
+    : undefined;
+  if (prepayment && orderId === undefined) {
+    throw new MoyskladBillError(
+      'operation.customerOrder',
+      'a prepayment must name the customer order it is for',
+    );
+  }
+  const positions = mapped.map((item, index) =>
+    prepayment ? asPrepayment(item.position, `operation.positions[${index}]`) : item.position,
+  );
   const payments: Payment[] = [];
   const add = (type: PaymentType, texts: Array<string | undefined>, field: string) => {
     let amount = 0;
@@ -417,7 +461,8 @@ export function mapMasterOperation(
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
     ...(cashier ? { cashier } : {}),
-    positions: mapped.map((item) => item.position),
+    ...(orderId !== undefined ? { order: `customerorder:${orderId}` } : {}),
+    positions,
     payments,
     sourceData: source,
   });

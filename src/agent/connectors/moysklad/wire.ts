@@ -262,6 +262,11 @@ export const masterOperationSchema = z.looseObject({
   taxSystem: shortText(64).optional(),
   /** The employee who rang the sale up (B.5.5: `cashier{meta}`); an odd value is dropped, never fatal. */
   cashier: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
+  /**
+   * The customer order a prepayment is taken for (required on a prepayment), or a sale settles: the key of
+   * the order's ledger of advances (docs/moysklad.md, "Prepayments").
+   */
+  customerOrder: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 

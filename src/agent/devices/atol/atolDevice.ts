@@ -76,8 +76,7 @@ export class AtolDevice extends AtolDeviceBase<Kkt> {
   async print(job: Job): Promise<FiscalData> {
     const receipt = this.receiptFor(job);
     try {
-      const result =
-        job.operation === 'sellReturn' ? await this.kkt.sellReturn(receipt) : await this.kkt.sell(receipt);
+      const result = await this.kkt.receipt(receipt);
       return fiscalDataFromReceipt(this, result);
     } catch (error) {
       this.noteError(error);

@@ -174,7 +174,7 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
    * The job's bill as an ATOL receipt, its texts in CP866 and its VAT rates checked for today's date on the
    * register; a job without a valid bill never reaches the register.
    */
-  protected receiptFor(job: Job): Omit<ReceiptInput, 'type'> {
+  protected receiptFor(job: Job): ReceiptInput {
     if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
     const { year, month, day } = wallClockAt(this.now(), this.settlementTimeZone);
     const settlementDate = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;

@@ -1,8 +1,8 @@
 import type { FiscalDocument } from '../../../drivers/atol/kkt.js';
-import type { Job } from '../../jobs/job.js';
+import { type Job, receiptMarker } from '../../jobs/job.js';
 
-/** FFD document type of a receipt. */
-const RECEIPT_DOCUMENT = 3;
+/** FFD document types of a receipt (3) and of a correction receipt (31). */
+const RECEIPT_DOCUMENTS: ReadonlySet<number> = new Set([3, 31]);
 /** How many documents past the anchor a reconcile reads before it gives up and asks a person. */
 const MAX_RECONCILE_SCAN = 20;
 
@@ -21,7 +21,7 @@ export type FnScan =
 
 /**
  * Reads the documents the FN made after the job's anchor (recorded before printing), looking for the job's
- * marker (tag 1192). Shift documents may sit there; a receipt without our marker means someone else
+ * marker (tag 1192, `receiptMarker`) in receipts and correction receipts. Shift documents may sit there; a receipt without our marker means someone else
  * printed, and then nothing can be concluded without a person.
  */
 export async function scanFnAfterAnchor(fn: FnDocumentReader, job: Job): Promise<FnScan> {
@@ -43,16 +43,17 @@ export async function scanFnAfterAnchor(fn: FnDocumentReader, job: Job): Promise
     };
   }
   const foreignReceipts: number[] = [];
+  const marker = receiptMarker(job);
   for (let number = before + 1; number <= last; number++) {
     const document = await fn.document(number);
-    if (document.documentType !== RECEIPT_DOCUMENT) continue;
-    if (document.marker === job.id) return { kind: 'found', document };
+    if (!RECEIPT_DOCUMENTS.has(document.documentType)) continue;
+    if (document.marker === marker) return { kind: 'found', document };
     foreignReceipts.push(number);
   }
   if (foreignReceipts.length > 0) {
     return {
       kind: 'ambiguous',
-      reason: `receipts ${foreignReceipts.join(', ')} were printed after the anchor ${before} but none carries marker ${job.id}`,
+      reason: `receipts ${foreignReceipts.join(', ')} were printed after the anchor ${before} but none carries marker ${marker}`,
     };
   }
   return { kind: 'none', last };

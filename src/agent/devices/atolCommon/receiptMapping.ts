@@ -6,8 +6,9 @@ import { CP866_REPERTOIRE } from '../../../lib/printableText.js';
 import type { Bill, BillCashier, Position } from '../../domain/bill.js';
 import { markingStatusFor, permitAttribute } from '../../domain/marking.js';
 import type { PaymentType, TaxationSystem } from '../../domain/payment.js';
+import { isReturn } from '../../domain/receiptKind.js';
 import { assertVatRatesAllowed, DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
-import type { Job } from '../../jobs/job.js';
+import { type Job, receiptMarker } from '../../jobs/job.js';
 import { PrintRefusedError } from '../device.js';
 import type { Feature } from '../doctorReport.js';
 import { type RegisterTextLimits, registerTexts } from '../registerText.js';
@@ -36,7 +37,7 @@ export interface AtolReceiptContext {
 }
 
 export interface AtolReceiptMapping {
-  receipt: Omit<ReceiptInput, 'type'>;
+  receipt: ReceiptInput;
   /** Fields whose printed text differs from the bill's (typography the register lacks); names only. */
   normalisedFields: string[];
 }
@@ -54,8 +55,9 @@ const LEGAL_INN = /^(\d{10}|\d{12})$/;
 const PERSON_INN = /^\d{12}$/;
 
 /**
- * A bill as an ATOL receipt. The job id goes into tag 1192 so that a reconcile can recognise the receipt
- * on the register. Every text passes through the CP866 normalisation (`registerTexts`); the bill keeps the
+ * A bill as an ATOL receipt of the job's kind (sale, return, purchase, their corrections). The job's marker
+ * (`receiptMarker`: its id, or the corrected receipt's fiscal sign) goes into tag 1192 so that a reconcile
+ * can recognise the receipt on the register. Every text passes through the CP866 normalisation (`registerTexts`); the bill keeps the
  * original names for the reports. The receipt always names a cashier: the bill's own (a cloud that sends
  * one, like MoySklad), else the configured operator. Buyer details go on the receipt only when the bill
  * names a legal buyer (INN). VAT rates are checked against the rate table for the settlement date.
@@ -71,11 +73,12 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
     );
   }
   const taxationType = bill.taxationSystem ?? defaults.taxationType;
+  // A correction settles on the day it corrects; a return keeps the rate of the sale it returns.
   assertVatRatesAllowed(bill, {
     policy: context.vatPolicy ?? DEFAULT_VAT_POLICY,
-    settlementDate: context.settlementDate,
+    settlementDate: bill.correction?.baseDate ?? context.settlementDate,
     taxationSystem: taxationType,
-    operation: job.operation,
+    operation: isReturn(job.operation) ? 'sellReturn' : 'sell',
   });
   const cashier: BillCashier = bill.cashier ?? {
     name: defaults.operator.name,
@@ -103,7 +106,19 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
       ? bill.cashier.inn
       : undefined
     : defaults.operator.vatin;
-  const receipt: Omit<ReceiptInput, 'type'> = {
+  const receipt: ReceiptInput = {
+    type: job.operation,
+    ...(bill.correction
+      ? {
+          correction: {
+            type: bill.correction.type,
+            baseDate: bill.correction.baseDate,
+            ...(texts.correctionNumber !== undefined ? { baseNumber: texts.correctionNumber } : {}),
+          },
+        }
+      : {}),
+    electronically: bill.electronicOnly === true,
+    internet: bill.internet === true,
     taxationType,
     operator: { name: texts.cashier!.name, ...(operatorInn ? { vatin: operatorInn } : {}) },
     clientInfo,
@@ -124,7 +139,7 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
       sumKop: payment.amountMinor,
     })),
     totalKop: bill.totalMinor,
-    marker: job.id,
+    marker: receiptMarker(job),
   };
   return { receipt, normalisedFields: texts.changed };
 }

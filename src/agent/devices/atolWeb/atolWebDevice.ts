@@ -65,16 +65,23 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
   }
 
   async print(job: Job): Promise<FiscalData> {
+    if (job.bill?.internet) {
+      // No public source shows how a driver-10 task sets tag 1125 (docs/protocol/atol-v3.md §17): a
+      // receipt without it would misstate the settlement, so it is refused before anything is sent.
+      throw new PrintRefusedError(
+        'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+        `The driver-10 backend of ${this.id} cannot mark a settlement on the internet (tag 1125); route internet bills to an "atol" (protocol v3) device.`,
+        false,
+        { field: 'internet' },
+      );
+    }
     const request = { requestId: job.id, retired: this.retired.get(job.id) };
     try {
       // Marked goods: the register checks each code first; a refused code fails the bill before anything prints.
       const receipt = await checkMarkedPositions(this.kkt, this.receiptFor(job), {
         timeoutMs: this.options.markingCheckTimeoutMs ?? DEFAULT_MARKING_CHECK_TIMEOUT_MS,
       });
-      const result =
-        job.operation === 'sellReturn'
-          ? await this.kkt.sellReturn(receipt, request)
-          : await this.kkt.sell(receipt, request);
+      const result = await this.kkt.receipt(receipt, request);
       this.retired.delete(job.id);
       return fiscalDataFromReceipt(this, result);
     } catch (error) {

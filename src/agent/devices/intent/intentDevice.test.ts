@@ -51,6 +51,24 @@ describe('billToIntentSale: text for the SmartX terminal (UTF-8 JSON)', () => {
   });
 });
 
+describe('billToIntentSale: what a SALE cannot express is refused, naming the field', () => {
+  it('refuses an advance, an e-receipt contact and an internet settlement; keeps cash over the total (change)', () => {
+    const base = bynBill(['Хлеб']);
+    const advance: Bill = { ...base, positions: [{ ...base.positions[0]!, paymentMethod: 'advance' }] };
+    expect(() => billToIntentSale(advance, options)).toThrow(
+      expect.objectContaining({
+        code: 'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+        details: expect.objectContaining({ field: 'positions[0].paymentMethod' }),
+      }),
+    );
+    const contact: Bill = { ...base, customer: { emailOrPhone: '+375291234567' } };
+    expect(() => billToIntentSale(contact, options)).toThrow(/customer\.emailOrPhone/);
+    expect(() => billToIntentSale({ ...base, internet: true }, options)).toThrow(/internet/);
+    const change: Bill = { ...base, payments: [{ type: 'cash', amountMinor: 1000 }] };
+    expect(billToIntentSale(change, options)).toMatchObject({ cashMinor: 1000, cashlessMinor: 0 });
+  });
+});
+
 describe('Belarusian marks reach the SmartX SALE', () => {
   it("carries a position's СИ and УКЗ as the SALE example's markings (seed 002: one object per mark)", () => {
     const bill = buildBill({

@@ -50,6 +50,29 @@ const INTENT_TEXT_LIMITS: RegisterTextLimits = {
 };
 
 /** A bill as a SmartX sale: amounts in kopecks of BYN, paid in cash or by card. */
+/**
+ * What a SALE has no field for (docs/protocol/smartx-intent.md §5): 54-FZ's settlement methods (advances,
+ * credit: tag 1214), an e-receipt to the buyer's contact, an internet settlement. Sending the sale anyway
+ * would make a receipt that says something else, so the bill is refused naming the field; nothing is sent.
+ */
+function refuseRussianKinds(bill: Bill): void {
+  const unsupported = (field: string, what: string) =>
+    new PrintRefusedError(
+      'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+      `${field}: the SmartX terminal's SALE cannot express ${what}; route the bill to an ATOL register.`,
+      false,
+      { field },
+    );
+  bill.positions.forEach((position, index) => {
+    if (position.paymentMethod !== 'fullPayment')
+      throw unsupported(`positions[${index}].paymentMethod`, `a ${position.paymentMethod} (tag 1214)`);
+  });
+  if (bill.electronicOnly) throw unsupported('electronicOnly', 'an electronic-only receipt');
+  if (bill.customer?.emailOrPhone !== undefined)
+    throw unsupported('customer.emailOrPhone', "sending the receipt to the buyer's contact");
+  if (bill.internet) throw unsupported('internet', 'a settlement on the internet (tag 1125)');
+}
+
 export function billToIntentSale(bill: Bill, options: { cashier: string; printCheque: boolean }): IntentSale {
   if (bill.currency !== 'BYN') {
     throw new PrintRefusedError(
@@ -59,6 +82,7 @@ export function billToIntentSale(bill: Bill, options: { cashier: string; printCh
       { currency: bill.currency },
     );
   }
+  refuseRussianKinds(bill);
   let cashMinor = 0;
   let cashlessMinor = 0;
   for (const [index, payment] of bill.payments.entries()) {
@@ -153,6 +177,16 @@ export class IntentDevice extends FiscalDevice {
 
   async print(job: Job): Promise<FiscalData> {
     if (!job.bill) throw new ValidationError('bill', 'the job carries no valid bill');
+    if (job.operation !== 'sell') {
+      // The terminal's protocol has a SALE and nothing else (docs/protocol/smartx-intent.md): a return sent
+      // as a SALE would charge the customer instead of paying back.
+      throw new PrintRefusedError(
+        'DEVICE_RECEIPT_KIND_UNSUPPORTED',
+        `The SmartX terminal ${this.id} makes sales only; a ${job.operation} receipt must be made on the terminal itself or routed to another device.`,
+        false,
+        { kind: job.operation },
+      );
+    }
     const sale = billToIntentSale(job.bill, this.options);
     let result: Awaited<ReturnType<IntentTerminal['sale']>>;
     try {

@@ -171,6 +171,7 @@ export class NonfiscalDevice extends FiscalDevice {
     const dateTime = formatIsoWithOffset(wallClockAt(at, this.options.timeZone), this.options.timeZone);
     const text = renderReceipt({
       bill,
+      kind: job.operation,
       deviceId: this.id,
       jobId: job.id,
       receiptNumber,

@@ -1,7 +1,8 @@
-import type { Bill } from '../../domain/bill.js';
+import { type Bill, changeMinor } from '../../domain/bill.js';
 import { currencyOf } from '../../domain/money.js';
 import type { PaymentType } from '../../domain/payment.js';
 import { formatQuantity } from '../../domain/quantity.js';
+import { RECEIPT_KIND_TITLES, type ReceiptKind } from '../../domain/receiptKind.js';
 import { VAT_TYPES } from '../../domain/vat.js';
 
 /**
@@ -16,6 +17,8 @@ import { VAT_TYPES } from '../../domain/vat.js';
 
 export interface ReceiptTextInput {
   bill: Bill;
+  /** The receipt's kind: anything but a sale says so under the title. */
+  kind?: ReceiptKind;
   deviceId: string;
   jobId: string;
   receiptNumber: number;
@@ -91,6 +94,8 @@ export function renderReceipt(input: ReceiptTextInput): string {
     center('НЕФИСКАЛЬНЫЙ ЧЕК', width),
     center('Not a fiscal document', width),
   );
+  if (input.kind !== undefined && input.kind !== 'sell')
+    lines.push(center(RECEIPT_KIND_TITLES[input.kind], width));
   lines.push(rule);
   lines.push(
     spread(`Receipt No. ${input.receiptNumber}`, input.dateTime.slice(0, 19).replace('T', ' '), width),
@@ -117,6 +122,8 @@ export function renderReceipt(input: ReceiptTextInput): string {
   lines.push(spread('TOTAL', `${money(bill.totalMinor)} ${bill.currency}`, width));
   for (const payment of bill.payments)
     lines.push(spread(PAYMENT_LABELS[payment.type], money(payment.amountMinor), width));
+  const change = changeMinor(bill);
+  if (change > 0) lines.push(spread('Change / Сдача', money(change), width));
   lines.push(rule);
   const trailer: ReceiptTrailer = {
     device: input.deviceId,

@@ -3,8 +3,28 @@ import { decodeCp866, encodeCp866 } from '../protocol/cp866.js';
 import { decodeTlvList, encodeTlv, type Tlv } from '../protocol/tlv.js';
 import { ByteReader, defineCommand, noBytes } from './command.js';
 
-/** `92` receipt types (= LIBFPTR_RT_*). */
-export const ReceiptType = { Sell: 1, SellReturn: 2, Buy: 4, BuyReturn: 5 } as const;
+/**
+ * `92` receipt types (= LIBFPTR_RT_* of ATOL's driver header; docs/protocol/atol-v3.md §5, §14). atol4j names
+ * 7 and 9 the same and calls 10 a sell-return correction; the header's 8 and 10 are what we follow.
+ */
+export const ReceiptType = {
+  Sell: 1,
+  SellReturn: 2,
+  Buy: 4,
+  BuyReturn: 5,
+  SellCorrection: 7,
+  SellReturnCorrection: 8,
+  BuyCorrection: 9,
+  BuyReturnCorrection: 10,
+} as const;
+
+/** The correction receipt types of `92`: they make an FFD document of type 31. */
+export const CORRECTION_RECEIPT_TYPES: ReadonlySet<number> = new Set([
+  ReceiptType.SellCorrection,
+  ReceiptType.SellReturnCorrection,
+  ReceiptType.BuyCorrection,
+  ReceiptType.BuyReturnCorrection,
+]);
 
 /** `92` flags. The "electronic only" bit is 0x04 per TerminalClient (production code); atol4j says 0x02. */
 export const OpenReceiptFlags = { TestMode: 0x01, Electronic: 0x04 } as const;
@@ -141,6 +161,16 @@ export const Tag = {
   buyerInfo: 1256,
   /** FFD 1.2 only: the position's measurement unit. */
   measurementUnit: 2108,
+  /** A settlement on the internet (one byte, 1). */
+  internet: 1125,
+  /** Correction receipts: 0 self-initiated, 1 by the tax office's order (one byte). */
+  correctionType: 1173,
+  /** Correction receipts: STLV holding 1178 and 1179. */
+  correctionBasis: 1174,
+  /** Inside 1174: the date of the corrected settlement (UNIXTIME, midnight of that day). */
+  correctionDate: 1178,
+  /** Inside 1174: the number of the tax office's order. */
+  correctionNumber: 1179,
 } as const;
 
 export interface WriteTagParams {

@@ -27,9 +27,16 @@ export const units = (milli: number): LosslessNumber => new LosslessNumber(forma
 const operatorField = (operator: TaskOperator | undefined) =>
   operator ? { operator: { name: operator.name, ...(operator.vatin ? { vatin: operator.vatin } : {}) } } : {};
 
+/** `2026-01-15` → `2026.01.15`, driver 10's date form (docs/protocol/atol-v3.md §17). */
+export const atolDate = (isoDate: string): string => isoDate.replaceAll('-', '.');
+
 /**
- * A validated receipt as a `sell`/`sellReturn` task. Tag 1192 (our marker) travels as an
- * `additionalAttribute` item, the driver's way to write the receipt's additional attribute.
+ * A validated receipt as a driver-10 task of its type (`sell`, `sellReturn`, `buy`, `buyReturn`, and the four
+ * corrections). Tag 1192 (our marker) travels as an `additionalAttribute`
+ * item, the driver's way to write the receipt's additional attribute; a correction's basis as
+ * `correctionType`, `correctionBaseDate` and `correctionBaseNumber` (docs/protocol/atol-v3.md §17). No public
+ * source shows a task field for tag 1125, so an internet settlement never reaches this encoder (the device
+ * refuses it).
  */
 export function receiptTask(receipt: Receipt): JsonTask {
   const items: unknown[] = receipt.items.map((item) =>
@@ -62,8 +69,16 @@ export function receiptTask(receipt: Receipt): JsonTask {
           },
         }
       : {};
+  const correction = receipt.correction
+    ? {
+        correctionType: receipt.correction.type,
+        correctionBaseDate: atolDate(receipt.correction.baseDate),
+        ...(receipt.correction.baseNumber ? { correctionBaseNumber: receipt.correction.baseNumber } : {}),
+      }
+    : {};
   return {
     type: receipt.type,
+    ...correction,
     ...(receipt.taxationType ? { taxationType: receipt.taxationType } : {}),
     electronically: receipt.electronically,
     ...operatorField(receipt.operator),

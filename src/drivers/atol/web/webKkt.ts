@@ -524,6 +524,11 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
     return this.fiscalize({ ...receipt, type: 'sellReturn' }, request);
   }
 
+  /** Any receipt kind (`receipt.type`), exactly once per `requestId`. */
+  receipt(receipt: ReceiptInput, request: FiscalRequest): Promise<FiscalResult> {
+    return this.fiscalize(receipt, request);
+  }
+
   private fiscalize(input: ReceiptInput, request: FiscalRequest): Promise<FiscalResult> {
     let task: JsonTask;
     let totalKop: number | undefined;

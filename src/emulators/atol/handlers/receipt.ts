@@ -1,6 +1,7 @@
 import { Mode } from '../../../drivers/atol/commands/modes.js';
 import {
   beginPosition,
+  CORRECTION_RECEIPT_TYPES,
   cancelReceipt,
   closeReceipt,
   MAX_POSITION_NAME_LENGTH,
@@ -14,13 +15,16 @@ import {
   Tag,
   writeTag,
 } from '../../../drivers/atol/commands/receipt.js';
-import { wallClockToFfdSeconds } from '../../../drivers/atol/protocol/dateTime.js';
+import { decodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
+import { ffdSecondsToWallClock, wallClockToFfdSeconds } from '../../../drivers/atol/protocol/dateTime.js';
+import { decodeTlvList } from '../../../drivers/atol/protocol/tlv.js';
 import { isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import type { AtolDevice, HandlerRegistry } from '../device.js';
 import { buildReceiptDocument, FfdTag } from '../fiscalDocuments.js';
 import { type JournalEntry, journalItem } from '../journalEntry.js';
 import { ErrorCode, ExtendedCode, fail, failExtended, type Outcome, ok } from '../outcome.js';
 import { nonCashTotal, paidTotal, positionAmount, receiptTotal, tenderedByType } from '../receiptMath.js';
+import type { PrintedCorrection } from '../render.js';
 import { type OpenReceiptState, type StoredPayment, tlvToStored } from '../state.js';
 import { POSITION_LEVEL_TAGS, RECEIPT_LEVEL_TAGS, tagText } from '../tags.js';
 import { vatIncluded } from '../vat.js';
@@ -35,8 +39,28 @@ import {
 
 const RECEIPT_TYPES: ReadonlySet<number> = new Set(Object.values(ReceiptType));
 const PAYMENT_TYPES: ReadonlySet<number> = new Set(Object.values(PaymentType));
-/** Receipt types where the drawer pays cash out (sell return, buy). */
-const CASH_OUT_TYPES: ReadonlySet<number> = new Set([ReceiptType.SellReturn, ReceiptType.Buy]);
+/** Receipt types where the drawer pays cash out (sell return, buy, and their corrections). */
+const CASH_OUT_TYPES: ReadonlySet<number> = new Set([
+  ReceiptType.SellReturn,
+  ReceiptType.Buy,
+  ReceiptType.SellReturnCorrection,
+  ReceiptType.BuyCorrection,
+]);
+
+/**
+ * A correction receipt (`92` types 7–10) the FN refuses to close without its type (1173) and basis (1174);
+ * a plain receipt has no place for them (docs/protocol/atol-v3.md §17). Refused as a bad tag combination,
+ * our reading of the extended code the register reports.
+ */
+function refuseCorrectionTags(receipt: OpenReceiptState): Outcome<never> | undefined {
+  const has = (tag: number) => receipt.tags.some((t) => t.tag === tag);
+  const correction = CORRECTION_RECEIPT_TYPES.has(receipt.receiptType);
+  if (correction && !(has(Tag.correctionType) && has(Tag.correctionBasis)))
+    return failExtended(ExtendedCode.TagCombination);
+  if (!correction && (has(Tag.correctionType) || has(Tag.correctionBasis)))
+    return failExtended(ExtendedCode.TagCombination);
+  return undefined;
+}
 
 /** The open receipt in mode 1, or the refusal (`66` outside mode 1, `9A` with no receipt open). */
 function openReceiptOrRefusal(device: AtolDevice): OpenReceiptState | Outcome<never> {
@@ -191,6 +215,8 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
     if (nonCashTotal(payments) > totalKop) return fail(ErrorCode.NonCashExceedsTotal);
     const paid = paidTotal(payments);
     if (paid < totalKop) return fail(ErrorCode.PaymentShort);
+    const wrongTags = refuseCorrectionTags(receipt);
+    if (wrongTags) return wrongTags;
     // An electronic-only receipt is not printed, so it does not need paper.
     const electronic = (receipt.flags & OpenReceiptFlags.Electronic) !== 0;
     if (!electronic) {
@@ -265,6 +291,7 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
           taxationSystem: taxationOf(closed, device.identity.taxationSystems),
           cashier: tagText(receipt.tags, FfdTag.cashierName),
           customerContact: tagText(receipt.tags, 1008),
+          ...correctionLines(receipt),
           shiftNumber,
           receiptNumber,
           textLines: receipt.textLines,
@@ -281,6 +308,23 @@ export function registerReceiptHandlers(device: AtolDevice, handle: HandlerRegis
     device.state.receipt = undefined;
     return ok();
   });
+}
+
+/** What a correction receipt prints of its basis (1173, 1178, 1179). */
+function correctionLines(receipt: OpenReceiptState): { correction?: PrintedCorrection } {
+  const type = receipt.tags.find((t) => t.tag === Tag.correctionType);
+  const basis = receipt.tags.find((t) => t.tag === Tag.correctionBasis);
+  if (!type || !basis) return {};
+  const inner = decodeTlvList(Buffer.from(basis.hex, 'hex'));
+  const date = inner.find((t) => t.tag === Tag.correctionDate);
+  const number = inner.find((t) => t.tag === Tag.correctionNumber);
+  return {
+    correction: {
+      byOrder: Buffer.from(type.hex, 'hex')[0] === 1,
+      ...(date ? { baseDate: ffdSecondsToWallClock(date.value.readUInt32LE(0)) } : {}),
+      ...(number ? { baseNumber: decodeCp866(number.value) } : {}),
+    },
+  };
 }
 
 /** The taxation system of a receipt: its 1055 tag, or the registration's lowest one. */

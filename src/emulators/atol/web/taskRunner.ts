@@ -16,7 +16,7 @@ import {
 import { ReportType, xReport } from '../../../drivers/atol/commands/report.js';
 import { openShift, zReport } from '../../../drivers/atol/commands/shift.js';
 import { encodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
-import { ffdSecondsToWallClock } from '../../../drivers/atol/protocol/dateTime.js';
+import { ffdSecondsToWallClock, wallClockToFfdSeconds } from '../../../drivers/atol/protocol/dateTime.js';
 import { encodeTlv, encodeVln } from '../../../drivers/atol/protocol/tlv.js';
 import { innField, isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import {
@@ -61,6 +61,10 @@ const RECEIPT_TYPES = {
   sellReturn: ReceiptType.SellReturn,
   buy: ReceiptType.Buy,
   buyReturn: ReceiptType.BuyReturn,
+  sellCorrection: ReceiptType.SellCorrection,
+  sellReturnCorrection: ReceiptType.SellReturnCorrection,
+  buyCorrection: ReceiptType.BuyCorrection,
+  buyReturnCorrection: ReceiptType.BuyReturnCorrection,
 } as const;
 
 const Z_REPORT_STATES = [
@@ -133,6 +137,10 @@ export class TaskRunner {
       case 'sellReturn':
       case 'buy':
       case 'buyReturn':
+      case 'sellCorrection':
+      case 'sellReturnCorrection':
+      case 'buyCorrection':
+      case 'buyReturnCorrection':
         return this.receipt(parseTask(receiptTaskSchema, task));
       case 'openShift':
         return this.openShift(parseTask(operatorTaskSchema, task).operator);
@@ -270,6 +278,39 @@ export class TaskRunner {
       });
   }
 
+  /**
+   * A correction task's basis as the register's tags, the way driver 10 writes them: 1173, then 1174 holding
+   * 1178 (the date, midnight, FFD seconds) and 1179. A correction task without its date is refused as the
+   * driver refuses a missing required parameter.
+   */
+  private async writeCorrection(task: ReceiptTask): Promise<void> {
+    if (!task.type.endsWith('Correction')) return;
+    if (task.correctionBaseDate === undefined) {
+      throw new TaskFailure(
+        DriverError.NO_REQUIRED_PARAM,
+        'Не найден обязательный параметр (correctionBaseDate)',
+      );
+    }
+    const [year, month, day] = task.correctionBaseDate.split('.').map(Number) as [number, number, number];
+    const seconds = Buffer.alloc(4);
+    seconds.writeUInt32LE(wallClockToFfdSeconds({ year, month, day, hour: 0, minute: 0, second: 0 }));
+    await this.register.run(writeTag, {
+      flags: 1,
+      tlv: { tag: Tag.correctionType, value: Buffer.of(task.correctionType === 'instruction' ? 1 : 0) },
+    });
+    const number = task.correctionBaseNumber;
+    await this.register.run(writeTag, {
+      flags: 1,
+      tlv: {
+        tag: Tag.correctionBasis,
+        value: Buffer.concat([
+          encodeTlv(Tag.correctionDate, seconds),
+          ...(number ? [encodeTlv(Tag.correctionNumber, encodeCp866(number))] : []),
+        ]),
+      },
+    });
+  }
+
   private async receipt(task: ReceiptTask): Promise<unknown> {
     const { register } = this;
     // A receipt left open (by an interrupted task) was never fiscalized: the driver cancels it first.
@@ -283,6 +324,7 @@ export class TaskRunner {
       receiptType: RECEIPT_TYPES[task.type],
     });
     try {
+      await this.writeCorrection(task);
       await this.receiptBody(task);
     } catch (error) {
       // Refused part-way: nothing is fiscalized, and the driver leaves the register clean.

@@ -62,7 +62,23 @@ export const additionalAttributeItemSchema = z.object({
 });
 
 export const receiptTaskSchema = z.object({
-  type: z.enum(['sell', 'sellReturn', 'buy', 'buyReturn']),
+  type: z.enum([
+    'sell',
+    'sellReturn',
+    'buy',
+    'buyReturn',
+    'sellCorrection',
+    'sellReturnCorrection',
+    'buyCorrection',
+    'buyReturnCorrection',
+  ]),
+  // Correction tasks (docs/protocol/atol-v3.md §17): the basis, its date as `YYYY.MM.DD`.
+  correctionType: z.enum(['self', 'instruction']).optional(),
+  correctionBaseDate: z
+    .string()
+    .regex(/^\d{4}\.\d{2}\.\d{2}$/, 'expected YYYY.MM.DD')
+    .optional(),
+  correctionBaseNumber: z.string().optional(),
   taxationType: z.string().optional(),
   electronically: z.boolean().optional(),
   operator: operatorSchema.optional(),

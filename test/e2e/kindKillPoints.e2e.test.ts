@@ -1,0 +1,212 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import {
+  type AtolEmulator,
+  type CommandEvent,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
+import { type AgentProcess, startAgentInDir, until } from '../support/agentProcess.js';
+
+/**
+ * The kill-point matrix for the other receipt kinds (docs/fiscalization.md, "Receipt kinds"): a return, a
+ * correction, and an advance with its final receipt. The agent is SIGKILLed right after a protocol step of
+ * that receipt and started again; the receipt must exist exactly once on the register, and its job must
+ * carry that document's data. The steps are the ones whose outcome differs: before the FD exists (92, the
+ * correction's 1174), the FD made but unread (4A), the read-back (A4 46).
+ */
+
+const TZ = 'Europe/Moscow';
+let dir: string;
+let emulator: AtolEmulator;
+let receipts: JournalEntry[];
+let agents: AgentProcess[];
+
+const config = (port: number) => ({
+  timeZone: TZ,
+  devices: [
+    {
+      id: 'kkt',
+      kind: 'atol',
+      link: { type: 'tcp', host: '127.0.0.1', port },
+      operator: { name: 'Кассир' },
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
+    },
+  ],
+  fiscalizer: { retryDelayMs: 100 },
+});
+
+async function start(): Promise<AgentProcess> {
+  const agent = await startAgentInDir(dir, config(emulator.port));
+  agents.push(agent);
+  return agent;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-kind-kill-'));
+  emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: TZ, asyncLatencyMs: 5 });
+  receipts = [];
+  agents = [];
+  emulator.on('document', (entry) => {
+    if (entry.kind === 'receipt') receipts.push(entry);
+  });
+});
+
+afterEach(async () => {
+  for (const agent of agents) await agent.kill();
+  await emulator.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Step {
+  step: string;
+  code: string;
+  tag?: number;
+}
+
+const OPEN: Step = { step: 'open receipt (92)', code: '92' };
+const CLOSE: Step = { step: 'close (4A): the FD exists, unread', code: '4A' };
+const READ_BACK: Step = { step: 'read-back (A4 46)', code: 'A4 46' };
+const BASIS: Step = { step: 'correction basis (E8 1174, posted)', code: 'E8', tag: 1174 };
+
+/** Runs `request` on a live agent and SIGKILLs it right after the receipt's `step`. */
+async function killDuring(agent: AgentProcess, step: Step, request: () => Promise<unknown>): Promise<void> {
+  let inReceipt = false;
+  const killed = new Promise<void>((resolve) => {
+    const onCommand = (event: CommandEvent) => {
+      if (event.code === '92') inReceipt = true;
+      if (!inReceipt || event.code !== step.code) return;
+      if (step.tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== step.tag) return;
+      emulator.off('command', onCommand);
+      emulator.setFault('slowMs', 3000);
+      void agent.kill().then(() => {
+        emulator.setFault('slowMs', 0);
+        resolve();
+      });
+    };
+    emulator.on('command', onCommand);
+  });
+  // The answer may or may not arrive before the kill: the job is journaled before either.
+  await request().catch(() => undefined);
+  await killed;
+}
+
+interface ShownJob {
+  id: string;
+  state: string;
+  operation: string;
+  fiscal?: { fiscalDocumentNumber: number; fiscalSign: string };
+}
+
+/** After the restart: the job of `kind` printed, and exactly one receipt of that type on the register. */
+async function verifyOnce(agent: AgentProcess, kind: string, receiptType: number): Promise<ShownJob> {
+  const found = await until(async () => {
+    const { jobs } = (await agent.call('jobs.list')) as {
+      jobs: Array<{ id: string; kind: string; state: string }>;
+    };
+    return jobs.find((j) => j.kind === kind && (j.state === 'FISCALIZED' || j.state === 'REPORTED'));
+  }, `the ${kind} job printed after the restart`);
+  const { job } = (await agent.call('jobs.show', { id: found.id })) as { job: ShownJob };
+  const ofType = receipts.filter((r) => r.receiptType === receiptType);
+  expect(ofType).toHaveLength(1);
+  expect(job.fiscal).toMatchObject({
+    fiscalDocumentNumber: ofType[0]!.documentNumber,
+    fiscalSign: ofType[0]!.fiscalSign,
+  });
+  return job;
+}
+
+const tea = (quantityMilli: number) =>
+  buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
+
+const bill = (billId: string, extra: Partial<Bill>, positions = [tea(2000)]): Bill =>
+  buildBill({
+    source: 'pos',
+    account: 'front',
+    billId,
+    number: `N${billId}`,
+    currency: 'RUB',
+    taxationSystem: 'osn',
+    positions,
+    payments: 'card',
+    ...extra,
+  } as Parameters<typeof buildBill>[0]);
+
+async function printedSale(agent: AgentProcess): Promise<string> {
+  const { job } = (await agent.call('fiscalize', { bill: bill('sale', {}) })) as { job: { id: string } };
+  await until(async () => {
+    const shown = (await agent.call('jobs.show', { id: job.id })) as { job: ShownJob };
+    return shown.job.state === 'FISCALIZED' || shown.job.state === 'REPORTED';
+  }, 'the sale printed');
+  return job.id;
+}
+
+describe('SIGKILL during a return', () => {
+  it.each([OPEN, CLOSE, READ_BACK])('$step', { timeout: 60_000 }, async (step) => {
+    const first = await start();
+    const saleId = await printedSale(first);
+    await killDuring(first, step, () =>
+      first.call('refund', { jobId: saleId, positions: [{ index: 0, quantityMilli: 1000 }] }),
+    );
+    const job = await verifyOnce(await start(), 'sellReturn', 2);
+    expect(receipts.find((r) => r.receiptType === 2)?.marker).toBe(job.id);
+  });
+});
+
+describe('SIGKILL during a correction of a settlement never receipted', () => {
+  it.each([OPEN, BASIS, CLOSE, READ_BACK])('$step', { timeout: 60_000 }, async (step) => {
+    const first = await start();
+    emulator.setFault('refuseTaxCode', EMULATOR_EXTRA_TAX_BYTES.vat22);
+    const { job: failed } = (await first.call('fiscalize', { bill: bill('lost', {}) })) as {
+      job: { id: string };
+    };
+    await until(async () => {
+      const shown = (await first.call('jobs.show', { id: failed.id })) as { job: ShownJob };
+      return shown.job.state === 'FAILED';
+    }, 'the sale FAILED');
+    emulator.clearFaults();
+    await killDuring(first, step, () => first.call('correct', { jobId: failed.id, date: '2026-12-01' }));
+    await verifyOnce(await start(), 'sellCorrection', 7);
+  });
+});
+
+describe('SIGKILL during an advance and during its final receipt', () => {
+  const advance = () =>
+    bill('adv', { order: 'O-1' } as Partial<Bill>, [
+      buildPosition({
+        name: 'Аванс',
+        priceMinor: 25_000,
+        quantityMilli: 1000,
+        vat: 'vat122',
+        paymentMethod: 'advance',
+        paymentObject: 'payment',
+      }),
+    ]);
+  const final = () =>
+    bill('fin', { order: 'O-1', payments: [{ type: 'prepaid', amountMinor: 25_000 }] } as Partial<Bill>);
+
+  it.each([OPEN, CLOSE, READ_BACK])('$step', { timeout: 90_000 }, async (step) => {
+    const first = await start();
+    await killDuring(first, step, () => first.call('fiscalize', { bill: advance() }));
+    const second = await start();
+    await until(async () => {
+      const { jobs } = (await second.call('jobs.list')) as { jobs: Array<{ state: string }> };
+      return jobs.some((j) => j.state === 'FISCALIZED' || j.state === 'REPORTED');
+    }, 'the advance printed');
+    expect(receipts).toHaveLength(1);
+    // The final receipt offsets the advance only once it is printed; kill during the final too.
+    await killDuring(second, step, () => second.call('fiscalize', { bill: final() }));
+    const third = await start();
+    await until(async () => {
+      const { jobs } = (await third.call('jobs.list')) as { jobs: Array<{ state: string }> };
+      return jobs.filter((j) => j.state === 'FISCALIZED' || j.state === 'REPORTED').length === 2;
+    }, 'the final receipt printed');
+    expect(receipts).toHaveLength(2);
+    expect(receipts[1]!.payments).toEqual([{ paymentType: 3, sumKop: 25_000 }]);
+  });
+});
