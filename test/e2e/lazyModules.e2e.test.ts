@@ -52,8 +52,9 @@ async function loadedModules(
       const paths = parseModuleList(written);
       last = { paths, packages: packagesOf(paths) };
       return settled(last) ? last : undefined;
-    });
+    }, 'the module probe');
   } catch {
+    // The assertions then show what was loaded.
     return last;
   }
 }
