@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DoctorReport } from './devices/doctorReport.js';
+import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
 import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
@@ -16,6 +18,13 @@ import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
+
+/** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
+export interface AgentAlert {
+  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING';
+  message: string;
+  since: string;
+}
 
 /** The database file in the data directory (docs/storage.md). */
 export const DATABASE_FILE = 'agent.db';
@@ -80,10 +89,12 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    /** The self-test and its last report per device (`kkt-agent doctor`). */
+    readonly doctor: Doctor,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    for (const device of parts.devices) this.devices.set(device.id, device);
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
     for (const device of parts.devices) {
-      this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
         device,
         jobs,
@@ -137,7 +148,11 @@ export class Agent {
         parts.outbox,
       );
       const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-      return new Agent(parts, db, jobs, outbox, connectorState);
+      const doctor = await Doctor.open(
+        parts.dataDir,
+        parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor);
     } catch (error) {
       db.close();
       throw error;
@@ -290,6 +305,9 @@ export class Agent {
       const entries = await this.outbox.publish(event);
       if (event.type === 'job.fiscalized' && entries.length === 0)
         await this.markReportedIfDone(event.job.id);
+      // A sink that could not draft it yet: a shift event lives only here, so keep it for the next recovery.
+      const isShift = event.type === 'shift.opened' || event.type === 'shift.closed';
+      if (isShift && !this.outbox.published(event)) this.unpublishedShifts.push(event);
     } catch (error) {
       // Nothing was journaled. Jobs are found again by recovery; a shift event only lives here, so keep it.
       if (event.type === 'shift.opened' || event.type === 'shift.closed') this.unpublishedShifts.push(event);
@@ -390,6 +408,17 @@ export class Agent {
     return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
   }
 
+  /**
+   * The self-test of one device (or all), each between two jobs: the daemon owns the register, so the
+   * doctor goes through the same link and the same lock as the receipts.
+   */
+  runDoctor(options: { device?: string; openShift?: boolean }): Promise<DoctorReport[]> {
+    const devices = options.device ? [this.device(options.device)] : this.deviceList;
+    return this.doctor.run(devices, { openShift: options.openShift }, (device, work) =>
+      this.fiscalizers.get(device.id)!.exclusive(work),
+    );
+  }
+
   async status(): Promise<AgentStatus> {
     const devices = await Promise.all(this.deviceList.map((device) => device.snapshot()));
     return {
@@ -408,6 +437,37 @@ export class Agent {
       storage: this.db.storageFigures(),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
+  }
+
+  /**
+   * What needs a person in the agent itself (the devices' alerts come from the periodic checks): receipts
+   * fiscalized but not reported for longer than `unreportedAlertMs`, and journal writes that are failing.
+   * Computed when asked, so `status` and the state document never lag behind.
+   */
+  alerts(now = Date.now()): AgentAlert[] {
+    const alerts: AgentAlert[] = [];
+    const limitMs = { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.unreportedAlertMs;
+    const stuck = this.jobs
+      .inState('FISCALIZED')
+      .filter((job) => now - Date.parse(job.updatedAt) > limitMs)
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    const oldest = stuck[0];
+    if (oldest) {
+      alerts.push({
+        code: 'RECEIPTS_UNREPORTED',
+        message: `${stuck.length} receipt(s) fiscalized but not reported for over ${limitMs >= 120_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`} (oldest: job ${oldest.id}, bill ${oldest.key}, since ${oldest.updatedAt}). See kkt-agent outbox list and the log (outbox.draft-failed).`,
+        since: oldest.updatedAt,
+      });
+    }
+    const failure = this.db.writeFailure;
+    if (failure) {
+      alerts.push({
+        code: 'JOURNAL_WRITES_FAILING',
+        message: `Writes to the agent's database (${failure.path}) are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code} at ${failure.lastError.at}; the next write that succeeds clears this). Bills and reports cannot be recorded until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
+        since: failure.since,
+      });
+    }
+    return alerts;
   }
 
   /**

@@ -1,13 +1,21 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
-import { ConfigError, configJsonSchema, type DeviceConfig, loadConfigFile } from '../agent/config/config.js';
+import {
+  ConfigError,
+  configJsonSchema,
+  type DeviceConfig,
+  loadConfigFile,
+  parseConfig,
+} from '../agent/config/config.js';
 import { configWarnings } from '../agent/config/warnings.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
 import { needsTechnician } from '../agent/store/storeErrors.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
+import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
@@ -97,9 +105,22 @@ export function buildProgram(): Command {
     .description('run the agent (what systemd starts)')
     .option('-c, --config <file>', `config file (default: $KKT_AGENT_CONFIG or ${DEFAULT_CONFIG})`)
     .option('--log-file <path>', 'also write logs to this file, rotated (for systems without journald)')
-    .action(async (options: { config?: string; logFile?: string }) => {
-      const config = await loadConfigFile(configPath(options.config)).catch(fail);
-      await runDaemon(config, { logFile: options.logFile }).catch(fail);
+    .option(
+      '--trace-wire <file>',
+      'write every frame to and from the ATOL registers to this file, customer contacts masked (docs/protocol/atol-v3.md §14)',
+    )
+    .action(async (options: { config?: string; logFile?: string; traceWire?: string }) => {
+      let config = await loadConfigFile(configPath(options.config)).catch(fail);
+      if (options.logFile !== undefined) {
+        // Relative to where the command was typed; then held to the same rules as `log.file.path`.
+        const file = { maxSizeMb: 10, keep: 5, ...config.log.file, path: resolve(options.logFile) };
+        try {
+          config = parseConfig({ ...config, log: { ...config.log, file } }, '--log-file');
+        } catch (error) {
+          fail(error);
+        }
+      }
+      await runDaemon(config, options.traceWire ? { traceWire: resolve(options.traceWire) } : {}).catch(fail);
       process.exit(0);
     });
 
@@ -358,6 +379,7 @@ export function buildProgram(): Command {
       process.exit(ok ? 0 : 1);
     });
 
+  registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
   return program;

@@ -209,7 +209,10 @@ describe('validation', () => {
 describe('the commands', () => {
   it('fiscalizes an inline bill and publishes its receipt event', async () => {
     const { agent, device } = await rig();
-    const bill = { ...sampleBill('mq-1'), customer: { emailOrPhone: 'buyer@example.com' } };
+    const bill = {
+      ...sampleBill('mq-1', { source: 'mqtt' }),
+      customer: { emailOrPhone: 'buyer@example.com' },
+    };
     await send('fiscalize', { cmdId: 'f-1', bill });
     const answer = await answerTo('fiscalize', 'f-1');
     expect(answer).toMatchObject({ ok: true, result: { duplicate: false, job: { state: 'RECEIVED' } } });
@@ -272,6 +275,20 @@ describe('the commands', () => {
       result: { republished: [`${root}/status`] },
     });
     expect(device.reportsX).toBe(1);
+  });
+
+  it('runs the doctor over MQTT, and refuses a wire trace there (a file on the box is for the CLI)', async () => {
+    await rig();
+    await send('doctor', { cmdId: 'dr-1' });
+    expect(await answerTo('doctor', 'dr-1')).toMatchObject({
+      ok: true,
+      result: { reports: [{ deviceId: 'fake', probes: 'unsupported', findings: [] }] },
+    });
+    await send('doctor', { cmdId: 'dr-2', traceWire: '/tmp/x.trace' });
+    expect(await answerTo('doctor', 'dr-2')).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED', field: 'traceWire' },
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import type { Agent } from '../agent.js';
@@ -5,13 +6,23 @@ import { billSchema } from '../domain/bill.js';
 import { JOB_STATES, type Job } from '../jobs/job.js';
 import { type ControlMethods, method } from './server.js';
 
-const deviceParam = z.object({ device: z.string().optional() });
+const deviceParam = z.strictObject({ device: z.string().optional() });
 const amountMinor = z.number().int().min(1).max(9_999_999_999);
+
+/** The sources an MQTT inline bill may claim when the config names none (`mqtt.inlineBillSources`). */
+export const DEFAULT_INLINE_BILL_SOURCES: readonly string[] = ['mqtt'];
 
 export interface AgentInfo {
   version: string;
+  /**
+   * The `source` values a bill pushed inline over MQTT may carry. Another connector's source would let the
+   * cloud claim that connector's bills (its real bill then "already known", its report never drafted).
+   */
+  inlineBillSources?: readonly string[];
   /** Extra sections of the status answer (MQTT, schedules…), added by the daemon. */
   extraStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Traces the devices' wire into a file until the returned function is called (`doctor --trace-wire`). */
+  traceWire?: (path: string) => () => void;
 }
 
 /** A job without its bill's lines, for listings. */
@@ -69,7 +80,7 @@ function connectorFor(agent: Agent, account: string | undefined, connector: stri
 /** The daemon's control methods: what the technician CLI (and MQTT commands) may ask of the agent. */
 export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMethods {
   return {
-    status: method(z.object({}), async () => ({
+    status: method(z.strictObject({}), async () => ({
       version: info.version,
       pid: process.pid,
       uptimeSeconds: Math.round(process.uptime()),
@@ -92,6 +103,15 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         })
         .refine((p) => [p.number, p.billId, p.bill].filter((v) => v !== undefined).length === 1, {
           message: 'give exactly one of number, billId or bill',
+        })
+        .superRefine((p, ctx) => {
+          const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
+          if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bill', 'source'],
+            message: `a bill pushed over MQTT may only claim the source${allowed.length === 1 ? '' : 's'} ${allowed.map((s) => `"${s}"`).join(', ')} (mqtt.inlineBillSources), not "${p.bill.source}"`,
+          });
         }),
       async (params) => {
         const trigger = { kind: params.via, ref: params.ref };
@@ -107,6 +127,25 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           trigger,
         });
         return { job: jobSummary(job), duplicate };
+      },
+    ),
+    doctor: method(
+      z.object({
+        device: z.string().optional(),
+        /** Open a closed shift so the probes can run: one fiscal document. */
+        openShift: z.boolean().default(false),
+        /** A file on this box for a wire trace of the run (the CLI resolves it; MQTT may not set it). */
+        traceWire: z.string().min(1).max(4096).refine(isAbsolute, 'must be an absolute path').optional(),
+      }),
+      async (p) => {
+        if (p.traceWire !== undefined && !info.traceWire)
+          throw new KktAgentError('WIRE_TRACE_UNAVAILABLE', 'This agent cannot trace the wire.');
+        const stop = p.traceWire !== undefined ? info.traceWire!(p.traceWire) : undefined;
+        try {
+          return { reports: await agent.runDoctor({ device: p.device, openShift: p.openShift }) };
+        } finally {
+          stop?.();
+        }
       },
     ),
     'report.x': method(deviceParam, (p) =>
@@ -125,7 +164,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         .then(() => ({ amountMinor: p.amountMinor })),
     ),
     'outbox.list': method(
-      z.object({
+      z.strictObject({
         sink: z.string().optional(),
         state: z.enum(['pending', 'delivered', 'dead']).optional(),
         limit: z.number().int().min(1).max(10_000).default(100),
@@ -138,13 +177,13 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       }),
     ),
     'outbox.retry': method(
-      z.object({ sink: z.string().optional(), ids: z.array(z.string()).optional() }),
+      z.strictObject({ sink: z.string().optional(), ids: z.array(z.string()).optional() }),
       async (p) => ({
         moved: await agent.outbox.retry(p),
       }),
     ),
     'jobs.list': method(
-      z.object({
+      z.strictObject({
         state: z.enum(JOB_STATES).optional(),
         limit: z.number().int().min(1).max(10_000).default(50),
       }),
@@ -152,7 +191,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         jobs: agent.jobs.latest(p.limit, p.state).map(jobSummary),
       }),
     ),
-    'jobs.show': method(z.object({ id: z.string().min(1) }), async (p) => {
+    'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => {
       const job = agent.jobs.require(p.id);
       return {
         payment: jobPayment(job),
@@ -161,7 +200,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       };
     }),
     'jobs.resolve': method(
-      z.object({
+      z.strictObject({
         id: z.string().min(1),
         printed: z.boolean(),
         by: z.string().min(1).max(64).default('cli'),

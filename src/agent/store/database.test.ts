@@ -1,13 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StorageWriteError } from '../../lib/durableFile.js';
+import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { AgentDatabase } from './database.js';
-import { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import {
   DataDirLockedError,
+  JournalImportError,
+  needsTechnician,
   StoreCorruptError,
   StoreNotOursError,
   StoreVersionError,
@@ -66,12 +68,51 @@ describe('AgentDatabase.open', () => {
     );
   });
 
+  it('takes an empty file (a crash right after it was created) as a new store', async () => {
+    await writeFile(path, '');
+    const db = openDb();
+    db.write('test', () => insert(db, 'a'));
+    expect(count(db)).toBe(1);
+  });
+
+  it('names a foreign database with no tables by its application id', () => {
+    const raw = new Database(path);
+    raw.pragma('application_id = 7');
+    raw.close();
+    expect(() => openDb()).toThrow(/application id 7, no tables/);
+  });
+
+  it('a path it cannot read (a directory) is a typed storage error naming the path, not a bare EISDIR', async () => {
+    await mkdir(path);
+    expect(() => openDb()).toThrow(StorageReadError);
+    expect(() => openDb()).toThrow(`Could not read ${path}`);
+  });
+
   it('refuses a database of a newer schema', () => {
     openDb().close();
     const raw = new Database(path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => openDb()).toThrow(StoreVersionError);
+  });
+
+  it('upgrades a store of schema 1 in place: its drafts are kept, and a failed sink can now be named', () => {
+    // What an agent of schema 1 left behind: its tables and one draft marker.
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 1');
+    old
+      .prepare("INSERT INTO outbox_drafts (event, at, job_id) VALUES ('job.fiscalized:j1', 'then', 'j1')")
+      .run();
+    old.close();
+    const db = openDb();
+    expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
+    expect(db.statement('SELECT event, undrafted FROM outbox_drafts').all()).toEqual([
+      { event: 'job.fiscalized:j1', undrafted: null },
+    ]);
+    db.statement('UPDATE outbox_drafts SET undrafted = \'["flaky"]\'').run();
+    expect(() => db.statement("UPDATE outbox_drafts SET undrafted = 'flaky'").run()).toThrow(/CHECK/);
   });
 
   it('refuses a database of ours with a table missing', () => {
@@ -125,6 +166,13 @@ describe('AgentDatabase.write', () => {
     expect(db.stats.commits).toBe(1); // the schema only
   });
 
+  it('runs after-commit work at once outside a transaction', () => {
+    const db = openDb();
+    const ran: string[] = [];
+    db.afterCommit(() => ran.push('now'));
+    expect(ran).toEqual(['now']);
+  });
+
   it('runs after-commit work only once the outermost transaction commits', () => {
     const db = openDb();
     const order: string[] = [];
@@ -173,9 +221,16 @@ describe('AgentDatabase.write', () => {
     expect(error).toBeInstanceOf(StorageWriteError);
     expect((error as StorageWriteError).message).toContain('disk full');
     expect(db.statement('SELECT file FROM imported_journals').pluck().all()).toEqual(['before']);
+    // Issue 18.11: the failure is visible until a write succeeds again.
+    expect(db.writeFailure).toMatchObject({
+      path: db.path,
+      failures: 1,
+      lastError: { code: 'STORAGE_WRITE_FAILED' },
+    });
     db.statement('PRAGMA max_page_count = 1073741823').get();
     db.write('test', () => insert(db, 'after'));
     expect(count(db)).toBe(2);
+    expect(db.writeFailure).toBeUndefined();
   });
 });
 
@@ -188,5 +243,25 @@ describe('AgentDatabase.storageFigures', () => {
     expect(figures.databaseBytes).toBeGreaterThan(0);
     expect(figures.walBytes).toBeGreaterThan(0);
     expect(figures.freeDiskBytes).toBeGreaterThan(0);
+  });
+
+  it('reports 0 for files gone (a WAL after a clean close), and is closed after close', () => {
+    const db = AgentDatabase.open(path, { fsync: false });
+    expect(db.open).toBe(true);
+    expect(db.inTransaction).toBe(false);
+    db.close();
+    expect(db.open).toBe(false);
+    expect(db.storageFigures().walBytes).toBe(0);
+  });
+});
+
+describe('needsTechnician', () => {
+  it('is true only for store errors a restart cannot fix', () => {
+    expect(
+      needsTechnician(new JournalImportError('/var/lib/kkt-agent/jobs.jsonl', 'line 3 is not JSON')),
+    ).toBe(true);
+    expect(needsTechnician(new Error('EIO'))).toBe(false);
+    expect(needsTechnician(null)).toBe(false);
+    expect(needsTechnician('STORE_CORRUPT')).toBe(false);
   });
 });

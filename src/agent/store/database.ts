@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StorageWriteError } from '../../lib/durableFile.js';
+import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { crashPoint } from '../crashPoints.js';
 import { lockHolder } from './dataDirLock.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES } from './schema.js';
@@ -11,6 +11,7 @@ import {
   StoreNotOursError,
   StoreVersionError,
 } from './storeErrors.js';
+import { type WriteFailure, WriteHealth } from './writeHealth.js';
 
 /**
  * The agent's SQLite database (better-sqlite3, synchronous): jobs and outbox in one file, so a state change
@@ -70,7 +71,13 @@ function readHeader(path: string): Header {
   }
   try {
     const bytes = Buffer.alloc(SQLITE_MAGIC.length);
-    const read = readSync(fd, bytes, 0, bytes.length, 0);
+    let read: number;
+    try {
+      read = readSync(fd, bytes, 0, bytes.length, 0);
+    } catch (error) {
+      // A directory or an unreadable device where the database should be: name it, never a bare EISDIR.
+      throw new StorageReadError(path, error);
+    }
     if (read === 0) return 'empty';
     return read === bytes.length && bytes.equals(SQLITE_MAGIC) ? 'sqlite' : 'other';
   } finally {
@@ -119,9 +126,12 @@ export class AgentDatabase {
   /** Work to run once the outermost transaction has committed (in-memory state follows the disk). */
   private afterCommitQueue: Array<() => void> | undefined;
   private savepoints = 0;
+  /** Whether commits are failing right now (`status`, the state document). */
+  private readonly health: WriteHealth;
 
   private constructor(path: string, db: Database.Database, options: AgentDatabaseOptions) {
     this.path = path;
+    this.health = new WriteHealth(path);
     this.db = db;
     this.fsyncEnabled = options.fsync ?? true;
     this.checkpointEvery = options.checkpointEveryCommits ?? DEFAULT_CHECKPOINT_EVERY;
@@ -227,6 +237,22 @@ export class AgentDatabase {
    */
   write<T>(name: string, work: () => T, options: WriteOptions = {}): T {
     if (this.db.inTransaction) return this.nested(work);
+    try {
+      const result = this.commit(name, work, options);
+      this.health.succeeded();
+      return result;
+    } catch (error) {
+      if (error instanceof StorageWriteError) this.health.failed(error);
+      throw error;
+    }
+  }
+
+  /** Set while commits are failing (a full disk), since the first failure after the last success. */
+  get writeFailure(): WriteFailure | undefined {
+    return this.health.failure;
+  }
+
+  private commit<T>(name: string, work: () => T, options: WriteOptions): T {
     crashPoint(`store:${name}:before`);
     this.setSynchronous(options.durable ?? true);
     const queue: Array<() => void> = [];

@@ -88,8 +88,17 @@ CREATE TABLE imported_journals (
 ) STRICT;
 `;
 
+/**
+ * Issue 18.4: a sink whose draft fails no longer holds the other sinks' reports back; the marker names the
+ * sinks still to draft (a JSON array), and the event counts as published only once it is NULL.
+ */
+const VERSION_2 = `
+ALTER TABLE outbox_drafts ADD COLUMN undrafted TEXT
+  CHECK (undrafted IS NULL OR (json_valid(undrafted) AND json_type(undrafted) = 'array'));
+`;
+
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1];
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
