@@ -9,6 +9,7 @@ import { AtolDevice } from '../../src/agent/devices/atol/atolDevice.js';
 import type { FiscalData, Job, JobState } from '../../src/agent/jobs/job.js';
 import type { ReportSink } from '../../src/agent/outbox/sink.js';
 import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 
 export const BENCH_TZ = 'Europe/Moscow';
 
@@ -173,6 +174,8 @@ export async function openBenchAgent(options: BenchAgentOptions): Promise<BenchA
     link: () => new ProbedTcpLink(options.emulatorPort, options.probe),
     timeZone: BENCH_TZ,
     receiptDefaults: { operator: { name: 'Кассир' } },
+    // The emulator's bytes for the rates a register model does not fix (22 %, 22/122 …), as the agent's config gives them.
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     logger,
   });
