@@ -168,13 +168,14 @@ export interface BenchAgent {
 
 /** The agent core in this process: journals, intake, fiscalizer and outbox, with an ATOL device on TCP. */
 export async function openBenchAgent(options: BenchAgentOptions): Promise<BenchAgent> {
-  const logger = pino({ level: 'silent' });
+  // BENCH_LOG=info shows why a bench's job did not finish.
+  const logger = pino({ level: process.env.BENCH_LOG ?? 'silent' });
   const device = new TimedAtolDevice({
     id: 'kkt',
     link: () => new ProbedTcpLink(options.emulatorPort, options.probe),
     timeZone: BENCH_TZ,
     receiptDefaults: { operator: { name: 'Кассир' } },
-    // The emulator's bytes for the rates a register model does not fix (22 %, 22/122 …), as the agent's config gives them.
+    // The 2026 sample bills carry 22 %, for which only the emulator's stand-in bytes are known.
     taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     logger,
