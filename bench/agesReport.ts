@@ -38,7 +38,9 @@ function goals(results: readonly AgeResult[]): string[][] {
   const readyOldest = median(oldest.readyMs);
   rows.push([
     `start → READY ≤ 1 s at ${ageName(oldest.ageDays)}`,
-    ms(readyOldest),
+    fresh
+      ? `${ms(readyOldest)} (a new box here: ${ms(median(fresh.readyMs))}, ratio ${num(readyOldest / median(fresh.readyMs), 2)})`
+      : ms(readyOldest),
     verdict(readyOldest <= 1000),
   ]);
   for (const r of results) {
