@@ -106,6 +106,7 @@ export async function createDevice(
         },
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
+        markingCheckTimeoutMs: config.markingCheckTimeoutMs,
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });
