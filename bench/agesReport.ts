@@ -75,7 +75,7 @@ export function agesMarkdown(results: readonly AgeResult[], nodeArgs: readonly s
       `bridge sink's code, rows written and validated by the store; the last 60 days lived night by night ` +
       `with retention, older days written as the slim rows retention leaves), then a real \`kkt-agent run\` ` +
       `on it (one ATOL register on TCP, one bridge account polled every second) with the systemd unit's Node ` +
-      `flags (\`${nodeArgs.join(' ') || 'none'}\`). Start → READY=1 as systemd sees it ` +
+      `flags (\`node ${nodeArgs.join(' ')}\`). Start → READY=1 as systemd sees it ` +
       `(${starts === 1 ? 'one start' : `median of ${starts} starts`}); memory read after 3 s idle on the last ` +
       `start: the heap in use after a forced full GC (a preloaded probe), RSS and peak RSS (VmHWM, start-up ` +
       `included) from /proc.`,

@@ -366,7 +366,7 @@ const sections: Section[] = [
             'receipts/s',
           ],
           memory.map((m, i) => [
-            flagSets[i]!.length === 0 ? 'none' : `\`${flagSets[i]!.join(' ')}\` (the unit's)`,
+            flagSets[i]!.length === 0 ? 'none' : `\`node ${flagSets[i]!.join(' ')}\` (the unit's)`,
             mib(m.idleRssBytes),
             mib(m.afterRssBytes),
             `${num((m.afterRssBytes - m.idleRssBytes) / m.receipts / 1024, 2)} KiB`,
