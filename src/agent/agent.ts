@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
-import { KktAgentError } from '../lib/errors.js';
+import { type CodesIn, KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import { type DeviceSnapshot, type FiscalDevice, MARKING_OISM_UNAVAILABLE } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
@@ -68,6 +68,18 @@ const HOUR_MS = 3_600_000;
 
 /** How many of the latest FAILED jobs `status` lists (and the marking alert looks at). */
 const RECENT_FAILURES = 10;
+/** The codes of the core's own errors, with what each means (docs/errors.md is made from this list). */
+export const AGENT_ERROR_CODES = {
+  DEVICE_UNKNOWN:
+    'No device with the id given is configured (or none at all). Check `devices` in the config.',
+  JOB_NOT_BLOCKED: 'Only a BLOCKED job can be resolved by a person; this one is in another state.',
+} as const;
+
+declare module '../lib/errors.js' {
+  interface ErrorCodeRegistry {
+    agent: CodesIn<typeof AGENT_ERROR_CODES>;
+  }
+}
 
 export interface AgentStatus {
   startedAt: string;

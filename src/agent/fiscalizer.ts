@@ -1,11 +1,33 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { jitteredBackoffMs } from '../lib/backoff.js';
-import { KktAgentError, provesNothingHappened, ValidationError } from '../lib/errors.js';
+import {
+  type CodesIn,
+  type ErrorCode,
+  KktAgentError,
+  provesNothingHappened,
+  ValidationError,
+} from '../lib/errors.js';
 import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
+
+/**
+ * The codes a job's failure or block carries when the fiscalizer names it itself, with what each means
+ * (docs/errors.md is made from this list); otherwise a job carries the code of the device's error.
+ */
+export const FISCALIZER_ERROR_CODES = {
+  PRINT_FAILED: 'Printing failed with an error that has no code of its own; the message is all there is.',
+  RECONCILE_AMBIGUOUS:
+    'After a crash or a lost answer the register could not tell whether the receipt printed: the job is BLOCKED. Look at the register and resolve it (`kkt-agent jobs resolve --printed|--not-printed`).',
+} as const;
+
+declare module '../lib/errors.js' {
+  interface ErrorCodeRegistry {
+    fiscalizer: CodesIn<typeof FISCALIZER_ERROR_CODES>;
+  }
+}
 
 /** The `fiscalizer` section of the config: the schema owns its defaults; the fiscalizer takes the parsed type. */
 export const fiscalizerConfigSchema = z.strictObject({
@@ -212,7 +234,7 @@ export class Fiscalizer {
     const retryable =
       error instanceof PrintRefusedError ? error.retryable : !(error instanceof ValidationError);
     const failure = {
-      code: known?.code ?? 'PRINT_FAILED',
+      code: known?.code ?? ('PRINT_FAILED' satisfies ErrorCode),
       message: known?.message ?? String(error),
       field: error instanceof ValidationError ? error.field : undefined,
       at: now,
@@ -269,7 +291,11 @@ export class Fiscalizer {
         this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
       } else {
         const blocked = await this.jobs.transition(job.id, 'BLOCKED', {
-          blocked: { code: 'RECONCILE_AMBIGUOUS', message: outcome.reason, at: new Date().toISOString() },
+          blocked: {
+            code: 'RECONCILE_AMBIGUOUS' satisfies ErrorCode,
+            message: outcome.reason,
+            at: new Date().toISOString(),
+          },
         });
         this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
         this.onEvent({ type: 'blocked', job: blocked });

@@ -1,3 +1,26 @@
+import type { LIB_ERROR_CODES } from './errorCodes.js';
+
+/**
+ * Every stable error code, by room: each room lists its codes with their meaning in its `errorCodes.ts`
+ * (docs/errors.md is made from those lists) and adds them here by declaration merging
+ * (`declare module '…/lib/errors.js'`), so lib names no room above it and a code that no list registers
+ * fails `tsc`.
+ */
+export interface ErrorCodeRegistry {
+  lib: CodesIn<typeof LIB_ERROR_CODES>;
+}
+
+/** A code some room registered (see `ErrorCodeRegistry`). */
+export type ErrorCode = ErrorCodeRegistry[keyof ErrorCodeRegistry];
+
+/**
+ * The codes a room's list declares: its keys, where a key ending in a `<placeholder>` (`HTTP_<status>`)
+ * stands for a family of codes that end in a number (`HTTP_404`, `HTTP_503`…).
+ */
+export type CodesIn<List> = {
+  [K in keyof List & string]: K extends `${infer Head}<${string}>` ? `${Head}${number}` : K;
+}[keyof List & string];
+
 /**
  * What an operation on a device did when it failed: `not-sent` (nothing reached the device), `refused` (the
  * device answered no: nothing happened), or `unknown` (it may have happened: reconcile, never retry blindly).
@@ -15,12 +38,12 @@ export interface KktAgentErrorOptions extends ErrorOptions {
  * says, for an operation on a device, whether anything reached it.
  */
 export class KktAgentError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   readonly outcome: Outcome | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     details: Record<string, unknown> = {},
     options?: KktAgentErrorOptions,
@@ -32,7 +55,7 @@ export class KktAgentError extends Error {
     this.outcome = options?.outcome;
   }
 
-  toJSON(): { code: string; message: string; details: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }
@@ -58,7 +81,7 @@ export class ValidationError extends KktAgentError {
     field: string,
     reason: string,
     details: Record<string, unknown> = {},
-    code = 'VALIDATION_FAILED',
+    code: ErrorCode = 'VALIDATION_FAILED',
   ) {
     super(code, `${field || '(root)'}: ${reason}`, { field, reason, ...details }, { outcome: 'not-sent' });
     this.field = field;
@@ -70,6 +93,6 @@ export function errorMessage(error: unknown): string {
 }
 
 /** The stable code of an error the agent raised on purpose; `UNEXPECTED` for anything else. */
-export function errorCode(error: unknown): string {
+export function errorCode(error: unknown): ErrorCode {
   return error instanceof KktAgentError ? error.code : 'UNEXPECTED';
 }

@@ -319,7 +319,7 @@ describe('outbox', () => {
   it('keeps undelivered reports across a restart and delivers them with the same ids', async () => {
     const device = new FakeDevice();
     const down = new RecordingSink();
-    down.behaviour = () => new DeliveryError('NETWORK', 'unreachable', { permanent: false });
+    down.behaviour = () => new DeliveryError('DELIVERY_FAILED', 'unreachable', { permanent: false });
     const first = await openAgent(device, down);
     const { job } = await first.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
     await until(() => down.attempts.length >= 2, 'a few failed attempts');
@@ -370,7 +370,7 @@ describe("the agent's own alerts (issue 18.4, 18.11)", () => {
   it('a receipt fiscalized but unreported past the limit is an alert; a reported one is not', async () => {
     const device = new FakeDevice();
     const sink = new RecordingSink();
-    sink.behaviour = () => new DeliveryError('CLOUD_DOWN', 'the cloud is down', { permanent: false });
+    sink.behaviour = () => new DeliveryError('DELIVERY_FAILED', 'the cloud is down', { permanent: false });
     const agent = await Agent.open({
       dataDir: dir,
       logger,

@@ -8,7 +8,7 @@ import { type BillPolicy, type BillSource, ConnectorRuntime } from './runtime.js
 import type { ConnectorContext } from './types.js';
 
 const { HttpStatusError, TimeoutError } = cloudTransportErrors({
-  codePrefix: 'TEST',
+  codePrefix: 'BRIDGE',
   label: 'Test',
   className: 'Test',
   unreachableHint: '',
@@ -23,7 +23,7 @@ class Clock {
 class TestConnector extends ConnectorRuntime<void> {
   readonly lines: Array<{ level: number; event?: string; billId?: string }> = [];
   constructor(clock: Clock) {
-    super({ kind: 'test', codePrefix: 'TEST', event: 'test', label: 'Test' }, 'a1', {
+    super({ kind: 'test', codePrefix: 'BRIDGE', event: 'test', label: 'Test' }, 'a1', {
       now: clock.now,
       isOffline: () => true,
       billRetry: { firstDelayMs: 1000, maxDelayMs: 4000 },
@@ -93,7 +93,7 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
     const first = await cycle(connector, ['b1', 'b2', 'b3'], failing, { cloudUp: async () => 'hello' });
     expect(first).toEqual({ taken: ['b2', 'b3'], failed: ['b1'], passed: [] });
     const status = connector.status();
-    expect(status.failingBills).toMatchObject([{ billId: 'b1', failures: 1, code: 'TEST_HTTP_STATUS' }]);
+    expect(status.failingBills).toMatchObject([{ billId: 'b1', failures: 1, code: 'BRIDGE_HTTP_STATUS' }]);
 
     // Before its backoff has passed, the next cycle passes it over without asking.
     const second = await cycle(connector, ['b1', 'b2', 'b3'], failing);
@@ -102,7 +102,9 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
 
   it('the backoff doubles per failure up to the cap, and a success clears the bill', async () => {
     const { connector, clock } = await running();
-    const failing = new Map<string, unknown>([['b1', new KktAgentError('TEST_GARBAGE', 'garbage')]]);
+    const failing = new Map<string, unknown>([
+      ['b1', new KktAgentError('BRIDGE_MALFORMED_RESPONSE', 'garbage')],
+    ]);
     const waits: number[] = [];
     for (let i = 0; i < 4; i++) {
       await cycle(connector, ['b1'], failing);
@@ -128,14 +130,16 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
 
   it('one warning per bill and kind of failure; the retries in between are debug', async () => {
     const { connector, clock } = await running();
-    const failing = new Map<string, unknown>([['b1', new KktAgentError('TEST_GARBAGE', 'garbage')]]);
+    const failing = new Map<string, unknown>([
+      ['b1', new KktAgentError('BRIDGE_MALFORMED_RESPONSE', 'garbage')],
+    ]);
     for (let i = 0; i < 3; i++) {
       await cycle(connector, ['b1'], failing);
       clock.ms += 10_000;
     }
     expect(connector.events('test.bill.failing', WARN)).toHaveLength(1);
     expect(connector.events('test.bill.failing', DEBUG)).toHaveLength(2);
-    failing.set('b1', new KktAgentError('TEST_OTHER', 'another failure'));
+    failing.set('b1', new KktAgentError('BRIDGE_BILL_AMBIGUOUS', 'another failure'));
     await cycle(connector, ['b1'], failing);
     expect(connector.events('test.bill.failing', WARN)).toHaveLength(2);
   });
@@ -155,7 +159,7 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
   it('a failure the cloud cannot be blamed for is the bill’s without asking the cloud', async () => {
     const { connector } = await running();
     let asked = 0;
-    const failing = new Map([['b1', new KktAgentError('TEST_MALFORMED', 'not JSON')]]);
+    const failing = new Map([['b1', new KktAgentError('BRIDGE_REPORT_MALFORMED', 'not JSON')]]);
     const result = await cycle(connector, ['b1', 'b2'], failing, {
       cloudUp: async () => {
         asked++;
@@ -178,7 +182,7 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
 
   it('without a policy a failure ends the cycle (a queue that hands out one operation at a time)', async () => {
     const { connector } = await running();
-    const broken = new KktAgentError('TEST_MALFORMED', 'not JSON');
+    const broken = new KktAgentError('BRIDGE_REPORT_MALFORMED', 'not JSON');
     await expect(
       connector.eachBill(['b1', 'b2'], async () => {
         throw broken;
@@ -188,7 +192,7 @@ describe('ConnectorRuntime.eachBill: one bad bill (issue 18.2)', () => {
 
   it('bills the cloud no longer lists are forgotten', async () => {
     const { connector } = await running();
-    await cycle(connector, ['b1', 'b2'], new Map([['b1', new KktAgentError('TEST_X', 'x')]]));
+    await cycle(connector, ['b1', 'b2'], new Map([['b1', new KktAgentError('BRIDGE_BILL_NOT_FOUND', 'x')]]));
     connector.failingBills.keepOnly(new Set(['b2']));
     expect(connector.status().failingBills).toBeUndefined();
   });
@@ -207,7 +211,7 @@ describe('FailingBills.firstWarning: a broken row is one warning until it change
 
   it('remembers at most a thousand bills (the oldest are forgotten first)', () => {
     const bills = new FailingBills({ firstDelayMs: 1000, maxDelayMs: 1000 }, () => new Date());
-    for (let i = 0; i < 1005; i++) bills.failed(`b${i}`, new KktAgentError('X', 'x'));
+    for (let i = 0; i < 1005; i++) bills.failed(`b${i}`, new KktAgentError('BRIDGE_BILL_NOT_FOUND', 'x'));
     expect(bills.size).toBe(1000);
     expect(bills.due('b0')).toBe(true);
     expect(bills.due('b1004')).toBe(false);

@@ -4,6 +4,7 @@ import { errorCode, KktAgentError } from '../../lib/errors.js';
 import type { IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
+import type { CloudCodePrefix } from './errorCodes.js';
 import { type BillRetrySchedule, FailingBills } from './failingBills.js';
 import { ConnectorHealth, type ConnectorHealthOptions, type HealthRecord } from './health.js';
 import { isCloudUnavailable } from './http/errors.js';
@@ -22,7 +23,7 @@ export interface CloudNames {
   /** The connector is `<kind>:<account>` (also its config key and its sink's name). */
   kind: string;
   /** Error codes begin with it: `BRIDGE_NOT_STARTED`. */
-  codePrefix: string;
+  codePrefix: CloudCodePrefix;
   /** Log events begin with it: `bridge.poll.failed`. */
   event: string;
   /** What a technician calls the cloud: `Bridge`, `OX System`. */

@@ -1,4 +1,4 @@
-import { errorMessage, KktAgentError } from '../../lib/errors.js';
+import { type ErrorCode, errorMessage, KktAgentError } from '../../lib/errors.js';
 import type { Job } from '../jobs/job.js';
 import { DeliveryError } from '../outbox/deliveryError.js';
 import { CloudHttpStatusError } from './http/errors.js';
@@ -21,7 +21,7 @@ export function isJobOf(job: Job, source: string, account: string): boolean {
 export function deliveryErrorOf(
   error: unknown,
   details: Record<string, unknown>,
-  fallbackCode: string,
+  fallbackCode: ErrorCode,
 ): DeliveryError {
   if (error instanceof DeliveryError) return error;
   if (error instanceof CloudHttpStatusError) {

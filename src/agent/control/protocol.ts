@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorCode } from '../../lib/errors.js';
 
 /**
  * The control protocol between the `kkt-agent` CLI and the running daemon: one JSON object per line over
@@ -14,7 +15,7 @@ export type ControlRequest = z.infer<typeof controlRequestSchema>;
 
 export type ControlResponse =
   | { id: string | number | null; ok: true; result: unknown }
-  | { id: string | number | null; ok: false; error: { code: string; message: string; details?: unknown } };
+  | { id: string | number | null; ok: false; error: { code: ErrorCode; message: string; details?: unknown } };
 
 /** A line longer than this is refused: the control socket is for commands, not bulk data. */
 export const MAX_CONTROL_LINE_BYTES = 1024 * 1024;

@@ -151,7 +151,7 @@ export class ControlServer {
         ok: false,
         error: known
           ? { code: error.code, message: error.message, details: error.details }
-          : { code: 'INTERNAL', message: (error as Error).message ?? String(error) },
+          : { code: 'UNEXPECTED', message: (error as Error).message ?? String(error) },
       };
       if (!known) this.logger.error({ event: 'control.internal-error', reason: (error as Error).message });
       this.reply(socket, response);

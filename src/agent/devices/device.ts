@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { LinkTap } from '../../drivers/atol/transport/link.js';
-import { KktAgentError, type ValidationError } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError, type ValidationError } from '../../lib/errors.js';
 import type { Bill } from '../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 import type { DoctorOptions, DoctorReport } from './doctorReport.js';
@@ -17,7 +17,7 @@ export type ReconcileOutcome =
 export class PrintRefusedError extends KktAgentError {
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, retryable: boolean, details: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, retryable: boolean, details: Record<string, unknown> = {}) {
     super(code, message, { ...details, retryable }, { outcome: 'refused' });
     this.retryable = retryable;
   }
@@ -25,7 +25,7 @@ export class PrintRefusedError extends KktAgentError {
 
 /** The receipt may have been printed and the adapter cannot tell: the job is reconciled or decided by a person. */
 export class PrintOutcomeUnknownError extends KktAgentError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details, { outcome: 'unknown' });
   }
 }

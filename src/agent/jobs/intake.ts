@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { type KktAgentError, ValidationError } from '../../lib/errors.js';
+import { type ErrorCode, type KktAgentError, ValidationError } from '../../lib/errors.js';
 import { formatPath } from '../../lib/validation.js';
 import { type Bill, validateBill } from '../domain/bill.js';
 import { markingOperationProblems } from '../domain/marking.js';
@@ -246,7 +246,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       trigger,
       attempts: 0,
       failure: {
-        code: error.code ?? 'BILL_INVALID',
+        code: error.code ?? ('BILL_INVALID' satisfies ErrorCode),
         message: error.message,
         field: typeof field === 'string' ? field : undefined,
         at: now,

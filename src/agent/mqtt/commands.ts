@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { KktAgentError, ValidationError } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError, ValidationError } from '../../lib/errors.js';
 import { JsonMalformedError, losslessToPlain, parseJsonLossless, parseWithSchema } from '../../lib/json.js';
 import type { ControlMethods } from '../control/server.js';
 import type { CommandAnswer, CommandLog } from './commandLog.js';
@@ -97,7 +97,10 @@ function errorAnswer(error: unknown): ErrorAnswer {
   }
   return {
     ok: false,
-    error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+    error: {
+      code: 'UNEXPECTED' satisfies ErrorCode,
+      message: error instanceof Error ? error.message : String(error),
+    },
   };
 }
 

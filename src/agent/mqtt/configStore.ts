@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileDurable } from '../../lib/durableFile.js';
-import { errorMessage, KktAgentError } from '../../lib/errors.js';
+import { type ErrorCode, errorMessage, KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { type AgentConfig, configSchema, parseConfig } from '../config/config.js';
 
@@ -163,7 +163,10 @@ export async function resolveStartupConfig(
   } catch (error) {
     return {
       ...fromFile,
-      notice: { code: 'REMOTE_CONFIG_UNREADABLE', message: `${store.path}: ${errorMessage(error)}` },
+      notice: {
+        code: 'REMOTE_CONFIG_UNREADABLE' satisfies ErrorCode,
+        message: `${store.path}: ${errorMessage(error)}`,
+      },
     };
   }
   if (!remote) return fromFile;
@@ -171,7 +174,7 @@ export async function resolveStartupConfig(
     return {
       ...fromFile,
       notice: {
-        code: 'REMOTE_CONFIG_OLDER',
+        code: 'REMOTE_CONFIG_OLDER' satisfies ErrorCode,
         message: `The remote config version ${remote.version} is not above the file's version ${fileConfig.version}; the file is used.`,
       },
     };
@@ -180,7 +183,7 @@ export async function resolveStartupConfig(
     const { config } = combineConfigs(remote.config, fileConfig, remote.version);
     return { config, fileConfig, source: 'remote', version: remote.version, remoteHash: remote.hash };
   } catch (error) {
-    const code = error instanceof KktAgentError ? error.code : 'CONFIG_INVALID';
+    const code: ErrorCode = error instanceof KktAgentError ? error.code : 'CONFIG_INVALID';
     return { ...fromFile, notice: { code, message: errorMessage(error) } };
   }
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
-import { errorMessage } from '../../lib/errors.js';
+import { type ErrorCode, errorMessage } from '../../lib/errors.js';
 import type { MqttConfig } from './config.js';
 import { MqttError, MqttNotConnectedError, MqttPublishError } from './errors.js';
 import type { SessionCounter } from './sessionCounter.js';
@@ -207,7 +207,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
         session = await this.options.sessions.next();
       } catch (error) {
         failures++;
-        this.recordError('MQTT_SESSION_WRITE_FAILED', errorMessage(error));
+        this.recordError('MQTT_SESSION_WRITE_FAILED' satisfies ErrorCode, errorMessage(error));
         logger.error({ event: 'mqtt.session-write-failed', reason: errorMessage(error) });
         await this.sleep(this.backoff(failures));
         continue;
@@ -215,7 +215,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
       const protocolVersion = this.protocol;
       const client = mqtt.connect(config.url, this.clientOptions(session, protocolVersion));
       client.on('error', (error) => {
-        this.recordError(String(errorCode(error) ?? 'MQTT_ERROR'), error.message);
+        this.recordError(String(errorCode(error) ?? ('MQTT_ERROR' satisfies ErrorCode)), error.message);
         logger.debug({ event: 'mqtt.client-error', code: errorCode(error), reason: error.message });
       });
       client.handleMessage = (packet, done) => {

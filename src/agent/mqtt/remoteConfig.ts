@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { errorMessage, KktAgentError, ValidationError } from '../../lib/errors.js';
+import { type ErrorCode, errorMessage, KktAgentError, ValidationError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import type { AgentConfig } from '../config/config.js';
 import {
@@ -75,7 +75,7 @@ function describeError(error: unknown, secrets: readonly string[]): NonNullable<
       ? { code: error.code, message }
       : { code: error.code, message, field: redact(field, secrets) };
   }
-  return { code: 'INTERNAL', message: redact(errorMessage(error), secrets) };
+  return { code: 'UNEXPECTED' satisfies ErrorCode, message: redact(errorMessage(error), secrets) };
 }
 
 export interface RemoteConfigOptions {
@@ -194,7 +194,7 @@ export class RemoteConfigManager {
     }
     if (desired.version <= this.appliedVersion) {
       this.last = this.report(desired.version, 'ignored', {
-        code: 'CONFIG_VERSION_NOT_NEWER',
+        code: 'CONFIG_VERSION_NOT_NEWER' satisfies ErrorCode,
         message: `Version ${desired.version} is not above the version in effect (${this.appliedVersion}); nothing changed.`,
         field: 'version',
       });

@@ -1,4 +1,4 @@
-import { KktAgentError } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError } from '../../lib/errors.js';
 
 /**
  * A report could not be delivered. `permanent` means retrying cannot help (the cloud rejected it: a 4xx
@@ -9,7 +9,7 @@ export class DeliveryError extends KktAgentError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       permanent: boolean;

@@ -179,7 +179,7 @@ describe('Outbox', () => {
   it('stops at once even while waiting out a long backoff', async () => {
     const delivery = await openFailing(
       { initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
-      () => new DeliveryError('NETWORK', 'down', { permanent: false }),
+      () => new DeliveryError('DELIVERY_FAILED', 'down', { permanent: false }),
     );
     await outbox.publish(fiscalized('j1'));
     outbox.start();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { errorMessage, KktAgentError } from '../../lib/errors.js';
+import { type ErrorCode, errorMessage, KktAgentError } from '../../lib/errors.js';
 import type { StateDocument } from './document.js';
 
 export interface StatePosterConfig {
@@ -106,7 +106,7 @@ export class StatePoster {
       this.logger.debug({ event: 'state.posted', generatedAt: doc.generatedAt });
     } catch (error) {
       this.counts.failed++;
-      const { code, message } =
+      const { code, message }: { code: ErrorCode; message: string } =
         error instanceof StatePostError
           ? error
           : error instanceof Error && error.name === 'TimeoutError'

@@ -1,5 +1,5 @@
 import { jitteredBackoffMs } from '../../lib/backoff.js';
-import { KktAgentError } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError } from '../../lib/errors.js';
 
 /** How a backend keeps trying to reach its register after a failed start or a lost connection. */
 export interface ReconnectOptions {
@@ -16,7 +16,7 @@ export interface ReconnectOptions {
 export const DEFAULT_REOPEN_AFTER_TIMEOUTS = 3;
 
 /** Errors that say nothing about whether the register answers: the link itself is gone. */
-const LINK_ERROR_CODES = new Set<unknown>(['KKT_NOT_CONNECTED', 'KKT_LINK_DOWN']);
+const LINK_ERROR_CODES = new Set<unknown>(['KKT_NOT_CONNECTED', 'KKT_LINK_DOWN'] satisfies ErrorCode[]);
 
 /** The link was dropped because the register stopped answering on it; a reconnect is under way. */
 export class LinkSilentError extends KktAgentError {
@@ -32,7 +32,7 @@ export class LinkSilentError extends KktAgentError {
 /** True when the register did not answer in time (also when that is the cause of a wider error). */
 export function isNoAnswer(error: unknown): boolean {
   for (let cause = error, depth = 0; cause && depth < 5; depth++) {
-    if ((cause as { code?: unknown }).code === 'KKT_NO_ANSWER') return true;
+    if ((cause as { code?: unknown }).code === ('KKT_NO_ANSWER' satisfies ErrorCode)) return true;
     cause = (cause as { cause?: unknown }).cause;
   }
   return false;

@@ -1,4 +1,4 @@
-import { KktAgentError, type Outcome } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError, type Outcome } from '../../lib/errors.js';
 import {
   INTENT_UNKNOWN_RESULT_CODE,
   type IntentResultCategory,
@@ -13,7 +13,7 @@ import {
  */
 export class IntentError extends KktAgentError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     outcome: Outcome,
     details: Record<string, unknown> = {},

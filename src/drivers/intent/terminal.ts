@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { KktAgentError, type Outcome } from '../../lib/errors.js';
+import { type ErrorCode, KktAgentError, type Outcome } from '../../lib/errors.js';
 import { parseJsonLossless, parseWithSchema } from '../../lib/json.js';
 import {
   type DiscoveredIntentTerminal,
@@ -67,7 +67,7 @@ export interface IntentTerminalStatus {
   lastSale:
     | { operationId: string; numberCheck: string; uid: string; totalMinor: number; at: string }
     | undefined;
-  lastError: { code: string; message: string; outcome: Outcome | undefined; at: string } | undefined;
+  lastError: { code: ErrorCode; message: string; outcome: Outcome | undefined; at: string } | undefined;
   saleTimeoutMs: number;
   authTimeoutMs: number;
 }

@@ -74,7 +74,6 @@ export class BridgeBillLookupError extends KktAgentError {
   }
 }
 
-/** The sink was asked to draft or deliver before the connector started (its ids are not loaded yet). */
 /** A fiscalized job that cannot be turned into a ReceiptCreated event (no fiscal data, foreign bill…). */
 export class BridgeReportError extends KktAgentError {
   constructor(account: string, jobId: string, reason: string) {

@@ -1,4 +1,5 @@
-import { KktAgentError } from '../../../lib/errors.js';
+import { type ErrorCode, KktAgentError } from '../../../lib/errors.js';
+import type { CloudCodePrefix } from '../errorCodes.js';
 
 /**
  * Failures every cloud's HTTP client meets, as the bases of each cloud's own error classes: the subclass
@@ -13,7 +14,7 @@ export abstract class CloudUnreachableError extends KktAgentError {
   readonly endpoint: string;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     details: { account: string; endpoint: string; reason: string },
     cause?: unknown,
@@ -27,7 +28,7 @@ export abstract class CloudUnreachableError extends KktAgentError {
 export abstract class CloudTimeoutError extends KktAgentError {
   readonly endpoint: string;
 
-  constructor(code: string, cloud: string, account: string, endpoint: string, timeoutMs: number) {
+  constructor(code: ErrorCode, cloud: string, account: string, endpoint: string, timeoutMs: number) {
     super(code, `${cloud} ${account}: ${endpoint} gave no complete answer within ${timeoutMs} ms.`, {
       account,
       endpoint,
@@ -41,7 +42,7 @@ export abstract class CloudTimeoutError extends KktAgentError {
 export abstract class CloudResponseTooLargeError extends KktAgentError {
   readonly endpoint: string;
 
-  constructor(code: string, cloud: string, account: string, endpoint: string, limitBytes: number) {
+  constructor(code: ErrorCode, cloud: string, account: string, endpoint: string, limitBytes: number) {
     super(
       code,
       `${cloud} ${account}: the answer to ${endpoint} exceeds ${limitBytes} bytes; it was not read.`,
@@ -62,7 +63,7 @@ export abstract class CloudHttpStatusError extends KktAgentError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     details: { account: string; endpoint: string; status: number; retryAfterMs: number | undefined } & Record<
       string,
@@ -89,7 +90,7 @@ export function isCloudUnavailable(error: unknown): boolean {
 /** How a cloud names its transport errors: codes `<codePrefix>_TIMEOUT`…, messages `<label> <account>: …`. */
 export interface CloudErrorNames {
   /** `BRIDGE`, `MOYSKLAD`, `OX`. */
-  codePrefix: string;
+  codePrefix: CloudCodePrefix;
   /** What a technician calls the cloud: `Bridge`, `MoySklad`, `OX System`. */
   label: string;
   /** Class names begin with it: `Bridge` → `BridgeTimeoutError`. */
@@ -100,7 +101,7 @@ export interface CloudErrorNames {
 
 export interface HttpStatusNaming {
   /** The code for a status (`<prefix>_HTTP_STATUS` when it returns undefined) and a hint for the message. */
-  codeOf?(status: number): { code: string; hint?: string } | undefined;
+  codeOf?(status: number): { code: ErrorCode; hint?: string } | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { isRetryableRequestError, type RetryNotice, retryAfterMs, withRetries } 
 
 class TestUnreachableError extends CloudUnreachableError {
   constructor() {
-    super('TEST_UNREACHABLE', 'Test a: GET /x failed', {
+    super('BRIDGE_UNREACHABLE', 'Test a: GET /x failed', {
       account: 'a',
       endpoint: 'GET /x',
       reason: 'ECONNREFUSED',
@@ -15,13 +15,13 @@ class TestUnreachableError extends CloudUnreachableError {
 
 class TestTimeoutError extends CloudTimeoutError {
   constructor() {
-    super('TEST_TIMEOUT', 'Test', 'a', 'GET /x', 100);
+    super('BRIDGE_TIMEOUT', 'Test', 'a', 'GET /x', 100);
   }
 }
 
 class TestStatusError extends CloudHttpStatusError {
   constructor(status: number, retryAfterMs?: number) {
-    super('TEST_HTTP_STATUS', `Test a: GET /x answered HTTP ${status}.`, {
+    super('BRIDGE_HTTP_STATUS', `Test a: GET /x answered HTTP ${status}.`, {
       account: 'a',
       endpoint: 'GET /x',
       status,
@@ -49,7 +49,7 @@ describe('isRetryableRequestError', () => {
       expect(isRetryableRequestError(new TestStatusError(status))).toBe(true);
     for (const status of [400, 401, 404])
       expect(isRetryableRequestError(new TestStatusError(status))).toBe(false);
-    expect(isRetryableRequestError(new KktAgentError('TEST', 'no'))).toBe(false);
+    expect(isRetryableRequestError(new KktAgentError('BRIDGE_MALFORMED_RESPONSE', 'no'))).toBe(false);
     expect(isRetryableRequestError(new Error('no'))).toBe(false);
   });
 });
@@ -78,8 +78,8 @@ describe('withRetries', () => {
     expect(value).toBe('ok');
     expect(calls).toBe(3);
     expect(notices).toEqual([
-      { attempt: 1, code: 'TEST_HTTP_STATUS', delayMs: 15 },
-      { attempt: 2, code: 'TEST_TIMEOUT', delayMs: 4 },
+      { attempt: 1, code: 'BRIDGE_HTTP_STATUS', delayMs: 15 },
+      { attempt: 2, code: 'BRIDGE_TIMEOUT', delayMs: 4 },
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { errorCode } from '../../../lib/errors.js';
+import { type ErrorCode, errorCode } from '../../../lib/errors.js';
 import type { DeviceSnapshot } from '../../devices/device.js';
 import type { BillCashier } from '../../domain/bill.js';
 import type { ConnectorPart, ConnectorRuntime } from '../runtime.js';
@@ -15,7 +15,7 @@ import { isMoyskladTaxSystem, normalizeBaseUrl } from './wire.js';
  * device snapshots drafts and `/state` describe the register with.
  */
 
-export const REPAIR_REQUIRED = 'MOYSKLAD_REPAIR_REQUIRED';
+export const REPAIR_REQUIRED = 'MOYSKLAD_REPAIR_REQUIRED' satisfies ErrorCode;
 
 interface Settings {
   /** The store's cashiers, for the receipt's cashier (tags 1021, 1203). */

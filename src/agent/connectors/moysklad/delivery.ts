@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { errorCode, errorMessage, KktAgentError } from '../../../lib/errors.js';
+import { type ErrorCode, errorCode, errorMessage, KktAgentError } from '../../../lib/errors.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
 import type { OutboxEntry } from '../../outbox/sink.js';
 import type { ConnectorRuntime } from '../runtime.js';
@@ -345,12 +345,13 @@ export function isOffline(error: unknown): boolean {
   if (error instanceof MoyskladApiError)
     return error.status >= 500 || error.hasCode(1074) || error.hasCode(1065);
   if (error instanceof KktAgentError) {
-    return [
+    const offline: readonly ErrorCode[] = [
       'MOYSKLAD_UNREACHABLE',
       'MOYSKLAD_TIMEOUT',
       'MOYSKLAD_RESPONSE_TOO_LARGE',
       'MOYSKLAD_MALFORMED_RESPONSE',
-    ].includes(error.code);
+    ];
+    return offline.includes(error.code);
   }
   return false;
 }

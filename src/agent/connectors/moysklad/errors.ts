@@ -1,4 +1,4 @@
-import { KktAgentError } from '../../../lib/errors.js';
+import { type ErrorCode, KktAgentError } from '../../../lib/errors.js';
 import { cloudTransportErrors } from '../http/errors.js';
 
 /**
@@ -127,7 +127,7 @@ export class MoyskladApiError extends KktAgentError {
     endpoint: string,
     status: number,
     errors: readonly MoyskladApiErrorItem[],
-    code = 'MOYSKLAD_API_ERROR',
+    code: ErrorCode = 'MOYSKLAD_API_ERROR',
     hint = '',
   ) {
     const apiCode = errors.find((item) => item.code !== undefined)?.code ?? status;
@@ -256,7 +256,7 @@ export class MoyskladCredentialsError extends KktAgentError {
 
 /** Pairing could not pick or attach a store. */
 export class MoyskladPairingError extends KktAgentError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details);
   }
 }

@@ -7,7 +7,7 @@ import {
   StorageWriteError,
   writeFileDurable,
 } from '../../../lib/durableFile.js';
-import { type KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { type ErrorCode, type KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
 import type { Bill } from '../../domain/bill.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
@@ -318,7 +318,7 @@ export class NonfiscalDevice extends FiscalDevice {
     }
   }
 
-  private noteError(code: string, message: string): void {
+  private noteError(code: ErrorCode, message: string): void {
     this.lastError = { code, message, at: new Date(this.now()).toISOString() };
   }
 }

@@ -6,14 +6,20 @@ import { KktAgentError } from '../../../lib/errors.js';
  */
 export type ErrorKind = 'input' | 'state' | 'printer' | 'fn' | 'device' | 'unknown';
 
-interface ErrorEntry {
-  code: string;
+export interface ErrorEntry<Code extends string = string> {
+  code: Code;
   kind: ErrorKind;
   message: string;
   ru: string;
 }
 
-const entry = (code: string, kind: ErrorKind, message: string, ru: string): ErrorEntry => ({
+/** One row of a table; the code keeps its literal type, so the tables register their codes (errorCodes.ts). */
+export const entry = <Code extends string>(
+  code: Code,
+  kind: ErrorKind,
+  message: string,
+  ru: string,
+): ErrorEntry<Code> => ({
   code,
   kind,
   message,
@@ -21,7 +27,7 @@ const entry = (code: string, kind: ErrorKind, message: string, ru: string): Erro
 });
 
 /** Protocol 3.1 error byte (docs/protocol/atol-v3.md §12). */
-export const PROTOCOL_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
+const PROTOCOL_ERROR_ROWS = [
   [
     0x08,
     entry(
@@ -364,10 +370,10 @@ export const PROTOCOL_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
   [0xf4, entry('KKT_NO_DATA', 'fn', 'No data.', 'Нет данных')],
   [0xf5, entry('KKT_EXCISE', 'input', 'Excise error.', 'Ошибка акциза')],
   [0xf6, entry('KKT_RECEIPT_TOO_LARGE', 'input', 'The receipt is too large.', 'Чек слишком большой')],
-]);
+] as const;
 
 /** Extended codes, read from register 0x37 after error 0xEE (docs/protocol/atol-v3.md §12). */
-export const EXTENDED_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
+const EXTENDED_ERROR_ROWS = [
   [
     0x0101,
     entry(
@@ -488,7 +494,30 @@ export const EXTENDED_ERRORS: ReadonlyMap<number, ErrorEntry> = new Map([
       'Чтение документа ФН прервано',
     ),
   ],
-]);
+] as const;
+
+/** The codes of both tables and of an error byte neither lists. */
+export type DeviceErrorCode =
+  | (typeof PROTOCOL_ERROR_ROWS)[number][1]['code']
+  | (typeof EXTENDED_ERROR_ROWS)[number][1]['code']
+  | typeof UNKNOWN_DEVICE_ERROR.code;
+
+export const PROTOCOL_ERRORS: ReadonlyMap<number, ErrorEntry<DeviceErrorCode>> = new Map<
+  number,
+  ErrorEntry<DeviceErrorCode>
+>(PROTOCOL_ERROR_ROWS);
+export const EXTENDED_ERRORS: ReadonlyMap<number, ErrorEntry<DeviceErrorCode>> = new Map<
+  number,
+  ErrorEntry<DeviceErrorCode>
+>(EXTENDED_ERROR_ROWS);
+
+/** An error byte (or extended code) neither table lists. */
+export const UNKNOWN_DEVICE_ERROR = entry(
+  'KKT_DEVICE_ERROR',
+  'unknown',
+  'The register reported an error this agent does not know.',
+  '',
+);
 
 export const EXTENDED_ERROR_CODE = 0xee;
 
@@ -508,12 +537,7 @@ export class KktDeviceError extends KktAgentError {
     const hex = (n: number, w: number) => `0x${n.toString(16).toUpperCase().padStart(w, '0')}`;
     const label =
       extendedCode === undefined ? hex(deviceCode, 2) : `${hex(deviceCode, 2)}/${hex(extendedCode, 4)}`;
-    const entryOrUnknown = known ?? {
-      code: 'KKT_DEVICE_ERROR',
-      kind: 'unknown' as const,
-      message: 'The register reported an error this agent does not know.',
-      ru: '',
-    };
+    const entryOrUnknown = known ?? UNKNOWN_DEVICE_ERROR;
     super(entryOrUnknown.code, `${entryOrUnknown.message} (register error ${label} on ${command})`, {
       deviceCode,
       extendedCode,

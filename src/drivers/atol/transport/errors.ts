@@ -1,4 +1,4 @@
-import { KktAgentError, type Outcome } from '../../../lib/errors.js';
+import { type ErrorCode, KktAgentError, type Outcome } from '../../../lib/errors.js';
 
 /**
  * Errors below the command layer. What matters to the caller is whether the command may have run on the
@@ -6,7 +6,7 @@ import { KktAgentError, type Outcome } from '../../../lib/errors.js';
  * retried blindly. The subclasses take `mayHaveRun`: false when nothing was sent, or the command only read.
  */
 export class AtolTransportError extends KktAgentError {
-  constructor(code: string, message: string, outcome: Outcome, details: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, outcome: Outcome, details: Record<string, unknown> = {}) {
     super(code, message, { ...details, outcome }, { outcome });
   }
 }

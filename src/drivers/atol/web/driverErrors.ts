@@ -1,5 +1,12 @@
 import { KktAgentError } from '../../../lib/errors.js';
-import { type ErrorKind, EXTENDED_ERRORS, PROTOCOL_ERRORS } from '../protocol/deviceErrors.js';
+import {
+  type DeviceErrorCode,
+  entry as driverOnly,
+  type ErrorEntry,
+  type ErrorKind,
+  EXTENDED_ERRORS,
+  PROTOCOL_ERRORS,
+} from '../protocol/deviceErrors.js';
 
 /**
  * Error codes of ATOL driver 10 (`LIBFPTR_ERROR_*`, docs/protocol/atol-v3.md §12), which the web server reports in
@@ -214,22 +221,8 @@ export const DRIVER_CODE_BY_EXTENDED_CODE: ReadonlyMap<number, number> = new Map
   EXTENDED_PAIRS.map(([driver, extended]) => [extended, driver]),
 );
 
-interface DriverOnlyEntry {
-  code: string;
-  kind: ErrorKind;
-  message: string;
-  ru: string;
-}
-
-const driverOnly = (code: string, kind: ErrorKind, message: string, ru: string): DriverOnlyEntry => ({
-  code,
-  kind,
-  message,
-  ru,
-});
-
 /** Driver codes with no protocol counterpart: the driver's own failures and a few states it reports itself. */
-const DRIVER_ONLY_ERRORS: ReadonlyMap<number, DriverOnlyEntry> = new Map([
+const DRIVER_ONLY_ERROR_ROWS = [
   [
     DriverError.CONNECTION_DISABLED,
     driverOnly(
@@ -538,7 +531,25 @@ const DRIVER_ONLY_ERRORS: ReadonlyMap<number, DriverOnlyEntry> = new Map([
       'Выполнение прервано из-за предыдущих ошибок',
     ),
   ],
-]);
+] as const;
+
+/** The codes of the driver's own failures, and of a driver code no table lists. */
+export type DriverErrorCode =
+  | (typeof DRIVER_ONLY_ERROR_ROWS)[number][1]['code']
+  | typeof UNKNOWN_DRIVER_ERROR.code;
+
+export const DRIVER_ONLY_ERRORS: ReadonlyMap<number, ErrorEntry<DriverErrorCode>> = new Map<
+  number,
+  ErrorEntry<DriverErrorCode>
+>(DRIVER_ONLY_ERROR_ROWS);
+
+/** A driver code no table lists. */
+export const UNKNOWN_DRIVER_ERROR = driverOnly(
+  'KKT_DRIVER_ERROR',
+  'unknown',
+  'The ATOL driver reported an error this agent does not know.',
+  '',
+);
 
 /**
  * Driver codes that do not prove the task had no effect: the driver lost the register, or read garbage,
@@ -563,11 +574,7 @@ export const UNREACHABLE_DRIVER_CODES: ReadonlySet<number> = new Set([
   DriverError.CONNECTION_LOST,
 ]);
 
-interface ResolvedEntry {
-  code: string;
-  kind: ErrorKind;
-  message: string;
-  ru: string;
+interface ResolvedEntry extends ErrorEntry<DeviceErrorCode | DriverErrorCode> {
   deviceCode: number | undefined;
 }
 
@@ -580,13 +587,7 @@ function resolve(driverCode: number): ResolvedEntry {
   if (extended) return { ...extended, deviceCode: undefined };
   const own = DRIVER_ONLY_ERRORS.get(driverCode);
   if (own) return { ...own, deviceCode: undefined };
-  return {
-    code: 'KKT_DRIVER_ERROR',
-    kind: 'unknown',
-    message: 'The ATOL driver reported an error this agent does not know.',
-    ru: '',
-    deviceCode: undefined,
-  };
+  return { ...UNKNOWN_DRIVER_ERROR, deviceCode: undefined };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KktAgentError, type KktAgentErrorOptions } from '../../../lib/errors.js';
+import { type ErrorCode, KktAgentError, type KktAgentErrorOptions } from '../../../lib/errors.js';
 
 /**
  * Errors of the driver-10 web backend that say nothing happened on the register (`outcome`: nothing was
@@ -7,7 +7,7 @@ import { KktAgentError, type KktAgentErrorOptions } from '../../../lib/errors.js
  */
 export class KktWebError extends KktAgentError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     details: Record<string, unknown> = {},
     options: KktAgentErrorOptions = {},
@@ -51,7 +51,7 @@ export class KktWebRejectedError extends KktWebError {
  * a task still running after the timeout). Reads may simply be repeated.
  */
 export class KktWebExchangeError extends KktWebError {
-  constructor(code: string, operation: string, detail: string, cause?: unknown) {
+  constructor(code: ErrorCode, operation: string, detail: string, cause?: unknown) {
     super(
       code,
       `The ATOL web server did not complete ${operation}: ${detail}.`,
