@@ -1,18 +1,26 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startMockBridge } from '../src/emulators/bridge/index.js';
+import { type MockBridge, startMockBridge } from '../src/emulators/bridge/index.js';
+import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
 import { benchAgentConfig, memoryOf } from './lib/agentProcessRig.js';
 import { BENCH_TZ, tempDir } from './lib/agentRig.js';
+import { cpuMsOf, feedLikeBridge } from './lib/bridgeFeed.js';
 import { startEmulatorProcess } from './lib/emulatorProcess.js';
 import { spawnUntilReady } from './lib/readyProbe.js';
+import { unitNodeFlags } from './lib/unitFlags.js';
 
 /**
  * A box at several ages (issue 17): for each age a data directory is built as years of 300 receipts a day
  * and nightly retention leave it (`bench/lib/agedDataDir.ts`), then a real `kkt-agent run` (one ATOL
- * register, one bridge account polled every second) is started on it: start → READY=1, and once it idles
- * the heap after a forced full GC (a preloaded probe, `bench/lib/heapProbe.ts`), RSS and peak RSS.
+ * register, one bridge account polled every second, the Node flags of the systemd unit) is started on it:
+ * start → READY=1, and once it idles the heap after a forced full GC (a preloaded probe,
+ * `bench/lib/heapProbe.ts`), RSS and peak RSS. At the ages in `growthAges` it then serves
+ * `growthReceipts` bills fed as a bridge shows them (`feedLikeBridge`: LIST holds at most a day's
+ * unreported bills): RSS, heap and peak after them, CPU per receipt, and the fsyncs of a day's bills
+ * counted by the kernel (strace).
  */
 
 export interface AgeBenchOptions {
@@ -21,6 +29,26 @@ export interface AgeBenchOptions {
   receiptsPerDay?: number;
   /** How long the agent idles after READY before memory is read. */
   idleMs?: number;
+  /** Ages (days) at which the agent then serves `growthReceipts` bills. */
+  growthAges?: readonly number[];
+  growthReceipts?: number;
+  /** Bills whose fsyncs strace counts after the growth run (0: none). */
+  fsyncReceipts?: number;
+  /** Node flags; default the systemd unit's. */
+  nodeArgs?: string[];
+}
+
+export interface GrowthResult {
+  receipts: number;
+  receiptsPerSecond: number;
+  cpuMsPerReceipt: number;
+  rssAfterBytes: number;
+  /** RSS growth per receipt over the second half of the receipts (read right after each half). */
+  steadyGrowthBytesPerReceipt: number;
+  heapAfterGcBytes: number;
+  peakRssBytes: number;
+  /** fsync + fdatasync per receipt (strace), or why not counted. */
+  fsyncsPerReceipt: number | string;
 }
 
 export interface AgeResult {
@@ -32,6 +60,7 @@ export interface AgeResult {
   heapAfterGcBytes: number;
   idleRssBytes: number;
   peakRssBytes: number;
+  growth?: GrowthResult;
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,6 +75,56 @@ async function heapOf(pid: number, file: string): Promise<number> {
     if (text !== '') return Number(text);
   }
   throw new Error('bench: the heap probe did not answer');
+}
+
+let nextBillId = 5_000_000;
+
+async function growth(
+  child: ChildProcess,
+  bridge: MockBridge,
+  heapFile: string,
+  scratchDir: string,
+  options: AgeBenchOptions,
+): Promise<GrowthResult> {
+  const pid = child.pid!;
+  const receipts = options.growthReceipts!;
+  const cpuBefore = await cpuMsOf(pid);
+  // Half, then the other half: the second half's growth is the steady one, once the JIT has warmed up.
+  const half = Math.floor(receipts / 2);
+  const first = await feedLikeBridge(bridge, child, { receipts: half, firstBillId: nextBillId });
+  const midRssBytes = (await memoryOf(pid)).rssBytes;
+  const second = await feedLikeBridge(bridge, child, {
+    receipts: receipts - half,
+    firstBillId: nextBillId + half,
+  });
+  nextBillId += receipts;
+  const fed = { seconds: first.seconds + second.seconds };
+  const cpuMs = (await cpuMsOf(pid)) - cpuBefore;
+  const endRssBytes = (await memoryOf(pid)).rssBytes;
+  await settle(options.idleMs ?? 3000);
+  const memory = await memoryOf(pid);
+  const heapAfterGcBytes = await heapOf(pid, heapFile);
+  let fsyncsPerReceipt: number | string = 'not counted';
+  const fsyncReceipts = options.fsyncReceipts ?? 0;
+  if (fsyncReceipts > 0) {
+    const counted = await countFsyncs(pid, scratchDir, async () => {
+      await feedLikeBridge(bridge, child, { receipts: fsyncReceipts, firstBillId: nextBillId });
+      nextBillId += fsyncReceipts;
+      await settle(1000);
+    });
+    fsyncsPerReceipt =
+      'skipped' in counted ? counted.skipped : (counted.fsync + counted.fdatasync) / fsyncReceipts;
+  }
+  return {
+    receipts,
+    receiptsPerSecond: receipts / fed.seconds,
+    cpuMsPerReceipt: cpuMs / receipts,
+    rssAfterBytes: memory.rssBytes,
+    steadyGrowthBytesPerReceipt: (endRssBytes - midRssBytes) / (receipts - half),
+    heapAfterGcBytes,
+    peakRssBytes: memory.peakRssBytes,
+    fsyncsPerReceipt,
+  };
 }
 
 export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> {
@@ -80,7 +159,7 @@ export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> 
           const agent = await spawnUntilReady({
             configPath,
             notifyDir: dir.path,
-            nodeArgs: ['--import', heapProbe],
+            nodeArgs: [...(options.nodeArgs ?? unitNodeFlags()), '--import', heapProbe],
             env: { KKT_BENCH_HEAP_FILE: heapFile },
           });
           try {
@@ -94,6 +173,9 @@ export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> 
               const memory = await memoryOf(pid);
               result.idleRssBytes = memory.rssBytes;
               result.peakRssBytes = memory.peakRssBytes;
+              if (options.growthAges?.includes(ageDays) && (options.growthReceipts ?? 0) > 0) {
+                result.growth = await growth(agent.child, bridge, heapFile, dir.path, options);
+              }
             }
           } finally {
             await agent.stop();

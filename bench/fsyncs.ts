@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,12 +43,44 @@ function callsOf(summary: string, syscall: string): number {
   return Number(fields[3]);
 }
 
+/**
+ * The fsync and fdatasync calls process `pid` (all its threads) makes while `work` runs, counted by
+ * `strace -f -c` attached to it; `scratchDir` holds strace's summary.
+ */
+export async function countFsyncs(
+  pid: number,
+  scratchDir: string,
+  work: () => Promise<void>,
+): Promise<{ fsync: number; fdatasync: number } | { skipped: string }> {
+  if (!(await straceAvailable())) return { skipped: 'strace is not installed' };
+  const summaryPath = join(scratchDir, 'strace.txt');
+  const strace = spawn(
+    'strace',
+    ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-o', summaryPath, '-p', String(pid)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let straceErr = '';
+  strace.stderr?.on('data', (chunk: Buffer) => {
+    straceErr += chunk.toString();
+  });
+  try {
+    await settle(500);
+    if (strace.exitCode !== null) return { skipped: `strace could not attach: ${straceErr.trim()}` };
+    await work();
+    strace.kill('SIGINT');
+    await once(strace, 'exit');
+    const summary = await readFile(summaryPath, 'utf8');
+    return { fsync: callsOf(summary, 'fsync'), fdatasync: callsOf(summary, 'fdatasync') };
+  } finally {
+    if (strace.exitCode === null && strace.signalCode === null) strace.kill('SIGKILL');
+  }
+}
+
 export async function benchFsyncs(options: FsyncBenchOptions): Promise<FsyncBenchResult> {
   if (!(await straceAvailable())) return { skipped: 'strace is not installed' };
   const rig = await startBridgedAgent({ pollIntervalMs: 200 });
   const { agent, bridge } = rig;
   const dir = await tempDir();
-  let strace: ChildProcess | undefined;
   try {
     const waitReported = async (count: number) => {
       const deadline = Date.now() + 60_000 + count * 500;
@@ -61,34 +93,18 @@ export async function benchFsyncs(options: FsyncBenchOptions): Promise<FsyncBenc
     // The first bill opens the shift: its extra documents are not what a receipt costs.
     bridge.addBill(bridgeBill(700_000));
     await waitReported(1);
-    const summaryPath = join(dir.path, 'strace.txt');
-    strace = spawn(
-      'strace',
-      ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-o', summaryPath, '-p', String(agent.child.pid)],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let straceErr = '';
-    strace.stderr?.on('data', (chunk: Buffer) => {
-      straceErr += chunk.toString();
+    const counted = await countFsyncs(agent.child.pid!, dir.path, async () => {
+      for (let i = 1; i <= options.receipts; i++) bridge.addBill(bridgeBill(700_000 + i));
+      await waitReported(options.receipts + 1);
+      await settle(1000);
     });
-    await settle(500);
-    if (strace.exitCode !== null) return { skipped: `strace could not attach: ${straceErr.trim()}` };
-    for (let i = 1; i <= options.receipts; i++) bridge.addBill(bridgeBill(700_000 + i));
-    await waitReported(options.receipts + 1);
-    await settle(1000);
-    strace.kill('SIGINT');
-    await once(strace, 'exit');
-    const summary = await readFile(summaryPath, 'utf8');
-    const fsync = callsOf(summary, 'fsync');
-    const fdatasync = callsOf(summary, 'fdatasync');
+    if ('skipped' in counted) return counted;
     return {
       receipts: options.receipts,
-      fsync,
-      fdatasync,
-      perReceipt: (fsync + fdatasync) / options.receipts,
+      ...counted,
+      perReceipt: (counted.fsync + counted.fdatasync) / options.receipts,
     };
   } finally {
-    if (strace && strace.exitCode === null) strace.kill('SIGKILL');
     await rig.close();
     await dir.remove();
   }

@@ -1,17 +1,18 @@
-import { performance } from 'node:perf_hooks';
-import { bridgeBills } from '../test/support/bridgeBills.js';
 import { memoryOf, startBridgedAgent } from './lib/agentProcessRig.js';
+import { cpuMsOf, feedLikeBridge } from './lib/bridgeFeed.js';
 
 /**
- * Resident memory of a real `kkt-agent run` process: idle (ready, one bridge account polled, nothing to
- * do) and after `receipts` bills were polled from the mock bridge, printed on the emulator and reported
- * back, all journaled with fsync. Read from /proc/<pid>/status (VmRSS, VmHWM for the peak).
+ * Resident memory of a real `kkt-agent run` process with the given Node flags: idle (ready, one bridge
+ * account polled, nothing to do) and after `receipts` bills fed as a bridge shows them (LIST holds at most a
+ * day's unreported bills, `feedLikeBridge`), printed on the emulator and reported back, all journaled with
+ * fsync. Read from /proc/<pid>/status (VmRSS, VmHWM for the peak); CPU from /proc/<pid>/stat.
  */
 
 export interface MemoryBenchOptions {
   receipts: number;
   /** How long the agent idles before "idle" is read, and settles before "after" is read. */
   settleMs?: number;
+  nodeArgs?: string[];
 }
 
 export interface MemoryBenchResult {
@@ -20,30 +21,24 @@ export interface MemoryBenchResult {
   afterRssBytes: number;
   peakRssBytes: number;
   receiptsPerSecond: number;
+  cpuMsPerReceipt: number;
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBenchResult> {
-  const rig = await startBridgedAgent({ pollIntervalMs: 500 });
+  const rig = await startBridgedAgent({ pollIntervalMs: 500, nodeArgs: options.nodeArgs });
   const { agent, bridge } = rig;
   try {
     const pid = agent.child.pid!;
     await settle(options.settleMs ?? 3000);
     const idle = await memoryOf(pid);
-    const started = performance.now();
-    for (const bill of bridgeBills(options.receipts, 400_001)) bridge.addBill(bill);
-    const deadline = started + 60_000 + options.receipts * 200;
-    while (bridge.receipts.length < options.receipts) {
-      if (performance.now() > deadline) {
-        throw new Error(`bench: ${bridge.receipts.length} of ${options.receipts} receipts reported in time`);
-      }
-      if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
-        throw new Error(`bench: the agent exited:\n${agent.output().slice(-3000)}`);
-      }
-      await settle(200);
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const cpuBefore = await cpuMsOf(pid);
+    const fed = await feedLikeBridge(bridge, agent.child, {
+      receipts: options.receipts,
+      firstBillId: 400_001,
+    });
+    const cpuMs = (await cpuMsOf(pid)) - cpuBefore;
     await settle(options.settleMs ?? 2000);
     const after = await memoryOf(pid);
     return {
@@ -51,7 +46,8 @@ export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBe
       idleRssBytes: idle.rssBytes,
       afterRssBytes: after.rssBytes,
       peakRssBytes: after.peakRssBytes,
-      receiptsPerSecond: options.receipts / seconds,
+      receiptsPerSecond: options.receipts / fed.seconds,
+      cpuMsPerReceipt: cpuMs / options.receipts,
     };
   } finally {
     await rig.close();

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { benchAgentOverhead } from './agentOverhead.js';
 import { benchAges } from './ages.js';
+import { agesMarkdown } from './agesReport.js';
 import { benchBridgePolling } from './bridgePolling.js';
 import { benchDriver } from './driver.js';
 import { benchFsyncs } from './fsyncs.js';
@@ -10,10 +11,12 @@ import { kib, mib, ms, num, table } from './lib/markdown.js';
 import { parseRunOptions } from './lib/options.js';
 import { errorText, exitWhenDone, writeRunDocument } from './lib/runDocument.js';
 import { median } from './lib/stats.js';
+import { unitNodeFlags } from './lib/unitFlags.js';
 import { benchMemory } from './memory.js';
 import { benchMoysklad } from './moysklad.js';
 import { benchMqttLatency } from './mqttLatency.js';
 import { benchOutboxDrain } from './outboxDrain.js';
+import { benchReadyFootprint } from './readyFootprint.js';
 import { benchStartup } from './startup.js';
 import { benchThroughput } from './throughput.js';
 
@@ -41,11 +44,15 @@ const size = {
   drainReceipts: quick ? 300 : 10_000,
   drainScaleReceipts: quick ? 0 : 1000,
   moyskladDocuments: quick ? 20 : 10_000,
-  memoryReceipts: quick ? 100 : 10_000,
+  memoryReceipts: quick ? 100 : 5_000,
   startupRuns: quick ? 2 : 7,
   fsyncReceipts: quick ? 30 : 300,
   ages: quick ? [0, 30] : [0, 30, 365, 1825],
   ageStarts: quick ? 1 : 3,
+  growthAges: quick ? [30] : [1825],
+  growthReceipts: quick ? 100 : 20_000,
+  ageFsyncReceipts: quick ? 0 : 300,
+  readyFootprintRuns: quick ? 1 : 3,
 };
 
 interface Section {
@@ -331,30 +338,55 @@ const sections: Section[] = [
     name: 'footprint',
     title: 'Memory and start-up',
     run: async () => {
-      const memory = await benchMemory({ receipts: size.memoryReceipts, settleMs: quick ? 500 : undefined });
+      const unitFlags = unitNodeFlags();
+      const settleMs = quick ? 500 : undefined;
+      const flagSets = quick ? [unitFlags] : [unitFlags, []];
+      const memory = [];
+      for (const nodeArgs of flagSets) {
+        memory.push(await benchMemory({ receipts: size.memoryReceipts, settleMs, nodeArgs }));
+      }
+      const ready = await benchReadyFootprint({ runs: size.readyFootprintRuns, nodeArgs: unitFlags });
       const startup = await benchStartup({ runs: size.startupRuns });
+      const receipts = size.memoryReceipts.toLocaleString('en-US');
       return [
         `A real \`node bin/kkt-agent.js run\` process (one ATOL register on TCP, one bridge account polled every ` +
-          `500 ms), /proc/<pid>/status. "Idle" is read 3 s after it is ready; "after" 2 s after the last of ${memory.receipts.toLocaleString('en-US')} ` +
-          `bills was polled, printed and reported (${num(memory.receiptsPerSecond)} receipts/s end to end, fsync on). ` +
-          `Start to READY: spawn → the READY=1 datagram on a NOTIFY_SOCKET this bench binds (it plays systemd); ` +
-          `READY follows the journals' load, the control socket and the register's identification. ` +
-          `Median of ${size.startupRuns} starts.`,
+          `500 ms), /proc/<pid>/status. "Idle" is read 3 s after it is ready; "after" 2 s after the last of ` +
+          `${receipts} bills fed as a bridge shows them (LIST holds at most a day's unreported bills) was polled, ` +
+          `printed and reported, fsync on. Once with the Node flags of the systemd unit, once with none: the ` +
+          `unit keeps a flag only if it helps here.`,
         '',
         table(
-          ['figure', 'value'],
           [
-            ['RSS idle (ready, polling, nothing to do)', mib(memory.idleRssBytes)],
-            [`RSS after ${memory.receipts.toLocaleString('en-US')} receipts`, mib(memory.afterRssBytes)],
-            ['peak RSS (VmHWM)', mib(memory.peakRssBytes)],
-            [
-              'RSS growth per receipt',
-              `${num((memory.afterRssBytes - memory.idleRssBytes) / memory.receipts / 1024)} KiB`,
-            ],
-            ['start → READY=1 (median)', ms(median(startup.readyMs))],
-            ['start → READY=1 (slowest)', ms(Math.max(...startup.readyMs))],
+            'Node flags',
+            'RSS idle',
+            `RSS after ${receipts}`,
+            'growth per receipt',
+            'peak RSS',
+            'CPU per receipt',
+            'receipts/s',
           ],
+          memory.map((m, i) => [
+            flagSets[i]!.length === 0 ? 'none' : `\`node ${flagSets[i]!.join(' ')}\` (the unit's)`,
+            mib(m.idleRssBytes),
+            mib(m.afterRssBytes),
+            `${num((m.afterRssBytes - m.idleRssBytes) / m.receipts / 1024, 2)} KiB`,
+            mib(m.peakRssBytes),
+            ms(m.cpuMsPerReceipt),
+            num(m.receiptsPerSecond),
+          ]),
         ),
+        '',
+        `At READY=1 (the unit's flags, ${runsNote(size.readyFootprintRuns)}; modules listed by a preloaded probe, ` +
+          `\`test/support/moduleProbe.ts\`): **${ready.modules} modules** loaded from ${ready.packages.length} npm ` +
+          `packages (${ready.packages.join(', ')}); RSS ${mib(ready.rssBytes)}, heap after GC ` +
+          `${mib(ready.heapAfterGcBytes)}. What \`run\` does not need for this config (the demo, the emulators, ` +
+          `the embedded broker, pino-pretty, mqtt, the serial stack, the other connectors and devices) is not among ` +
+          `them (\`test/e2e/lazyModules.e2e.test.ts\`).`,
+        '',
+        `Start to READY: spawn → the READY=1 datagram on a NOTIFY_SOCKET this bench binds (it plays systemd), no ` +
+          `Node flags; READY follows the database's open, the control socket and the register's identification. ` +
+          `Over ${size.startupRuns} starts on a new data directory: median ${ms(median(startup.readyMs))}, ` +
+          `slowest ${ms(Math.max(...startup.readyMs))}.`,
       ].join('\n');
     },
   },
@@ -362,43 +394,16 @@ const sections: Section[] = [
     name: 'ages',
     title: 'A box that ages: start-up and memory against history',
     run: async () => {
-      const results = await benchAges({ ages: size.ages, starts: size.ageStarts });
-      const byAge = new Map(results.map((r) => [r.ageDays, r]));
-      const year = byAge.get(365);
-      const month = byAge.get(30);
-      const ageName = (days: number) =>
-        days === 0 ? 'new' : days < 365 ? `${days} days` : `${days / 365} year${days === 365 ? '' : 's'}`;
-      const lines = [
-        `For each age, a data directory as that many days of 300 receipts a day and nightly retention leave it ` +
-          `(\`bench/lib/agedDataDir.ts\`: bridge BILLs mapped by the agent's own mapping, reports built by the ` +
-          `bridge sink's code, retention run night by night), then a real \`kkt-agent run\` on it (one ATOL ` +
-          `register, one bridge account polled every second). Start → READY=1 as systemd sees it ` +
-          `(${size.ageStarts === 1 ? 'one start' : `median of ${size.ageStarts} starts`}); memory read after 3 s ` +
-          `idle on the last start: the heap in use after a forced full GC (a preloaded probe), RSS and peak RSS ` +
-          `(VmHWM) from /proc.`,
-        '',
-        table(
-          ['age', 'jobs', 'database', 'start → READY', 'heap after GC', 'RSS idle', 'peak RSS'],
-          results.map((r) => [
-            ageName(r.ageDays),
-            r.jobs.toLocaleString('en-US'),
-            mib(r.databaseBytes),
-            ms(median(r.readyMs)),
-            mib(r.heapAfterGcBytes),
-            mib(r.idleRssBytes),
-            mib(r.peakRssBytes),
-          ]),
-        ),
-      ];
-      if (year && month) {
-        const perYear = ((year.databaseBytes - month.databaseBytes) * 365) / (365 - 30);
-        lines.push(
-          '',
-          `Disk per year of history at 300 receipts a day: **${mib(perYear)}** (the one-year database less the ` +
-            `30-day one, scaled to a year: the rows retention keeps).`,
-        );
-      }
-      return lines.join('\n');
+      const nodeArgs = unitNodeFlags();
+      const results = await benchAges({
+        ages: size.ages,
+        starts: size.ageStarts,
+        growthAges: size.growthAges,
+        growthReceipts: size.growthReceipts,
+        fsyncReceipts: size.ageFsyncReceipts,
+        nodeArgs,
+      });
+      return agesMarkdown(results, nodeArgs);
     },
   },
 ];

@@ -57,7 +57,10 @@ export interface BridgedAgent {
   close(): Promise<void>;
 }
 
-export async function startBridgedAgent(options: { pollIntervalMs: number }): Promise<BridgedAgent> {
+export async function startBridgedAgent(options: {
+  pollIntervalMs: number;
+  nodeArgs?: string[];
+}): Promise<BridgedAgent> {
   const emulator = await startEmulatorProcess();
   const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
   const dir = await tempDir();
@@ -66,7 +69,7 @@ export async function startBridgedAgent(options: { pollIntervalMs: number }): Pr
     bridgeUrl: bridge.url,
     pollIntervalMs: options.pollIntervalMs,
   });
-  const agent = await startAgentProcess(configPath, socket);
+  const agent = await startAgentProcess(configPath, socket, { nodeArgs: options.nodeArgs });
   return {
     agent,
     bridge,

@@ -9,6 +9,9 @@ import { heapAfterGc } from './gc.js';
 const out = process.env.KKT_BENCH_HEAP_FILE;
 if (out) {
   process.on('SIGUSR2', () => {
-    writeFileSync(out, String(heapAfterGc()));
+    const heap = heapAfterGc();
+    // Where the rest of RSS is (V8's committed heap, buffers, native): beside it, for a look by hand.
+    writeFileSync(`${out}.usage.json`, JSON.stringify(process.memoryUsage()));
+    writeFileSync(out, String(heap));
   });
 }

@@ -65,6 +65,13 @@ export class Ledger {
     return total;
   }
 
+  /** Documents printed plus reports received so far: grows while the agent makes progress. */
+  get progress(): number {
+    let reports = 0;
+    for (const ids of this.reports.values()) reports += ids.size;
+    return this.totalPrinted + reports;
+  }
+
   printed(billId: string): number {
     return this.documents.get(billId)?.length ?? 0;
   }

@@ -154,9 +154,20 @@ export class ChaosRig {
   }
 
   /** Waits until every bill is printed and reported, then a quiet second for late duplicates. */
-  async settle(timeoutMs: number, billIds: readonly string[] = this.billIds): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+  async settle(
+    timeoutMs: number,
+    billIds: readonly string[] = this.billIds,
+    options: { stallMs?: number } = {},
+  ): Promise<boolean> {
+    let deadline = Date.now() + timeoutMs;
+    let progress = this.ledger.progress;
     while (!this.ledger.settled(billIds)) {
+      // With `stallMs`, a slow but working agent (a loaded machine) gets the time it needs: the deadline
+      // moves on with every document printed or report received, so only a stall fails.
+      if (options.stallMs !== undefined && this.ledger.progress !== progress) {
+        progress = this.ledger.progress;
+        deadline = Math.max(deadline, Date.now() + options.stallMs);
+      }
       if (Date.now() > deadline) return false;
       if (!this.supervisor.running) this.supervisor.start();
       await sleep(100);

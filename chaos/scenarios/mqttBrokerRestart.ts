@@ -119,7 +119,8 @@ export const mqttBrokerRestartScenario: Scenario = {
       }
       while (restartsDone < restarts) await sleep(50);
       await Promise.allSettled(sends);
-      const settled = await rig.settle(60_000 + bills * 200, billIds);
+      // Progress-aware, as in torn-wal: only 60 s without a document or report fails.
+      const settled = await rig.settle(60_000 + bills * 200, billIds, { stallMs: 60_000 });
       const verdict = rig.verdict(billIds);
       const missing = billIds.filter((id) => rig.ledger.printed(id) === 0);
       const missingNote = missing

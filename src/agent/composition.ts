@@ -1,22 +1,13 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LinkFactory } from '../drivers/atol/kkt.js';
-import { SerialLink } from '../drivers/atol/transport/serialLink.js';
 import { TcpLink } from '../drivers/atol/transport/tcpLink.js';
 import { WireTraceFile } from '../drivers/atol/transport/wireTraceWriter.js';
-import { listAtolSerialPorts, scanAtolUsbDevices } from '../drivers/atol/usb/index.js';
 import { KktAgentError } from '../lib/errors.js';
 import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
-import { BridgeConnector } from './connectors/bridge/connector.js';
-import { MoyskladConnector } from './connectors/moysklad/connector.js';
-import { OxSystemConnector } from './connectors/oxsystem/connector.js';
 import type { Connector } from './connectors/types.js';
-import { AtolDevice } from './devices/atol/atolDevice.js';
-import { AtolWebDevice } from './devices/atolWeb/atolWebDevice.js';
 import type { FiscalDevice } from './devices/device.js';
-import { IntentDevice } from './devices/intent/intentDevice.js';
-import { createNonfiscalDevice } from './devices/nonfiscal/nonfiscalDevice.js';
 import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
@@ -25,8 +16,15 @@ import { AGENT_VERSION } from './version.js';
 
 type AtolLinkConfig = Extract<DeviceConfig, { kind: 'atol' }>['link'];
 
+/*
+ * What a config does not use is never loaded (issue 17: memory of a box that runs for years): each device
+ * kind, connector kind and the serial stack (serialport and its native binding) is imported when the config
+ * names it. `test/e2e/lazyModules.e2e.test.ts` checks which modules a bridge-only daemon loads.
+ */
+
 /** The first ATOL register on USB (or the one with the given serial number), looked up at every connect. */
 async function findUsbRegister(serialNumber: string | undefined): Promise<string> {
+  const { listAtolSerialPorts, scanAtolUsbDevices } = await import('../drivers/atol/usb/index.js');
   const devices = (await scanAtolUsbDevices()).filter(
     (d) => !serialNumber || d.serialNumber === serialNumber,
   );
@@ -47,10 +45,16 @@ export function linkFactory(link: AtolLinkConfig): LinkFactory {
     case 'tcp':
       return () => new TcpLink({ host: link.host, port: link.port });
     case 'serial':
-      return () => new SerialLink({ path: link.path, baudRate: link.baudRate });
+      return async () => {
+        const { SerialLink } = await import('../drivers/atol/transport/serialLink.js');
+        return new SerialLink({ path: link.path, baudRate: link.baudRate });
+      };
     case 'usb':
-      return async () =>
-        new SerialLink({ path: await findUsbRegister(link.serialNumber), baudRate: link.baudRate });
+      return async () => {
+        const path = await findUsbRegister(link.serialNumber);
+        const { SerialLink } = await import('../drivers/atol/transport/serialLink.js');
+        return new SerialLink({ path, baudRate: link.baudRate });
+      };
   }
 }
 
@@ -63,9 +67,14 @@ export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
   };
 }
 
-export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, logger: Logger): FiscalDevice {
+export async function createDevice(
+  config: DeviceConfig,
+  agentConfig: AgentConfig,
+  logger: Logger,
+): Promise<FiscalDevice> {
   switch (config.kind) {
-    case 'atol':
+    case 'atol': {
+      const { AtolDevice } = await import('./devices/atol/atolDevice.js');
       return new AtolDevice({
         id: config.id,
         link: linkFactory(config.link),
@@ -80,7 +89,9 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         vatPolicy: vatPolicyOf(agentConfig),
         logger,
       });
-    case 'atol-web':
+    }
+    case 'atol-web': {
+      const { AtolWebDevice } = await import('./devices/atolWeb/atolWebDevice.js');
       return new AtolWebDevice({
         id: config.id,
         server: {
@@ -99,7 +110,9 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });
-    case 'intent':
+    }
+    case 'intent': {
+      const { IntentDevice } = await import('./devices/intent/intentDevice.js');
       return new IntentDevice({
         id: config.id,
         baseUrl: config.baseUrl,
@@ -112,12 +125,15 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         timeZone: agentConfig.timeZone,
         logger,
       });
-    case 'nonfiscal':
+    }
+    case 'nonfiscal': {
+      const { createNonfiscalDevice } = await import('./devices/nonfiscal/nonfiscalDevice.js');
       return createNonfiscalDevice(config, {
         dataDir: agentConfig.dataDir,
         timeZone: agentConfig.timeZone,
         logger,
       });
+    }
   }
 }
 
@@ -149,14 +165,24 @@ export function createRouter(config: AgentConfig, devices: FiscalDevice[]): Devi
   };
 }
 
-export function createConnectors(config: AgentConfig): Connector[] {
-  return [
-    ...config.connectors.bridge.map((account) => new BridgeConnector(account)),
-    ...config.connectors.moysklad.map(
-      (account) => new MoyskladConnector(account, { softwareVersion: AGENT_VERSION }),
-    ),
-    ...config.connectors.oxsystem.map((account) => new OxSystemConnector(account)),
-  ];
+export async function createConnectors(config: AgentConfig): Promise<Connector[]> {
+  const { bridge, moysklad, oxsystem } = config.connectors;
+  const connectors: Connector[] = [];
+  if (bridge.length > 0) {
+    const { BridgeConnector } = await import('./connectors/bridge/connector.js');
+    connectors.push(...bridge.map((account) => new BridgeConnector(account)));
+  }
+  if (moysklad.length > 0) {
+    const { MoyskladConnector } = await import('./connectors/moysklad/connector.js');
+    connectors.push(
+      ...moysklad.map((account) => new MoyskladConnector(account, { softwareVersion: AGENT_VERSION })),
+    );
+  }
+  if (oxsystem.length > 0) {
+    const { OxSystemConnector } = await import('./connectors/oxsystem/connector.js');
+    connectors.push(...oxsystem.map((account) => new OxSystemConnector(account)));
+  }
+  return connectors;
 }
 
 export interface BuildOptions {
@@ -169,15 +195,15 @@ export async function buildAgent(
   log: AgentLogger,
   options: BuildOptions = {},
 ): Promise<Agent> {
-  const devices = config.devices.map((device) =>
-    createDevice(device, config, log.module('device', { device: device.id })),
+  const devices = await Promise.all(
+    config.devices.map((device) => createDevice(device, config, log.module('device', { device: device.id }))),
   );
   return Agent.open({
     dataDir: config.dataDir,
     logger: log.root,
     loggerFor: log.module,
     devices,
-    connectors: createConnectors(config),
+    connectors: await createConnectors(config),
     sinks: options.extraSinks,
     router: createRouter(config, devices),
     fiscalizer: config.fiscalizer,

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import pino, { type LevelWithSilent, type Logger, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { LogFile } from './logFile.js';
+
+/** pino-pretty (and its ~80 modules) is loaded only for a terminal, never by the service (issue 17). */
+const loadPretty = (): typeof PinoPretty =>
+  createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 /**
  * Keys whose values never reach a log: credentials and customer contacts. Each event logs facts (ids,
@@ -64,7 +69,7 @@ export function createLogger(options: LoggingOptions): DaemonLogger {
   if (usePretty) {
     streams.push({
       level: 'trace',
-      stream: pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+      stream: loadPretty()({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
     });
   } else {
     streams.push({ level: 'trace', stream: options.destination ?? pino.destination({ fd: 1, sync: true }) });

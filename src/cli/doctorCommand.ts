@@ -51,7 +51,9 @@ export async function runDoctorStandalone(
   // agent whose socket did not answer owns the registers, and this fails naming its pid.
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
   const lock = lockDataDir(config.dataDir);
-  const devices = selected.map((d) => createDevice(d, config, logger.child({ device: d.id })));
+  const devices = await Promise.all(
+    selected.map((d) => createDevice(d, config, logger.child({ device: d.id }))),
+  );
   let stopTrace: (() => void) | undefined;
   try {
     stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, devices) : undefined;

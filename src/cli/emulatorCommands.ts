@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { type AtolEmulatorCliOptions, runAtolEmulatorCli } from '../emulators/atol/index.js';
-import { type AtolWebEmulatorCliOptions, runAtolWebEmulatorCli } from '../emulators/atol/web/index.js';
-import { startMockBridge } from '../emulators/bridge/index.js';
-import { startIntentEmulator } from '../emulators/intent/index.js';
+import type { AtolEmulatorCliOptions } from '../emulators/atol/index.js';
+import type { AtolWebEmulatorCliOptions } from '../emulators/atol/web/index.js';
+
+// Each emulator is imported by its own command only: `run` never loads them (issue 17).
 
 /**
  * Catches Ctrl-C and SIGTERM from now on and resolves on the first. Called before an emulator starts, so
@@ -67,6 +67,7 @@ export function registerEmulatorCommands(program: Command): void {
     .action(async (options: AtolEmulatorCliOptions) => {
       const signalled = nextSignal();
       // Commander names the options as the schema does (`--z-report-step-ms` → zReportStepMs).
+      const { runAtolEmulatorCli } = await import('../emulators/atol/index.js');
       const running = await runAtolEmulatorCli(options);
       await signalled;
       await running.close();
@@ -96,6 +97,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--quiet', 'do not print the printouts')
     .action(async (options: AtolWebEmulatorCliOptions) => {
       const signalled = nextSignal();
+      const { runAtolWebEmulatorCli } = await import('../emulators/atol/web/index.js');
       const running = await runAtolWebEmulatorCli(options);
       await signalled;
       await running.close();
@@ -108,6 +110,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
       const signalled = nextSignal();
+      const { startMockBridge } = await import('../emulators/bridge/index.js');
       const bridge = await startMockBridge({ port: options.port, host: options.host });
       process.stdout.write(
         `Mock bridge on ${bridge.url} with ${bridge.bills().length} bills. Ctrl-C stops it.\n`,
@@ -135,6 +138,7 @@ export function registerEmulatorCommands(program: Command): void {
     .action(
       async (options: { port: number; host: string; pin: string; cardWait: number; state?: string }) => {
         const signalled = nextSignal();
+        const { startIntentEmulator } = await import('../emulators/intent/index.js');
         const emulator = await startIntentEmulator({
           host: options.host,
           port: options.port,

@@ -15,7 +15,6 @@ import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
 import { needsTechnician } from '../agent/store/storeErrors.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
-import { runDemo } from './demo.js';
 import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
@@ -375,6 +374,8 @@ export function buildProgram(): Command {
     .description('run the agent end to end on the built-in emulators (no hardware, no network)')
     .option('--once', 'stop after one round of sample bills (exit 0 when all went through)')
     .action(async (options: { once?: boolean }) => {
+      // The demo (emulators, the embedded broker) is loaded only for `demo`, never by `run` (issue 17).
+      const { runDemo } = await import('./demo.js');
       const ok = await runDemo({ once: Boolean(options.once) });
       process.exit(ok ? 0 : 1);
     });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { listRetailStores, pairMoysklad } from '../agent/connectors/moysklad/pairing.js';
+// wire.js is loaded with the config schema anyway; pairing (and its client) only by these commands.
 import { DEFAULT_BASE_URL } from '../agent/connectors/moysklad/wire.js';
 import { KktAgentError } from '../lib/errors.js';
 import { table } from './format.js';
@@ -64,6 +64,7 @@ export function registerMoyskladCommands(program: Command): void {
   adminOptions(moysklad.command('stores').description('list the retail stores of the account')).action(
     async (options: AdminOptions) => {
       try {
+        const { listRetailStores } = await import('../agent/connectors/moysklad/pairing.js');
         const stores = await listRetailStores({
           login: options.login,
           password: await readPassword(options.passwordFile),
@@ -95,6 +96,7 @@ export function registerMoyskladCommands(program: Command): void {
     .option('--force', 'attach even if another device holds the store (it stops syncing)')
     .action(async (options: AdminOptions & { store?: string; out: string; force?: boolean }) => {
       try {
+        const { pairMoysklad } = await import('../agent/connectors/moysklad/pairing.js');
         const result = await pairMoysklad({
           login: options.login,
           password: await readPassword(options.passwordFile),

@@ -312,7 +312,7 @@ fs.copyFileSync(${JSON.stringify(addon)}, 'build/Release/thing.node');\n`,
       expect(modeOf('opt/kkt-agent/node/bin/node')).toBe('755');
       expect(existsSync(at('opt/kkt-agent/node_modules/left-pad/index.js'))).toBe(true);
       expect(readFileSync(at('etc/systemd/system/kkt-agent.service'), 'utf8')).toMatch(
-        /^ExecStart=\/opt\/kkt-agent\/node\/bin\/node \/opt\/kkt-agent\/bin\/kkt-agent\.js run/m,
+        /^ExecStart=\/opt\/kkt-agent\/node\/bin\/node (--[a-z-]+(=\d+)? )*\/opt\/kkt-agent\/bin\/kkt-agent\.js run/m,
       );
       expect(readFileSync(at('usr/local/bin/kkt-agent'), 'utf8')).toContain(
         'exec /opt/kkt-agent/node/bin/node /opt/kkt-agent/bin/kkt-agent.js "$@"',

@@ -39,6 +39,8 @@ export interface StartAgentOptions {
   readyTimeoutMs?: number;
   waitReady?: boolean;
   extraArgs?: string[];
+  /** Node's own flags, before the script (`--optimize-for-size`, `--import …`). */
+  nodeArgs?: string[];
 }
 
 export async function startAgentProcess(
@@ -46,10 +48,14 @@ export async function startAgentProcess(
   socket: string,
   options: StartAgentOptions = {},
 ): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configPath, ...(options.extraArgs ?? [])], {
-    env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), BIN, 'run', '--config', configPath, ...(options.extraArgs ?? [])],
+    {
+      env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     text += chunk.toString();

@@ -47,11 +47,21 @@ describe('kkt-agent.service settings', () => {
     expect(value('Service', 'Type')).toBe('notify');
     expect(value('Service', 'NotifyAccess')).toBe('main');
     expect(value('Service', 'ExecStart')).toBe(
-      '/usr/bin/node /opt/kkt-agent/bin/kkt-agent.js run --config /etc/kkt-agent/config.json',
+      '/usr/bin/node --optimize-for-size --max-semi-space-size=1 --max-old-space-size=128 ' +
+        '/opt/kkt-agent/bin/kkt-agent.js run --config /etc/kkt-agent/config.json',
     );
     expect(unitText).not.toMatch(/^ExecStart=.*\bnpm\b/m);
     expect(value('Service', 'WatchdogSec')).toBe('30s');
     expect(value('Service', 'Environment')).toBe('NODE_ENV=production');
+  });
+
+  it('starts node with flags this node accepts (a flag it does not know would stop every start)', () => {
+    const words = value('Service', 'ExecStart')!.split(' ');
+    const flags = words.slice(1, words.indexOf('/opt/kkt-agent/bin/kkt-agent.js'));
+    expect(flags.length).toBeGreaterThan(0);
+    const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('always restarts and never stops trying', () => {

@@ -8,7 +8,7 @@ import { StateReporter } from '../state/reporter.js';
 import type { StartupConfig } from './configStore.js';
 import { type LiveApplier, type LiveLogger, logLevelApplier, versionApplier } from './liveConfig.js';
 import { RemoteConfigManager } from './remoteConfig.js';
-import { MqttService } from './service.js';
+import type { MqttService } from './service.js';
 
 export interface RemoteServicesOptions {
   startup: StartupConfig;
@@ -67,8 +67,9 @@ export class RemoteServices {
       });
     logger.info({ event: 'config.loaded', source: startup.source, version: startup.version });
     const mqttConfig = startup.config.mqtt;
+    // The MQTT client (mqtt.js and its streams) is loaded only when a broker is configured (issue 17).
     const mqtt = mqttConfig
-      ? await MqttService.open({
+      ? await (await import('./service.js')).MqttService.open({
           config: mqttConfig,
           dataDir: startup.config.dataDir,
           agentVersion: options.version,
