@@ -10,7 +10,7 @@ import {
   type JobOperation,
   type JobTrigger,
 } from './job.js';
-import { newJobId } from './jobId.js';
+import { jobIdFor, newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
 
 export interface IntakeResult {
@@ -109,13 +109,14 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
         );
       }
       const now = new Date().toISOString();
+      const operation = input.operation ?? 'sell';
       const job = await this.jobs.create({
-        id: newJobId(),
+        id: this.idFor(bill, operation),
         key,
         seq: this.jobs.nextSeq(),
         bill,
         summary: billSummary(bill),
-        operation: input.operation ?? 'sell',
+        operation,
         deviceId: input.deviceId ?? this.route(bill),
         state: 'RECEIVED',
         receivedAt: now,
@@ -133,6 +134,27 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       this.emit('queued', job);
       return { job, duplicate: false };
     });
+  }
+
+  /**
+   * The bill's derived id (its receipt marker), unless another bill's job already holds it: then a random
+   * one, logged, since two jobs cannot share an id. A rebuild cannot tie such a receipt to its bill; when
+   * the bill comes back after a lost store it meets the other bill's receipt, which does not match, and
+   * blocks for a person instead of printing (docs/fiscalization.md, "The marker").
+   */
+  private idFor(key: BillKey, operation: JobOperation): string {
+    const derived = jobIdFor(key, operation);
+    const holder = this.jobs.get(derived);
+    if (holder === undefined) return derived;
+    const id = newJobId();
+    this.logger.warn({
+      event: 'intake.marker-collision',
+      key: billKeyString(key),
+      marker: derived,
+      heldBy: holder.key,
+      job: id,
+    });
+    return id;
   }
 
   /**
@@ -202,7 +224,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     const now = new Date().toISOString();
     const field = (error as { field?: unknown }).field;
     const job = await this.jobs.create({
-      id: newJobId(),
+      id: this.idFor(key, 'sell'),
       key: billKeyString(key),
       seq: this.jobs.nextSeq(),
       summary: { ...key, number },
