@@ -9,7 +9,8 @@ const MAX_RECONCILE_SCAN = 20;
 /** What reading the FN takes: both ATOL backends answer these. */
 export interface FnDocumentReader {
   fnAnchor(): Promise<{ lastDocumentNumber: number; fnSerial: string }>;
-  document(fiscalDocumentNumber: number): Promise<FiscalDocument>;
+  /** `history`: a receipt in full, any other document only as far as its date-time (when that is cheaper). */
+  document(fiscalDocumentNumber: number, extent?: 'full' | 'history'): Promise<FiscalDocument>;
 }
 
 export type FnScan =
