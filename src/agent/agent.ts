@@ -6,10 +6,11 @@ import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
-import { JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
+import { JOURNAL_DEFAULTS, type JournalConfig, type RecoveryConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
+import { Recovery, type RecoveryStatus } from './jobs/recovery.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -34,6 +35,7 @@ export interface AgentParts {
   fiscalizer?: Partial<FiscalizerConfig>;
   outbox?: Partial<OutboxConfig>;
   journal?: Partial<JournalConfig>;
+  recovery?: Partial<RecoveryConfig>;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -55,6 +57,8 @@ export interface AgentStatus {
   connectors: ReturnType<Connector['status']>[];
   storage: StorageFigures;
   memory: MemoryFigures;
+  /** Where the store came from and what reading the registers back found (docs/fiscalization.md). */
+  recovery: RecoveryStatus;
 }
 
 type StoreDoc = Record<string, Record<string, unknown>>;
@@ -69,6 +73,10 @@ export class Agent {
   private readonly fiscalizers = new Map<string, Fiscalizer>();
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
+  /** Connectors started so far (they wait for a rebuild from the registers). */
+  private readonly startedConnectors: Connector[] = [];
+  private connectorsStarting: Promise<void> | undefined;
+  private cancelConnectorStart: (() => void) | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
   /** Shift events whose publish failed: retried with the next recovery (they are not in the job journal). */
@@ -80,8 +88,10 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    readonly recovery: Recovery,
   ) {
     this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    recovery.register(parts.devices.map((device) => device.id));
     for (const device of parts.devices) {
       this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
@@ -89,6 +99,8 @@ export class Agent {
         jobs,
         this.loggerFor('fiscalizer', { device: device.id }),
         this.fiscalizerConfig,
+        undefined,
+        recovery,
       );
       this.fiscalizers.set(device.id, fiscalizer);
       device.on('shift', ({ type, shift }) => {
@@ -104,6 +116,8 @@ export class Agent {
     // reports commits with its REPORTED state (docs/storage.md, "Transactions").
     jobs.onWrite((job, previous) => {
       if (job.state === previous) return;
+      // What the register is known to hold moves its watermark in the same commit.
+      recovery.noteWithin(job);
       if (job.state === 'FISCALIZED') outbox.draftWithin({ type: 'job.fiscalized', job });
       else if (job.state === 'FAILED') outbox.draftWithin({ type: 'job.failed', job });
     });
@@ -137,7 +151,12 @@ export class Agent {
         parts.outbox,
       );
       const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
-      return new Agent(parts, db, jobs, outbox, connectorState);
+      const recovery = new Recovery(
+        db,
+        parts.loggerFor?.('recovery') ?? parts.logger.child({ module: 'recovery' }),
+        parts.recovery,
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, recovery);
     } catch (error) {
       db.close();
       throw error;
@@ -197,17 +216,25 @@ export class Agent {
     };
   }
 
+  /**
+   * Starts the core. Connectors come first (their sinks may need state loaded at start, ids, before they
+   * can draft), except on a store being rebuilt from the registers: then they start once every register
+   * has been read back, so no bill is taken before the agent knows what was printed (docs/fiscalization.md,
+   * "Rebuilding from the register"). `start` returns without waiting for that; `status` shows its progress.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // Connectors first: their sinks may need state loaded at start (ids) before they can draft.
-    for (const connector of this.parts.connectors) {
-      await connector.start({
-        intake: this.intake,
-        store: this.storeFor(connector.name),
-        logger: this.loggerFor('connector', { connector: connector.name }),
-        devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
+    const rebuilding = this.recovery.rebuilding;
+    if (rebuilding) {
+      this.parts.logger.warn({
+        event: 'agent.rebuilding',
+        origin: this.recovery.storeOrigin.origin,
+        devices: this.devices.size,
+        reason: 'the store is new or was declared lost: the registers are read back before any bill is taken',
       });
+    } else {
+      await this.startConnectors();
     }
     await this.recoverDrafts();
     this.recoveryTimer = setInterval(() => void this.recoverDrafts(), 60_000);
@@ -215,11 +242,48 @@ export class Agent {
     this.outbox.start();
     await Promise.all(this.deviceList.map((device) => device.start()));
     for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
+    if (rebuilding) {
+      const cancelled = new Promise<boolean>((resolve) => {
+        this.cancelConnectorStart = () => resolve(true);
+      });
+      this.connectorsStarting = Promise.race([this.recovery.whenRebuilt().then(() => false), cancelled]).then(
+        async (stopped) => {
+          if (stopped || !this.started) return;
+          await this.startConnectors();
+        },
+      );
+      this.connectorsStarting.catch((error: unknown) => {
+        this.parts.logger.error({ event: 'agent.connectors-failed', reason: (error as Error).message });
+      });
+    }
     this.parts.logger.info({
       event: 'agent.started',
       devices: this.devices.size,
       connectors: this.parts.connectors.length,
+      rebuilding,
     });
+  }
+
+  private async startConnectors(): Promise<void> {
+    const rebuiltSince = this.recovery.horizon()?.coveredSince;
+    for (const connector of this.parts.connectors) {
+      await connector.start({
+        intake: this.intake,
+        store: this.storeFor(connector.name),
+        logger: this.loggerFor('connector', { connector: connector.name }),
+        devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
+        ...(rebuiltSince !== undefined ? { rebuiltSince } : {}),
+        registerSerial: (route) => this.registerSerial(route),
+      });
+      this.startedConnectors.push(connector);
+    }
+  }
+
+  /** The serial number of the register a route leads to, as the register reports it (undefined offline). */
+  private async registerSerial(route: { source: string; account: string; currency: string }) {
+    const device = this.devices.get(this.parts.router(route));
+    if (!device) return undefined;
+    return (await device.snapshot()).serial;
   }
 
   /**
@@ -233,7 +297,9 @@ export class Agent {
     }
     this.started = false;
     clearInterval(this.recoveryTimer);
-    for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
+    this.cancelConnectorStart?.();
+    await this.connectorsStarting?.catch(() => undefined);
+    for (const connector of this.startedConnectors.splice(0)) await connector.stop().catch(() => undefined);
     const timeoutMs = this.fiscalizerConfig.stopTimeoutMs;
     const printing = this.printingJobs;
     if (printing.length > 0)
@@ -365,6 +431,16 @@ export class Agent {
       note: decision.note,
     };
     if (!decision.printed) {
+      // The register's word beats a person's: a receipt found with the job's marker was printed.
+      const claim = this.recovery.claim(job);
+      if (claim.kind !== 'none') {
+        throw new AgentError(
+          'JOB_RECEIPT_FOUND',
+          `Job ${jobId}: receipt FD ${claim.receipt.documentNumber} of FN ${claim.receipt.fnSerial} was found on ` +
+            `the register with its marker, so it was printed${claim.kind === 'mismatch' ? ` (${claim.reason})` : ''}; resolve it as printed.`,
+          { jobId, fiscalDocumentNumber: claim.receipt.documentNumber },
+        );
+      }
       const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined }, [
         'BLOCKED',
       ]);
@@ -407,6 +483,7 @@ export class Agent {
       connectors: this.parts.connectors.map((c) => c.status()),
       storage: this.db.storageFigures(),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+      recovery: this.recovery.status(),
     };
   }
 
@@ -415,10 +492,13 @@ export class Agent {
    * reports past the outbox's retention are deleted. Rows are slimmed or deleted in small transactions;
    * the file is never rewritten (SQLite reuses the freed pages).
    */
-  async applyRetention(now = Date.now()): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
+  async applyRetention(
+    now = Date.now(),
+  ): Promise<{ jobsSlimmed: number; outboxDropped: number; recoveredDropped: number }> {
     const retainMs = { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS;
     const { slimmed } = await this.jobs.slimFinished(retainMs, now);
     const outboxDropped = await this.outbox.deleteDelivered(now);
-    return { jobsSlimmed: slimmed, outboxDropped };
+    const recoveredDropped = await this.recovery.applyRetention(retainMs, now);
+    return { jobsSlimmed: slimmed, outboxDropped, recoveredDropped };
   }
 }

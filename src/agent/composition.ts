@@ -181,6 +181,7 @@ export async function buildAgent(
     fiscalizer: config.fiscalizer,
     outbox: config.outbox,
     journal: config.journal,
+    recovery: config.recovery,
     fsync: options.fsync,
   });
 }

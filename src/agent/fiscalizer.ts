@@ -6,6 +6,8 @@ import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
+import type { ReceiptHistory } from './jobs/receiptHistory.js';
+import type { Recovery } from './jobs/recovery.js';
 
 /** The `fiscalizer` section of the config: the schema owns its defaults; the fiscalizer takes the parsed type. */
 export const fiscalizerConfigSchema = z.strictObject({
@@ -57,6 +59,8 @@ export class Fiscalizer {
   private readonly reconcileFailures = new Map<string, number>();
   private readonly options: FiscalizerOptions;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The device's documents since the store's watermark were read back since it last became ready. */
+  private caughtUp = false;
 
   constructor(
     private readonly device: FiscalDevice,
@@ -64,9 +68,14 @@ export class Fiscalizer {
     private readonly logger: Logger,
     options: Partial<FiscalizerOptions> = {},
     private readonly onEvent: (event: FiscalizerEvent) => void = () => undefined,
+    private readonly recovery?: Recovery,
   ) {
     this.options = { ...FISCALIZER_DEFAULTS, ...options };
-    device.on('ready', () => this.wake());
+    device.on('ready', () => {
+      // A reconnect may find another FN, or documents someone made meanwhile: look before printing.
+      this.caughtUp = false;
+      this.wake();
+    });
   }
 
   /** The job being printed right now, if any (the restart lock waits for it). */
@@ -127,6 +136,10 @@ export class Fiscalizer {
         continue;
       }
       try {
+        if (!this.caughtUp) {
+          await this.catchUp();
+          continue;
+        }
         const pending = this.jobs.inState('PRINTING').filter((job) => this.mine(job));
         if (pending.length > 0) {
           await this.exclusive(() => this.reconcile(pending[0]!));
@@ -151,6 +164,61 @@ export class Fiscalizer {
     }
   }
 
+  /**
+   * Reads back what the device made that the store does not account for, before anything prints
+   * (docs/fiscalization.md, "Rebuilding from the register"). Each document is read between two jobs'
+   * worth of exclusive use, so a technician's X report or a status never waits for the whole read.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.recovery) {
+      const history = this.device.history();
+      const shared: ReceiptHistory | undefined = history && {
+        head: () => this.exclusive(() => history.head()),
+        read: (documentNumber) => this.exclusive(() => history.read(documentNumber)),
+      };
+      await this.recovery.prepare(this.device.id, this.device.readBack, shared);
+    }
+    this.caughtUp = true;
+  }
+
+  /**
+   * What the read-back decides before a print: a device held after a lost store blocks the job for a
+   * person (unless a person already said it was not printed); a receipt found with the job's marker that
+   * is this bill's makes the job FISCALIZED without printing; one that is not this bill's blocks it.
+   * Returns true when it took the job.
+   */
+  private async recalled(job: Job): Promise<boolean> {
+    const recovery = this.recovery;
+    if (!recovery) return false;
+    const claim = recovery.claim(job);
+    if (claim.kind === 'match') {
+      const done = recovery.take(this.jobs, job, claim.receipt);
+      this.logger.warn({
+        event: 'job.recovered',
+        job: job.id,
+        device: this.device.id,
+        fd: claim.receipt.documentNumber,
+        fn: claim.receipt.fnSerial,
+      });
+      this.onEvent({ type: 'fiscalized', job: done });
+      return true;
+    }
+    const held =
+      claim.kind === 'none' && job.resolution?.printed !== false ? recovery.held(this.device.id) : undefined;
+    const reason = claim.kind === 'mismatch' ? claim.reason : held;
+    if (reason === undefined) return false;
+    const code = claim.kind === 'mismatch' ? 'RECOVERED_RECEIPT_MISMATCH' : 'RECOVERY_UNCONFIRMED';
+    const blocked = await this.jobs.transition(
+      job.id,
+      'BLOCKED',
+      { blocked: { code, message: `${reason} (marker ${job.id})`, at: new Date().toISOString() } },
+      ['RECEIVED'],
+    );
+    this.logger.error({ event: 'job.blocked', job: job.id, code, reason });
+    this.onEvent({ type: 'blocked', job: blocked });
+    return true;
+  }
+
   private nextReceived(): Job | undefined {
     const now = monotonicNow();
     return this.jobs
@@ -162,6 +230,7 @@ export class Fiscalizer {
   private async process(job: Job): Promise<void> {
     this.busyJob = job.id;
     try {
+      if (await this.recalled(job)) return;
       const anchor = await this.device.preparePrint(job);
       const printing = await this.jobs.transition(job.id, 'PRINTING', {
         printing: { ...anchor, startedAt: new Date().toISOString() },

@@ -25,6 +25,7 @@ export const REG_NUMBER = '0000000001012345';
 export class ShiftRegister extends FiscalDevice {
   readonly kind = 'atol';
   readonly currencies = ['RUB'] as const;
+  readonly readBack = 'own-records' as const;
   printed: Job[] = [];
   shiftNumber = 41;
   shiftOpen = false;

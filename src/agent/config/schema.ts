@@ -5,7 +5,7 @@ import { atolReconnectSchema } from '../devices/atolCommon/config.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { VAT_TYPE_NAMES } from '../domain/vat.js';
 import { fiscalizerConfigSchema } from '../fiscalizer.js';
-import { journalConfigSchema } from '../jobs/config.js';
+import { journalConfigSchema, recoveryConfigSchema } from '../jobs/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 
 /**
@@ -104,4 +104,5 @@ export const baseConfigShape = {
   fiscalizer: fiscalizerConfigSchema.prefault({}),
   outbox: outboxConfigSchema.prefault({}),
   journal: journalConfigSchema.prefault({}),
+  recovery: recoveryConfigSchema.prefault({}),
 };

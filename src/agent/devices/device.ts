@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { KktAgentError } from '../../lib/errors.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
+import type { ReadBack, ReceiptHistory } from '../jobs/receiptHistory.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
 export type ReconcileOutcome =
@@ -83,6 +84,16 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   abstract readonly currencies: readonly string[];
   /** Time of the last successful exchange with the device, for the watchdog's liveness probe. */
   lastActivityAt = 0;
+  /**
+   * How the device can tell what it printed without the agent's store (docs/fiscalization.md, "Rebuilding
+   * from the register"): `history` devices return their `history()`.
+   */
+  abstract readonly readBack: ReadBack;
+
+  /** The device's printed documents, newest first, when it keeps a readable history (its FN). */
+  history(): ReceiptHistory | undefined {
+    return undefined;
+  }
 
   abstract get ready(): boolean;
   abstract start(): Promise<void>;

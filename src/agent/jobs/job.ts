@@ -5,8 +5,9 @@ import type { Bill } from '../domain/bill.js';
  * a PRINTING job back to RECEIVED once the register proves nothing was printed.
  *
  *   RECEIVED → PRINTING → FISCALIZED → REPORTED
- *                 ↘ FAILED (the device refused; nothing printed)
- *                 ↘ BLOCKED (ambiguous; a reconcile or a person decides)
+ *      ↘          ↘ FAILED (the device refused; nothing printed)
+ *       ↘         ↘ BLOCKED (ambiguous; a reconcile or a person decides)
+ *        → FISCALIZED (its receipt was found on the register by its marker: never printed again)
  */
 export const JOB_STATES = ['RECEIVED', 'PRINTING', 'FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'] as const;
 export type JobState = (typeof JOB_STATES)[number];

@@ -6,9 +6,12 @@ import { StoreRecordError } from '../store/storeErrors.js';
 import { type BillKey, billKeyString, isTerminal, JOB_STATES, type Job, type JobState } from './job.js';
 import { jobSchema } from './jobSchema.js';
 
-/** Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed). */
+/**
+ * Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed); a
+ * receipt found on the register by the job's marker takes a RECEIVED job straight to FISCALIZED.
+ */
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
-  RECEIVED: ['PRINTING', 'FAILED', 'BLOCKED', 'RECEIVED'],
+  RECEIVED: ['PRINTING', 'FISCALIZED', 'FAILED', 'BLOCKED', 'RECEIVED'],
   PRINTING: ['FISCALIZED', 'FAILED', 'BLOCKED', 'RECEIVED'],
   FISCALIZED: ['REPORTED'],
   REPORTED: [],

@@ -53,7 +53,7 @@ export class StoreVersionError extends KktAgentError {
 export class StoreRecordError extends KktAgentError {
   readonly needsTechnician = true;
 
-  constructor(path: string, table: string, row: number, reason: string) {
+  constructor(path: string, table: string, row: number | string, reason: string) {
     super(
       'STORE_RECORD_INVALID',
       `The database ${path} holds an invalid record in ${table}, row ${row}: ${reason}. It was not ` +

@@ -28,13 +28,16 @@ export function hasResultFields(documentType: number, tlvs: readonly Tlv[]): boo
 /** Tags of a position inside 1059 (FFD; the real receipt of docs/protocol/atol-v3.md §10 carries them). */
 const PositionTag = { price: 1079, quantity: 1023, amount: 1043 } as const;
 
+/** FFD document types that are receipts and may carry a marker: receipt, BSO, and their corrections. */
+export const RECEIPT_DOCUMENT_TYPES: ReadonlySet<number> = new Set([DocumentType.Receipt, 4, 31, 41]);
+
 /**
  * True once a document is read far enough for a history scan (a rebuild after a lost store): a receipt in
  * full (its marker sits near its end), any other document up to its date-time, which is all the scan needs
  * of it (docs/protocol/atol-v3.md §10).
  */
 export function hasHistoryFields(documentType: number, tlvs: readonly Tlv[]): boolean {
-  return documentType !== DocumentType.Receipt && tlvs.some((tlv) => tlv.tag === DocumentTag.dateTime);
+  return !RECEIPT_DOCUMENT_TYPES.has(documentType) && tlvs.some((tlv) => tlv.tag === DocumentTag.dateTime);
 }
 
 /** FVLN (tag 1023): a byte with the number of decimal places, then the digits as a VLN; in thousandths. */

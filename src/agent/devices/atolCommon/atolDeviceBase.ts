@@ -5,8 +5,10 @@ import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { systemTimeZone, wallClockAt } from '../../../lib/time.js';
 import type { VatPolicy } from '../../domain/vatRules.js';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
+import type { ReceiptHistory } from '../../jobs/receiptHistory.js';
 import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
 import { shiftEventFromResult } from './fiscalData.js';
+import { fnReceiptHistory } from './fnHistory.js';
 import type { FnDocumentReader } from './fnScan.js';
 import { type AtolReceiptDefaults, billToAtolReceipt } from './receiptMapping.js';
 
@@ -53,6 +55,8 @@ export type RegisterSnapshot = Omit<DeviceSnapshot, 'id' | 'kind' | 'online' | '
 export abstract class AtolDeviceBase<Backend extends AtolBackend> extends FiscalDevice {
   readonly id: string;
   readonly currencies = ['RUB'] as const;
+  /** The FN keeps every receipt with our marker: it is read back after a lost store. */
+  readonly readBack = 'history' as const;
   protected readonly kkt: Backend;
   protected readonly logger: Logger;
   protected readonly receiptDefaults: AtolReceiptDefaults;
@@ -91,6 +95,10 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
 
   get ready(): boolean {
     return this.kkt.isConnected;
+  }
+
+  override history(): ReceiptHistory {
+    return fnReceiptHistory(this, this.kkt);
   }
 
   /** The backend, for operations and diagnostics the agent does not wrap (tests, the CLI's emulator checks). */

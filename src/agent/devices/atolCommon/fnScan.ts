@@ -1,3 +1,4 @@
+import { RECEIPT_DOCUMENT_TYPES } from '../../../drivers/atol/documentFields.js';
 import type { FiscalDocument } from '../../../drivers/atol/kkt.js';
 import type { Job } from '../../jobs/job.js';
 
@@ -19,6 +20,35 @@ export type FnScan =
   /** No receipt after the anchor: the job's was never made. */
   | { kind: 'none'; last: number }
   | { kind: 'ambiguous'; reason: string };
+
+/** The documents `from`…`to` (inclusive), read one at a time in that order (either direction). */
+export async function* fnDocuments(
+  fn: FnDocumentReader,
+  from: number,
+  to: number,
+  extent: 'full' | 'history' = 'full',
+): AsyncGenerator<FiscalDocument> {
+  const step = from <= to ? 1 : -1;
+  for (let number = from; step > 0 ? number <= to : number >= to; number += step) {
+    yield await fn.document(number, extent);
+  }
+}
+
+/**
+ * The receipt carrying `marker` among the FN's documents `from`…`to` (newest first when `from` > `to`), or
+ * undefined: the one FN-scan-by-marker that a reconcile, a person's "not printed" and a rebuild share.
+ */
+export async function findReceiptByMarker(
+  fn: FnDocumentReader,
+  marker: string,
+  from: number,
+  to: number,
+): Promise<FiscalDocument | undefined> {
+  for await (const document of fnDocuments(fn, from, to, 'history')) {
+    if (RECEIPT_DOCUMENT_TYPES.has(document.documentType) && document.marker === marker) return document;
+  }
+  return undefined;
+}
 
 /**
  * Reads the documents the FN made after the job's anchor (recorded before printing), looking for the job's
@@ -44,11 +74,10 @@ export async function scanFnAfterAnchor(fn: FnDocumentReader, job: Job): Promise
     };
   }
   const foreignReceipts: number[] = [];
-  for (let number = before + 1; number <= last; number++) {
-    const document = await fn.document(number);
+  for await (const document of fnDocuments(fn, before + 1, last)) {
     if (document.documentType !== RECEIPT_DOCUMENT) continue;
     if (document.marker === job.id) return { kind: 'found', document };
-    foreignReceipts.push(number);
+    foreignReceipts.push(document.fiscalDocumentNumber);
   }
   if (foreignReceipts.length > 0) {
     return {
