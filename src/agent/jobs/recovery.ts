@@ -318,7 +318,8 @@ export class Recovery {
       });
       throw error;
     }
-    const complete = stopped === undefined && state.lowest === 1;
+    // Reaching document 1 means everything on the FN was seen, whatever else stopped the read there.
+    const complete = state.next < state.lowest && state.lowest === 1;
     if (stopped === 'max-documents')
       this.logger.warn({
         event: 'recovery.max-documents',
