@@ -23,6 +23,8 @@ export const ROOM_FLOORS = {
   'src/agent/store/**': { lines: 96, statements: 93, branches: 86, functions: 89 },
   'src/agent/jobs/**': { lines: 88, statements: 86, branches: 61, functions: 81 },
   'src/agent/devices/**': { lines: 74, statements: 73, branches: 62, functions: 72 },
+  // New with the doctor (2026-12-07): its figures in a run of the doctor's tests, less three items' worth.
+  'src/agent/doctor/**': { lines: 85, statements: 83, branches: 35, functions: 70 },
   'src/agent/outbox/**': { lines: 90, statements: 87, branches: 71, functions: 82 },
   'src/agent/connectors/**': { lines: 93, statements: 90, branches: 78, functions: 94 },
   'src/agent/mqtt/**': { lines: 91, statements: 90, branches: 84, functions: 92 },

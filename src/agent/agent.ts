@@ -5,6 +5,8 @@ import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
 import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DoctorReport } from './devices/doctorReport.js';
+import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
 import { JOURNAL_DEFAULTS, type JournalConfig, type RecoveryConfig } from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
@@ -88,12 +90,14 @@ export class Agent {
     readonly jobs: JobStore,
     readonly outbox: Outbox,
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
+    /** The self-test and its last report per device (`kkt-agent doctor`). */
+    readonly doctor: Doctor,
     readonly recovery: Recovery,
   ) {
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'));
+    for (const device of parts.devices) this.devices.set(device.id, device);
+    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
     recovery.register(parts.devices.map((device) => device.id));
     for (const device of parts.devices) {
-      this.devices.set(device.id, device);
       const fiscalizer = new Fiscalizer(
         device,
         jobs,
@@ -151,12 +155,16 @@ export class Agent {
         parts.outbox,
       );
       const connectorState = await openDurableDb<StoreDoc>(join(parts.dataDir, 'connectors.json'), {});
+      const doctor = await Doctor.open(
+        parts.dataDir,
+        parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
+      );
       const recovery = new Recovery(
         db,
         parts.loggerFor?.('recovery') ?? parts.logger.child({ module: 'recovery' }),
         parts.recovery,
       );
-      return new Agent(parts, db, jobs, outbox, connectorState, recovery);
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor, recovery);
     } catch (error) {
       db.close();
       throw error;
@@ -464,6 +472,17 @@ export class Agent {
     const device = deviceId ? this.device(deviceId) : this.deviceList[0];
     if (!device) throw new AgentError('DEVICE_UNKNOWN', 'No device is configured.');
     return this.fiscalizers.get(device.id)!.exclusive(() => work(device));
+  }
+
+  /**
+   * The self-test of one device (or all), each between two jobs: the daemon owns the register, so the
+   * doctor goes through the same link and the same lock as the receipts.
+   */
+  runDoctor(options: { device?: string; openShift?: boolean }): Promise<DoctorReport[]> {
+    const devices = options.device ? [this.device(options.device)] : this.deviceList;
+    return this.doctor.run(devices, { openShift: options.openShift }, (device, work) =>
+      this.fiscalizers.get(device.id)!.exclusive(work),
+    );
   }
 
   async status(): Promise<AgentStatus> {

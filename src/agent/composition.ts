@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LinkFactory } from '../drivers/atol/kkt.js';
 import { SerialLink } from '../drivers/atol/transport/serialLink.js';
 import { TcpLink } from '../drivers/atol/transport/tcpLink.js';
+import { WireTraceFile } from '../drivers/atol/transport/wireTraceWriter.js';
 import { listAtolSerialPorts, scanAtolUsbDevices } from '../drivers/atol/usb/index.js';
 import { KktAgentError } from '../lib/errors.js';
 import { Agent } from './agent.js';
@@ -188,3 +189,21 @@ export async function buildAgent(
 
 export const controlSocketPath = (config: AgentConfig): string =>
   config.control.socketPath ?? join(config.dataDir, 'control.sock');
+
+/**
+ * Traces the wire of every device that has frames (ATOL protocol v3) into one file, each line naming its
+ * device (docs/protocol/atol-v3.md §14), until the returned function is called; that puts back whatever
+ * tap each device had before.
+ */
+export function traceDevicesWire(path: string, devices: readonly FiscalDevice[]): () => void {
+  const file = new WireTraceFile(path);
+  const restore = devices.flatMap((device) => {
+    if (!device.traceWire) return [];
+    const previous = device.traceWire(() => file.tap(device.id));
+    return [() => device.traceWire?.(previous)];
+  });
+  return () => {
+    for (const undo of restore) undo();
+    file.close();
+  };
+}

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
-import { buildAgent, controlSocketPath } from './composition.js';
+import { buildAgent, controlSocketPath, traceDevicesWire } from './composition.js';
 import type { AgentConfig } from './config/config.js';
 import { logFileSchema } from './config/schema.js';
 import { configWarnings } from './config/warnings.js';
@@ -30,6 +30,8 @@ export const EXIT_RESTART = 0;
 
 export interface DaemonOptions {
   logFile?: string;
+  /** Traces every frame of the ATOL devices into this file (docs/protocol/atol-v3.md §14). */
+  traceWire?: string;
   /**
    * Ends the process after a clean stop when a remote config needs a restart (systemd's Restart=always
    * starts it again with the stored config). Default `process.exit`; tests inject their own.
@@ -90,10 +92,14 @@ async function startLocked(
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
   const remote = await RemoteServices.open({ startup, log, version: AGENT_VERSION });
   const agent = await buildAgent(config, log, { extraSinks: remote.sinks });
+  // Before the devices start, so that the trace begins with the first frame of the first connection.
+  const stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, agent.deviceList) : undefined;
+  if (options.traceWire) log.root.warn({ event: 'daemon.wire-trace', file: options.traceWire });
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
   const methods = agentControlMethods(agent, {
     version: AGENT_VERSION,
     extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
+    traceWire: (path) => traceDevicesWire(path, agent.deviceList),
   });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
   await control.listen();
@@ -121,6 +127,7 @@ async function startLocked(
       await remote.stop();
       await control.close();
       await agent.stop();
+      stopTrace?.();
       await remote.close();
       lock.release();
       systemd.close();

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
 import { ConfigError, configJsonSchema, type DeviceConfig, loadConfigFile } from '../agent/config/config.js';
@@ -9,6 +10,7 @@ import { needsTechnician } from '../agent/store/storeErrors.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
 import { runDemo } from './demo.js';
+import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
@@ -98,9 +100,16 @@ export function buildProgram(): Command {
     .description('run the agent (what systemd starts)')
     .option('-c, --config <file>', `config file (default: $KKT_AGENT_CONFIG or ${DEFAULT_CONFIG})`)
     .option('--log-file <path>', 'also write logs to this file, rotated (for systems without journald)')
-    .action(async (options: { config?: string; logFile?: string }) => {
+    .option(
+      '--trace-wire <file>',
+      'write every frame to and from the ATOL registers to this file, customer contacts masked (docs/protocol/atol-v3.md §14)',
+    )
+    .action(async (options: { config?: string; logFile?: string; traceWire?: string }) => {
       const config = await loadConfigFile(configPath(options.config)).catch(fail);
-      await runDaemon(config, { logFile: options.logFile }).catch(fail);
+      await runDaemon(config, {
+        logFile: options.logFile,
+        ...(options.traceWire ? { traceWire: resolve(options.traceWire) } : {}),
+      }).catch(fail);
       process.exit(0);
     });
 
@@ -357,6 +366,7 @@ export function buildProgram(): Command {
       process.exit(ok ? 0 : 1);
     });
 
+  registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
   return program;

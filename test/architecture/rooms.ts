@@ -23,6 +23,7 @@ const CORE = [
   'connectors',
   'crashPoints',
   'journalImport',
+  'doctor',
 ];
 const AGENT_ROOMS = [
   ...CORE,
@@ -59,6 +60,7 @@ export const ROOMS: Record<string, Room> = {
     mayImport: ['lib', 'store', 'jobs', 'outbox', 'crashPoints'],
   },
   connectors: { path: 'src/agent/connectors/', mayImport: ['lib', 'domain', 'jobs', 'outbox', 'devices'] },
+  doctor: { path: 'src/agent/doctor/', mayImport: ['lib', 'domain', 'store', 'devices', 'crashPoints'] },
   agent: { path: 'src/agent/agent.ts', mayImport: CORE },
   control: { path: 'src/agent/control/', mayImport: [...CORE, 'agent'] },
   state: { path: 'src/agent/state/', mayImport: [...CORE, 'agent'] },

@@ -273,6 +273,20 @@ describe('the commands', () => {
     });
     expect(device.reportsX).toBe(1);
   });
+
+  it('runs the doctor over MQTT, and refuses a wire trace there (a file on the box is for the CLI)', async () => {
+    await rig();
+    await send('doctor', { cmdId: 'dr-1' });
+    expect(await answerTo('doctor', 'dr-1')).toMatchObject({
+      ok: true,
+      result: { reports: [{ deviceId: 'fake', probes: 'unsupported', findings: [] }] },
+    });
+    await send('doctor', { cmdId: 'dr-2', traceWire: '/tmp/x.trace' });
+    expect(await answerTo('doctor', 'dr-2')).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED', field: 'traceWire' },
+    });
+  });
 });
 
 describe('requireSigned', () => {

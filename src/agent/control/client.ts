@@ -54,5 +54,15 @@ export function callControl(
         );
     });
     socket.once('connect', () => socket.write(`${JSON.stringify({ id: 1, method, params })}\n`));
+    // An agent that dies while it works (a crash, a kill) closes the socket without an answer.
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(
+        new ControlCallError(
+          'CONTROL_CLOSED',
+          `The agent closed the connection without answering "${method}"; it may have stopped. Check: systemctl status kkt-agent`,
+        ),
+      );
+    });
   });
 }

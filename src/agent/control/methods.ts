@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KktAgentError } from '../../lib/errors.js';
 import type { Agent } from '../agent.js';
@@ -12,6 +13,8 @@ export interface AgentInfo {
   version: string;
   /** Extra sections of the status answer (MQTT, schedules…), added by the daemon. */
   extraStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Traces the devices' wire into a file until the returned function is called (`doctor --trace-wire`). */
+  traceWire?: (path: string) => () => void;
 }
 
 /** A job without its bill's lines, for listings. */
@@ -107,6 +110,25 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           trigger,
         });
         return { job: jobSummary(job), duplicate };
+      },
+    ),
+    doctor: method(
+      z.object({
+        device: z.string().optional(),
+        /** Open a closed shift so the probes can run: one fiscal document. */
+        openShift: z.boolean().default(false),
+        /** A file on this box for a wire trace of the run (the CLI resolves it; MQTT may not set it). */
+        traceWire: z.string().min(1).max(4096).refine(isAbsolute, 'must be an absolute path').optional(),
+      }),
+      async (p) => {
+        if (p.traceWire !== undefined && !info.traceWire)
+          throw new KktAgentError('WIRE_TRACE_UNAVAILABLE', 'This agent cannot trace the wire.');
+        const stop = p.traceWire !== undefined ? info.traceWire!(p.traceWire) : undefined;
+        try {
+          return { reports: await agent.runDoctor({ device: p.device, openShift: p.openShift }) };
+        } finally {
+          stop?.();
+        }
       },
     ),
     'report.x': method(deviceParam, (p) =>

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { KktAgentError } from '../../lib/errors.js';
+import type { LinkTap } from '../../drivers/atol/transport/link.js';
+import { KktAgentError, type ValidationError } from '../../lib/errors.js';
+import type { Bill } from '../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 import type { ReadBack, ReceiptHistory } from '../jobs/receiptHistory.js';
+import type { DoctorOptions, DoctorReport } from './doctorReport.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
 export type ReconcileOutcome =
@@ -109,6 +112,33 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   abstract reconcile(job: Job): Promise<ReconcileOutcome>;
   abstract snapshot(): Promise<DeviceSnapshot>;
 
+  /**
+   * The self-test (`kkt-agent doctor`). A device kind without probes reports what its snapshot shows and
+   * says that it has none.
+   */
+  async doctor(_options: DoctorOptions = {}): Promise<DoctorReport> {
+    const snapshot = await this.snapshot();
+    return {
+      ...doctorBasics(this, snapshot),
+      probes: snapshot.online ? 'unsupported' : 'offline',
+      reason: snapshot.online
+        ? { code: 'NO_PROBES', message: `a ${this.kind} device has no self-test probes` }
+        : { code: 'OFFLINE', message: 'the device does not answer' },
+      findings: [],
+    };
+  }
+
+  /**
+   * Devices that speak a framed protocol (ATOL v3) trace their wire into a tap made per link; returns the
+   * tap factory it replaces. Absent on devices without frames.
+   */
+  traceWire?(tap: (() => LinkTap) | undefined): (() => LinkTap) | undefined;
+
+  /** Why the last self-test's findings forbid this bill on this device, or undefined (the default). */
+  admissionRefusal(_bill: Bill, _report: DoctorReport): ValidationError | undefined {
+    return undefined;
+  }
+
   abstract openShift(): Promise<ShiftEvent>;
   abstract closeShift(): Promise<ShiftEvent>;
   abstract reportX(): Promise<void>;
@@ -123,4 +153,33 @@ export class OperationNotSupportedError extends KktAgentError {
       operation,
     });
   }
+}
+
+/** The parts of a doctor report every device kind can fill from its snapshot. */
+export function doctorBasics(
+  device: Pick<FiscalDevice, 'id' | 'kind'>,
+  snapshot: DeviceSnapshot,
+): Pick<DoctorReport, 'deviceId' | 'kind' | 'at' | 'identity' | 'shift' | 'paper' | 'ofd'> {
+  return {
+    deviceId: device.id,
+    kind: device.kind,
+    at: new Date().toISOString(),
+    identity: {
+      model: snapshot.model,
+      serial: snapshot.serial,
+      firmware: snapshot.firmware,
+      ...(snapshot.fn
+        ? {
+            fn: {
+              serial: snapshot.fn.serial,
+              validUntil: snapshot.fn.validUntil,
+              warnings: snapshot.fn.warnings,
+            },
+          }
+        : {}),
+    },
+    ...(snapshot.shift ? { shift: snapshot.shift } : {}),
+    ...(snapshot.paper ? { paper: snapshot.paper } : {}),
+    ...(snapshot.ofd ? { ofd: snapshot.ofd } : {}),
+  };
 }

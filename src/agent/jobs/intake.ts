@@ -44,6 +44,12 @@ const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']
 /** Picks the device that fiscalizes a bill (config: by source and account, else the default). */
 export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
 
+/**
+ * Whether the device can take the bill at all (the last self-test found the register refusing something
+ * the bill needs): the refusal, or undefined.
+ */
+export type DeviceAdmission = (deviceId: string, bill: Bill) => KktAgentError | undefined;
+
 export interface IntakeEvents {
   /** A new job is waiting for its device. */
   queued: [job: Job];
@@ -60,6 +66,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     private readonly jobs: JobStore,
     private readonly route: DeviceRouter,
     private readonly logger: Logger,
+    private readonly admit: DeviceAdmission = () => undefined,
   ) {
     super();
   }
@@ -98,8 +105,11 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
         return { job: existing, duplicate: true };
       }
       let bill: Bill;
+      const deviceId = (valid: Bill) => input.deviceId ?? this.route(valid);
       try {
         bill = validateBill(input.bill);
+        const refusal = this.admit(deviceId(bill), bill);
+        if (refusal) throw refusal;
       } catch (error) {
         return this.recordRejected(
           { source: input.bill.source, account: input.bill.account, billId: input.bill.billId },
@@ -117,7 +127,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
         bill,
         summary: billSummary(bill),
         operation,
-        deviceId: input.deviceId ?? this.route(bill),
+        deviceId: deviceId(bill),
         state: 'RECEIVED',
         receivedAt: now,
         updatedAt: now,
@@ -165,6 +175,8 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     let bill: Bill;
     try {
       bill = validateBill(input);
+      const refusal = this.admit(existing.deviceId || this.route(bill), bill);
+      if (refusal) throw refusal;
     } catch (error) {
       const e = error as KktAgentError;
       const field = (e as { field?: unknown }).field;

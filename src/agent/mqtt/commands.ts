@@ -22,6 +22,18 @@ export const MQTT_COMMANDS = {
   cashIn: { method: 'cash.in' },
   cashOut: { method: 'cash.out' },
   status: { method: 'status' },
+  doctor: {
+    method: 'doctor',
+    // A wire trace is a file on the box: only a person at the box starts one (kkt-agent doctor --trace-wire).
+    params: (p: Record<string, unknown>) => {
+      if (p['traceWire'] !== undefined)
+        throw new ValidationError(
+          'traceWire',
+          'a wire trace is started on the box only (kkt-agent doctor --trace-wire)',
+        );
+      return p;
+    },
+  },
   outboxRetry: { method: 'outbox.retry' },
   resolveJob: {
     method: 'jobs.resolve',

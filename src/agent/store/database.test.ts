@@ -1,13 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StorageWriteError } from '../../lib/durableFile.js';
+import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { AgentDatabase } from './database.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import {
   DataDirLockedError,
+  JournalImportError,
+  needsTechnician,
   StoreCorruptError,
   StoreNotOursError,
   StoreVersionError,
@@ -89,6 +91,26 @@ describe('AgentDatabase.open', () => {
     );
   });
 
+  it('takes an empty file (a crash right after it was created) as a new store', async () => {
+    await writeFile(path, '');
+    const db = openDb();
+    db.write('test', () => insert(db, 'a'));
+    expect(count(db)).toBe(1);
+  });
+
+  it('names a foreign database with no tables by its application id', () => {
+    const raw = new Database(path);
+    raw.pragma('application_id = 7');
+    raw.close();
+    expect(() => openDb()).toThrow(/application id 7, no tables/);
+  });
+
+  it('a path it cannot read (a directory) is a typed storage error naming the path, not a bare EISDIR', async () => {
+    await mkdir(path);
+    expect(() => openDb()).toThrow(StorageReadError);
+    expect(() => openDb()).toThrow(`Could not read ${path}`);
+  });
+
   it('refuses a database of a newer schema', () => {
     openDb().close();
     const raw = new Database(path);
@@ -146,6 +168,13 @@ describe('AgentDatabase.write', () => {
     expect(count(db)).toBe(0);
     expect(ran).toBe(false);
     expect(db.stats.commits).toBe(1); // the schema only
+  });
+
+  it('runs after-commit work at once outside a transaction', () => {
+    const db = openDb();
+    const ran: string[] = [];
+    db.afterCommit(() => ran.push('now'));
+    expect(ran).toEqual(['now']);
   });
 
   it('runs after-commit work only once the outermost transaction commits', () => {
@@ -211,5 +240,16 @@ describe('AgentDatabase.storageFigures', () => {
     expect(figures.databaseBytes).toBeGreaterThan(0);
     expect(figures.walBytes).toBeGreaterThan(0);
     expect(figures.freeDiskBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('needsTechnician', () => {
+  it('is true only for store errors a restart cannot fix', () => {
+    expect(
+      needsTechnician(new JournalImportError('/var/lib/kkt-agent/jobs.jsonl', 'line 3 is not JSON')),
+    ).toBe(true);
+    expect(needsTechnician(new Error('EIO'))).toBe(false);
+    expect(needsTechnician(null)).toBe(false);
+    expect(needsTechnician('STORE_CORRUPT')).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StorageWriteError } from '../../lib/durableFile.js';
+import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { crashPoint } from '../crashPoints.js';
 import { lockHolder } from './dataDirLock.js';
 import { APPLICATION_ID, MIGRATIONS, NEW_STORE_SQL, SCHEMA_VERSION, TABLES } from './schema.js';
@@ -70,7 +70,13 @@ function readHeader(path: string): Header {
   }
   try {
     const bytes = Buffer.alloc(SQLITE_MAGIC.length);
-    const read = readSync(fd, bytes, 0, bytes.length, 0);
+    let read: number;
+    try {
+      read = readSync(fd, bytes, 0, bytes.length, 0);
+    } catch (error) {
+      // A directory or an unreadable device where the database should be: name it, never a bare EISDIR.
+      throw new StorageReadError(path, error);
+    }
     if (read === 0) return 'empty';
     return read === bytes.length && bytes.equals(SQLITE_MAGIC) ? 'sqlite' : 'other';
   } finally {

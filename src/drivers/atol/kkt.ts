@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { KktAgentError } from '../../lib/errors.js';
 import { formatIsoWithOffset, systemTimeZone } from '../../lib/time.js';
 import { type CommandEvent, CommandRunner } from './commandRunner.js';
 import { cashIn, cashOut } from './commands/cash.js';
@@ -56,14 +57,17 @@ import { type Receipt, type ReceiptInput, validateReceipt } from './receipt.js';
 import {
   effectiveFfdVersion,
   FfdVersion,
+  ffdName,
   innField,
   isFfd12,
   type ReceiptForm,
   receiptForm,
 } from './receiptForm.js';
 import { ReconnectLoop, type ReconnectOptions } from './reconnect.js';
+import type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
+import { runReceiptProbes, type SelfTestPlan, type SelfTestReport, selfTestBlocker } from './selfTest.js';
 import { type TaxBytes, TaxByteTable } from './taxBytes.js';
-import type { Link } from './transport/link.js';
+import type { Link, LinkTap } from './transport/link.js';
 import { AtolTransport, type AtolTransportOptions, type TransportStats } from './transport/transport.js';
 import {
   MEASUREMENT_UNITS,
@@ -96,53 +100,15 @@ export interface KktOptions {
    * `{ "vat22": 13 }`. A rate without a byte is refused before anything is sent.
    */
   taxBytes?: TaxBytes;
+  /** Makes a tap for each link: a wire trace (docs/protocol/atol-v3.md §14). */
+  wireTap?: () => LinkTap;
   logger?: Logger;
   onCommand?: (event: CommandEvent) => void;
 }
 
 export type { FiscalDocument, FiscalResult, ShiftResult } from './fiscalResults.js';
 
-export interface KktStatus {
-  mode: number;
-  submode: number;
-  deviceDateTime: string;
-  fiscalized: boolean;
-  shift: { state: 'closed' | 'open' | 'expired'; number: number; openedAt?: string; expiresAt?: string };
-  receipt: { open: boolean; type: number; sumKop: number };
-  paper: { present: boolean; nearEnd: boolean };
-  coverOpen: boolean;
-  printerError: boolean;
-}
-
-export interface DeviceInfo {
-  model: number;
-  modelName: string;
-  platform: '2.5' | '5.0' | 'unknown';
-  serial: string;
-  firmwareVersion: string;
-  lineWidth: number;
-  /** Register 0x36: the FFD version codes of the register and of its FN (2 = 1.05, 4 = 1.2). */
-  ffdVersion: { kkt: number; fn: number };
-}
-
-export interface FnInfo {
-  serial: string;
-  lastDocumentNumber: number;
-  lastDocumentDateTime: string;
-  validUntil: string;
-  registrationsRemaining: number;
-  warnings: {
-    needReplacement: boolean;
-    resourceExhausted: boolean;
-    memoryOverflow: boolean;
-    ofdTimeout: boolean;
-    criticalError: boolean;
-  };
-  ofd: { unsentCount: number; firstUnsentNumber?: number; firstUnsentDateTime?: string };
-  inn: string;
-  registrationNumber: string;
-  taxationTypes: string[];
-}
+export type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
 
 export interface KktEvents {
   connected: [info: DeviceInfo];
@@ -171,6 +137,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private runner: CommandRunner | undefined;
   private info: DeviceInfo | undefined;
   private taxTable: TaxByteTable;
+  private wireTap: (() => LinkTap) | undefined;
   private description = 'ATOL register';
   private closing = false;
   private readonly reconnect: ReconnectLoop;
@@ -191,6 +158,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
     // Checked at once: a bad byte in the configuration is refused before any register is reached.
     this.taxTable = TaxByteTable.forRegister(undefined, options.taxBytes);
+    this.wireTap = options.wireTap;
     this.reconnect = new ReconnectLoop({
       settings: options.reconnect,
       attempt: () => this.connectOnce(),
@@ -244,9 +212,22 @@ export class Kkt extends EventEmitter<KktEvents> {
     return this.connecting;
   }
 
+  /**
+   * Traces every frame of this register's link, both ways (docs/protocol/atol-v3.md §14): a new tap for
+   * the current link and for every link a reconnect makes; undefined stops tracing. Returns the tap it
+   * replaced, so that a temporary trace (the doctor's) can put it back.
+   */
+  traceWire(tap: (() => LinkTap) | undefined): (() => LinkTap) | undefined {
+    const previous = this.wireTap;
+    this.wireTap = tap;
+    if (this.transport) this.transport.link.tap = tap?.();
+    return previous;
+  }
+
   private async openOnce(): Promise<DeviceInfo> {
     const link = await this.options.link();
     this.description = link.description;
+    link.tap = this.wireTap?.();
     const transport = new AtolTransport(link, this.options.transport);
     transport.on('frame-rejected', (reason) =>
       this.options.logger?.warn({ event: 'kkt.frame-rejected', reason }),
@@ -410,33 +391,36 @@ export class Kkt extends EventEmitter<KktEvents> {
   }
 
   fnInfo(): Promise<FnInfo> {
-    return this.exclusive(async (runner) => {
-      const fn = await this.readFnStatus(runner);
-      const validity = await runner.run(fnValidity, undefined);
-      const ofd = await runner.run(ofdExchangeStatus, undefined);
-      const registration = await runner.run(registrationInfo, undefined);
-      return {
-        serial: fn.fnSerial,
-        lastDocumentNumber: fn.lastDocumentNumber,
-        lastDocumentDateTime: this.iso(fn.lastDocumentDateTime),
-        validUntil: this.iso(validity.validUntil).slice(0, 10),
-        registrationsRemaining: validity.registrationsRemaining,
-        warnings: fn.warnings,
-        ofd:
-          ofd.unsentCount > 0
-            ? {
-                unsentCount: ofd.unsentCount,
-                firstUnsentNumber: ofd.firstUnsentDocumentNumber,
-                firstUnsentDateTime: this.iso(ofd.firstUnsentDateTime),
-              }
-            : { unsentCount: 0 },
-        inn: registration.inn,
-        registrationNumber: registration.registrationNumber,
-        taxationTypes: Object.entries(TAXATION_SYSTEMS)
-          .filter(([, bit]) => (registration.taxationSystems & bit) !== 0)
-          .map(([name]) => name),
-      };
-    });
+    return this.exclusive((runner) => this.readFnInfo(runner));
+  }
+
+  private async readFnInfo(runner: CommandRunner): Promise<FnInfo> {
+    const fn = await this.readFnStatus(runner);
+    const validity = await runner.run(fnValidity, undefined);
+    const ofd = await runner.run(ofdExchangeStatus, undefined);
+    const registration = await runner.run(registrationInfo, undefined);
+    return {
+      serial: fn.fnSerial,
+      lifePhase: fn.lifePhase,
+      lastDocumentNumber: fn.lastDocumentNumber,
+      lastDocumentDateTime: this.iso(fn.lastDocumentDateTime),
+      validUntil: this.iso(validity.validUntil).slice(0, 10),
+      registrationsRemaining: validity.registrationsRemaining,
+      warnings: fn.warnings,
+      ofd:
+        ofd.unsentCount > 0
+          ? {
+              unsentCount: ofd.unsentCount,
+              firstUnsentNumber: ofd.firstUnsentDocumentNumber,
+              firstUnsentDateTime: this.iso(ofd.firstUnsentDateTime),
+            }
+          : { unsentCount: 0 },
+      inn: registration.inn,
+      registrationNumber: registration.registrationNumber,
+      taxationTypes: Object.entries(TAXATION_SYSTEMS)
+        .filter(([, bit]) => (registration.taxationSystems & bit) !== 0)
+        .map(([name]) => name),
+    };
   }
 
   /** `A4 30`, remembering the FN's last document for the read-back of the next one. */
@@ -531,16 +515,80 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   /** Opens the shift explicitly (a receipt would open it implicitly). */
   openShift(operator?: { name: string; vatin?: string }): Promise<ShiftResult> {
+    return this.exclusive((runner) => this.openShiftOn(runner, operator));
+  }
+
+  private async openShiftOn(runner: CommandRunner, operator?: { name: string; vatin?: string }) {
+    await this.enterMode(runner, Mode.Registration, this.operatorPassword);
+    // Waited for one by one: a shift must not open with its cashier tags refused.
+    if (operator) {
+      await runner.run(writeTag, this.textTag(Tag.cashierName, operator.name));
+      if (operator.vatin) await runner.run(writeTag, this.textTag(Tag.cashierInn, innField(operator.vatin)));
+    }
+    await runner.run(openShift, { flags: 0 });
+    return shiftResultOf(await this.readNewDocument(runner, DocumentType.OpenShift));
+  }
+
+  /**
+   * The self-test (docs/protocol/atol-v3.md §15): what the register is and how it stands, then probes
+   * inside a receipt that is cancelled, so no fiscal document is made. A closed shift is opened only when
+   * `plan.openShift` says so (that makes the shift-open report); otherwise the probes are skipped and the
+   * report says why. The FN's document counter is read before and after, and the report carries both.
+   */
+  selfTest(plan: SelfTestPlan): Promise<SelfTestReport> {
     return this.exclusive(async (runner) => {
-      await this.enterMode(runner, Mode.Registration, this.operatorPassword);
-      // Waited for one by one: a shift must not open with its cashier tags refused.
-      if (operator) {
-        await runner.run(writeTag, this.textTag(Tag.cashierName, operator.name));
-        if (operator.vatin)
-          await runner.run(writeTag, this.textTag(Tag.cashierInn, innField(operator.vatin)));
+      const info = this.info!;
+      const ffdVersion = effectiveFfdVersion(info.ffdVersion);
+      const status = await this.readStatus(runner);
+      const fn = await this.readFnInfo(runner);
+      const report: SelfTestReport = {
+        device: info,
+        ffd: { version: ffdVersion, name: ffdName(ffdVersion) },
+        status,
+        fn,
+        form: receiptForm(ffdVersion, this.taxTable.list()),
+        probes: [],
+        fiscalDocuments: { before: fn.lastDocumentNumber, after: fn.lastDocumentNumber },
+      };
+      const counts = report.fiscalDocuments!;
+      const blocker = selfTestBlocker(status, fn, ffdVersion, plan.openShift === true);
+      if (blocker) {
+        report.skipped = blocker;
+        return report;
       }
-      await runner.run(openShift, { flags: 0 });
-      return shiftResultOf(await this.readNewDocument(runner, DocumentType.OpenShift));
+      if (status.shift.state === 'closed') {
+        report.shiftOpened = await this.openShiftOn(runner, plan.operator);
+        report.status = await this.readStatus(runner);
+      }
+      await this.enterMode(runner, Mode.Registration, this.operatorPassword);
+      const context = {
+        runner,
+        ffdVersion,
+        taxTable: this.taxTable,
+        registrationInn: fn.inn,
+        registeredTaxation: fn.taxationTypes,
+      };
+      try {
+        await runReceiptProbes(context, plan, report.probes);
+      } catch (error) {
+        this.knownMode = undefined;
+        this.knownDocument = undefined;
+        const known = error instanceof KktAgentError ? error : undefined;
+        if (error instanceof KktDeviceError && report.probes.length === 0) {
+          report.skipped = {
+            code: error.code,
+            reason: `the register refused to open the probe receipt: ${error.deviceText || error.message}`,
+          };
+        } else {
+          report.interrupted = { code: known?.code ?? 'ERROR', message: (error as Error).message };
+          // The receipt may still be open; the next print cancels it anyway (92 → 9B → 59).
+          await this.cancelQuietly(runner);
+        }
+      }
+      const after = await this.readFnStatus(runner).catch(() => undefined);
+      if (after) counts.after = after.lastDocumentNumber;
+      else delete report.fiscalDocuments;
+      return report;
     });
   }
 

@@ -130,8 +130,34 @@ export class TaxByteTable {
     return TAX_TYPES.map((type) => ({ ...this.entries.get(type)! }));
   }
 
+  /**
+   * What the self-test sends for a rate: its byte when the table has one, else the candidates (§15) that no
+   * other rate of this table owns.
+   */
+  probeBytes(type: TaxType): { bytes: number[]; origin: string } {
+    const entry = this.entries.get(type)!;
+    if (entry.byte !== undefined) return { bytes: [entry.byte], origin: entry.origin };
+    const owned = (byte: number) => this.typeFor(byte) !== undefined;
+    return { bytes: (CANDIDATE_TAX_BYTES[type] ?? []).filter((b) => !owned(b)), origin: 'candidate' };
+  }
+
   /** The rates among `types` that have no byte. */
   unknown(types: Iterable<TaxType>): TaxType[] {
     return [...new Set(types)].filter((type) => this.byteFor(type) === undefined);
   }
 }
+
+/**
+ * Bytes the self-test tries for a rate the table has no byte for (docs/protocol/atol-v3.md §15): the rate's
+ * number in ATOL's driver API (`LIBFPTR_TAX_*`), because for the six rates the sources show, that numbering
+ * and the wire agree (1 = 18→20 %, 2 = 10 %, 3, 4, 5 = 0 %, 6 = none). That the register takes a candidate
+ * shows the byte exists, not which rate the firmware applies to it: a person confirms and configures it.
+ */
+export const CANDIDATE_TAX_BYTES: Readonly<Partial<Record<TaxType, readonly number[]>>> = {
+  vat5: [9],
+  vat7: [10],
+  vat105: [11],
+  vat107: [12],
+  vat22: [13],
+  vat122: [14],
+};

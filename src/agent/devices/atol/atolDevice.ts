@@ -1,6 +1,8 @@
 import { KktTaxRateUnknownError, KktUnsupportedFfdError } from '../../../drivers/atol/errors.js';
 import { Kkt, type KktOptions, type KktStatus } from '../../../drivers/atol/kkt.js';
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
+import type { TaxType } from '../../../drivers/atol/taxBytes.js';
+import type { LinkTap } from '../../../drivers/atol/transport/link.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
@@ -10,6 +12,8 @@ import {
 import { fiscalDataFromReceipt } from '../atolCommon/fiscalData.js';
 import { scanFnAfterAnchor } from '../atolCommon/fnScan.js';
 import { PrintRefusedError, type ReconcileOutcome } from '../device.js';
+import type { DoctorOptions, DoctorReport } from '../doctorReport.js';
+import { doctorReportOf } from './selfTestReport.js';
 
 export interface AtolDeviceOptions extends Omit<KktOptions, 'logger'>, AtolDeviceBaseOptions {}
 
@@ -87,6 +91,33 @@ export class AtolDevice extends AtolDeviceBase<Kkt> {
         ? 'an open receipt was cancelled; no fiscal document was made'
         : 'no fiscal document was made',
     };
+  }
+
+  /**
+   * The self-test of docs/atol-backends.md: identity and state, then every tag the agent writes and every
+   * rate the VAT table allows, probed inside a receipt the register cancels. A probe that stopped halfway
+   * may leave that receipt open: the next print looks at the register first and cancels it.
+   */
+  override async doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+    if (!this.ready) return super.doctor(options);
+    const report = await this.kkt.selfTest({
+      rates: this.probeRates(),
+      operator: this.receiptDefaults.operator,
+      ...(this.receiptDefaults.taxationType ? { taxationType: this.receiptDefaults.taxationType } : {}),
+      openShift: options.openShift === true,
+      ...(options.onProbe ? { onProbe: options.onProbe } : {}),
+    });
+    if (report.shiftOpened) this.shiftChanged('opened', report.shiftOpened);
+    if (report.interrupted) this.shiftKnownOpen = false;
+    return doctorReportOf(this.id, this.kind, report);
+  }
+
+  override traceWire(tap: (() => LinkTap) | undefined): (() => LinkTap) | undefined {
+    return this.kkt.traceWire(tap);
+  }
+
+  protected override currentTaxByte(vat: string): number | undefined {
+    return this.kkt.taxBytes.byteFor(vat as TaxType);
   }
 
   async closeShift(): Promise<ShiftEvent> {

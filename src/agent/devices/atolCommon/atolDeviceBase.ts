@@ -3,14 +3,17 @@ import type { DeviceInfo, FnInfo, KktStatus, ShiftResult } from '../../../driver
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { systemTimeZone, wallClockAt } from '../../../lib/time.js';
-import type { VatPolicy } from '../../domain/vatRules.js';
+import type { Bill } from '../../domain/bill.js';
+import { VAT_TYPE_NAMES, type VatType } from '../../domain/vat.js';
+import { DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
 import type { ReceiptHistory } from '../../jobs/receiptHistory.js';
 import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
+import { type DoctorReport, RefusedInSelfTestError } from '../doctorReport.js';
 import { shiftEventFromResult } from './fiscalData.js';
 import { fnReceiptHistory } from './fnHistory.js';
 import type { FnDocumentReader } from './fnScan.js';
-import { type AtolReceiptDefaults, billToAtolReceipt } from './receiptMapping.js';
+import { type AtolReceiptDefaults, atolReceiptNeeds, billToAtolReceipt } from './receiptMapping.js';
 
 /** The part of a register's status the shared logic reads; both backends report at least this. */
 export interface AtolRegisterStatus {
@@ -172,6 +175,36 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
       });
     }
     return receipt;
+  }
+
+  /** Every VAT rate the configured rate table allows in any period: what the self-test probes. */
+  protected probeRates(): VatType[] {
+    const table = (this.vatPolicy ?? DEFAULT_VAT_POLICY).table;
+    const used = new Set(table.flatMap((period) => period.rates.flatMap((rule) => rule.vat)));
+    return VAT_TYPE_NAMES.filter((vat) => used.has(vat));
+  }
+
+  /** The `EB` byte this device sends for a rate now (a finding about another byte no longer applies). */
+  protected currentTaxByte(_vat: string): number | undefined {
+    return undefined;
+  }
+
+  /**
+   * Refuses a bill whose receipt needs something the register refused in the last self-test. A finding
+   * about another register (its serial changed) or about a tax byte no longer configured is not applied.
+   */
+  override admissionRefusal(bill: Bill, report: DoctorReport): ValidationError | undefined {
+    const serial = this.kkt.deviceInfoCached?.serial;
+    if (serial !== undefined && report.identity?.serial !== undefined && serial !== report.identity.serial)
+      return undefined;
+    for (const need of atolReceiptNeeds(bill, this.receiptDefaults)) {
+      const finding = report.findings.find((f) => f.feature === need.feature && f.verdict === 'refused');
+      if (!finding) continue;
+      if (need.feature.startsWith('vat:') && finding.byte !== this.currentTaxByte(need.feature.slice(4)))
+        continue;
+      return new RefusedInSelfTestError(need.field, this.id, finding, report.at);
+    }
+    return undefined;
   }
 
   async openShift(): Promise<ShiftEvent> {

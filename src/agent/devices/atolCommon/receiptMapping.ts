@@ -7,6 +7,7 @@ import type { PaymentType, TaxationSystem } from '../../domain/payment.js';
 import { assertVatRatesAllowed, DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job } from '../../jobs/job.js';
 import { PrintRefusedError } from '../device.js';
+import type { Feature } from '../doctorReport.js';
 import { type RegisterTextLimits, registerTexts } from '../registerText.js';
 
 const PAYMENT_TYPE: Record<PaymentType, ReceiptPaymentType> = {
@@ -123,4 +124,45 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
     marker: job.id,
   };
   return { receipt, normalisedFields: texts.changed };
+}
+
+/** Something the receipt of a bill needs of the register, and the field of the bill (or config) it serves. */
+export interface ReceiptNeed {
+  feature: Feature;
+  field: string;
+}
+
+/**
+ * What `billToAtolReceipt` will write for this bill, as the self-test's features: the cashier (1021, 1203
+ * when there is a person's INN), the taxation system (1055), the customer's contact (1008) and a legal
+ * buyer (1227/1228 on FFD 1.05, 1256 on 1.2), our marker (1192), the measurement unit (2108, FFD 1.2), and
+ * every position's VAT rate. The buyer and the unit are named for both FFD versions: a self-test finds
+ * only the ones its register's version takes.
+ */
+export function atolReceiptNeeds(bill: Bill, defaults: AtolReceiptDefaults): ReceiptNeed[] {
+  const cashierField = bill.cashier ? 'cashier' : 'operator';
+  const cashierInn = bill.cashier
+    ? bill.cashier.inn !== undefined && PERSON_INN.test(bill.cashier.inn)
+    : defaults.operator.vatin !== undefined;
+  const needs: ReceiptNeed[] = [
+    { feature: 'tag:1021', field: `${cashierField}.name` },
+    ...(cashierInn
+      ? [{ feature: 'tag:1203' as const, field: bill.cashier ? 'cashier.inn' : 'operator.vatin' }]
+      : []),
+    ...((bill.taxationSystem ?? defaults.taxationType)
+      ? [{ feature: 'tag:1055' as const, field: bill.taxationSystem ? 'taxationSystem' : 'taxationType' }]
+      : []),
+    ...(bill.customer?.emailOrPhone !== undefined
+      ? [{ feature: 'tag:1008' as const, field: 'customer.emailOrPhone' }]
+      : []),
+    ...(bill.customer?.inn !== undefined && LEGAL_INN.test(bill.customer.inn)
+      ? (['tag:1256', 'tag:1227', 'tag:1228'] as const).map((feature) => ({ feature, field: 'customer.inn' }))
+      : []),
+    { feature: 'tag:1192', field: '(marker)' },
+  ];
+  bill.positions.forEach((position, index) => {
+    needs.push({ feature: 'tag:2108', field: `positions[${index}].unit` });
+    needs.push({ feature: `vat:${position.vat}`, field: `positions[${index}].vat` });
+  });
+  return needs;
 }

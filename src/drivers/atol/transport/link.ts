@@ -7,6 +7,12 @@ export interface LinkStats {
   writes: number;
 }
 
+/** Which way bytes went: `host` to the register, `device` from it. */
+export type WireDirection = 'host' | 'device';
+
+/** Sees every byte a link carries, both ways, as it goes (a wire trace, docs/protocol/atol-v3.md §14). */
+export type LinkTap = (direction: WireDirection, bytes: Buffer) => void;
+
 export interface LinkEvents {
   data: [chunk: Buffer];
   /** The link went away: unplugged, peer closed, or closed by us (error undefined). */
@@ -19,6 +25,8 @@ export interface LinkEvents {
  */
 export abstract class Link extends EventEmitter<LinkEvents> {
   readonly stats: LinkStats = { bytesWritten: 0, bytesRead: 0, writes: 0 };
+  /** Set while the wire is traced; it must not throw (a trace never breaks the link). */
+  tap: LinkTap | undefined;
   abstract readonly description: string;
   abstract get isOpen(): boolean;
   abstract open(): Promise<void>;
@@ -28,11 +36,13 @@ export abstract class Link extends EventEmitter<LinkEvents> {
   async write(data: Buffer): Promise<void> {
     this.stats.bytesWritten += data.length;
     this.stats.writes++;
+    this.tap?.('host', data);
     await this.writeBytes(data);
   }
 
   protected received(chunk: Buffer): void {
     this.stats.bytesRead += chunk.length;
+    this.tap?.('device', chunk);
     this.emit('data', chunk);
   }
 }
