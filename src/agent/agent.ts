@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
-import type { DeviceSnapshot, FiscalDevice } from './devices/device.js';
+import type { DeviceSnapshot, FiscalDevice, ReceiptSearch } from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
@@ -419,7 +419,7 @@ export class Agent {
    */
   async resolveJob(
     jobId: string,
-    decision: { printed: boolean; by: string; note?: string; fiscal?: Partial<FiscalData> },
+    decision: { printed: boolean; by: string; note?: string; fiscal?: Partial<FiscalData>; force?: boolean },
   ): Promise<Job> {
     const job = this.jobs.require(jobId);
     if (job.state !== 'BLOCKED') {
@@ -432,23 +432,14 @@ export class Agent {
         },
       );
     }
-    const resolution = {
+    const resolution: NonNullable<Job['resolution']> = {
       printed: decision.printed,
       by: decision.by,
       at: new Date().toISOString(),
       note: decision.note,
     };
     if (!decision.printed) {
-      // The register's word beats a person's: a receipt found with the job's marker was printed.
-      const claim = this.recovery.claim(job);
-      if (claim.kind !== 'none') {
-        throw new AgentError(
-          'JOB_RECEIPT_FOUND',
-          `Job ${jobId}: receipt FD ${claim.receipt.documentNumber} of FN ${claim.receipt.fnSerial} was found on ` +
-            `the register with its marker, so it was printed${claim.kind === 'mismatch' ? ` (${claim.reason})` : ''}; resolve it as printed.`,
-          { jobId, fiscalDocumentNumber: claim.receipt.documentNumber },
-        );
-      }
+      Object.assign(resolution, await this.checkNotPrinted(job, decision.force === true));
       const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined }, [
         'BLOCKED',
       ]);
@@ -465,6 +456,61 @@ export class Agent {
       ...decision.fiscal,
     };
     return this.jobs.transition(jobId, 'FISCALIZED', { resolution, fiscal }, ['BLOCKED']);
+  }
+
+  /**
+   * Before a person's "not printed" requeues a job, the register is asked (docs/fiscalization.md, "Resolving
+   * a blocked job"): a receipt with the job's marker, in the receipts read back or in the FN after the job's
+   * anchor, refuses it naming the FD. A register that cannot be searched refuses it too, unless `force`,
+   * which is recorded and logged as the typed warning RESOLVE_FORCED.
+   */
+  private async checkNotPrinted(job: Job, force: boolean): Promise<{ checked?: string; forced?: string }> {
+    const found = (fd: number, fn: string, why = '') =>
+      new AgentError(
+        'JOB_RECEIPT_FOUND',
+        `Job ${job.id}: receipt FD ${fd} of FN ${fn} carries its marker, so it was printed${why}; ` +
+          'resolve it as printed (--printed).',
+        { jobId: job.id, fiscalDocumentNumber: fd, fnSerial: fn },
+      );
+    // The register's word beats a person's: a receipt read back with the job's marker was printed.
+    const claim = this.recovery.claim(job);
+    if (claim.kind !== 'none')
+      throw found(
+        claim.receipt.documentNumber,
+        claim.receipt.fnSerial,
+        claim.kind === 'mismatch' ? ` (${claim.reason})` : '',
+      );
+    const device = this.devices.get(job.deviceId);
+    if (device?.readBack !== 'history') return {};
+    let search: ReceiptSearch;
+    if (job.printing === undefined) {
+      search = { kind: 'absent', checked: 'the job was never sent to the register' };
+    } else if (!device.ready) {
+      search = { kind: 'unknown', reason: 'the register does not answer' };
+    } else {
+      search = await this.deviceOperation(device.id, (d) => d.searchReceipt(job)).catch(
+        (error: unknown): ReceiptSearch => ({
+          kind: 'unknown',
+          reason: `the register could not be searched (${(error as Error).message})`,
+        }),
+      );
+    }
+    if (search.kind === 'found') throw found(search.fiscalDocumentNumber, search.fnSerial);
+    if (search.kind === 'absent') return { checked: search.checked };
+    if (!force)
+      throw new AgentError(
+        'JOB_RECEIPT_UNCHECKED',
+        `Job ${job.id}: ${search.reason}, so whether its receipt (marker ${job.id}) was printed is not known. ` +
+          'Try again once the register answers, or look at its receipts and resolve with --force.',
+        { jobId: job.id, reason: search.reason },
+      );
+    this.parts.logger.warn({
+      event: 'job.resolve-forced',
+      code: 'RESOLVE_FORCED',
+      job: job.id,
+      reason: search.reason,
+    });
+    return { forced: search.reason };
   }
 
   /** Runs an operation on a device between jobs (see `Fiscalizer.exclusive`). */

@@ -37,6 +37,9 @@ export const FISCALIZER_DEFAULTS: FiscalizerConfig = fiscalizerConfigSchema.pars
 
 const monotonicNow = (): number => performance.now();
 
+/** A job blocked because the register could not be asked: asked again whenever it answers. */
+const UNREACHABLE = 'RECONCILE_UNREACHABLE';
+
 export type FiscalizerEvent =
   | { type: 'printing'; job: Job }
   | { type: 'fiscalized'; job: Job }
@@ -61,6 +64,8 @@ export class Fiscalizer {
   private lock: Promise<unknown> = Promise.resolve();
   /** The device's documents since the store's watermark were read back since it last became ready. */
   private caughtUp = false;
+  /** When a job blocked because the register could not be asked is asked again (monotonic), and how often it was. */
+  private readonly recheckAt = new Map<string, { at: number; tries: number }>();
 
   constructor(
     private readonly device: FiscalDevice,
@@ -74,6 +79,8 @@ export class Fiscalizer {
     device.on('ready', () => {
       // A reconnect may find another FN, or documents someone made meanwhile: look before printing.
       this.caughtUp = false;
+      // The register answers again: the jobs it could not be asked about are asked at once.
+      this.recheckAt.clear();
       this.wake();
     });
   }
@@ -145,9 +152,19 @@ export class Fiscalizer {
           await this.exclusive(() => this.reconcile(pending[0]!));
           continue;
         }
+        const stranded = this.strandedDue();
+        if (stranded) {
+          await this.exclusive(() => this.recheck(stranded));
+          continue;
+        }
         const next = this.nextReceived();
         if (!next) {
-          const soonest = Math.min(...[...this.retryAt.values()].map((at) => at - monotonicNow()), 30_000);
+          const soonest = Math.min(
+            ...[...this.retryAt.values(), ...[...this.recheckAt.values()].map((r) => r.at)].map(
+              (at) => at - monotonicNow(),
+            ),
+            30_000,
+          );
           await this.sleep(Math.max(soonest, 10));
           continue;
         }
@@ -217,6 +234,68 @@ export class Fiscalizer {
     this.logger.error({ event: 'job.blocked', job: job.id, code, reason });
     this.onEvent({ type: 'blocked', job: blocked });
     return true;
+  }
+
+  /** A job BLOCKED because the register could not be asked, due to be asked again. */
+  private strandedDue(): Job | undefined {
+    const now = monotonicNow();
+    return this.jobs
+      .inState('BLOCKED')
+      .filter((job) => this.mine(job) && job.blocked?.code === UNREACHABLE)
+      .find((job) => (this.recheckAt.get(job.id)?.at ?? 0) <= now);
+  }
+
+  /**
+   * Asks the register again about a job blocked because it could not be asked (issue: a link outage right
+   * after the close): its receipt found makes it FISCALIZED, the FN's proof that nothing was made requeues
+   * it, an answer that cannot tell leaves it for a person with that reason. No answer: asked again later.
+   */
+  private async recheck(job: Job): Promise<void> {
+    this.busyJob = job.id;
+    try {
+      let outcome: Awaited<ReturnType<FiscalDevice['reconcile']>>;
+      try {
+        outcome = await this.device.reconcile(job);
+      } catch (error) {
+        const tries = (this.recheckAt.get(job.id)?.tries ?? 0) + 1;
+        const delay = jitteredBackoffMs(tries - 1, {
+          firstDelayMs: this.options.retryDelayMs,
+          maxDelayMs: this.options.maxRetryDelayMs,
+        });
+        this.recheckAt.set(job.id, { at: monotonicNow() + delay, tries });
+        this.logger.info({
+          event: 'job.recheck-failed',
+          job: job.id,
+          reason: (error as Error).message,
+          retryInMs: delay,
+        });
+        return;
+      }
+      this.recheckAt.delete(job.id);
+      this.logger.warn({ event: 'job.rechecked', job: job.id, outcome: outcome.kind });
+      if (outcome.kind === 'fiscalized') {
+        const done = await this.jobs.transition(
+          job.id,
+          'FISCALIZED',
+          { fiscal: outcome.fiscal, blocked: undefined },
+          ['BLOCKED'],
+        );
+        this.onEvent({ type: 'fiscalized', job: done });
+      } else if (outcome.kind === 'not-printed') {
+        const requeued = await this.jobs.transition(job.id, 'RECEIVED', { blocked: undefined }, ['BLOCKED']);
+        this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
+      } else {
+        await this.jobs.transition(
+          job.id,
+          'BLOCKED',
+          { blocked: { code: 'RECONCILE_AMBIGUOUS', message: outcome.reason, at: new Date().toISOString() } },
+          ['BLOCKED'],
+        );
+        this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
+      }
+    } finally {
+      this.busyJob = undefined;
+    }
   }
 
   private nextReceived(): Job | undefined {
@@ -315,6 +394,7 @@ export class Fiscalizer {
     this.busyJob = job.id;
     try {
       let outcome: Awaited<ReturnType<FiscalDevice['reconcile']>>;
+      let unreachable = false;
       try {
         outcome = await this.device.reconcile(job);
         this.reconcileFailures.delete(job.id);
@@ -324,6 +404,7 @@ export class Fiscalizer {
         this.reconcileFailures.set(job.id, failures);
         if (failures < this.options.maxReconcileFailures) throw error;
         this.reconcileFailures.delete(job.id);
+        unreachable = true;
         outcome = {
           kind: 'ambiguous',
           reason: `the register could not be asked (${(error as Error).message}) after ${failures} tries`,
@@ -337,8 +418,9 @@ export class Fiscalizer {
         const requeued = await this.jobs.transition(job.id, 'RECEIVED', {});
         this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
       } else {
+        const code = unreachable ? UNREACHABLE : 'RECONCILE_AMBIGUOUS';
         const blocked = await this.jobs.transition(job.id, 'BLOCKED', {
-          blocked: { code: 'RECONCILE_AMBIGUOUS', message: outcome.reason, at: new Date().toISOString() },
+          blocked: { code, message: outcome.reason, at: new Date().toISOString() },
         });
         this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
         this.onEvent({ type: 'blocked', job: blocked });

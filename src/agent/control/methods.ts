@@ -188,10 +188,30 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         printed: z.boolean(),
         by: z.string().min(1).max(64).default('cli'),
         note: z.string().max(256).optional(),
+        /** "Not printed" although the register cannot be searched for the job's marker. */
+        force: z.boolean().default(false),
       }),
-      async (p) => ({
-        job: jobSummary(await agent.resolveJob(p.id, { printed: p.printed, by: p.by, note: p.note })),
-      }),
+      async (p) => {
+        const job = await agent.resolveJob(p.id, {
+          printed: p.printed,
+          by: p.by,
+          note: p.note,
+          force: p.force,
+        });
+        const forced = job.resolution?.forced;
+        return {
+          job: jobSummary(job),
+          ...(job.resolution?.checked ? { checked: job.resolution.checked } : {}),
+          ...(forced
+            ? {
+                warning: {
+                  code: 'RESOLVE_FORCED',
+                  message: `taken as not printed without the register's word (${forced}): it prints again`,
+                },
+              }
+            : {}),
+        };
+      },
     ),
   };
 }

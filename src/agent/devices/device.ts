@@ -14,6 +14,15 @@ export type ReconcileOutcome =
   /** The device cannot tell: a person must decide (printed / not printed). */
   | { kind: 'ambiguous'; reason: string };
 
+/**
+ * Whether a job's receipt is on the device, looked up by its marker before a person's "not printed" is
+ * taken (docs/fiscalization.md, "Resolving a blocked job"). `unknown` when the device cannot tell.
+ */
+export type ReceiptSearch =
+  | { kind: 'found'; fiscalDocumentNumber: number; fnSerial: string }
+  | { kind: 'absent'; checked: string }
+  | { kind: 'unknown'; reason: string };
+
 /** The device refused the receipt: nothing was printed. `retryable` when fixing the device helps (paper, shift). */
 export class PrintRefusedError extends KktAgentError {
   readonly retryable: boolean;
@@ -96,6 +105,14 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   /** The device's printed documents, newest first, when it keeps a readable history (its FN). */
   history(): ReceiptHistory | undefined {
     return undefined;
+  }
+
+  /**
+   * Looks the job's receipt up on the device by its marker. Only a device with a readable history can; the
+   * others leave the decision to the person, who has looked at the device.
+   */
+  async searchReceipt(_job: Job): Promise<ReceiptSearch> {
+    return { kind: 'unknown', reason: `a ${this.kind} device cannot be searched for a receipt` };
   }
 
   abstract get ready(): boolean;

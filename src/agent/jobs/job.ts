@@ -92,7 +92,16 @@ export interface Job {
   fiscal?: FiscalData;
   failure?: { code: string; message: string; field?: string; at: string; retryable: boolean };
   blocked?: { code: string; message: string; at: string };
-  resolution?: { printed: boolean; by: string; at: string; note?: string };
+  resolution?: {
+    printed: boolean;
+    by: string;
+    at: string;
+    note?: string;
+    /** What the register said of the job's marker before "not printed" was taken (or why it could not). */
+    checked?: string;
+    /** "Not printed" taken with --force although the register could not be searched: the reason. */
+    forced?: string;
+  };
 }
 
 /** A valid bill's summary: what reports and lists show of a job without reading its bill. */

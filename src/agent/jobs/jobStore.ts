@@ -16,7 +16,8 @@ const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   FISCALIZED: ['REPORTED'],
   REPORTED: [],
   FAILED: ['RECEIVED', 'FAILED'],
-  BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED'],
+  // BLOCKED → BLOCKED: a job blocked because the register could not be asked learns a new reason.
+  BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED', 'BLOCKED'],
 };
 
 const UNFINISHED: readonly JobState[] = JOB_STATES.filter((state) => !isTerminal(state));

@@ -8,11 +8,11 @@ import { VAT_TYPE_NAMES, type VatType } from '../../domain/vat.js';
 import { DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
 import type { ReceiptHistory } from '../../jobs/receiptHistory.js';
-import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice } from '../device.js';
+import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice, type ReceiptSearch } from '../device.js';
 import { type DoctorReport, RefusedInSelfTestError } from '../doctorReport.js';
 import { shiftEventFromResult } from './fiscalData.js';
 import { fnReceiptHistory } from './fnHistory.js';
-import type { FnDocumentReader } from './fnScan.js';
+import { type FnDocumentReader, searchFnForMarker } from './fnScan.js';
 import { type AtolReceiptDefaults, atolReceiptNeeds, billToAtolReceipt } from './receiptMapping.js';
 
 /** The part of a register's status the shared logic reads; both backends report at least this. */
@@ -102,6 +102,10 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
 
   override history(): ReceiptHistory {
     return fnReceiptHistory(this, this.kkt);
+  }
+
+  override searchReceipt(job: Job): Promise<ReceiptSearch> {
+    return searchFnForMarker(this.kkt, job);
   }
 
   /** The backend, for operations and diagnostics the agent does not wrap (tests, the CLI's emulator checks). */

@@ -1,6 +1,7 @@
 import { RECEIPT_DOCUMENT_TYPES } from '../../../drivers/atol/documentFields.js';
 import type { FiscalDocument } from '../../../drivers/atol/kkt.js';
 import type { Job } from '../../jobs/job.js';
+import type { ReceiptSearch } from '../device.js';
 
 /** FFD document type of a receipt. */
 const RECEIPT_DOCUMENT = 3;
@@ -48,6 +49,35 @@ export async function findReceiptByMarker(
     if (RECEIPT_DOCUMENT_TYPES.has(document.documentType) && document.marker === marker) return document;
   }
   return undefined;
+}
+
+/** How many documents back a search for a person's "not printed" reads before it gives up. */
+export const MAX_MARKER_SEARCH = 5000;
+
+/**
+ * Searches the FN for a job's receipt by its marker, newest document first, down to the job's anchor (the
+ * last document before its first print). Receipts of other jobs may sit in between: a person's "not
+ * printed" needs only to know that none of them is this job's.
+ */
+export async function searchFnForMarker(fn: FnDocumentReader, job: Job): Promise<ReceiptSearch> {
+  const { lastDocumentNumber: last, fnSerial } = await fn.fnAnchor();
+  const before = job.printing?.lastDocumentNumberBefore;
+  const anchoredSerial = job.printing?.fnSerial;
+  if (before === undefined)
+    return { kind: 'unknown', reason: 'no FN anchor was recorded before printing, so no range to search' };
+  if ((anchoredSerial !== undefined && anchoredSerial !== fnSerial) || last < before)
+    return {
+      kind: 'unknown',
+      reason: `the fiscal storage changed since printing started (FN ${anchoredSerial ?? '?'} → ${fnSerial})`,
+    };
+  if (last - before > MAX_MARKER_SEARCH)
+    return { kind: 'unknown', reason: `the FN moved ${last - before} documents past the anchor ${before}` };
+  const found = await findReceiptByMarker(fn, job.id, last, before + 1);
+  if (found) return { kind: 'found', fiscalDocumentNumber: found.fiscalDocumentNumber, fnSerial };
+  return {
+    kind: 'absent',
+    checked: `FN ${fnSerial} documents ${before + 1}…${last} hold no receipt with marker ${job.id}`,
+  };
 }
 
 /**
