@@ -2,11 +2,14 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of a register that can go silent: while `silent`, every byte either way is
- * swallowed but the connections stay open, as a register whose link hangs without closing.
+ * swallowed but the connections stay open, as a register whose link hangs without closing. While `cut`,
+ * connections are closed and new ones refused at once, as an unplugged cable.
  */
 export interface SilenceableProxy {
   readonly port: number;
   silent: boolean;
+  readonly cut: boolean;
+  setCut(cut: boolean): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +21,11 @@ export async function startSilenceableProxy(
   const proxy: SilenceableProxy = {
     port: 0,
     silent: false,
+    cut: false,
+    setCut(cut) {
+      Object.assign(proxy, { cut });
+      if (cut) for (const socket of sockets) socket.destroy();
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -25,6 +33,10 @@ export async function startSilenceableProxy(
       }),
   };
   const server = net.createServer((client) => {
+    if (proxy.cut) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(targetPort, host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
