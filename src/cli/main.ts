@@ -14,6 +14,7 @@ import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
+import { registerRecoverCommand } from './recoverCommand.js';
 import { renderStatus } from './statusView.js';
 
 const DEFAULT_CONFIG = '/etc/kkt-agent/config.json';
@@ -386,6 +387,7 @@ export function buildProgram(): Command {
     });
 
   registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
+  registerRecoverCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
   return program;

@@ -142,4 +142,47 @@ describe('the SD card dies while reports wait', () => {
     // The emulator's FN: a shift opening and the receipts, all of it read (the FN is young).
     expect(status.recovery.devices[0]).toMatchObject({ phase: 'done', documentsRead: expected + 1 });
   });
+
+  it('recover --from-register: refused while the agent runs, then the next start reads the register back again', async () => {
+    bridge.setFault({ kind: 'rejectReceipts', status: 503, times: 100_000 });
+    await startAgent();
+    const expected = bridge.bills().length;
+    await until(async () => (await inState('FISCALIZED')).length === expected, 'all printed', 30_000);
+    const config = join(dir, 'config.json');
+
+    const running = await runCli(['recover', '--from-register', '--config', config]);
+    expect(running.code).not.toBe(0);
+    expect(running.stderr).toContain(String(agent!.child.pid));
+    const confirm = await runCli(['recover', '--confirm', 'kkt', '--config', config]);
+    expect(confirm.stderr).toContain('RECOVERY_NOTHING_TO_CONFIRM');
+    await agent!.stop();
+
+    const declared = await runCli([
+      'recover',
+      '--from-register',
+      '--note',
+      'restored copy',
+      '--config',
+      config,
+    ]);
+    expect(declared.code).toBe(0);
+    expect(declared.stdout).toContain('declared lost');
+    expect(declared.stdout).toMatch(/Device kkt: its FN is read back/);
+    expect(declared.stdout).toMatch(
+      /Bridge 120: userId, storeId, deviceId, employeeId are not in the config/,
+    );
+    bridge.clearFaults();
+
+    await startAgent();
+    await until(async () => (await inState('REPORTED')).length === expected, 'all reported', 30_000);
+    expect(receipts).toHaveLength(expected);
+    const shown = await runCli(['recover', '--config', config]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/Store: declared-lost \(rebuild done\).*restored copy/);
+    // Read again to the FN's first document; the jobs were in the store, so none needed a receipt taken.
+    expect(shown.stdout).toContain(
+      `kkt: done (rebuild), ${expected + 1} of at most ${expected + 1} documents`,
+    );
+    expect(shown.stdout).toContain(`Receipts read back: ${expected} found, 0 taken`);
+  }, 60_000);
 });

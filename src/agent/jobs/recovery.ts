@@ -557,6 +557,26 @@ export class Recovery {
   }
 }
 
+/**
+ * A technician's word that the store lost receipts (`kkt-agent recover --from-register`): the next start
+ * reads every register back to the configured depth, as on a new store, before any bill is taken. Runs
+ * while no agent holds the data directory.
+ */
+export function declareStoreLost(db: AgentDatabase, by: string, note?: string): StoreOriginRecord {
+  const record: StoreOriginRecord = {
+    origin: 'declared-lost',
+    rebuild: 'pending',
+    at: new Date().toISOString(),
+    note: note ? `${by}: ${note}` : by,
+  };
+  const receipts = new RecoveredReceipts(db);
+  db.write('store-declared-lost', () => {
+    writeStoreOrigin(db, record);
+    receipts.clearDevicesWithin();
+  });
+  return record;
+}
+
 /** The lasting record of a device's rebuild. */
 function detailOf(progress: DeviceRecoveryProgress): Record<string, unknown> {
   const { deviceId: _id, phase: _phase, error: _error, ...detail } = progress;
