@@ -235,8 +235,14 @@ describe('catching up on a trusted store', () => {
     await (await trusted()).prepare('kkt', 'history', history);
     const replaced = new ScriptedHistory({ fnSerial: '7281440500999999' });
     replaced.addDay(0, 1);
-    await recovery().prepare('kkt', 'history', replaced);
+    const second = recovery();
+    await second.prepare('kkt', 'history', replaced);
     expect(replaced.reads).toEqual([3, 2, 1]);
+    // The register behind the link is not the one the store knew: status names the FN it knew.
+    expect(second.status().devices[0]).toMatchObject({
+      fnSerial: replaced.fnSerial,
+      previousFnSerial: history.fnSerial,
+    });
     expect(recovery().receipts.watermark('kkt')).toEqual({ fnSerial: replaced.fnSerial, documentNumber: 3 });
   });
 });

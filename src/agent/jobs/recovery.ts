@@ -31,6 +31,8 @@ export interface DeviceRecoveryProgress {
   documentsAtMost?: number;
   receiptsFound: number;
   fnSerial?: string;
+  /** The FN the store knew before this one answered (a replaced FN or another register). */
+  previousFnSerial?: string;
   /** The newest and the oldest document read. */
   lastDocument?: number;
   firstDocument?: number;
@@ -205,7 +207,19 @@ export class Recovery {
       return;
     }
     // Documents the store does not account for: another POS, a technician's report, or commits a lying disk
-    // lost. A replaced FN is read back like a rebuild (its numbers say nothing about the old one's).
+    // lost. A replaced FN is read back like a rebuild (its numbers say nothing about the old one's): the
+    // register behind the link is not the one the store knew, which a person should know of.
+    if (!sameFn) {
+      this.logger.warn({
+        event: 'recovery.fn-changed',
+        device: deviceId,
+        was: watermark.fnSerial,
+        now: head.fnSerial,
+        reason:
+          'another FN (a replaced one, or another register) answers: it is read from its first document',
+      });
+      this.markProgress(deviceId, { previousFnSerial: watermark.fnSerial });
+    }
     await this.scan(deviceId, history, 'gap', sameFn ? watermark.documentNumber + 1 : 1, head);
   }
 
