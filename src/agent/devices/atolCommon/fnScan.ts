@@ -22,30 +22,35 @@ export type FnScan =
   | { kind: 'none'; last: number }
   | { kind: 'ambiguous'; reason: string };
 
-/** The documents `from`…`to` (inclusive), read one at a time in that order (either direction). */
+/**
+ * The documents `from`…`to` (inclusive), read one at a time: `up` from the older to the newer, `down` from
+ * the newer back. A range empty in that direction (nothing after an anchor) reads nothing: a number past
+ * the FN's last document would be refused (`DA`), and a reconcile would take that for a register that
+ * cannot be asked.
+ */
 export async function* fnDocuments(
   fn: FnDocumentReader,
   from: number,
   to: number,
   extent: 'full' | 'history' = 'full',
+  direction: 'up' | 'down' = 'up',
 ): AsyncGenerator<FiscalDocument> {
-  const step = from <= to ? 1 : -1;
-  for (let number = from; step > 0 ? number <= to : number >= to; number += step) {
-    yield await fn.document(number, extent);
-  }
+  if (direction === 'up')
+    for (let number = from; number <= to; number++) yield await fn.document(number, extent);
+  else for (let number = from; number >= to; number--) yield await fn.document(number, extent);
 }
 
 /**
- * The receipt carrying `marker` among the FN's documents `from`…`to` (newest first when `from` > `to`), or
+ * The receipt carrying `marker` among the FN's documents `newest` back to `oldest`, or
  * undefined: the one FN-scan-by-marker that a reconcile, a person's "not printed" and a rebuild share.
  */
 export async function findReceiptByMarker(
   fn: FnDocumentReader,
   marker: string,
-  from: number,
-  to: number,
+  newest: number,
+  oldest: number,
 ): Promise<FiscalDocument | undefined> {
-  for await (const document of fnDocuments(fn, from, to, 'history')) {
+  for await (const document of fnDocuments(fn, newest, oldest, 'history', 'down')) {
     if (RECEIPT_DOCUMENT_TYPES.has(document.documentType) && document.marker === marker) return document;
   }
   return undefined;
