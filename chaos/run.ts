@@ -4,12 +4,14 @@ import { ms, table } from '../bench/lib/markdown.js';
 import { parseRunOptions } from '../bench/lib/options.js';
 import { errorText, exitWhenDone, writeRunDocument } from '../bench/lib/runDocument.js';
 import { seededRandom } from '../bench/lib/stats.js';
+import { attackFindingsMarkdown } from './attackFindings.js';
 import { meetsGoal, notRunRow, type Scenario, type ScenarioRow } from './lib/scenario.js';
 import { clockJumpScenario } from './scenarios/clockJump.js';
 import { cloudOutageScenario } from './scenarios/cloudOutage.js';
 import { fullDiskScenario } from './scenarios/fullDisk.js';
 import { killPointsScenario } from './scenarios/killPoints.js';
 import { mqttBrokerRestartScenario } from './scenarios/mqttBrokerRestart.js';
+import { ptySoakScenario } from './scenarios/ptySoak.js';
 import { randomKillScenario } from './scenarios/randomKill.js';
 import { sdCardScenario } from './scenarios/sdCard.js';
 import { tornWalScenario } from './scenarios/tornWal.js';
@@ -31,6 +33,7 @@ const SCENARIOS: Scenario[] = [
   tornWalScenario,
   fullDiskScenario,
   clockJumpScenario,
+  ptySoakScenario,
   sdCardScenario,
 ];
 
@@ -94,7 +97,7 @@ async function main(): Promise<number> {
   const described: string[] = [];
   const began = performance.now();
   for (const scenario of SCENARIOS) {
-    if (options.only && !options.only.has(scenario.name)) continue;
+    if (options.only ? !options.only.has(scenario.name) : scenario.optIn) continue;
     const started = performance.now();
     process.stderr.write(`chaos: ${scenario.name}…\n`);
     try {
@@ -161,11 +164,14 @@ async function main(): Promise<number> {
     '',
     ...LIMITS.map((line) => `- ${line}`),
     '',
+    attackFindingsMarkdown(),
+    '',
     '## Running it',
     '',
     '`npm run chaos` (the full form, about five minutes on two cores) rewrites this file; `npm run chaos -- --quick` ' +
       '(CI, `.ci/run`) runs small versions of every scenario and writes to a temp file. `--only kill-points,full-disk` ' +
-      'picks scenarios, `--seed N` replays a run, `--out FILE` writes elsewhere. Needs socat, mosquitto and ' +
+      'picks scenarios (`--only pty-soak` runs the opt-in PTY-teardown soak, `KKT_CHAOS_SOAK_ROUNDS` rounds), ' +
+      '`--seed N` replays a run, `--out FILE` writes elsewhere. Needs socat, mosquitto and ' +
       'prlimit (util-linux); the exit code is 1 when a gated row misses the goal or a scenario cannot run.',
     '',
     `_Total chaos time: ${ms(performance.now() - began)}._`,

@@ -23,6 +23,8 @@ export interface Scenario {
   /** What the scenario does, for RELIABILITY.md. */
   description: string;
   run(context: ScenarioContext): Promise<ScenarioRow[]>;
+  /** Runs only when `--only` names it (a long soak kept out of the default and CI runs). */
+  optIn?: boolean;
 }
 
 export function meetsGoal(row: ScenarioRow): boolean {

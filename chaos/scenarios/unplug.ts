@@ -65,7 +65,7 @@ async function emulatorFaults({ quick, random, log }: ScenarioContext): Promise<
   }
 }
 
-async function ptyTeardown({ quick, random, log }: ScenarioContext): Promise<ScenarioRow> {
+export async function ptyTeardown({ quick, random, log }: ScenarioContext): Promise<ScenarioRow> {
   const bills = quick ? 6 : 60;
   const rig = await ChaosRig.open({ bills, link: 'pty', latencyMs: 2 });
   try {

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
@@ -19,6 +19,13 @@ import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
+
+/** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
+export interface AgentAlert {
+  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING';
+  message: string;
+  since: string;
+}
 
 /** The database file in the data directory (docs/storage.md). */
 export const DATABASE_FILE = 'agent.db';
@@ -364,6 +371,9 @@ export class Agent {
       const entries = await this.outbox.publish(event);
       if (event.type === 'job.fiscalized' && entries.length === 0)
         await this.markReportedIfDone(event.job.id);
+      // A sink that could not draft it yet: a shift event lives only here, so keep it for the next recovery.
+      const isShift = event.type === 'shift.opened' || event.type === 'shift.closed';
+      if (isShift && !this.outbox.published(event)) this.unpublishedShifts.push(event);
     } catch (error) {
       // Nothing was journaled. Jobs are found again by recovery; a shift event only lives here, so keep it.
       if (event.type === 'shift.opened' || event.type === 'shift.closed') this.unpublishedShifts.push(event);
@@ -550,6 +560,37 @@ export class Agent {
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       recovery: this.recovery.status(),
     };
+  }
+
+  /**
+   * What needs a person in the agent itself (the devices' alerts come from the periodic checks): receipts
+   * fiscalized but not reported for longer than `unreportedAlertMs`, and journal writes that are failing.
+   * Computed when asked, so `status` and the state document never lag behind.
+   */
+  alerts(now = Date.now()): AgentAlert[] {
+    const alerts: AgentAlert[] = [];
+    const limitMs = { ...OUTBOX_DEFAULTS, ...this.parts.outbox }.unreportedAlertMs;
+    const stuck = this.jobs
+      .inState('FISCALIZED')
+      .filter((job) => now - Date.parse(job.updatedAt) > limitMs)
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    const oldest = stuck[0];
+    if (oldest) {
+      alerts.push({
+        code: 'RECEIPTS_UNREPORTED',
+        message: `${stuck.length} receipt(s) fiscalized but not reported for over ${limitMs >= 120_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`} (oldest: job ${oldest.id}, bill ${oldest.key}, since ${oldest.updatedAt}). See kkt-agent outbox list and the log (outbox.draft-failed).`,
+        since: oldest.updatedAt,
+      });
+    }
+    const failure = this.db.writeFailure;
+    if (failure) {
+      alerts.push({
+        code: 'JOURNAL_WRITES_FAILING',
+        message: `Writes to the agent's database (${failure.path}) are failing since ${failure.since} (${failure.failures} failed; last: ${failure.lastError.errno ?? failure.lastError.code} at ${failure.lastError.at}; the next write that succeeds clears this). Bills and reports cannot be recorded until it is fixed: free space on ${dirname(failure.path)} or check the storage.`,
+        since: failure.since,
+      });
+    }
+    return alerts;
   }
 
   /**

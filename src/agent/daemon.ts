@@ -3,11 +3,10 @@ import { resolve } from 'node:path';
 import { KktAgentError } from '../lib/errors.js';
 import type { Agent } from './agent.js';
 import { buildAgent, controlSocketPath, traceDevicesWire } from './composition.js';
-import type { AgentConfig } from './config/config.js';
-import { logFileSchema } from './config/schema.js';
+import { type AgentConfig, ConfigError } from './config/config.js';
 import { configWarnings } from './config/warnings.js';
 import { agentControlMethods } from './control/methods.js';
-import { ControlServer } from './control/server.js';
+import { ControlServer, ControlSocketPathError, prepareSocketPath } from './control/server.js';
 import { type AgentLogger, createLogger } from './logging.js';
 import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
@@ -29,7 +28,6 @@ export const EXIT_CONFIG = 78;
 export const EXIT_RESTART = 0;
 
 export interface DaemonOptions {
-  logFile?: string;
   /** Traces every frame of the ATOL devices into this file (docs/protocol/atol-v3.md §14). */
   traceWire?: string;
   /**
@@ -42,6 +40,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   agent: Agent;
   log: AgentLogger;
+  /** Reopens the log file at its path (SIGHUP); false when the agent writes none. */
+  reopenLogFile(): Promise<boolean>;
   control: ControlServer;
   /** MQTT, the state document, POST /state and remote config. */
   remote: RemoteServices;
@@ -73,16 +73,19 @@ async function startLocked(
   options: DaemonOptions,
   lock: DataDirLock,
 ): Promise<RunningDaemon> {
+  // Before anything else is opened: a path that is not ours to replace (a journal, say) stops the start here.
+  await prepareSocketPath(controlSocketPath(fileConfig)).catch((error: unknown) => {
+    if (error instanceof ControlSocketPathError)
+      throw new ConfigError(error.code, error.message, error.details);
+    throw error;
+  });
   const startup = await resolveStartupConfig(fileConfig);
   const config = startup.config;
   const baseLog = createLogger({
     level: config.log.level,
     modules: config.log.modules,
     pretty: config.log.pretty,
-    // `--log-file` names the file; its size and count come from the config (or the schema's defaults).
-    file: options.logFile
-      ? logFileSchema.parse({ ...config.log.file, path: options.logFile })
-      : config.log.file,
+    file: config.log.file,
   });
   const log = withLiveLevels(baseLog, { level: config.log.level, modules: config.log.modules });
   const configLog = log.module('config');
@@ -96,9 +99,12 @@ async function startLocked(
   const stopTrace = options.traceWire ? traceDevicesWire(options.traceWire, agent.deviceList) : undefined;
   if (options.traceWire) log.root.warn({ event: 'daemon.wire-trace', file: options.traceWire });
   const scheduler = new Scheduler(agent, config.schedules, config.timeZone, log.module('schedules'));
+  // The agent's own (unreported receipts, failing journal writes), then the devices' from the checks.
+  const alerts = () => [...agent.alerts(), ...scheduler.alerts];
   const methods = agentControlMethods(agent, {
     version: AGENT_VERSION,
-    extraStatus: () => ({ ...remote.status(), alerts: scheduler.alerts, schedules: scheduler.describe() }),
+    inlineBillSources: config.mqtt?.inlineBillSources,
+    extraStatus: () => ({ ...remote.status(), alerts: alerts(), schedules: scheduler.describe() }),
     traceWire: (path) => traceDevicesWire(path, agent.deviceList),
   });
   const control = new ControlServer(controlSocketPath(config), methods, log.module('control'));
@@ -132,6 +138,7 @@ async function startLocked(
       lock.release();
       systemd.close();
       await log.flush();
+      await baseLog.close();
     })();
     return stopping;
   };
@@ -140,7 +147,7 @@ async function startLocked(
   remote.start({
     agent,
     methods,
-    extraState: () => ({ alerts: [...scheduler.alerts], schedules: scheduler.describe() }),
+    extraState: () => ({ alerts: alerts(), schedules: scheduler.describe() }),
     // Remote config that cannot apply live: stop gracefully (a receipt being printed is finished), then exit.
     requestRestart: (reason) => {
       stop(reason).then(
@@ -152,29 +159,65 @@ async function startLocked(
       );
     },
   });
-  return { agent, log, control, remote, stop };
+  return { agent, log, control, remote, stop, reopenLogFile: () => baseLog.reopenFile() };
 }
 
-/** `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). */
+/**
+ * `kkt-agent run`: start, then stop cleanly on SIGTERM/SIGINT (finishing a receipt in progress). SIGHUP
+ * (systemd's reload, or logrotate's postrotate) reopens the log file and changes nothing else; without
+ * this handler Node's default would end the process on the spot.
+ */
 export async function runDaemon(config: AgentConfig, options: DaemonOptions = {}): Promise<void> {
-  const daemon = await startDaemon(config, options);
+  let daemon: RunningDaemon | undefined;
+  let hangupsBeforeReady = 0;
+  const onHangup = () => {
+    if (!daemon) {
+      hangupsBeforeReady++;
+      return;
+    }
+    const running = daemon;
+    running.reopenLogFile().then(
+      (reopened) =>
+        running.log.root.info({
+          event: 'daemon.sighup',
+          logFile: reopened ? 'reopened' : 'none',
+          note: 'SIGHUP reopens the log file only; a config change needs a restart',
+        }),
+      (error: unknown) =>
+        running.log.root.error({ event: 'daemon.sighup-failed', reason: (error as Error).message }),
+    );
+  };
+  process.on('SIGHUP', onHangup);
+  daemon = await startDaemon(config, options);
+  if (hangupsBeforeReady > 0)
+    daemon.log.root.info({
+      event: 'daemon.sighup',
+      ignored: hangupsBeforeReady,
+      note: 'received while starting',
+    });
+  const running = daemon;
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
+    onSignal = (signal: NodeJS.Signals) => {
       // The handler stays: a second Ctrl-C or SIGTERM must not kill the process in the middle of a receipt.
       if (stopping) {
-        daemon.log.root.warn({ event: 'daemon.already-stopping', signal });
+        running.log.root.warn({ event: 'daemon.already-stopping', signal });
         return;
       }
       stopping = true;
-      daemon.stop(signal).then(resolve, (error: unknown) => {
-        daemon.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
+      running.stop(signal).then(resolve, (error: unknown) => {
+        running.log.root.error({ event: 'daemon.stop-failed', reason: (error as Error).message });
         resolve();
       });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  // Stopped: the process is about to exit, and a caller that goes on (a test) gets its signals back.
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHangup);
 }
 
 export class DaemonError extends KktAgentError {}

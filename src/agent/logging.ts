@@ -1,5 +1,6 @@
 import pino, { type LevelWithSilent, type Logger, type StreamEntry } from 'pino';
 import pretty from 'pino-pretty';
+import { LogFile } from './logFile.js';
 
 /**
  * Keys whose values never reach a log: credentials and customer contacts. Each event logs facts (ids,
@@ -27,7 +28,7 @@ export interface LoggingOptions {
   modules?: Record<string, LevelWithSilent>;
   /** Human-readable output; default: when stdout is a terminal. */
   pretty?: boolean;
-  /** A rotating log file for systems without journald. */
+  /** A rotating log file for systems without journald: the named file, rotated beside it (`<path>.1`…). */
   file?: { path: string; maxSizeMb: number; keep: number };
   /** Where JSON lines go (default stdout, written synchronously so journald gets every line). */
   destination?: NodeJS.WritableStream;
@@ -47,7 +48,15 @@ export interface AgentLogger {
   flush(): Promise<void>;
 }
 
-export function createLogger(options: LoggingOptions): AgentLogger {
+/** The logger the daemon owns: also its log file's life cycle. */
+export interface DaemonLogger extends AgentLogger {
+  /** Starts the log file again at its path (SIGHUP after logrotate moved it); false without a log file. */
+  reopenFile(): Promise<boolean>;
+  /** Closes the log file after what was written has reached it (the last thing a stopping daemon does). */
+  close(): Promise<void>;
+}
+
+export function createLogger(options: LoggingOptions): DaemonLogger {
   const modules = options.modules ?? {};
   const rootLevel = mostVerbose([options.level, ...Object.values(modules)]);
   const streams: StreamEntry[] = [];
@@ -60,17 +69,19 @@ export function createLogger(options: LoggingOptions): AgentLogger {
   } else {
     streams.push({ level: 'trace', stream: options.destination ?? pino.destination({ fd: 1, sync: true }) });
   }
+  let file: LogFile | undefined;
   if (options.file) {
-    const fileTransport = pino.transport({
-      target: 'pino-roll',
-      options: {
-        file: options.file.path,
-        size: `${options.file.maxSizeMb}m`,
-        limit: { count: options.file.keep },
-        mkdir: true,
-      },
+    file = new LogFile({
+      path: options.file.path,
+      maxSizeBytes: options.file.maxSizeMb * 1024 * 1024,
+      keep: options.file.keep,
+      // Said where the other logs still go (stdout, journald); never through the failing file.
+      onError: (error) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 50, time: new Date().toISOString(), event: 'log.file-failed', path: options.file?.path, reason: error.message })}\n`,
+        ),
     });
-    streams.push({ level: 'trace', stream: fileTransport });
+    streams.push({ level: 'trace', stream: file });
   }
   const root = pino(
     {
@@ -87,5 +98,15 @@ export function createLogger(options: LoggingOptions): AgentLogger {
     module: (name, bindings = {}) =>
       root.child({ module: name, ...bindings }, { level: modules[name] ?? options.level }),
     flush: () => new Promise((resolve) => root.flush(() => resolve())),
+    reopenFile: async () => {
+      if (!file) return false;
+      await file.reopen();
+      return true;
+    },
+    close: async () => {
+      if (!file || file.writableFinished) return;
+      const closing = file;
+      await new Promise<void>((resolve) => closing.end(() => resolve()));
+    },
   };
 }

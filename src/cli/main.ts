@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
-import { ConfigError, configJsonSchema, type DeviceConfig, loadConfigFile } from '../agent/config/config.js';
+import {
+  ConfigError,
+  configJsonSchema,
+  type DeviceConfig,
+  loadConfigFile,
+  parseConfig,
+} from '../agent/config/config.js';
 import { configWarnings } from '../agent/config/warnings.js';
 import { callControl } from '../agent/control/client.js';
 import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
@@ -106,11 +112,17 @@ export function buildProgram(): Command {
       'write every frame to and from the ATOL registers to this file, customer contacts masked (docs/protocol/atol-v3.md §14)',
     )
     .action(async (options: { config?: string; logFile?: string; traceWire?: string }) => {
-      const config = await loadConfigFile(configPath(options.config)).catch(fail);
-      await runDaemon(config, {
-        logFile: options.logFile,
-        ...(options.traceWire ? { traceWire: resolve(options.traceWire) } : {}),
-      }).catch(fail);
+      let config = await loadConfigFile(configPath(options.config)).catch(fail);
+      if (options.logFile !== undefined) {
+        // Relative to where the command was typed; then held to the same rules as `log.file.path`.
+        const file = { maxSizeMb: 10, keep: 5, ...config.log.file, path: resolve(options.logFile) };
+        try {
+          config = parseConfig({ ...config, log: { ...config.log, file } }, '--log-file');
+        } catch (error) {
+          fail(error);
+        }
+      }
+      await runDaemon(config, options.traceWire ? { traceWire: resolve(options.traceWire) } : {}).catch(fail);
       process.exit(0);
     });
 

@@ -42,7 +42,8 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
   );
   for (const device of status.devices) {
     out.push('');
-    out.push(`Device ${device.id} (${device.kind}) — ${device.online ? 'online' : 'OFFLINE'}`);
+    const silent = device.notAnsweringSince ? `, not answering since ${device.notAnsweringSince}` : '';
+    out.push(`Device ${device.id} (${device.kind}) — ${device.online ? 'online' : 'OFFLINE'}${silent}`);
     out.push(
       keyValues([
         [
@@ -142,7 +143,12 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
 function findProblems(status: StatusAnswer): string[] {
   const problems: string[] = [];
   for (const d of status.devices) {
-    if (!d.online) problems.push(`device ${d.id} is offline${d.lastError ? `: ${d.lastError.message}` : ''}`);
+    if (d.notAnsweringSince)
+      problems.push(
+        `device ${d.id} is not answering since ${d.notAnsweringSince} (${d.online ? 'still connected' : 'its link is being reopened'})`,
+      );
+    else if (!d.online)
+      problems.push(`device ${d.id} is offline${d.lastError ? `: ${d.lastError.message}` : ''}`);
     if (d.paper && !d.paper.present) problems.push(`device ${d.id}: out of paper`);
     if (d.coverOpen) problems.push(`device ${d.id}: cover open`);
     if (d.shift?.state === 'expired')

@@ -7,6 +7,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { PrintRefusedError } from '../../src/agent/devices/device.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
+import type { AgentDatabase } from '../../src/agent/store/database.js';
 import { KktOutcomeUnknownError } from '../../src/drivers/atol/errors.js';
 import { KktAgentError, ValidationError } from '../../src/lib/errors.js';
 import { sampleBill } from '../support/bills.js';
@@ -362,5 +363,88 @@ describe('outbox', () => {
     await agent.deviceOperation(undefined, (d) => d.closeShift());
     await until(() => sink.delivered.length === 3, 'three reports');
     expect(sink.delivered.map((e) => e.kind)).toEqual(['shift.opened', 'receipt', 'shift.closed']);
+  });
+});
+
+describe("the agent's own alerts (issue 18.4, 18.11)", () => {
+  it('a receipt fiscalized but unreported past the limit is an alert; a reported one is not', async () => {
+    const device = new FakeDevice();
+    const sink = new RecordingSink();
+    sink.behaviour = () => new DeliveryError('CLOUD_DOWN', 'the cloud is down', { permanent: false });
+    const agent = await Agent.open({
+      dataDir: dir,
+      logger,
+      devices: [device],
+      connectors: [],
+      sinks: [sink],
+      router: () => device.id,
+      fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+      outbox: { initialBackoffMs: 10, maxBackoffMs: 40, unreportedAlertMs: 3_600_000 },
+    });
+    agents.push(agent);
+    await agent.start();
+    const { job } = await agent.intake.submit({ bill: sampleBill('late'), trigger: { kind: 'test' } });
+    await until(
+      () => stateOf(agent, job.id) === 'FISCALIZED' && sink.attempts.length > 0,
+      'a refused report',
+    );
+    expect(agent.alerts()).toEqual([]);
+    const later = Date.parse(agent.jobs.get(job.id)!.updatedAt) + 3_601_000;
+    const [alert] = agent.alerts(later);
+    expect(alert).toMatchObject({ code: 'RECEIPTS_UNREPORTED', since: agent.jobs.get(job.id)!.updatedAt });
+    expect(alert!.message).toContain(
+      `1 receipt(s) fiscalized but not reported for over 60 min (oldest: job ${job.id}`,
+    );
+    sink.behaviour = () => undefined;
+    await until(() => stateOf(agent, job.id) === 'REPORTED', 'REPORTED once the cloud is back');
+    expect(agent.alerts(later)).toEqual([]);
+  });
+
+  it('a sink that cannot draft keeps the job FISCALIZED while the other sink reports it', async () => {
+    const device = new FakeDevice();
+    const good = new RecordingSink('good');
+    const picky = new RecordingSink('picky');
+    picky.draft = () => {
+      throw new ValidationError('sourceData.products', 'not a bill of this cloud');
+    };
+    const agent = await Agent.open({
+      dataDir: dir,
+      logger,
+      devices: [device],
+      connectors: [],
+      sinks: [good, picky],
+      router: () => device.id,
+      fiscalizer: { retryDelayMs: 10, maxRetryDelayMs: 20, maxAttempts: 3, stopTimeoutMs: 2000 },
+      outbox: { initialBackoffMs: 10, maxBackoffMs: 40 },
+    });
+    agents.push(agent);
+    await agent.start();
+    const { job } = await agent.intake.submit({ bill: sampleBill('picky'), trigger: { kind: 'test' } });
+    await until(() => good.delivered.length === 1, 'the good sink delivered');
+    expect(stateOf(agent, job.id)).toBe('FISCALIZED');
+    expect(agent.alerts(Date.now() + 2 * 3_600_000).map((a) => a.code)).toEqual(['RECEIPTS_UNREPORTED']);
+  });
+
+  it('failing database writes are an alert until a write succeeds (a full disk)', async () => {
+    const device = new FakeDevice();
+    const agent = await openAgent(device, new RecordingSink());
+    // The database may not grow: as a full disk, every commit that needs a new page fails.
+    const db = (agent as unknown as { db: AgentDatabase }).db;
+    const pages = Number(db.statement('PRAGMA page_count').pluck().get());
+    db.statement(`PRAGMA max_page_count = ${pages}`).get();
+    const refused = await agent.intake
+      .submit({ bill: sampleBill('full', { positions: 200 }), trigger: { kind: 'test' } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refused).toMatchObject({ code: 'STORAGE_WRITE_FAILED' });
+    const [alert] = agent.alerts();
+    expect(alert).toMatchObject({ code: 'JOURNAL_WRITES_FAILING' });
+    expect(alert!.message).toContain(`Writes to the agent's database (${db.path}) are failing since`);
+    expect(alert!.message).toContain(`free space on ${dir}`);
+    db.statement('PRAGMA max_page_count = 1073741823').get();
+    await agent.intake.submit({ bill: sampleBill('freed'), trigger: { kind: 'test' } });
+    expect(agent.alerts()).toEqual([]);
   });
 });

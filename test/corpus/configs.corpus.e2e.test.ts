@@ -51,6 +51,36 @@ const CASES: Array<[string, unknown, Expected]> = [
   ['version negative', valid({ version: -1 }), on('version')],
   ['version a fraction', valid({ version: 1.5 }), on('version')],
   ['dataDir empty', valid({ dataDir: '' }), on('dataDir')],
+  // Issue 18.6: a service's working directory is /, and `..` hides where a path points.
+  ['dataDir relative', valid({ dataDir: 'var/lib/kkt-agent' }), on('dataDir')],
+  ['dataDir climbing with ..', valid({ dataDir: '/var/lib/kkt-agent/../../etc' }), on('dataDir')],
+  [
+    'control.socketPath on the jobs journal',
+    valid({ control: { socketPath: '/var/lib/kkt-agent/jobs.jsonl' } }),
+    on('control.socketPath'),
+  ],
+  [
+    'control.socketPath on the data directory itself',
+    valid({ control: { socketPath: '/var/lib/kkt-agent' } }),
+    on('control.socketPath'),
+  ],
+  ['control.socketPath relative', valid({ control: { socketPath: 'kkt.sock' } }), on('control.socketPath')],
+  [
+    'control.socketPath climbing with ..',
+    valid({ control: { socketPath: '/run/kkt/../../var/lib/kkt-agent/outbox.jsonl' } }),
+    on('control.socketPath'),
+  ],
+  ['log file relative', valid({ log: { file: { path: 'kkt.log' } } }), on('log.file.path')],
+  [
+    'log file climbing with ..',
+    valid({ log: { file: { path: '/var/log/../tmp/kkt.log' } } }),
+    on('log.file.path'),
+  ],
+  [
+    'log file on the outbox journal',
+    valid({ log: { file: { path: '/var/lib/kkt-agent/outbox.jsonl' } } }),
+    on('log.file.path'),
+  ],
   ['timeZone unknown', valid({ timeZone: 'Mars/Olympus_Mons' }), on('timeZone')],
   ['timeZone an offset', valid({ timeZone: 42 }), on('timeZone')],
   ['device id upper case', valid({ devices: [atol({ id: 'KKT' })] }), on('devices[0].id')],

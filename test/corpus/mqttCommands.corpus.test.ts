@@ -5,6 +5,7 @@ import type { CommandAnswer } from '../../src/agent/mqtt/commandLog.js';
 import { CommandLog } from '../../src/agent/mqtt/commandLog.js';
 import { CommandProcessor } from '../../src/agent/mqtt/commands.js';
 import { signEnvelope } from '../../src/agent/mqtt/signing.js';
+import { responseTopicRefusal } from '../../src/agent/mqtt/topics.js';
 import { sampleBill } from '../support/bills.js';
 import { type CorpusAgent, openCorpusAgent, tempDir } from './support.js';
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
     local: { rebirth: async () => ({ republished: [] }) },
     maxPayloadBytes: MAX_PAYLOAD,
     ttlMs: 3_600_000,
+    refuseResponseTopic: responseTopicRefusal,
     logger: pino({ level: 'silent' }),
   };
   processor = new CommandProcessor({ ...options, log });
@@ -68,6 +70,7 @@ async function refused(
   target: CommandProcessor,
   name: string,
   payload: string | Buffer,
+  responseTopic?: string,
 ): Promise<ErrorAnswer> {
   const targetLog = target === signed ? signedLog : log;
   const before = { log: targetLog.size, ...corpus.footprint() };
@@ -75,6 +78,7 @@ async function refused(
     `${TOPIC}/${name}`,
     name,
     Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+    responseTopic,
   );
   const answer = await accepted.answer;
   expect(answer.ok).toBe(false);
@@ -250,6 +254,36 @@ const CASES: Array<{
     code: 'VALIDATION_FAILED',
     field: 'bill',
   },
+  // Issue 18.5: parameter schemas are strict, as configs are; an answer relayed into cmd/ is refused.
+  {
+    name: 'closeShift: an answer relayed as a command (unknown key ok)',
+    command: 'closeShift',
+    payload: json({ cmdId: 'x-1', ok: true, result: { version: '0.1.0' } }),
+    code: 'VALIDATION_FAILED',
+    field: 'ok',
+  },
+  {
+    name: 'cashIn: an unknown parameter',
+    command: 'cashIn',
+    payload: json({ cmdId: 'x-2', amountMinor: 100, currency: 'RUB' }),
+    code: 'VALIDATION_FAILED',
+    field: 'currency',
+  },
+  {
+    name: 'status: an unknown parameter',
+    command: 'status',
+    payload: json({ cmdId: 'x-3', verbose: true }),
+    code: 'VALIDATION_FAILED',
+    field: 'verbose',
+  },
+  // Issue 18.4: an inline bill may only claim the MQTT source (mqtt.inlineBillSources).
+  {
+    name: "fiscalize: an inline bill claiming the bridge's source",
+    command: 'fiscalize',
+    payload: json({ cmdId: 'x-4', bill: { ...bill(), source: 'bridge', account: '120' } }),
+    code: 'VALIDATION_FAILED',
+    field: 'bill.source',
+  },
   {
     name: 'resolveJob: printed not a boolean',
     command: 'resolveJob',
@@ -285,6 +319,15 @@ describe('MQTT command corpus: an error answer with a stable code, nothing recor
     const answer = await refused(processor, item.command, item.payload);
     expect(answer.error.code).toBe(item.code);
     if (item.field !== undefined) expect(answer.error.field).toBe(item.field);
+  });
+
+  it.each([
+    ["another box's command", 'kkt/other-box/cmd/closeShift'],
+    ['our own command tree', `${TOPIC}/closeShift`],
+    ['a cmd level anywhere', 'fleet/cmd/reset'],
+  ])('a response topic into %s refuses the command (issue 18.5)', async (_name, responseTopic) => {
+    const answer = await refused(processor, 'status', json({ cmdId: 'rt-1' }), responseTopic);
+    expect(answer.error).toMatchObject({ code: 'MQTT_RESPONSE_TOPIC_REFUSED', field: '(responseTopic)' });
   });
 
   it('JSON nested 100 000 levels deep', async () => {

@@ -210,4 +210,38 @@ describe('faults on demand', () => {
     expect(host.transport.stats.framesRejected).toBe(1);
     expect(faults.map((f) => f.name)).toEqual(['corruptNextFrame']);
   });
+
+  it('silent: no answer on any connection while the link stays open; nothing runs; answers again once cleared', async () => {
+    const answered: string[] = [];
+    emulator.on('command', (event) => answered.push(event.code));
+    emulator.setFault('silent');
+    const failure = await host.run(shortStatus, undefined).catch((e) => e);
+    expect(failure).toMatchObject({ code: 'KKT_NO_ANSWER' });
+    expect(host.transport.isOpen).toBe(true);
+    const other = await connectTcp(emulator.port);
+    try {
+      expect(await other.run(shortStatus, undefined).catch((e) => e)).toMatchObject({
+        code: 'KKT_NO_ANSWER',
+      });
+      expect(answered).toEqual([]);
+      emulator.setFault('silent', false);
+      expect((await other.ok(shortStatus, undefined)).mode).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('deaf connection: this connection stops answering and stays open; a new one is answered', async () => {
+    expect((await host.ok(shortStatus, undefined)).mode).toBe(0);
+    emulator.setFault('deafConnection');
+    expect(faults.map((f) => f.name)).toEqual(['deafConnection']);
+    expect(await host.run(shortStatus, undefined).catch((e) => e)).toMatchObject({ code: 'KKT_NO_ANSWER' });
+    expect(emulator.connected).toBe(true);
+    const again = await connectTcp(emulator.port);
+    try {
+      expect((await again.ok(shortStatus, undefined)).mode).toBe(0);
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -55,4 +55,24 @@ describe('the emulator behind a pseudo-terminal (socat) with the serial link', (
     expect((await host.ok(fnStatus, undefined)).lastDocumentNumber).toBe(2);
     expect(emulator.device.cashKop).toBe(12_345);
   });
+
+  it('a write in flight when the port closes settles (it hung forever and froze the agent: issue 18.13)', async () => {
+    emulator = await startAtolEmulator({ port: 0, persist: false });
+    pty = await startSocatPty({ port: emulator.port });
+    for (let round = 0; round < 5; round++) {
+      const link = new SerialLink({ path: pty.path });
+      await link.open();
+      const written = link.write(Buffer.alloc(64, 0x55)).then(
+        () => 'written',
+        () => 'refused',
+      );
+      // The port goes away while the bytes are with the kernel (an unplug does the same from below).
+      await link.close();
+      const outcome = await Promise.race([
+        written,
+        new Promise((resolve) => setTimeout(resolve, 2000, 'hung')),
+      ]);
+      expect(outcome).not.toBe('hung');
+    }
+  });
 });

@@ -243,8 +243,11 @@ describe('the MoySklad sink on its own', () => {
     // A draft alone is no report: the registry does not count it.
     connector.sink.draft(fiscalized);
     failNext = true;
-    await expect(outbox.publish(fiscalized)).rejects.toThrow(/cannot draft/);
-    await outbox.publish(fiscalized);
+    // The flaky sink's failed draft cancels nobody else's (issue 18.4): MoySklad's report is journaled at once,
+    // and the publish run again drafts the flaky sink alone.
+    const first = await outbox.publish(fiscalized);
+    expect(first.map((entry) => entry.sink)).toEqual([connector.name]);
+    expect(await outbox.publish(fiscalized)).toEqual([]);
     const [close] = await outbox.publish({
       type: 'shift.closed',
       deviceId: 'kkt-1',

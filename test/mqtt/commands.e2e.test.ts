@@ -209,7 +209,10 @@ describe('validation', () => {
 describe('the commands', () => {
   it('fiscalizes an inline bill and publishes its receipt event', async () => {
     const { agent, device } = await rig();
-    const bill = { ...sampleBill('mq-1'), customer: { emailOrPhone: 'buyer@example.com' } };
+    const bill = {
+      ...sampleBill('mq-1', { source: 'mqtt' }),
+      customer: { emailOrPhone: 'buyer@example.com' },
+    };
     await send('fiscalize', { cmdId: 'f-1', bill });
     const answer = await answerTo('fiscalize', 'f-1');
     expect(answer).toMatchObject({ ok: true, result: { duplicate: false, job: { state: 'RECEIVED' } } });

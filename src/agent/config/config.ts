@@ -4,6 +4,7 @@ import { DEFAULT_DISCOVERY_TIMEOUT_MS } from '../../drivers/intent/discovery.js'
 import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_SALE_TIMEOUT_MS } from '../../drivers/intent/terminal.js';
 import { KktAgentError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
+import { isInsideOrEqual } from '../../lib/pathSchema.js';
 import { findControlCharacter } from '../../lib/printableText.js';
 import { bridgeAccountSchema } from '../connectors/bridge/config.js';
 import { moyskladAccountSchema } from '../connectors/moysklad/config.js';
@@ -87,6 +88,7 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
+    checkPathsAgainstDataDir(config, ctx);
     const ids = new Set<string>();
     config.devices.forEach((device, index) => {
       if (ids.has(device.id))
@@ -136,6 +138,40 @@ export const configSchema = z
       });
     }
   });
+
+/**
+ * The control socket and the log file must never land on the data directory's own files: the agent
+ * replaces a stale socket at start and appends to its log, and either would destroy a journal.
+ */
+function checkPathsAgainstDataDir(
+  config: { dataDir: string; control: { socketPath?: string }; log: { file?: { path: string } } },
+  ctx: z.RefinementCtx,
+): void {
+  const { dataDir } = config;
+  const socketPath = config.control.socketPath;
+  if (socketPath !== undefined && isInsideOrEqual(socketPath, dataDir) && !socketPath.endsWith('.sock')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['control', 'socketPath'],
+      message: `inside the data directory (${dataDir}) only a "*.sock" name is allowed: the data directory's files are the agent's journals`,
+    });
+  }
+  const logPath = config.log.file?.path;
+  if (logPath !== undefined && isInsideOrEqual(logPath, dataDir) && !logPath.endsWith('.log')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['log', 'file', 'path'],
+      message: `inside the data directory (${dataDir}) only a "*.log" name is allowed: the data directory's files are the agent's journals`,
+    });
+  }
+  if (logPath !== undefined && socketPath !== undefined && logPath === socketPath) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['control', 'socketPath'],
+      message: 'must not be the log file',
+    });
+  }
+}
 
 export type AgentConfig = z.output<typeof configSchema>;
 export type AgentConfigInput = z.input<typeof configSchema>;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { TAXATION_SYSTEM_NAMES } from '../../lib/ffd.js';
+import { absolutePathSchema } from '../../lib/pathSchema.js';
 import { isValidTimeZone, systemTimeZone } from '../../lib/time.js';
-import { atolReconnectSchema } from '../devices/atolCommon/config.js';
+import { atolProtocolReconnectSchema } from '../devices/atolCommon/config.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { VAT_TYPE_NAMES } from '../domain/vat.js';
 import { fiscalizerConfigSchema } from '../fiscalizer.js';
@@ -38,7 +39,8 @@ const atolLinkSchema = z.discriminatedUnion('type', [
 
 /** A rotated log file (pino-roll). */
 export const logFileSchema = z.strictObject({
-  path: z.string().min(1),
+  /** Written as named; rotated files sit beside it (`<path>.1` … `<path>.<keep>`). */
+  path: absolutePathSchema,
   maxSizeMb: z.number().int().min(1).max(1024).default(10),
   keep: z.number().int().min(1).max(100).default(5),
 });
@@ -71,7 +73,7 @@ export const atolDeviceSchema = z.strictObject({
     )
     .default({}),
   replyTimeoutMs: ms(50, 10_000).default(500),
-  reconnect: atolReconnectSchema,
+  reconnect: atolProtocolReconnectSchema,
 });
 
 export const routingRuleSchema = z.strictObject({
@@ -83,7 +85,7 @@ export const routingRuleSchema = z.strictObject({
 
 export const baseConfigShape = {
   /** Where journals and small state files live (systemd: /var/lib/kkt-agent). */
-  dataDir: z.string().min(1).default('/var/lib/kkt-agent').meta({ restartRequired: true }),
+  dataDir: absolutePathSchema.default('/var/lib/kkt-agent').meta({ restartRequired: true }),
   timeZone: timeZone.default(systemTimeZone()),
   log: z
     .strictObject({
@@ -95,7 +97,10 @@ export const baseConfigShape = {
     })
     .prefault({}),
   control: z
-    .strictObject({ socketPath: z.string().min(1).optional() })
+    .strictObject({
+      /** Inside the data directory only a `*.sock` name: the agent removes a stale socket there at start. */
+      socketPath: absolutePathSchema.optional(),
+    })
     .default({})
     .meta({ restartRequired: true }),
   routing: z

@@ -6,11 +6,19 @@ import { billSchema } from '../domain/bill.js';
 import { JOB_STATES, type Job } from '../jobs/job.js';
 import { type ControlMethods, method } from './server.js';
 
-const deviceParam = z.object({ device: z.string().optional() });
+const deviceParam = z.strictObject({ device: z.string().optional() });
 const amountMinor = z.number().int().min(1).max(9_999_999_999);
+
+/** The sources an MQTT inline bill may claim when the config names none (`mqtt.inlineBillSources`). */
+export const DEFAULT_INLINE_BILL_SOURCES: readonly string[] = ['mqtt'];
 
 export interface AgentInfo {
   version: string;
+  /**
+   * The `source` values a bill pushed inline over MQTT may carry. Another connector's source would let the
+   * cloud claim that connector's bills (its real bill then "already known", its report never drafted).
+   */
+  inlineBillSources?: readonly string[];
   /** Extra sections of the status answer (MQTT, schedules…), added by the daemon. */
   extraStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Traces the devices' wire into a file until the returned function is called (`doctor --trace-wire`). */
@@ -72,7 +80,7 @@ function connectorFor(agent: Agent, account: string | undefined, connector: stri
 /** The daemon's control methods: what the technician CLI (and MQTT commands) may ask of the agent. */
 export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMethods {
   return {
-    status: method(z.object({}), async () => ({
+    status: method(z.strictObject({}), async () => ({
       version: info.version,
       pid: process.pid,
       uptimeSeconds: Math.round(process.uptime()),
@@ -95,6 +103,15 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         })
         .refine((p) => [p.number, p.billId, p.bill].filter((v) => v !== undefined).length === 1, {
           message: 'give exactly one of number, billId or bill',
+        })
+        .superRefine((p, ctx) => {
+          const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
+          if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bill', 'source'],
+            message: `a bill pushed over MQTT may only claim the source${allowed.length === 1 ? '' : 's'} ${allowed.map((s) => `"${s}"`).join(', ')} (mqtt.inlineBillSources), not "${p.bill.source}"`,
+          });
         }),
       async (params) => {
         const trigger = { kind: params.via, ref: params.ref };
@@ -147,7 +164,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         .then(() => ({ amountMinor: p.amountMinor })),
     ),
     'outbox.list': method(
-      z.object({
+      z.strictObject({
         sink: z.string().optional(),
         state: z.enum(['pending', 'delivered', 'dead']).optional(),
         limit: z.number().int().min(1).max(10_000).default(100),
@@ -160,13 +177,13 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       }),
     ),
     'outbox.retry': method(
-      z.object({ sink: z.string().optional(), ids: z.array(z.string()).optional() }),
+      z.strictObject({ sink: z.string().optional(), ids: z.array(z.string()).optional() }),
       async (p) => ({
         moved: await agent.outbox.retry(p),
       }),
     ),
     'jobs.list': method(
-      z.object({
+      z.strictObject({
         state: z.enum(JOB_STATES).optional(),
         limit: z.number().int().min(1).max(10_000).default(50),
       }),
@@ -174,7 +191,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         jobs: agent.jobs.latest(p.limit, p.state).map(jobSummary),
       }),
     ),
-    'jobs.show': method(z.object({ id: z.string().min(1) }), async (p) => {
+    'jobs.show': method(z.strictObject({ id: z.string().min(1) }), async (p) => {
       const job = agent.jobs.require(p.id);
       return {
         payment: jobPayment(job),
@@ -188,7 +205,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
       async (p) => ({ device: agent.recovery.confirm(p.device, p.by) }),
     ),
     'jobs.resolve': method(
-      z.object({
+      z.strictObject({
         id: z.string().min(1),
         printed: z.boolean(),
         by: z.string().min(1).max(64).default('cli'),

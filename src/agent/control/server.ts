@@ -1,4 +1,5 @@
-import { chmod, rm, stat } from 'node:fs/promises';
+import { lstatSync, type Stats, unlinkSync } from 'node:fs';
+import { chmod, lstat, rm } from 'node:fs/promises';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -22,6 +23,50 @@ export const method = <S extends z.ZodType>(
   handle,
 });
 
+/** `control.socketPath` names something that is not a stale socket: nothing was removed. */
+export class ControlSocketPathError extends KktAgentError {
+  constructor(path: string, what: string) {
+    super(
+      'CONTROL_SOCKET_PATH_TAKEN',
+      `control.socketPath ${path} ${what}; the agent only replaces a stale socket there. Point control.socketPath at a free path (default <dataDir>/control.sock).`,
+      { field: 'control.socketPath', path },
+    );
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'not a socket';
+}
+
+/**
+ * Makes `path` free for the control socket. A socket file left by a crashed daemon is removed; one a live
+ * daemon answers on is an error. Anything that is not a socket (a journal, a directory, a symlink to either)
+ * is never removed: the path is refused instead, so a wrong `control.socketPath` cannot destroy a file.
+ */
+export async function prepareSocketPath(path: string): Promise<void> {
+  const found = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new ControlSocketPathError(path, `cannot be examined (${error.code ?? error.message})`);
+  });
+  if (!found) return;
+  if (!found.isSocket()) throw new ControlSocketPathError(path, `is ${fileKind(found)}, not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new KktAgentError('CONTROL_SOCKET_BUSY', `Another agent is already running on ${path}.`);
+  await rm(path, { force: true });
+}
+
 /**
  * The daemon's local control socket. Access is by file permission (0660: the service user and its group),
  * never a network port. Each line is one request; bad requests get an error answer and change nothing.
@@ -37,7 +82,7 @@ export class ControlServer {
   ) {}
 
   async listen(): Promise<void> {
-    await this.removeStaleSocket();
+    await prepareSocketPath(this.socketPath);
     const server = net.createServer((socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -48,30 +93,7 @@ export class ControlServer {
     });
     await chmod(this.socketPath, 0o660);
     this.server = server;
-  }
-
-  /** A socket file left by a crashed daemon is removed; one a live daemon answers on is an error. */
-  private async removeStaleSocket(): Promise<void> {
-    const exists = await stat(this.socketPath).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) return;
-    const alive = await new Promise<boolean>((resolve) => {
-      const probe = net.connect(this.socketPath);
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (alive) {
-      throw new KktAgentError(
-        'CONTROL_SOCKET_BUSY',
-        `Another agent is already running on ${this.socketPath}.`,
-      );
-    }
-    await rm(this.socketPath, { force: true });
+    process.once('exit', this.removeOnExit);
   }
 
   private serve(socket: net.Socket): void {
@@ -140,7 +162,21 @@ export class ControlServer {
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(this.socketPath, { force: true });
+    if (!server) return;
+    process.off('exit', this.removeOnExit);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.removeOwnSocket();
+  }
+
+  /** A process that exits without `close()` (a fatal error, `process.exit`) leaves no stale socket behind. */
+  private readonly removeOnExit = (): void => this.removeOwnSocket();
+
+  /** Removes the socket file this server listened on, and nothing else that may sit at the path now. */
+  private removeOwnSocket(): void {
+    try {
+      if (lstatSync(this.socketPath).isSocket()) unlinkSync(this.socketPath);
+    } catch {
+      // Already gone.
+    }
   }
 }

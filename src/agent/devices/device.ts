@@ -60,6 +60,8 @@ export interface DeviceSnapshot {
   paper?: { present: boolean; nearEnd?: boolean };
   coverOpen?: boolean;
   receiptOpen?: boolean;
+  /** The register has not answered since then, although its link was open (it is being reopened). */
+  notAnsweringSince?: string;
   lastError?: { code: string; message: string; at: string };
   details?: Record<string, unknown>;
 }

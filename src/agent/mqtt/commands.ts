@@ -66,6 +66,8 @@ export interface CommandProcessorOptions {
   ttlMs: number;
   /** When set, every command must be a signed envelope. */
   signingKey?: Buffer;
+  /** Why an MQTT 5 response topic is refused (the command is then not run), or undefined when it is fine. */
+  refuseResponseTopic?: (responseTopic: string) => string | undefined;
   logger: Logger;
 }
 
@@ -135,7 +137,12 @@ export class CommandProcessor {
     return { ...this.counts, remembered: this.options.log.size };
   }
 
-  async accept(topic: string, name: string, payload: Buffer): Promise<AcceptedCommand> {
+  async accept(
+    topic: string,
+    name: string,
+    payload: Buffer,
+    responseTopic?: string,
+  ): Promise<AcceptedCommand> {
     const { logger } = this.options;
     let cmdId: string | undefined;
     try {
@@ -160,6 +167,7 @@ export class CommandProcessor {
         cmdId = id;
       });
       cmdId = request.cmdId;
+      this.checkResponseTopic(responseTopic);
       const running = this.inflight.get(cmdId);
       if (running) {
         if (running.name !== name) throw reusedError(cmdId, running.name);
@@ -237,6 +245,16 @@ export class CommandProcessor {
     const cmdId = parseWithSchema(cmdIdSchema, rawCmdId, 'cmdId');
     if (this.options.signingKey) this.checkIssuedAt(issuedAt);
     return { cmdId, params };
+  }
+
+  /** A response topic that would relay the answer into a command tree refuses the whole command. */
+  private checkResponseTopic(responseTopic: string | undefined): void {
+    if (responseTopic === undefined) return;
+    const reason = this.options.refuseResponseTopic?.(responseTopic);
+    if (reason === undefined) return;
+    throw new MqttError('MQTT_RESPONSE_TOPIC_REFUSED', `The response topic is refused: ${reason}.`, {
+      field: '(responseTopic)',
+    });
   }
 
   private checkIssuedAt(issuedAt: unknown): void {

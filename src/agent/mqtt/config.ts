@@ -90,6 +90,11 @@ export const mqttConfigSchema = z
     commandTtlHours: z.number().int().min(1).max(720).default(24),
     /** Publish `event/receipt` for each fiscalized receipt (through the outbox). */
     receipts: z.boolean().default(true),
+    /**
+     * The `source` a bill pushed inline (`cmd/fiscalize` with `bill`) may carry. Default only `mqtt`: naming
+     * another connector's source lets the cloud claim that connector's bills.
+     */
+    inlineBillSources: z.array(z.string().min(1).max(32)).min(1).default(['mqtt']),
     /** Commands and desired configs must carry an HMAC-SHA256 signature (docs/mqtt.md, "Signing"). */
     requireSigned: z.boolean().default(false),
     signingKey: secret.optional(),

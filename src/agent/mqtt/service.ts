@@ -18,7 +18,7 @@ import { MqttReceiptSink } from './receiptSink.js';
 import type { DesiredOutcome, RemoteConfigManager } from './remoteConfig.js';
 import { SessionCounter } from './sessionCounter.js';
 import { openEnvelope } from './signing.js';
-import { MqttTopics } from './topics.js';
+import { insideCommandTree, MqttTopics, responseTopicRefusal } from './topics.js';
 
 /** `…/status` (retained, QoS 1). */
 export interface PresencePayload {
@@ -195,6 +195,7 @@ export class MqttService {
       maxPayloadBytes: this.options.config.maxPayloadBytes,
       ttlMs,
       signingKey: this.signingKey,
+      refuseResponseTopic: responseTopicRefusal,
       logger: this.options.logger,
     });
     this.pruneTimer = setInterval(() => {
@@ -417,13 +418,14 @@ export class MqttService {
   private async onCommand(name: string, message: InboundMessage): Promise<void> {
     const processor = this.processor;
     if (!processor) return;
-    const accepted = await processor.accept(message.topic, name, message.payload);
+    const accepted = await processor.accept(message.topic, name, message.payload, message.responseTopic);
     void accepted.answer.then((answer) => this.respond(name, accepted.cmdId, answer, message));
   }
 
   /**
    * MQTT 5 requests with a response topic are answered there (with their correlation data); others on
-   * `…/resp/<name>`. A response topic inside this box's own tree (other than resp/) is not honoured.
+   * `…/resp/<name>`. A response topic inside this box's own tree (other than resp/) is not honoured; one
+   * inside any command tree was refused with the command and is never published to.
    */
   private respond(
     name: string,
@@ -444,7 +446,8 @@ export class MqttService {
   }
 
   private allowedResponseTopic(topic: string): boolean {
-    if (topic.length === 0 || topic.includes('+') || topic.includes('#')) return false;
+    if (topic.length === 0 || topic.includes('+') || topic.includes('#') || insideCommandTree(topic))
+      return false;
     return !this.topics.isOwn(topic) || topic.startsWith(`${this.topics.root}/resp/`);
   }
 

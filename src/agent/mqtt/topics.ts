@@ -56,3 +56,18 @@ export class MqttTopics {
     return topic === this.root || topic.startsWith(`${this.root}/`);
   }
 }
+
+/**
+ * True for a topic inside any box's command tree (`…/cmd/…`, whatever the prefix and device id): publishing
+ * there makes that box run a command. A response topic must never lead there (docs/mqtt.md, "Commands").
+ */
+export function insideCommandTree(topic: string): boolean {
+  return topic.split('/').includes('cmd');
+}
+
+/** Why a command's response topic is refused (the command is then not run), or undefined when it may be used. */
+export function responseTopicRefusal(topic: string): string | undefined {
+  return insideCommandTree(topic)
+    ? 'it lies inside a command tree (…/cmd/…), where an answer would run as a command'
+    : undefined;
+}

@@ -7,6 +7,13 @@ export const outboxConfigSchema = z.strictObject({
   maxBackoffMs: z.number().int().min(100).max(86_400_000).default(300_000),
   /** Delivered reports are kept this long (then dropped at compaction). */
   retainDeliveredDays: z.number().int().min(1).max(3650).default(7),
+  /** A receipt fiscalized but not reported for longer than this is an alert (`status`, state document). */
+  unreportedAlertMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(3_600_000),
 });
 
 export type OutboxConfig = z.output<typeof outboxConfigSchema>;

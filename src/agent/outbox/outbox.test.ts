@@ -87,6 +87,54 @@ const until = async (probe: () => boolean, what: string) => {
 };
 
 describe('Outbox', () => {
+  it('a sink that cannot draft does not cancel the others; it alone is drafted again later (issue 18.4)', async () => {
+    outbox = openOutbox();
+    const good = sink();
+    let broken = true;
+    const picky = {
+      name: 'picky',
+      drafted: 0,
+      draft(event: AgentEvent) {
+        this.drafted++;
+        if (broken) throw new Error('not my bill');
+        return event.type === 'job.fiscalized' ? [{ kind: 'receipt', jobId: event.job.id, payload: {} }] : [];
+      },
+      deliver: async () => undefined,
+    };
+    outbox.addSink(good);
+    outbox.addSink(picky);
+    const first = await outbox.publish(fiscalized('j1'));
+    expect(first.map((e) => e.sink)).toEqual(['cloud']);
+    expect(outbox.published(fiscalized('j1'))).toBe(false);
+    outbox.start();
+    await until(() => outbox.entries({ state: 'delivered' }).length === 1, 'the good sink delivered');
+    expect(outbox.allDelivered('j1')).toBe(false);
+    // Recovery tries again: still failing, nothing new is written.
+    const commits = db.stats.commits;
+    expect(await outbox.publish(fiscalized('j1'))).toEqual([]);
+    expect(db.stats.commits).toBe(commits);
+    // After a restart the marker still says who is missing; once it drafts, only it is drafted.
+    await closeOutbox();
+    outbox = openOutbox();
+    outbox.addSink(good);
+    outbox.addSink(picky);
+    broken = false;
+    const second = await outbox.publish(fiscalized('j1'));
+    expect(second.map((e) => e.sink)).toEqual(['picky']);
+    expect(good.drafted).toBe(1);
+    expect(outbox.published(fiscalized('j1'))).toBe(true);
+    expect(await outbox.publish(fiscalized('j1'))).toEqual([]);
+    // Retention keeps a marker while it names an undrafted sink, so nothing is drafted twice.
+    broken = true;
+    await outbox.publish(fiscalized('j2'));
+    outbox.start();
+    await until(() => outbox.entries({ state: 'pending' }).length === 0, 'everything drafted delivered');
+    await outbox.deleteDelivered(Date.now() + 365 * 86_400_000);
+    expect(outbox.entries()).toEqual([]);
+    broken = false;
+    expect((await outbox.publish(fiscalized('j2'))).map((e) => e.sink)).toEqual(['picky']);
+  });
+
   it('drafts an event once even when published twice at the same time', async () => {
     outbox = openOutbox();
     const s = sink();

@@ -81,6 +81,8 @@ export class Outbox {
   private readonly attempts = new Map<string, number>();
   private readonly lastErrors = new Map<string, NonNullable<OutboxEntry['lastError']>>();
   private running = false;
+  /** Draft failures already logged as errors (sink and event), so recovery does not repeat them. */
+  private readonly draftFailuresLogged = new Set<string>();
   private readonly options: OutboxOptions;
   private deliveredEffect: DeliveredEffect = () => undefined;
 
@@ -179,58 +181,61 @@ export class Outbox {
     );
   }
 
-  /** True when this event's drafts were already committed. */
+  /**
+   * The event's draft marker: absent before its drafts were committed; `undrafted` names the sinks whose
+   * draft failed (the others' reports were committed), which recovery drafts again, alone.
+   */
+  private marker(eventKey: string): { at: string; undrafted: string[] } | undefined {
+    const row = this.db.read(() =>
+      this.db.statement('SELECT at, undrafted FROM outbox_drafts WHERE event = ?').get(eventKey),
+    ) as { at: string; undrafted: string | null } | undefined;
+    if (row === undefined) return undefined;
+    return { at: row.at, undrafted: row.undrafted === null ? [] : (JSON.parse(row.undrafted) as string[]) };
+  }
+
+  /** True when every sink's drafts of this event were committed. */
   published(event: AgentEvent): boolean {
-    const key = Outbox.eventKey(event);
-    return (
-      this.db.read(() => this.db.statement('SELECT 1 FROM outbox_drafts WHERE event = ?').get(key)) !==
-      undefined
-    );
+    const marker = this.marker(Outbox.eventKey(event));
+    return marker !== undefined && marker.undrafted.length === 0;
   }
 
   /**
    * Drafts the reports of an event for every sink and commits them with a marker, in one transaction: its
-   * own, or the one it is called in (a job change). Idempotent. Returns the new entries.
+   * own, or the one it is called in (a job change). A sink whose draft fails does not hold the others back
+   * (issue 18.4): their reports are committed, the marker names it, and a later call (recovery) drafts for
+   * it alone; until then the event is not published and its job not REPORTED. Idempotent. Returns the new
+   * entries.
    */
   async publish(event: AgentEvent): Promise<OutboxEntry[]> {
-    try {
-      return this.draftNow(event);
-    } catch (error) {
-      throw error instanceof DraftError ? error.cause : error;
-    }
+    return this.draftNow(event);
   }
 
-  /**
-   * Inside the transaction of a job change: drafts its reports so they commit with it. A sink that cannot
-   * draft leaves the event unpublished (logged) without failing the job's write; recovery drafts it later.
-   */
+  /** Inside the transaction of a job change: drafts its reports so they commit with it. */
   draftWithin(event: AgentEvent): void {
-    try {
-      this.draftNow(event);
-    } catch (error) {
-      if (!(error instanceof DraftError)) throw error;
-    }
+    this.draftNow(event);
   }
 
   private draftNow(event: AgentEvent): OutboxEntry[] {
     const eventKey = Outbox.eventKey(event);
-    if (this.published(event)) return [];
+    const earlier = this.marker(eventKey);
+    if (earlier !== undefined && earlier.undrafted.length === 0) return [];
+    // A sink named by an earlier marker but no longer configured has nobody left to report to.
+    const sinks = earlier
+      ? earlier.undrafted.flatMap((name) => this.sinks.get(name) ?? [])
+      : [...this.sinks.values()];
     const now = new Date().toISOString();
-    // All sinks draft, or nothing is written: a marker with a sink's drafts missing would lose its report.
     const drafts: Array<[ReportSink, OutboxDraft[]]> = [];
-    for (const sink of this.sinks.values()) {
+    const undrafted: string[] = [];
+    for (const sink of sinks) {
       try {
         drafts.push([sink, sink.draft(event)]);
       } catch (error) {
-        this.logger.error({
-          event: 'outbox.draft-failed',
-          sink: sink.name,
-          on: eventKey,
-          reason: errorMessage(error),
-        });
-        throw new DraftError(error);
+        undrafted.push(sink.name);
+        this.logDraftFailure(sink.name, eventKey, error);
       }
     }
+    if (earlier !== undefined && drafts.length === 0 && undrafted.length === earlier.undrafted.length)
+      return [];
     return this.db.write('outbox-publish', () => {
       const entries: OutboxEntry[] = [];
       const insert = this.db.statement(
@@ -261,8 +266,16 @@ export class Outbox {
         }
       }
       this.db
-        .statement('INSERT INTO outbox_drafts (event, at, job_id) VALUES (?, ?, ?)')
-        .run(eventKey, now, jobIdOf(event) ?? null);
+        .statement(
+          `INSERT INTO outbox_drafts (event, at, job_id, undrafted) VALUES (?, ?, ?, ?)
+           ON CONFLICT (event) DO UPDATE SET undrafted = excluded.undrafted`,
+        )
+        .run(
+          eventKey,
+          earlier?.at ?? now,
+          jobIdOf(event) ?? null,
+          undrafted.length > 0 ? JSON.stringify(undrafted) : null,
+        );
       this.db.afterCommit(() => {
         // Sinks that keep state (MoySklad's shift registry) record what is now durable, in publish order.
         for (const [sink, list] of drafts) {
@@ -533,8 +546,25 @@ export class Outbox {
     this.lastErrors.delete(id);
   }
 
-  /** True when every report of the job is delivered (also when it has none). */
+  /** An error the first time a sink cannot draft an event; recovery's later tries are quiet (debug). */
+  private logDraftFailure(sink: string, eventKey: string, error: unknown): void {
+    const key = `${sink} ${eventKey}`;
+    const first = !this.draftFailuresLogged.has(key);
+    this.draftFailuresLogged.add(key);
+    this.logger[first ? 'error' : 'debug']({
+      event: 'outbox.draft-failed',
+      sink,
+      on: eventKey,
+      reason: errorMessage(error),
+    });
+  }
+
+  /**
+   * True when every sink drafted its reports of the job's receipt and every one of them is delivered (also
+   * when it has none).
+   */
   allDelivered(jobId: string): boolean {
+    if ((this.marker(`job.fiscalized:${jobId}`)?.undrafted.length ?? 0) > 0) return false;
     const undelivered = this.db.read(() =>
       this.db
         .statement("SELECT count(*) FROM outbox WHERE job_id = ? AND state <> 'delivered'")
@@ -562,7 +592,7 @@ export class Outbox {
         const markers = this.db
           .statement(
             `DELETE FROM outbox_drafts WHERE event IN (
-               SELECT event FROM outbox_drafts d WHERE at < ?
+               SELECT event FROM outbox_drafts d WHERE at < ? AND undrafted IS NULL
                  AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = d.job_id))
                LIMIT ?)`,
           )
@@ -573,12 +603,5 @@ export class Outbox {
       if (changes === 0) return deleted;
       await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-}
-
-/** A sink's `draft` threw: nothing of the event was written. */
-class DraftError extends Error {
-  constructor(cause: unknown) {
-    super(errorMessage(cause), { cause });
   }
 }

@@ -50,7 +50,7 @@ export interface StateDocument {
     lastError?: { code: string; message: string; at: string };
   }>;
   /** What a technician should act on (OFD backlog, FN expiry…), from the periodic checks. */
-  alerts?: Array<{ code: string; device: string; message: string; since: string }>;
+  alerts?: Array<{ code: string; device?: string; message: string; since: string }>;
   /** The agent's schedules with their next run. */
   schedules?: Array<{ name: string; cron: string; nextRun?: string; lastRun?: string; lastError?: string }>;
 }
@@ -68,6 +68,8 @@ export interface DeviceState {
   paper?: { present: boolean; nearEnd?: boolean };
   coverOpen?: boolean;
   lastDocument?: { number?: number; at?: string };
+  /** The register has not answered since then, although its link was open. */
+  notAnsweringSince?: string;
   lastError?: { code: string; message: string; at: string };
 }
 
@@ -105,6 +107,7 @@ function deviceState(snapshot: DeviceSnapshot): DeviceState {
       fn && (fn.lastDocumentNumber !== undefined || fn.lastDocumentAt !== undefined)
         ? defined({ number: fn.lastDocumentNumber, at: fn.lastDocumentAt })
         : undefined,
+    notAnsweringSince: snapshot.notAnsweringSince,
     lastError: snapshot.lastError,
   });
 }

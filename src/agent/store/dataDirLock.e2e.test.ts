@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE, lockDataDir } from './dataDirLock.js';
+import { LOCK_FILE, lockDataDir, lockHolders } from './dataDirLock.js';
 import { DataDirLockedError } from './storeErrors.js';
 
 const betterSqlite = fileURLToPath(
@@ -43,7 +43,13 @@ describe('lockDataDir', () => {
     expect(await readdir(dir)).toEqual([LOCK_FILE]);
     expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
     lock.release();
+    // Released twice (a stop after a failed start) is harmless.
+    lock.release();
     lockDataDir(dir).release();
+  });
+
+  it('names no holder of a path that does not exist', () => {
+    expect(lockHolders(join(dir, 'missing.lock'))).toEqual([]);
   });
 
   it('names the pid of the process that holds it', async () => {

@@ -119,6 +119,25 @@ describe('AgentDatabase.open', () => {
     expect(() => openDb()).toThrow(StoreVersionError);
   });
 
+  it('upgrades a store of schema 1 in place: its drafts are kept, and a failed sink can now be named', () => {
+    // What an agent of schema 1 left behind: its tables and one draft marker.
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 1');
+    old
+      .prepare("INSERT INTO outbox_drafts (event, at, job_id) VALUES ('job.fiscalized:j1', 'then', 'j1')")
+      .run();
+    old.close();
+    const db = openDb();
+    expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
+    expect(db.statement('SELECT event, undrafted FROM outbox_drafts').all()).toEqual([
+      { event: 'job.fiscalized:j1', undrafted: null },
+    ]);
+    db.statement('UPDATE outbox_drafts SET undrafted = \'["flaky"]\'').run();
+    expect(() => db.statement("UPDATE outbox_drafts SET undrafted = 'flaky'").run()).toThrow(/CHECK/);
+  });
+
   it('refuses a database of ours with a table missing', () => {
     openDb().close();
     const raw = new Database(path);
@@ -225,9 +244,16 @@ describe('AgentDatabase.write', () => {
     expect(error).toBeInstanceOf(StorageWriteError);
     expect((error as StorageWriteError).message).toContain('disk full');
     expect(db.statement('SELECT file FROM imported_journals').pluck().all()).toEqual(['before']);
+    // Issue 18.11: the failure is visible until a write succeeds again.
+    expect(db.writeFailure).toMatchObject({
+      path: db.path,
+      failures: 1,
+      lastError: { code: 'STORAGE_WRITE_FAILED' },
+    });
     db.statement('PRAGMA max_page_count = 1073741823').get();
     db.write('test', () => insert(db, 'after'));
     expect(count(db)).toBe(2);
+    expect(db.writeFailure).toBeUndefined();
   });
 });
 
@@ -240,6 +266,15 @@ describe('AgentDatabase.storageFigures', () => {
     expect(figures.databaseBytes).toBeGreaterThan(0);
     expect(figures.walBytes).toBeGreaterThan(0);
     expect(figures.freeDiskBytes).toBeGreaterThan(0);
+  });
+
+  it('reports 0 for files gone (a WAL after a clean close), and is closed after close', () => {
+    const db = AgentDatabase.open(path, { fsync: false });
+    expect(db.open).toBe(true);
+    expect(db.inTransaction).toBe(false);
+    db.close();
+    expect(db.open).toBe(false);
+    expect(db.storageFigures().walBytes).toBe(0);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   StoreNotOursError,
   StoreVersionError,
 } from './storeErrors.js';
+import { type WriteFailure, WriteHealth } from './writeHealth.js';
 
 /**
  * The agent's SQLite database (better-sqlite3, synchronous): jobs and outbox in one file, so a state change
@@ -125,9 +126,12 @@ export class AgentDatabase {
   /** Work to run once the outermost transaction has committed (in-memory state follows the disk). */
   private afterCommitQueue: Array<() => void> | undefined;
   private savepoints = 0;
+  /** Whether commits are failing right now (`status`, the state document). */
+  private readonly health: WriteHealth;
 
   private constructor(path: string, db: Database.Database, options: AgentDatabaseOptions) {
     this.path = path;
+    this.health = new WriteHealth(path);
     this.db = db;
     this.fsyncEnabled = options.fsync ?? true;
     this.checkpointEvery = options.checkpointEveryCommits ?? DEFAULT_CHECKPOINT_EVERY;
@@ -237,6 +241,22 @@ export class AgentDatabase {
    */
   write<T>(name: string, work: () => T, options: WriteOptions = {}): T {
     if (this.db.inTransaction) return this.nested(work);
+    try {
+      const result = this.commit(name, work, options);
+      this.health.succeeded();
+      return result;
+    } catch (error) {
+      if (error instanceof StorageWriteError) this.health.failed(error);
+      throw error;
+    }
+  }
+
+  /** Set while commits are failing (a full disk), since the first failure after the last success. */
+  get writeFailure(): WriteFailure | undefined {
+    return this.health.failure;
+  }
+
+  private commit<T>(name: string, work: () => T, options: WriteOptions): T {
     crashPoint(`store:${name}:before`);
     this.setSynchronous(options.durable ?? true);
     const queue: Array<() => void> = [];

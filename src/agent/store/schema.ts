@@ -89,10 +89,19 @@ CREATE TABLE imported_journals (
 `;
 
 /**
- * Version 2: what rebuilding from the registers needs (docs/storage.md, "Rebuilding from the register").
- * A database upgraded from version 1 was not lost: its origin says so, and nothing is rebuilt.
+ * Issue 18.4: a sink whose draft fails no longer holds the other sinks' reports back; the marker names the
+ * sinks still to draft (a JSON array), and the event counts as published only once it is NULL.
  */
 const VERSION_2 = `
+ALTER TABLE outbox_drafts ADD COLUMN undrafted TEXT
+  CHECK (undrafted IS NULL OR (json_valid(undrafted) AND json_type(undrafted) = 'array'));
+`;
+
+/**
+ * Version 3: what rebuilding from the registers needs (docs/storage.md, "Rebuilding from the register").
+ * A database upgraded from an earlier version was not lost: its origin says so, and nothing is rebuilt.
+ */
+const VERSION_3 = `
 -- Where this store came from. A new one (or one a technician declared lost) is rebuilt from the registers'
 -- fiscal storage before any bill is taken; an imported or upgraded one is trusted.
 CREATE TABLE store_origin (
@@ -139,7 +148,7 @@ CREATE INDEX recovered_by_time ON recovered_receipts (found_at);
 `;
 
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3];
 
 /** Run after the migrations when the database was created empty: a new store is rebuilt from the registers. */
 export const NEW_STORE_SQL = "UPDATE store_origin SET origin = 'new', rebuild = 'pending' WHERE id = 1";

@@ -63,7 +63,7 @@ import {
   type ReceiptForm,
   receiptForm,
 } from './receiptForm.js';
-import { ReconnectLoop, type ReconnectOptions } from './reconnect.js';
+import { LinkSilentError, ReconnectLoop, type ReconnectOptions, SilenceWatch } from './reconnect.js';
 import type { DeviceInfo, FnInfo, KktStatus } from './registerState.js';
 import { runReceiptProbes, type SelfTestPlan, type SelfTestReport, selfTestBlocker } from './selfTest.js';
 import { type TaxBytes, TaxByteTable } from './taxBytes.js';
@@ -141,6 +141,7 @@ export class Kkt extends EventEmitter<KktEvents> {
   private description = 'ATOL register';
   private closing = false;
   private readonly reconnect: ReconnectLoop;
+  private readonly silence: SilenceWatch;
   private connecting: Promise<DeviceInfo> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeZone: string;
@@ -156,6 +157,7 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.timeZone = options.timeZone ?? systemTimeZone();
     this.operatorPassword = options.operatorPassword ?? DEFAULT_ADMIN_PASSWORD;
     this.adminPassword = options.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
+    this.silence = new SilenceWatch(options.reconnect);
     // Checked at once: a bad byte in the configuration is refused before any register is reached.
     this.taxTable = TaxByteTable.forRegister(undefined, options.taxBytes);
     this.wireTap = options.wireTap;
@@ -174,6 +176,11 @@ export class Kkt extends EventEmitter<KktEvents> {
 
   get deviceInfoCached(): DeviceInfo | undefined {
     return this.info;
+  }
+
+  /** Since when the register has not answered (its link open or being reopened); undefined while it answers. */
+  get notAnsweringSince(): string | undefined {
+    return this.silence.silentSince;
   }
 
   /** The tax-byte table in force: the register's profile (once it is identified) and the configuration. */
@@ -251,6 +258,7 @@ export class Kkt extends EventEmitter<KktEvents> {
         this.options.taxBytes,
       );
       this.reconnect.succeeded();
+      this.silence.answered();
       transport.once('close', (error) => this.onLinkClosed(transport, error));
       this.options.logger?.info({
         event: 'kkt.connected',
@@ -284,6 +292,31 @@ export class Kkt extends EventEmitter<KktEvents> {
     this.reconnect.schedule();
   }
 
+  /**
+   * The register stopped answering on a link that is still open: drop the link and reconnect, as if it had
+   * closed. Whatever the register did with the last command is reconciled by the caller, as after any loss.
+   */
+  private dropSilentLink(): void {
+    const transport = this.transport;
+    if (!transport || this.closing) return;
+    this.transport = undefined;
+    this.runner = undefined;
+    this.info = undefined;
+    const error = new LinkSilentError(this.description, this.silence.silentSince, this.silence.limit);
+    this.options.logger?.warn({
+      event: 'kkt.not-answering',
+      link: this.description,
+      since: this.silence.silentSince,
+      timeouts: this.silence.limit,
+      action: 'reopening the link',
+    });
+    this.emit('disconnected', error);
+    transport.close().then(
+      () => this.reconnect.schedule(),
+      () => this.reconnect.schedule(),
+    );
+  }
+
   /** Closes the link and stops reconnecting. */
   async close(): Promise<void> {
     this.closing = true;
@@ -304,15 +337,20 @@ export class Kkt extends EventEmitter<KktEvents> {
     const run = this.queue.then(async () => {
       const runner = this.runner;
       if (!runner || !this.isConnected) throw new KktNotConnectedError(this.description);
-      try {
-        return await work(runner);
-      } catch (error) {
-        this.knownMode = undefined;
-        this.knownDocument = undefined;
-        throw error;
-      } finally {
-        await runner.release().catch(() => undefined);
-      }
+      return this.silence.observe(
+        (async () => {
+          try {
+            return await work(runner);
+          } catch (error) {
+            this.knownMode = undefined;
+            this.knownDocument = undefined;
+            throw error;
+          } finally {
+            await runner.release().catch(() => undefined);
+          }
+        })(),
+        () => this.dropSilentLink(),
+      );
     });
     this.queue = run.catch(() => undefined);
     return run;

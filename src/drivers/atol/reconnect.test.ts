@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReconnectLoop } from './reconnect.js';
+import { ReconnectLoop, SilenceWatch } from './reconnect.js';
 
 describe('ReconnectLoop', () => {
   beforeEach(() => {
@@ -59,5 +59,44 @@ describe('ReconnectLoop', () => {
     reconnect.schedule();
     await vi.advanceTimersByTimeAsync(1000);
     expect(attempt).not.toHaveBeenCalled();
+  });
+});
+
+describe('SilenceWatch', () => {
+  const noAnswer = () => Object.assign(new Error('no answer'), { code: 'KKT_NO_ANSWER' });
+  const wrapped = () =>
+    Object.assign(new Error('outcome unknown'), { code: 'KKT_OUTCOME_UNKNOWN', cause: noAnswer() });
+  const refused = () => Object.assign(new Error('no paper'), { code: 'KKT_DEVICE_ERROR' });
+  const linkDown = () => Object.assign(new Error('down'), { code: 'KKT_NOT_CONNECTED' });
+
+  async function feed(watch: SilenceWatch, outcomes: Array<'ok' | Error>): Promise<number> {
+    let drops = 0;
+    for (const outcome of outcomes) {
+      await watch
+        .observe(outcome === 'ok' ? Promise.resolve(1) : Promise.reject(outcome), () => drops++)
+        .catch(() => undefined);
+    }
+    return drops;
+  }
+
+  it('asks for a reopen after N timeouts in a row, a wrapped timeout counting as one', async () => {
+    const watch = new SilenceWatch({ reopenAfterTimeouts: 3 });
+    expect(await feed(watch, [noAnswer(), wrapped()])).toBe(0);
+    expect(watch.silentSince).toBeDefined();
+    expect(await feed(watch, [noAnswer()])).toBe(1);
+    // The count starts again for the reopened link; the silence goes on until something answers.
+    expect(await feed(watch, [noAnswer(), noAnswer()])).toBe(0);
+    expect(watch.silentSince).toBeDefined();
+  });
+
+  it('any answer, a refusal too, resets the count and the silence; a lost link does neither', async () => {
+    const watch = new SilenceWatch({ reopenAfterTimeouts: 2 });
+    expect(await feed(watch, [noAnswer(), refused(), noAnswer(), 'ok', noAnswer()])).toBe(0);
+    const since = watch.silentSince;
+    expect(since).toBeDefined();
+    expect(await feed(watch, [linkDown(), noAnswer()])).toBe(1);
+    expect(watch.silentSince).toBe(since);
+    await feed(watch, ['ok']);
+    expect(watch.silentSince).toBeUndefined();
   });
 });

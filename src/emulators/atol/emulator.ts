@@ -174,8 +174,10 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
     this.asyncLatencyMs = nonNegative('asyncLatencyMs', options.asyncLatencyMs, 30);
     this.faults = { ...NO_FAULTS };
     this.buffer = new TaskBufferServer(this.runner());
-    this.server = new LinkServer(this.buffer, () =>
-      this.takeFault('corruptNextFrame', 'corrupted an outgoing frame'),
+    this.server = new LinkServer(
+      this.buffer,
+      () => this.takeFault('corruptNextFrame', 'corrupted an outgoing frame'),
+      () => this.faults.silent,
     );
     this.server.on('connection', (info) => this.emit('connection', info));
     this.server.on('disconnect', (info) => this.emit('disconnect', info));
@@ -253,6 +255,11 @@ export class AtolEmulator extends EventEmitter<AtolEmulatorEvents> {
       parseCommandCode(chosen as string);
     if (name === 'shiftExpired') {
       if (chosen) this.core.expireShift();
+      return;
+    }
+    if (name === 'deafConnection') {
+      if (chosen && this.server.deafenCurrent())
+        this.emit('fault', { name, detail: 'the connection stopped answering and stays open' });
       return;
     }
     this.faults[name] = chosen;

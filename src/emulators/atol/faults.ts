@@ -33,6 +33,16 @@ export interface FaultSettings {
    * (0 = off): what a self-test that probes the rates must report.
    */
   refuseTaxCode: number;
+  /**
+   * A hung register: it ignores every frame on every connection and sends nothing, while the link stays
+   * open (TCP connected, the serial port there). Holds until cleared.
+   */
+  silent: boolean;
+  /**
+   * The current connection stops answering but stays open, as a half-open TCP session or a register that
+   * lost its session does; a new connection is answered. An action, not a switch: it fires at once.
+   */
+  deafConnection: boolean;
 }
 
 export type FaultName = keyof FaultSettings;
@@ -51,6 +61,8 @@ export const FAULT_DEFAULTS: FaultSettings = {
   dropAfterCommands: 1,
   corruptNextFrame: true,
   refuseTaxCode: 13,
+  silent: true,
+  deafConnection: true,
 };
 
 /** Every fault off. */
@@ -67,6 +79,8 @@ export const NO_FAULTS: FaultSettings = {
   dropAfterCommands: 0,
   corruptNextFrame: false,
   refuseTaxCode: 0,
+  silent: false,
+  deafConnection: false,
 };
 
 export const FAULT_NAMES = Object.keys(FAULT_DEFAULTS) as FaultName[];
@@ -86,7 +100,7 @@ const BY_CLI_NAME = new Map(FAULT_NAMES.map((name) => [kebab(name), name]));
 /**
  * Parses CLI fault options: `no-paper`, `cover-open`, `shift-expired`, `fn-full`, `ofd-backlog`,
  * `slow-ms=500`, `drop-on-command=4A`, `execute-then-drop=4A`, `drop-after-commands=3`,
- * `corrupt-next-frame`, `refuse-tax-code=13`.
+ * `corrupt-next-frame`, `refuse-tax-code=13`, `silent`, `deaf-connection`.
  */
 export function parseFaultSpecs(specs: readonly string[]): Partial<FaultSettings> {
   const faults: Partial<FaultSettings> = {};

@@ -44,6 +44,8 @@ export function corruptFrame(wire: Buffer): Buffer {
 
 class SocketSession implements TaskSession {
   alive = true;
+  /** Stopped answering while still connected (the `deafConnection` fault). */
+  deaf = false;
   readonly info: ConnectionInfo;
   closeReason = 'closed by the host';
 
@@ -51,12 +53,18 @@ class SocketSession implements TaskSession {
     readonly socket: net.Socket,
     private readonly encode: (frame: Frame) => Buffer,
     private readonly onSent: () => void,
+    private readonly registerSilent: () => boolean,
   ) {
     this.info = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
   }
 
+  /** Neither takes frames in nor sends any: the register hung, or this connection went deaf. */
+  get mute(): boolean {
+    return this.deaf || this.registerSilent();
+  }
+
   send(frame: Frame): void {
-    if (!this.alive) return;
+    if (!this.alive || this.mute) return;
     this.socket.write(this.encode(frame));
     this.onSent();
   }
@@ -91,6 +99,8 @@ export class LinkServer<R extends TaskRun> extends EventEmitter<LinkServerEvents
     private readonly buffer: TaskBufferServer<R>,
     /** Asked before every frame goes out: true corrupts that frame (a one-shot fault). */
     private readonly corruptNext: () => boolean,
+    /** True while the register answers nothing at all (the `silent` fault). */
+    private readonly silent: () => boolean = () => false,
   ) {
     super();
     this.server = net.createServer((socket) => this.accept(socket));
@@ -108,6 +118,14 @@ export class LinkServer<R extends TaskRun> extends EventEmitter<LinkServerEvents
 
   get connected(): boolean {
     return this.current?.alive === true;
+  }
+
+  /** The current connection stops answering but stays open; false when there is none. */
+  deafenCurrent(): boolean {
+    const session = this.current;
+    if (!session?.alive) return false;
+    session.deaf = true;
+    return true;
   }
 
   /** Drops the current connection abruptly (an unplugged cable). */
@@ -137,13 +155,14 @@ export class LinkServer<R extends TaskRun> extends EventEmitter<LinkServerEvents
       () => {
         this.stats.framesSent++;
       },
+      this.silent,
     );
     this.current = session;
     this.buffer.attach(session);
     const decoder = new FrameDecoder();
     decoder.on('data', (frame: Frame) => {
       this.stats.framesReceived++;
-      if (session.alive) this.buffer.handleFrame(session, frame);
+      if (session.alive && !session.mute) this.buffer.handleFrame(session, frame);
     });
     // A damaged frame is dropped; the host recovers by asking for the task's state (Req).
     decoder.on('rejected', () => {

@@ -25,6 +25,8 @@ export interface AtolRegisterStatus {
 /** What the two ATOL backends (the protocol `Kkt` and the web server's `AtolWebKkt`) answer alike. */
 export interface AtolBackend extends FnDocumentReader {
   readonly isConnected: boolean;
+  /** Set while the register does not answer on a link that was open (the protocol backend watches this). */
+  readonly notAnsweringSince?: string;
   readonly deviceInfoCached: DeviceInfo | undefined;
   on(event: 'connected', listener: () => void): unknown;
   on(event: 'disconnected', listener: (error?: Error) => void): unknown;
@@ -93,7 +95,10 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
       this.shiftKnownOpen = false;
       this.emit('ready');
     });
-    this.kkt.on('disconnected', (error) => this.emit('unready', error?.message ?? unreachableReason));
+    this.kkt.on('disconnected', (error) => {
+      if (error) this.noteError(error);
+      this.emit('unready', error?.message ?? unreachableReason);
+    });
   }
 
   get ready(): boolean {
@@ -230,6 +235,8 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
       online: this.ready,
       lastError: this.lastError,
     };
+    const silentSince = this.kkt.notAnsweringSince;
+    if (silentSince !== undefined) base.notAnsweringSince = silentSince;
     if (!this.ready) return this.offlineSnapshot(base);
     try {
       return { ...base, ...(await this.readRegisterSnapshot()) };

@@ -33,11 +33,29 @@ export abstract class Link extends EventEmitter<LinkEvents> {
   abstract close(): Promise<void>;
   protected abstract writeBytes(data: Buffer): Promise<void>;
 
-  async write(data: Buffer): Promise<void> {
+  /**
+   * Writes, and settles no later than the link closes. serialport queues a write (and a drain) issued on a
+   * port that has just closed until the port opens again, which an unplugged one never does: such a write
+   * never settled, and the transport, waiting on it without a timeout, froze the agent (issue 18.13).
+   */
+  write(data: Buffer): Promise<void> {
     this.stats.bytesWritten += data.length;
     this.stats.writes++;
     this.tap?.('host', data);
-    await this.writeBytes(data);
+    return new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new LinkClosedError(this.description));
+      this.once('close', onClose);
+      this.writeBytes(data).then(
+        () => {
+          this.off('close', onClose);
+          resolve();
+        },
+        (error: unknown) => {
+          this.off('close', onClose);
+          reject(error);
+        },
+      );
+    });
   }
 
   protected received(chunk: Buffer): void {

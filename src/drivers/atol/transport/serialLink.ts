@@ -57,14 +57,16 @@ export class SerialLink extends Link {
     });
   }
 
+  /**
+   * Resolves once the bytes are with the kernel. No drain (tcdrain): the reply timeout runs from before the
+   * write anyway, and a tcdrain on a device that stopped taking data blocks one of libuv's four threads,
+   * which the journal's file writes need too.
+   */
   protected writeBytes(data: Buffer): Promise<void> {
     const port = this.port;
     if (!port?.isOpen) return Promise.reject(new LinkClosedError(this.description));
     return new Promise((resolve, reject) => {
-      port.write(data, (error) => {
-        if (error) reject(error);
-        else port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
-      });
+      port.write(data, (error) => (error ? reject(error) : resolve()));
     });
   }
 
