@@ -44,6 +44,10 @@ async function startAgent(fiscalizer: Record<string, number>) {
         operator: { name: 'Кассир' },
         taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         taxationType: 'usnIncome',
+        // The link is not reopened on silence (issue 18.8 would reopen it after 3 timeouts and wait for
+        // the register while it is unready): the register stays connected and cannot be asked, the case
+        // in which a reconcile gives up and blocks the job.
+        reconnect: { reopenAfterTimeouts: 100 },
       },
     ],
     fiscalizer: { maxReconcileFailures: 2, retryDelayMs: 100, ...fiscalizer },

@@ -141,7 +141,7 @@ describe('the SD card dies while reports wait', () => {
     });
     // The emulator's FN: a shift opening and the receipts, all of it read (the FN is young).
     expect(status.recovery.devices[0]).toMatchObject({ phase: 'done', documentsRead: expected + 1 });
-  });
+  }, 60_000);
 
   it('recover --from-register: refused while the agent runs, then the next start reads the register back again', async () => {
     bridge.setFault({ kind: 'rejectReceipts', status: 503, times: 100_000 });
