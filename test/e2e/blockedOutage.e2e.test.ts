@@ -2,14 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AtolEmulator,
-  EMULATOR_EXTRA_TAX_BYTES,
-  type JournalEntry,
-  startAtolEmulator,
-} from '../../src/emulators/atol/index.js';
+import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
 import { type SilenceableProxy, startSilenceableProxy } from '../support/silenceableProxy.js';
 
 /**
@@ -18,7 +14,7 @@ import { type SilenceableProxy, startSilenceableProxy } from '../support/silence
  * the register answers, and a person's "not printed" is checked against the FN first.
  */
 
-const TZ = 'Europe/Moscow';
+const TZ = SHOP_TZ;
 let dir: string;
 let emulator: AtolEmulator;
 let proxy: SilenceableProxy;
@@ -34,38 +30,16 @@ interface JobRow {
 }
 
 async function startAgent(fiscalizer: Record<string, number>) {
-  agent = await startAgentInDir(dir, {
-    timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol',
-        link: { type: 'tcp', host: '127.0.0.1', port: proxy.port },
-        operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-        taxationType: 'usnIncome',
-        // The link is not reopened on silence (issue 18.8 would reopen it after 3 timeouts and wait for
-        // the register while it is unready): the register stays connected and cannot be asked, the case
-        // in which a reconcile gives up and blocks the job.
-        reconnect: { reopenAfterTimeouts: 100 },
-      },
-    ],
-    fiscalizer: { maxReconcileFailures: 2, retryDelayMs: 100, ...fiscalizer },
-    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
-    connectors: {
-      bridge: [
-        {
-          id: '120',
-          baseUrl: bridge.url,
-          timeoutMs: 800,
-          retries: 1,
-          retryDelayMs: 50,
-          autoFiscalize: { enabled: true, intervalMs: 300 },
-          defaultPayment: 'card',
-        },
-      ],
-    },
+  const config = shopConfig({
+    registerPort: proxy.port,
+    bridgeUrl: bridge.url,
+    // The link is not reopened on silence (issue 18.8 would reopen it after 3 timeouts and wait for the
+    // register while it is unready): the register stays connected and cannot be asked, the case in which
+    // a reconcile gives up and blocks the job.
+    device: { reconnect: { reopenAfterTimeouts: 100 } },
+    extra: { fiscalizer: { maxReconcileFailures: 2, retryDelayMs: 100, ...fiscalizer } },
   });
+  agent = await startAgentInDir(dir, config);
   return agent;
 }
 

@@ -2,14 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AtolEmulator,
-  EMULATOR_EXTRA_TAX_BYTES,
-  type JournalEntry,
-  startAtolEmulator,
-} from '../../src/emulators/atol/index.js';
+import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
 
 /**
  * A dead SD card (issue 19): the data directory is lost while receipts wait for their reports. The real
@@ -17,7 +13,7 @@ import { type AgentProcess, runCli, startAgentInDir, until } from '../support/ag
  * every bill the bridge lists again is reported with the fiscal data of its one receipt and none prints twice.
  */
 
-const TZ = 'Europe/Moscow';
+const TZ = SHOP_TZ;
 let dir: string;
 let emulator: AtolEmulator;
 let bridge: MockBridge;
@@ -30,35 +26,8 @@ interface JobRow {
   key: string;
 }
 
-async function startAgent(extra: Record<string, unknown> = {}) {
-  agent = await startAgentInDir(dir, {
-    timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol',
-        link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
-        operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-        taxationType: 'usnIncome',
-      },
-    ],
-    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
-    connectors: {
-      bridge: [
-        {
-          id: '120',
-          baseUrl: bridge.url,
-          timeoutMs: 800,
-          retries: 1,
-          retryDelayMs: 50,
-          autoFiscalize: { enabled: true, intervalMs: 300 },
-          defaultPayment: 'card',
-        },
-      ],
-    },
-    ...extra,
-  });
+async function startAgent() {
+  agent = await startAgentInDir(dir, shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url }));
   return agent;
 }
 
