@@ -33,7 +33,8 @@ export async function benchMqttLatency(options: MqttLatencyOptions): Promise<Mqt
   const emulator = await startEmulatorProcess();
   const dir = await tempDir();
   const deviceId = `bench-${process.pid}`;
-  const logger = pino({ level: 'silent' });
+  // BENCH_LOG=info shows why a bench's job did not finish.
+  const logger = pino({ level: process.env.BENCH_LOG ?? 'silent' });
   const service = await MqttService.open({
     config: mqttConfigSchema.parse({
       url: broker.url,

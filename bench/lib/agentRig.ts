@@ -9,6 +9,7 @@ import { AtolDevice } from '../../src/agent/devices/atol/atolDevice.js';
 import type { FiscalData, Job, JobState } from '../../src/agent/jobs/job.js';
 import type { ReportSink } from '../../src/agent/outbox/sink.js';
 import { TcpLink } from '../../src/drivers/atol/transport/tcpLink.js';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 
 export const BENCH_TZ = 'Europe/Moscow';
 
@@ -167,12 +168,15 @@ export interface BenchAgent {
 
 /** The agent core in this process: journals, intake, fiscalizer and outbox, with an ATOL device on TCP. */
 export async function openBenchAgent(options: BenchAgentOptions): Promise<BenchAgent> {
-  const logger = pino({ level: 'silent' });
+  // BENCH_LOG=info shows why a bench's job did not finish.
+  const logger = pino({ level: process.env.BENCH_LOG ?? 'silent' });
   const device = new TimedAtolDevice({
     id: 'kkt',
     link: () => new ProbedTcpLink(options.emulatorPort, options.probe),
     timeZone: BENCH_TZ,
     receiptDefaults: { operator: { name: 'Кассир' } },
+    // The 2026 sample bills carry 22 %, for which only the emulator's stand-in bytes are known.
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     logger,
   });

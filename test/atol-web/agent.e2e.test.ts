@@ -112,7 +112,7 @@ describe('kkt-agent with an ATOL register behind the driver-10 web server', () =
     // Polling goes on; nothing prints twice.
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(h.receipts()).toHaveLength(expected);
-  });
+  }, 60_000); // several CLI processes in a row: more than the default 20 s on a shared two-core machine
 
   it('survives cut connections, lost results and an interrupted request with one receipt per bill', async () => {
     h.web.setFault('dropAfterAccept', 2, RECEIPTS);

@@ -121,5 +121,5 @@ describe('journal under SIGKILL', () => {
     }
     // Numbers continue across rounds: each writer resumed after what the previous one left.
     expect(allReported).toEqual([...allReported].sort((a, b) => a - b));
-  });
+  }, 60_000); // a child process started and killed per round
 });
