@@ -124,8 +124,8 @@ export const tornWalScenario: Scenario = {
           bills: 50,
           tears: 10,
           tear: loseCommittedTail,
-          label: "fsync'd records lost (storage that lies about fsync)",
-          gated: true,
+          label: "Beyond the guarantee: fsync'd records lost",
+          gated: false,
         }),
       );
     }
