@@ -279,6 +279,14 @@ export class Agent {
     });
   }
 
+  /**
+   * Resolves once the connectors run: at once after `start` on a trusted store, after the read-back from
+   * the registers on a new or lost one (callers that poll right after starting wait for it).
+   */
+  async serving(): Promise<void> {
+    await this.connectorsStarting;
+  }
+
   private async startConnectors(): Promise<void> {
     const rebuiltSince = this.recovery.horizon()?.coveredSince;
     for (const connector of this.parts.connectors) {
