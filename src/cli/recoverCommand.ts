@@ -128,20 +128,25 @@ export function registerRecoverCommand(
         json: boolean;
       }) => {
         const by = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
-        const config = await helpers.loadConfig(options.config).catch(helpers.fail);
-        const socket = options.socket ?? process.env.KKT_AGENT_SOCKET ?? controlSocketPath(config);
+        const given = options.socket ?? process.env.KKT_AGENT_SOCKET;
+        // The config is read for --from-register (the data directory) and to find the socket when not given.
+        const config =
+          options.fromRegister || given === undefined
+            ? await helpers.loadConfig(options.config).catch(helpers.fail)
+            : undefined;
+        const socket = given ?? controlSocketPath(config!);
         if (options.fromRegister && options.confirm)
           helpers.fail(new KktAgentError('CLI_USAGE', 'Give --from-register or --confirm, not both.'));
         if (options.fromRegister) {
-          const record: StoreOriginRecord = await declareLostStandalone(config, by, options.note).catch(
+          const record: StoreOriginRecord = await declareLostStandalone(config!, by, options.note).catch(
             helpers.fail,
           );
-          const steps = recoveryChecklist(config);
+          const steps = recoveryChecklist(config!);
           if (options.json) process.stdout.write(`${JSON.stringify({ store: record, steps }, null, 2)}\n`);
           else
             process.stdout.write(
               [
-                `The store in ${config.dataDir} is declared lost. At its next start the agent reads every register back`,
+                `The store in ${config!.dataDir} is declared lost. At its next start the agent reads every register back`,
                 'before it takes any bill ("kkt-agent status" shows the progress). Before starting it, check:',
                 ...steps.map((step, index) => `  ${index + 1}. ${step}`),
                 'Then: systemctl start kkt-agent',

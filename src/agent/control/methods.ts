@@ -114,6 +114,8 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           });
         }),
       async (params) => {
+        // No bill is taken while the registers are read back after a lost store (docs/fiscalization.md §7).
+        await agent.serving();
         const trigger = { kind: params.via, ref: params.ref };
         if (params.bill !== undefined) {
           const { job, duplicate } = await agent.intake.submit({ bill: params.bill, trigger });
