@@ -16,6 +16,23 @@ export interface AttackFinding {
 
 export const ATTACK_FINDINGS: readonly AttackFinding[] = [
   {
+    item: 2,
+    attack:
+      'The oldest listed bill answering 500, hanging, redirecting, sending garbage or resetting the ' +
+      'connection stopped every poll cycle there: the newer bills were never fetched although HELLO and ' +
+      'LIST had just answered, and a bill answering garbage was fetched and warned about on every poll.',
+    now:
+      'A failing bill gets its own backoff (`billRetry`, 60 s doubling to 30 min) and a `BILLS_FAILING` ' +
+      'alert in `status` and the state document, and the newer bills print; a cycle stops only when the ' +
+      "cloud itself is down (HELLO, or OX's cashdesk, asked again after a failure that could be the " +
+      "cloud's) or the store cannot write. One warning per bill and kind of failure, one per broken " +
+      "list row until it changes. The same rule for MoySklad's orders and OX's sells (the connector " +
+      "runtime's `eachBill`).",
+    keptBy:
+      '`test/e2e/badBill.e2e.test.ts` (500, hang, redirect, garbage, reset; retried on its backoff; the ' +
+      'bridge dying mid-cycle; a malformed bill recorded once), `src/agent/connectors/runtime.test.ts`',
+  },
+  {
     item: 3,
     attack:
       'The register printed the receipt (its close ran), the link went silent, and the job was BLOCKED after 10 ' +
@@ -64,6 +81,19 @@ export const ATTACK_FINDINGS: readonly AttackFinding[] = [
       "and stays; `config validate` refuses a socket or log file over the data directory's files, and a " +
       'relative or `..` data directory, socket or log path, naming the field.',
     keptBy: '`test/e2e/hostile.e2e.test.ts` "18.6 …", `test/corpus/configs.corpus.test.ts`',
+  },
+  {
+    item: 7,
+    attack:
+      'The data directory deleted (or renamed away and replaced) under the running daemon: receipts ' +
+      'were journaled into deleted files, the CLI said the agent was not running, and a restart on the ' +
+      'empty directory printed every listed bill again.',
+    now:
+      "The directory's and `agent.db`'s identity (dev+ino) is checked before every write and every " +
+      '`journal.dataDirCheckMs`; gone, every write is refused with `DATA_DIR_GONE` (so no receipt ' +
+      'starts), the database is copied out (`agent.db.rescued`), a marker is left, the agent exits 75, ' +
+      "and systemd's restart stops at the marker with `DATA_DIR_GONE` and exit 78.",
+    keptBy: '`test/e2e/dataDir.e2e.test.ts` "issue 18.7" (deleted, replaced, `agent.db` deleted)',
   },
   {
     item: 8,

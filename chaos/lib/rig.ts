@@ -112,6 +112,8 @@ export class ChaosRig {
                 timeoutMs: 2000,
                 retries: 1,
                 retryDelayMs: 50,
+                // A bill caught by an outage between LIST and BILL waits on its own backoff, at chaos pace.
+                billRetry: { firstDelayMs: 500, maxDelayMs: 5_000 },
                 autoFiscalize: { enabled: true, intervalMs: options.pollIntervalMs ?? 200 },
               },
             ],

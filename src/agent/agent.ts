@@ -1,10 +1,16 @@
+import { mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
-import type { DeviceSnapshot, FiscalDevice, ReceiptSearch } from './devices/device.js';
+import {
+  type DeviceSnapshot,
+  type FiscalDevice,
+  MARKING_OISM_UNAVAILABLE,
+  type ReceiptSearch,
+} from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
@@ -19,12 +25,20 @@ import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
+import type { DataDirGoneError } from './store/storeErrors.js';
 
 /** What needs a person in the agent itself (the devices' alerts come from the periodic checks). */
 export interface AgentAlert {
-  code: 'RECEIPTS_UNREPORTED' | 'JOURNAL_WRITES_FAILING';
+  code:
+    | 'RECEIPTS_UNREPORTED'
+    | 'JOURNAL_WRITES_FAILING'
+    | 'BILLS_FAILING'
+    | 'DATA_DIR_GONE'
+    | 'MARKING_OISM_UNAVAILABLE';
   message: string;
   since: string;
+  /** The connector whose bills fail (BILLS_FAILING). */
+  connector?: string;
 }
 
 /** The database file in the data directory (docs/storage.md). */
@@ -57,11 +71,18 @@ export interface MemoryFigures {
 
 export class AgentError extends KktAgentError {}
 
+const HOUR_MS = 3_600_000;
+
+/** How many of the latest FAILED jobs `status` lists (and the marking alert looks at). */
+const RECENT_FAILURES = 10;
+
 export interface AgentStatus {
   startedAt: string;
   devices: DeviceSnapshot[];
   jobs: Record<JobState, number>;
   blocked: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { reason: string }>;
+  /** The latest failed jobs and why (a refused marking code, a bill the source must correct…). */
+  failed: Array<Pick<Job, 'id' | 'key' | 'deviceId' | 'updatedAt'> & { code: string; reason: string }>;
   outbox: Record<string, SinkStats>;
   connectors: ReturnType<Connector['status']>[];
   storage: StorageFigures;
@@ -87,6 +108,8 @@ export class Agent {
   private connectorsStarting: Promise<void> | undefined;
   private cancelConnectorStart: (() => void) | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
+  private dataDirTimer: NodeJS.Timeout | undefined;
+  private dataDirGoneAt: string | undefined;
   private recovering: Promise<void> | undefined;
   /** Shift events whose publish failed: retried with the next recovery (they are not in the job journal). */
   private readonly unpublishedShifts: AgentEvent[] = [];
@@ -102,7 +125,14 @@ export class Agent {
     readonly recovery: Recovery,
   ) {
     for (const device of parts.devices) this.devices.set(device.id, device);
-    this.intake = new Intake(jobs, parts.router, this.loggerFor('intake'), doctor.admission(this.devices));
+    const doctorAdmission = doctor.admission(this.devices);
+    // The device's own limits first (marked goods where it cannot sell them), then its last self-test.
+    this.intake = new Intake(
+      jobs,
+      parts.router,
+      this.loggerFor('intake'),
+      (deviceId, bill) => this.devices.get(deviceId)?.admit(bill) ?? doctorAdmission(deviceId, bill),
+    );
     recovery.register(parts.devices.map((device) => device.id));
     for (const device of parts.devices) {
       const fiscalizer = new Fiscalizer(
@@ -175,6 +205,34 @@ export class Agent {
     } catch (error) {
       db.close();
       throw error;
+    }
+  }
+
+  /**
+   * The data directory or the database file was deleted or replaced while running (found before a write
+   * or by the periodic check): the daemon stops and exits (docs/storage.md).
+   */
+  onDataDirGone(listener: (error: DataDirGoneError) => void): void {
+    this.db.onDataDirGone(listener);
+  }
+
+  /**
+   * After the data directory was found gone: saves what the agent's open database holds as
+   * `<dataDir>/agent.db.rescued-<time>` (the directory made again if needed). Returns the path, or
+   * undefined when it could not be written.
+   */
+  rescueDatabase(at: Date): string | undefined {
+    const path = join(
+      this.parts.dataDir,
+      `${DATABASE_FILE}.rescued-${at.toISOString().replace(/[:.]/g, '-')}`,
+    );
+    try {
+      mkdirSync(this.parts.dataDir, { recursive: true, mode: 0o750 });
+      this.db.copyTo(path);
+      return path;
+    } catch (error) {
+      this.parts.logger.error({ event: 'store.rescue-failed', path, reason: (error as Error).message });
+      return undefined;
     }
   }
 
@@ -254,6 +312,14 @@ export class Agent {
     await this.recoverDrafts();
     this.recoveryTimer = setInterval(() => void this.recoverDrafts(), 60_000);
     this.recoveryTimer.unref();
+    this.db.onDataDirGone((error) => {
+      this.dataDirGoneAt ??= new Date().toISOString();
+      this.parts.logger.error({ event: 'store.data-dir-gone', code: error.code, reason: error.message });
+    });
+    // Writes check before they commit; this finds it on a quiet box too.
+    const { dataDirCheckMs } = { ...JOURNAL_DEFAULTS, ...this.parts.journal };
+    this.dataDirTimer = setInterval(() => this.db.checkDataDir(), dataDirCheckMs);
+    this.dataDirTimer.unref();
     this.outbox.start();
     await Promise.all(this.deviceList.map((device) => device.start()));
     for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
@@ -320,6 +386,7 @@ export class Agent {
     }
     this.started = false;
     clearInterval(this.recoveryTimer);
+    clearInterval(this.dataDirTimer);
     this.cancelConnectorStart?.();
     await this.connectorsStarting?.catch(() => undefined);
     for (const connector of this.startedConnectors.splice(0)) await connector.stop().catch(() => undefined);
@@ -562,6 +629,14 @@ export class Agent {
         updatedAt: job.updatedAt,
         reason: job.blocked?.message ?? '',
       })),
+      failed: this.jobs.latest(RECENT_FAILURES, 'FAILED').map((job) => ({
+        id: job.id,
+        key: job.key,
+        deviceId: job.deviceId,
+        updatedAt: job.updatedAt,
+        code: job.failure?.code ?? '',
+        reason: job.failure?.message ?? '',
+      })),
       outbox: this.outbox.sinkStats(),
       connectors: this.parts.connectors.map((c) => c.status()),
       storage: this.db.storageFigures(),
@@ -588,6 +663,41 @@ export class Agent {
         code: 'RECEIPTS_UNREPORTED',
         message: `${stuck.length} receipt(s) fiscalized but not reported for over ${limitMs >= 120_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`} (oldest: job ${oldest.id}, bill ${oldest.key}, since ${oldest.updatedAt}). See kkt-agent outbox list and the log (outbox.draft-failed).`,
         since: oldest.updatedAt,
+      });
+    }
+    const gone = this.db.dataDirGone;
+    if (gone) {
+      alerts.push({
+        code: 'DATA_DIR_GONE',
+        message: `${gone.message} Nothing is printed or recorded from now on.`,
+        since: this.dataDirGoneAt ?? new Date(now).toISOString(),
+      });
+    }
+    for (const connector of this.parts.connectors) {
+      const failing = connector.status().failingBills ?? [];
+      const oldest = failing[0];
+      if (!oldest) continue;
+      const shown = failing
+        .slice(0, 3)
+        .map((bill) => `${bill.billId} (${bill.failures} tries, ${bill.code}, next ${bill.nextTryAt})`);
+      alerts.push({
+        code: 'BILLS_FAILING',
+        connector: connector.name,
+        message: `${connector.name}: ${failing.length} bill(s) could not be taken since ${oldest.since}: ${shown.join('; ')}${failing.length > 3 ? '; …' : ''}; last: ${oldest.message} Newer bills go on; each is tried again on its own backoff.`,
+        since: oldest.since,
+      });
+    }
+    const silent = this.jobs
+      .latest(RECENT_FAILURES, 'FAILED')
+      .filter(
+        (job) => job.failure?.code === MARKING_OISM_UNAVAILABLE && now - Date.parse(job.updatedAt) < HOUR_MS,
+      );
+    const first = silent.at(-1);
+    if (first) {
+      alerts.push({
+        code: 'MARKING_OISM_UNAVAILABLE',
+        message: `${silent.length} bill(s) with marked goods refused in the last hour because the register got no answer from Честный ЗНАК (ОИСМ) (latest: job ${silent[0]!.id}, bill ${silent[0]!.key}). Check the register's internet and OFD connection, then fiscalize the bills again (docs/marking.md).`,
+        since: first.updatedAt,
       });
     }
     const failure = this.db.writeFailure;

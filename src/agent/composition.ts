@@ -95,6 +95,7 @@ export function createDevice(config: DeviceConfig, agentConfig: AgentConfig, log
         },
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
+        markingCheckTimeoutMs: config.markingCheckTimeoutMs,
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });

@@ -13,6 +13,7 @@ import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.js';
+import { leaveGoneMarker, refuseIfDataDirWasGone } from './store/dataDirWatch.js';
 import { SystemdIntegration } from './systemd/index.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -26,6 +27,12 @@ export const EXIT_CONFIG = 78;
 
 /** Exit code of a restart a remote config asked for: a clean exit, which systemd's Restart=always restarts. */
 export const EXIT_RESTART = 0;
+
+/**
+ * Exit code after the data directory was found deleted or replaced (EX_TEMPFAIL): systemd restarts the
+ * agent, which then stops at the marker left behind with DATA_DIR_GONE and exit 78 (docs/storage.md).
+ */
+export const EXIT_DATA_DIR_GONE = 75;
 
 export interface DaemonOptions {
   /** Traces every frame of the ATOL devices into this file (docs/protocol/atol-v3.md §14). */
@@ -61,6 +68,8 @@ export async function startDaemon(
   await mkdir(fileConfig.dataDir, { recursive: true, mode: 0o750 });
   const lock = lockDataDir(resolve(fileConfig.dataDir));
   try {
+    // An earlier run found this directory deleted or replaced under it: a person must look first.
+    refuseIfDataDirWasGone(resolve(fileConfig.dataDir));
     return await startLocked(fileConfig, options, lock);
   } catch (error) {
     lock.release();
@@ -143,6 +152,29 @@ async function startLocked(
     return stopping;
   };
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  // The data directory deleted or replaced under the running agent: stop taking work and exit, leaving a
+  // marker so that systemd's restart stops at a clear error rather than print every bill again.
+  agent.onDataDirGone((error) => {
+    const at = new Date();
+    setImmediate(() => {
+      // What the open database holds is saved beside the marker: the deleted file goes when the agent exits.
+      const rescued = agent.rescueDatabase(at);
+      const marker = leaveGoneMarker(resolve(config.dataDir), error, at, rescued);
+      log.root.error({
+        event: 'daemon.data-dir-gone',
+        code: error.code,
+        marker: marker ?? 'not written',
+        rescued: rescued ?? 'not written',
+      });
+      stop('data directory gone').then(
+        () => exit(EXIT_DATA_DIR_GONE),
+        (stopError: unknown) => {
+          log.root.error({ event: 'daemon.stop-failed', reason: (stopError as Error).message });
+          exit(EXIT_DATA_DIR_GONE);
+        },
+      );
+    });
+  });
   scheduler.start();
   remote.start({
     agent,

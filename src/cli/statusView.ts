@@ -137,6 +137,18 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
       ),
     );
   }
+  // Older agents answer without `failed`.
+  const failed = status.failed ?? [];
+  if (failed.length > 0) {
+    out.push('');
+    out.push('Failed jobs, latest first (nothing was printed for them; kkt-agent jobs show <id>)');
+    out.push(
+      table(
+        ['job', 'bill', 'when', 'code', 'why'],
+        failed.map((f) => [f.id, f.key, age(f.updatedAt, now), f.code, f.reason]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 

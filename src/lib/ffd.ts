@@ -112,3 +112,32 @@ export const TAXATION_SYSTEM_NAMES = Object.keys(TAXATION_SYSTEMS) as [TaxationS
 export function taxationSystemsFromMask(mask: number): TaxationSystem[] {
   return TAXATION_SYSTEM_NAMES.filter((name) => (mask & TAXATION_SYSTEMS[name]) !== 0);
 }
+
+/**
+ * Tags 2003 (planned) and 2110 (assigned) status of a marked item, with ATOL's JSON-task names
+ * (`itemEstimatedStatus`, MARKING_ESTIMATED_STATUS → LIBFPTR_MES_*, docs/protocol/atol-driver10-marking.md):
+ * "dry" is ATOL's word for goods sold by measure (weight, volume, part of a pack).
+ */
+export const MARKING_STATUSES = {
+  itemPieceSold: 1,
+  itemDryForSale: 2,
+  itemPieceReturn: 3,
+  itemDryReturn: 4,
+} as const;
+
+export type MarkingStatus = keyof typeof MARKING_STATUSES;
+export const MARKING_STATUS_NAMES = Object.keys(MARKING_STATUSES) as [MarkingStatus, ...MarkingStatus[]];
+
+/**
+ * The permissive mode's industry requisite (tag 1260 of a position): ФОИВ 030 (Минпромторг), the document
+ * that requires it (постановление Правительства от 21.11.2023 № 1944) and, in 1265, the check's identity
+ * (docs/marking.md, "Permissive mode").
+ */
+export const PERMISSIVE_MODE_REQUISITE = {
+  /** Tag 1262. */
+  fois: '030',
+  /** Tag 1263, as the FN holds it (DD.MM.YYYY). */
+  documentDate: '21.11.2023',
+  /** Tag 1264. */
+  documentNumber: '1944',
+} as const;

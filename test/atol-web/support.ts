@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
 import { AtolWebKkt, type AtolWebKktOptions } from '../../src/drivers/atol/web/index.js';
 import type { JournalEntry } from '../../src/emulators/atol/index.js';
@@ -89,4 +90,22 @@ export function coffeeReceipt(marker?: string): Omit<ReceiptInput, 'type'> {
     totalKop: 45_550,
     ...(marker ? { marker } : {}),
   };
+}
+
+/** `getFnDocument` straight from the facade, as the driver's JSON answers it. */
+export async function fnDocumentTlv(web: AtolWebEmulator, number: number): Promise<Record<string, unknown>> {
+  const uuid = randomUUID();
+  await fetch(`${web.url}/api/v2/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uuid, request: [{ type: 'getFnDocument', fiscalDocumentNumber: number }] }),
+  });
+  for (;;) {
+    const answer = (await (await fetch(`${web.url}/api/v2/requests/${uuid}`)).json()) as {
+      results: Array<{ status: string; result?: { documentTLV: Record<string, unknown> } }>;
+    };
+    const [first] = answer.results;
+    if (first?.status === 'ready') return first.result!.documentTLV;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -97,6 +97,7 @@ describe('BridgeConnector: auto-fiscalization', () => {
       submitted: 6,
       rejected: 0,
       failed: 0,
+      waiting: 0,
     });
     expect(intake.submissions.map((s) => s.bill.billId)).toEqual([
       '346042',
@@ -118,6 +119,7 @@ describe('BridgeConnector: auto-fiscalization', () => {
       submitted: 0,
       rejected: 0,
       failed: 0,
+      waiting: 0,
     });
     expect(intake.submissions).toHaveLength(6);
     expect(bridge.requests.filter((r) => r.endpoint === 'bill')).toHaveLength(billRequests);
@@ -193,12 +195,22 @@ describe('BridgeConnector: auto-fiscalization', () => {
     expect(await connector.pollOnce()).toMatchObject({ known: 10, submitted: 0, rejected: 0 });
   });
 
-  it('a bridge that fails mid-poll submits nothing for the failed bills; the next poll gets them', async () => {
-    const { connector, intake, bridge } = await setup();
+  it('a bill the bridge fails to send is not submitted; it waits on its backoff, then a poll gets it', async () => {
+    let nowMs = Date.parse('2025-12-15T12:00:00.000Z');
+    const { connector, intake, bridge } = await setup(
+      { billRetry: { firstDelayMs: 60_000, maxDelayMs: 60_000 } },
+      { now: () => new Date(nowMs) },
+    );
     bridge.setFault({ kind: 'garbage', endpoint: 'bill', times: 1 });
     expect(await connector.pollOnce()).toMatchObject({ submitted: 5, failed: 1 });
     expect(intake.rejections).toHaveLength(0);
-    expect(await connector.pollOnce()).toMatchObject({ submitted: 1, known: 5, failed: 0 });
+    const [failing] = connector.status().failingBills ?? [];
+    expect(failing).toMatchObject({ code: 'BRIDGE_MALFORMED_RESPONSE', failures: 1 });
+    // Within its backoff the bill is not asked for.
+    expect(await connector.pollOnce()).toMatchObject({ submitted: 0, known: 5, waiting: 1, failed: 0 });
+    nowMs = Date.parse(failing!.nextTryAt);
+    expect(await connector.pollOnce()).toMatchObject({ submitted: 1, known: 5, waiting: 0, failed: 0 });
+    expect(connector.status().failingBills).toBeUndefined();
   });
 });
 

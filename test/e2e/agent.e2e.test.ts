@@ -53,6 +53,8 @@ async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Recor
           timeoutMs: 800,
           retries: 1,
           retryDelayMs: 50,
+          // A bill that failed is asked for again after its own backoff (issue 18.2), at a test's pace.
+          billRetry: { firstDelayMs: 300, maxDelayMs: 1_000 },
           autoFiscalize: { enabled: overrides.autoFiscalize ?? true, intervalMs: 300 },
           defaultPayment: 'card',
         },

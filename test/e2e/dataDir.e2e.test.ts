@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,7 +23,10 @@ let dataDir: string;
 const agents: AgentProcess[] = [];
 
 /** A config with one non-fiscal printer (no register needed) and its own control socket. */
-async function configFor(name: string): Promise<{ path: string; socket: string }> {
+async function configFor(
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ path: string; socket: string }> {
   const socket = join(dir, `${name}.sock`);
   const path = await writeAgentConfig(join(dir, name), {
     dataDir,
@@ -31,12 +34,17 @@ async function configFor(name: string): Promise<{ path: string; socket: string }
     log: { level: 'warn' },
     control: { socketPath: socket },
     devices: [{ id: 'paper', kind: 'nonfiscal', directory: join(dir, 'receipts') }],
+    ...extra,
   });
   return { path, socket };
 }
 
-async function start(name: string, waitReady = true): Promise<AgentProcess> {
-  const { path, socket } = await configFor(name);
+async function start(
+  name: string,
+  waitReady = true,
+  extra: Record<string, unknown> = {},
+): Promise<AgentProcess> {
+  const { path, socket } = await configFor(name, extra);
   const agent = await startAgentProcess(path, socket, { waitReady });
   agents.push(agent);
   return agent;
@@ -205,4 +213,103 @@ describe('status shows the store and the memory (issue 17.5, 17.6)', () => {
     );
     expect(text.stdout).toMatch(/memory\s+RSS [\d.]+ MiB, heap in use [\d.]+ MiB/);
   });
+});
+
+describe('the data directory deleted or replaced while running (issue 18.7)', () => {
+  /** A box whose data directory is checked every `checkMs` (besides before every write). */
+  function startWatched(name: string, checkMs: number, waitReady = true): Promise<AgentProcess> {
+    return start(name, waitReady, { log: { level: 'info' }, journal: { dataDirCheckMs: checkMs } });
+  }
+
+  async function printed(agent: AgentProcess, billId: string): Promise<void> {
+    await agent.call('fiscalize', { bill: sampleBill(billId) });
+    await until(
+      async () => {
+        const { jobs } = (await agent.call('jobs.list')) as { jobs: Array<{ state: string }> };
+        return jobs.length > 0 && jobs.every((job) => job.state === 'REPORTED');
+      },
+      `bill ${billId} printed`,
+      60_000,
+    );
+  }
+
+  /** Two daemons and a few CLI-sized waits each: generous on a loaded two-core box. */
+  const TEST_TIMEOUT_MS = 90_000;
+
+  const receipts = async () => (await readdir(join(dir, 'receipts'))).filter((name) => name.endsWith('.txt'));
+
+  const exitedWithin = (agent: AgentProcess, ms: number) =>
+    Promise.race([
+      agent.exited,
+      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms)),
+    ]);
+
+  /** The restart systemd makes: it stops at the marker with the typed error, exit 78 (not restarted). */
+  async function restartRefused(what: RegExp): Promise<void> {
+    const again = await startWatched('restart', 60_000, false);
+    expect(await exitedWithin(again, 30_000)).toBe(78);
+    expect(again.output()).toContain('[DATA_DIR_GONE]');
+    expect(again.output()).toMatch(what);
+    expect(again.output()).toContain(`remove ${join(dataDir, 'DATA_DIR_GONE')} to start`);
+    expect(again.output()).toMatch(
+      /the copy of the database the agent saved \(.*agent\.db\.rescued-.*\) as agent\.db/,
+    );
+  }
+
+  it(
+    'deleted: the next bill is refused with DATA_DIR_GONE before anything prints, the agent exits, the restart refuses',
+    async () => {
+      // The periodic check is out of the way: the write itself must notice.
+      const agent = await startWatched('agent', 3_600_000);
+      await printed(agent, 'before-delete');
+      expect(await receipts()).toHaveLength(1);
+
+      await rm(dataDir, { recursive: true, force: true });
+      const refused = await agent.call('fiscalize', { bill: sampleBill('after-delete') }).then(
+        () => undefined,
+        (error: { code?: string; message?: string }) => error,
+      );
+      expect(refused).toMatchObject({ code: 'DATA_DIR_GONE' });
+      expect(refused?.message).toContain(`The data directory ${dataDir}: the directory was deleted`);
+
+      expect(await exitedWithin(agent, 30_000)).toBe(75);
+      expect(agent.output()).toContain('"event":"store.data-dir-gone"');
+      expect(agent.output()).toContain('"event":"daemon.data-dir-gone"');
+      // Nothing was printed into the deleted directory's database.
+      expect(await receipts()).toHaveLength(1);
+      // What the deleted database held was saved beside the marker, the printed bill in it.
+      const rescued = (await readdir(dataDir)).filter((name) => name.startsWith('agent.db.rescued-'));
+      expect(rescued).toHaveLength(1);
+      const copy = new Database(join(dataDir, rescued[0]!), { readonly: true });
+      expect(copy.prepare('SELECT bill_id, state FROM jobs').all()).toEqual([
+        { bill_id: 'before-delete', state: 'REPORTED' },
+      ]);
+      copy.close();
+      await restartRefused(/the directory was deleted while the agent ran \(detected at \d{4}-/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.each([
+    [
+      'replaced by another directory',
+      async () => {
+        await rename(dataDir, `${dataDir}.old`);
+        await mkdir(dataDir);
+      },
+      /the directory was replaced by another one/,
+    ],
+    ['its database deleted', () => rm(join(dataDir, 'agent.db')), /the database .*agent\.db was deleted/],
+  ])(
+    '%s on a quiet box: the periodic check stops the agent, the restart refuses',
+    async (_name, attack, what) => {
+      const agent = await startWatched('agent', 200);
+      await printed(agent, 'before-attack');
+      await attack();
+      expect(await exitedWithin(agent, 30_000)).toBe(75);
+      expect(agent.output()).toMatch(what);
+      await restartRefused(what);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

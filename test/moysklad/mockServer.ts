@@ -368,6 +368,11 @@ export class MockMoysklad {
       quantity?: string;
       vat?: number;
       vatEnabled?: boolean;
+      /** Честный ЗНАК: the assortment's product group, its unit, and the codes scanned (`marks[].cis`). */
+      trackingType?: string;
+      uom?: string;
+      soldByWeight?: boolean;
+      marks?: string[];
     }>;
     cashSum?: number;
     noCashSum?: number;
@@ -394,14 +399,17 @@ export class MockMoysklad {
         assortment: {
           meta: this.meta('product', randomUUID()),
           name: p.name,
-          uom: 'шт',
+          uom: p.uom ?? 'шт',
           paymentItemType: 'GOOD',
+          ...(p.trackingType ? { trackingType: p.trackingType } : {}),
+          ...(p.soldByWeight !== undefined ? { soldByWeight: p.soldByWeight } : {}),
         },
         quantity: this.raw(p.quantity ?? '1'),
         price: this.raw(String(p.priceKop)),
         discount: this.raw('0'),
         vat: this.raw(String(p.vat ?? 20)),
         vatEnabled: p.vatEnabled ?? true,
+        ...(p.marks ? { marks: p.marks.map((cis) => ({ cis })) } : {}),
       })),
       cashSum: this.raw(String(input.cashSum ?? 0)),
       noCashSum: this.raw(String(input.noCashSum ?? (input.cashSum === undefined ? total : 0))),

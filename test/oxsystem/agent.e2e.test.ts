@@ -408,6 +408,37 @@ describe('bad answers: a clear error, and no receipt', () => {
   });
 });
 
+describe('one bad sell (issue 18.2)', () => {
+  it('a sell whose card answers 500 waits on its own backoff as an alert; the newer sell prints; the cursor holds', async () => {
+    const h = await open({ retries: 0, billRetry: { firstDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const bad = addDocSell();
+    clock.advance(5_000);
+    const good = addDocSell();
+    clock.advance(5_000);
+    mock.fault({ kind: 'http500', endpoint: 'sell', times: 1 });
+    expect(await h.connector.pollOnce()).toMatchObject({ submitted: 1, deferred: 1 });
+    await untilState(h.agent, good, 'REPORTED');
+    expect(jobOfSell(h.agent, bad)).toBeUndefined();
+    expect(h.connector.status().failingBills).toMatchObject([
+      { billId: String(bad), code: 'OX_HTTP_STATUS', failures: 1 },
+    ]);
+    expect(h.agent.alerts().map((alert) => alert.code)).toContain('BILLS_FAILING');
+
+    // Within its backoff the card is not asked for, and the cursor does not pass the sell.
+    const cards = mock.callsTo('sell').length;
+    clock.advance(10_000);
+    const waiting = await h.connector.pollOnce();
+    expect(waiting).toMatchObject({ submitted: 0, deferred: 1 });
+    expect(mock.callsTo('sell')).toHaveLength(cards);
+    expect(waiting.cursor <= mock.sell(bad).updatedTime).toBe(true);
+
+    clock.advance(60_000);
+    expect(await h.connector.pollOnce()).toMatchObject({ submitted: 1, deferred: 0 });
+    await untilState(h.agent, bad, 'REPORTED');
+    expect(h.connector.status().failingBills).toBeUndefined();
+  });
+});
+
 describe('report retries', () => {
   it('keeps a report through OX outages and delivers it once OX is back', async () => {
     const h = await open();

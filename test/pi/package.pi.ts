@@ -11,7 +11,12 @@ import {
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenUnixDatagram, type UnixDatagramListener } from '../../src/agent/systemd/index.js';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import {
+  type AtolEmulator,
+  EMULATOR_EXTRA_TAX_BYTES,
+  type JournalEntry,
+  startAtolEmulator,
+} from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { untilWith } from '../support/until.js';
 import { type RootProcess, runInRoot, startInRoot } from './chroot.js';
@@ -229,6 +234,8 @@ describe('the arm64 package on Debian 12 under qemu', () => {
           operator: { name: 'Кассир' },
           // The mock bridge's sample bills include 5 % and 7 % VAT, which only УСН may charge.
           taxationType: 'usnIncome',
+          // 5 %, 7 % and 22 % have no publicly known byte: the technician sets what the emulator takes.
+          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
         },
       ];
       config.connectors = {

@@ -17,6 +17,22 @@ export const accountFields = {
   /** The first backoff delay; doubles with each retry, with jitter. */
   retryDelayMs: (defaultMs: number) => z.number().int().min(0).max(60_000).default(defaultMs),
 
+  /**
+   * A bill that cannot be taken (its request fails, hangs, answers garbage) waits this long before it is
+   * asked for again, doubling per failure up to `maxDelayMs`; the newer bills go on meanwhile.
+   */
+  billRetry: z
+    .strictObject({
+      firstDelayMs: z.number().int().min(0).max(86_400_000).default(60_000),
+      maxDelayMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(86_400_000)
+        .default(30 * 60_000),
+    })
+    .prefault({}),
+
   /** Answers larger than this are refused unread. */
   maxResponseBytes: (limits: { maxBytes: number; defaultBytes: number }) =>
     z.number().int().min(1024).max(limits.maxBytes).default(limits.defaultBytes),

@@ -1,9 +1,12 @@
 import pino, { type Logger } from 'pino';
+import { StorageWriteError } from '../../lib/durableFile.js';
 import { errorCode, KktAgentError } from '../../lib/errors.js';
 import type { IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
+import { type BillRetrySchedule, FailingBills } from './failingBills.js';
 import { ConnectorHealth, type ConnectorHealthOptions, type HealthRecord } from './health.js';
+import { isCloudUnavailable } from './http/errors.js';
 import { PollLoop } from './pollLoop.js';
 import type { BillCommand, Connector, ConnectorContext, ConnectorStatus } from './types.js';
 
@@ -83,14 +86,50 @@ export interface ConnectorParts<R> {
 /** What a bill's failure within a poll means for the rest of the cycle. */
 export type BillFailure = 'next' | 'stop';
 
+/**
+ * How a cycle treats its bills' failures (docs/bridge.md, "One bad bill"). A bill that fails is the bill's
+ * own problem: it gets its own backoff and an alert, and the cycle goes on with the next one. The cycle
+ * stops only when the cloud itself is down (`cloudUp` says no), the store cannot write, or the connector
+ * stops.
+ */
+export interface BillPolicy<T> {
+  /** The bill's id in the cloud: its backoff and alert go by it. */
+  idOf(bill: T): string;
+  /** A bill passed over while its backoff runs (OX holds its cursor there). */
+  passedOver?(bill: T): void;
+  /**
+   * After a failure that may be the cloud's rather than the bill's (unreachable, timeout, 5xx): asks the
+   * cloud again (HELLO). A failure here ends the cycle and the bill is not charged with it.
+   */
+  cloudUp?(): Promise<unknown>;
+  /** The source's own bookkeeping for a bill's failure (counts, cursor holds). */
+  failed?(error: unknown, bill: T): void;
+}
+
 export interface ConnectorRuntimeOptions extends Omit<ConnectorHealthOptions, 'now' | 'onAlert'> {
   now?: () => Date;
+  /** The backoff of a failing bill; default a minute, doubling to half an hour. */
+  billRetry?: BillRetrySchedule;
+}
+
+export const BILL_RETRY_DEFAULTS: BillRetrySchedule = { firstDelayMs: 60_000, maxDelayMs: 30 * 60_000 };
+
+/** A failure no bill is to blame for: the store cannot write (the cycle would fail the same for every bill). */
+function endsTheCycle(error: unknown): boolean {
+  return (
+    error instanceof StorageWriteError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { needsTechnician?: unknown }).needsTechnician === true)
+  );
 }
 
 export class ConnectorRuntime<R = unknown> implements Connector {
   readonly name: string;
   readonly health: ConnectorHealth;
   readonly now: () => Date;
+  /** Bills of this connector that could not be taken, each with its own backoff (status, alerts). */
+  readonly failingBills: FailingBills;
   sink: ReportSink | undefined;
   private parts: ConnectorParts<R> | undefined;
   private contextValue: ConnectorContext | undefined;
@@ -108,6 +147,7 @@ export class ConnectorRuntime<R = unknown> implements Connector {
   ) {
     this.name = `${cloud.kind}:${account}`;
     this.now = options.now ?? (() => new Date());
+    this.failingBills = new FailingBills(options.billRetry ?? BILL_RETRY_DEFAULTS, this.now);
     this.health = new ConnectorHealth({
       ...options,
       now: this.now,
@@ -190,7 +230,9 @@ export class ConnectorRuntime<R = unknown> implements Connector {
   status(): ConnectorStatus {
     const details: Record<string, unknown> = { account: this.account };
     for (const part of this.allParts()) Object.assign(details, part.status?.());
-    return this.health.status(this.name, details);
+    const status = this.health.status(this.name, details);
+    if (this.failingBills.size > 0) status.failingBills = this.failingBills.list();
+    return status;
   }
 
   /** One poll now (the loop, tests and the CLI call it); a poll already running is joined, not doubled. */
@@ -213,29 +255,65 @@ export class ConnectorRuntime<R = unknown> implements Connector {
 
   /**
    * Takes the bills of a poll cycle one at a time, in order, while the connector runs; `take` answers
-   * 'stop' to end the cycle there. A bill's failure goes to `failed`, which says whether the cycle goes on
-   * with the next bill or stops; without `failed` the failure ends the cycle. Returns how many bills were
-   * taken (the rest were left for the next poll).
+   * 'stop' to end the cycle there (a queue that hands out one operation at a time). A bill that throws is
+   * handled by `policy` (see BillPolicy): its own backoff, an alert, and on to the next bill. Without a
+   * policy a failure ends the cycle. Returns how many bills were taken or passed over (the rest were left
+   * for the next poll because the cycle stopped).
    */
   async eachBill<T>(
     bills: Iterable<T> | AsyncIterable<T>,
     take: (bill: T) => Promise<BillFailure | unknown>,
-    failed?: (error: unknown, bill: T) => BillFailure,
+    policy?: BillPolicy<T>,
   ): Promise<number> {
     let taken = 0;
     for await (const bill of bills) {
       if (!this.runningValue) break;
       taken++;
+      const billId = policy?.idOf(bill);
+      if (billId !== undefined && !this.failingBills.due(billId)) {
+        policy?.passedOver?.(bill);
+        continue;
+      }
       let next: unknown;
       try {
         next = await take(bill);
       } catch (error) {
-        if (!failed) throw error;
-        next = failed(error, bill);
+        if (!policy || billId === undefined || this.signal.aborted || endsTheCycle(error)) throw error;
+        // The cloud may have gone away mid-cycle: then the bill is not to blame and the rest would fail too.
+        if (isCloudUnavailable(error) && policy.cloudUp) await policy.cloudUp();
+        this.billFailed(billId, error);
+        policy.failed?.(error, bill);
+        continue;
       }
+      if (billId !== undefined) this.billTaken(billId);
       if (next === 'stop') break;
     }
     return taken;
+  }
+
+  /** One warning per bill and per kind of failure; the retries after it are quiet (debug). */
+  private billFailed(billId: string, error: unknown): void {
+    const { bill, news } = this.failingBills.failed(billId, error);
+    this.logger[news ? 'warn' : 'debug'](
+      {
+        event: `${this.cloud.event}.bill.failing`,
+        account: this.account,
+        billId,
+        code: bill.code,
+        failures: bill.failures,
+        nextTryAt: bill.nextTryAt,
+      },
+      'a bill could not be taken; the newer bills go on, this one is tried again later',
+    );
+  }
+
+  private billTaken(billId: string): void {
+    const was = this.failingBills.succeeded(billId);
+    if (!was) return;
+    this.logger.info(
+      { event: `${this.cloud.event}.bill.recovered`, account: this.account, billId, failures: was.failures },
+      'a bill that was failing was taken',
+    );
   }
 
   private partsOrThrow(): ConnectorParts<R> {

@@ -3,6 +3,7 @@ import type { DeviceSnapshot } from '../devices/device.js';
 import type { BillIntake, IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
+import type { FailingBill } from './failingBills.js';
 
 /**
  * What a cloud connector is to the agent. Data flows one way: a connector hands bills to the intake
@@ -39,6 +40,8 @@ export interface ConnectorStatus {
   lastSuccessAt?: string;
   lastError?: { code: string; message: string; at: string };
   details?: Record<string, unknown>;
+  /** Bills that could not be taken, each retried on its own backoff: an alert until taken. */
+  failingBills?: FailingBill[];
 }
 
 /** A technician's or the cloud's request to fiscalize one bill of a connector, found by number or id. */

@@ -40,6 +40,44 @@ export class PrintOutcomeUnknownError extends KktAgentError {
   }
 }
 
+/**
+ * The device cannot sell what the bill carries: marked goods on a backend without the marking commands,
+ * Belarusian marks on a Russian register… Refused at intake (the job is FAILED, nothing is sent) with the
+ * field and what to do instead.
+ */
+export class MarkingUnsupportedError extends KktAgentError {
+  readonly field: string;
+
+  constructor(deviceId: string, deviceKind: string, field: string, reason: string) {
+    super(
+      'DEVICE_MARKING_UNSUPPORTED',
+      `${field}: device "${deviceId}" (${deviceKind}) ${reason}`,
+      {
+        deviceId,
+        deviceKind,
+        field,
+      },
+      { outcome: 'not-sent' },
+    );
+    this.field = field;
+  }
+}
+
+/** The failure code of a bill refused because ОИСМ did not answer the register's marking code check. */
+export const MARKING_OISM_UNAVAILABLE = 'MARKING_OISM_UNAVAILABLE';
+
+/** The first position that carries a Russian marking code, as a field path, or undefined. */
+export function firstMarkedPosition(bill: Bill): string | undefined {
+  const index = bill.positions.findIndex((position) => position.marking !== undefined);
+  return index < 0 ? undefined : `positions[${index}].marking`;
+}
+
+/** The first position that carries Belarusian identification marks, as a field path, or undefined. */
+export function firstIdentificationMarks(bill: Bill): string | undefined {
+  const index = bill.positions.findIndex((position) => (position.identificationMarks?.length ?? 0) > 0);
+  return index < 0 ? undefined : `positions[${index}].identificationMarks`;
+}
+
 /** The device state for the state document and `status`. Fields a device kind cannot know stay absent. */
 export interface DeviceSnapshot {
   id: string;
@@ -118,6 +156,15 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   }
 
   abstract get ready(): boolean;
+
+  /**
+   * Whether this device can take the bill at all, asked at intake before a job exists: the refusal (a
+   * typed error naming the field), or undefined. Default: every bill the intake validated.
+   */
+  admit(_bill: Bill): KktAgentError | undefined {
+    return undefined;
+  }
+
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
   /** Reads what a later reconcile needs (the last FD number), before PRINTING is journaled. */

@@ -4,6 +4,13 @@ import { KktAgentError, ValidationError } from '../../lib/errors.js';
 import { parseWithSchema } from '../../lib/json.js';
 import { ControlCharacterError, findControlCharacter } from '../../lib/printableText.js';
 import { formatPath } from '../../lib/validation.js';
+import {
+  type IdentificationMark,
+  identificationMarkSchema,
+  markingProblems,
+  type PositionMarking,
+  positionMarkingSchema,
+} from './marking.js';
 import { assertAmountMinor, CURRENCY_CODES, formatMoney, MAX_AMOUNT_MINOR, sumMinor } from './money.js';
 import {
   PAYMENT_METHOD_NAMES,
@@ -79,6 +86,10 @@ export interface Position {
   vatMinor: number;
   paymentMethod: PaymentMethod;
   paymentObject: PaymentObject;
+  /** A Russian marking code (Честный ЗНАК) and what goes with it (docs/marking.md). */
+  marking?: PositionMarking;
+  /** Belarusian identification marks (СИ, УКЗ) for the SmartX terminal. */
+  identificationMarks?: IdentificationMark[];
 }
 
 export interface Payment {
@@ -148,6 +159,8 @@ const positionSchema = z.strictObject({
   vatMinor: amountMinor,
   paymentMethod: z.enum(PAYMENT_METHOD_NAMES),
   paymentObject: z.enum(PAYMENT_OBJECT_NAMES),
+  marking: positionMarkingSchema.optional(),
+  identificationMarks: z.array(identificationMarkSchema).min(1).max(10).optional(),
 });
 
 const paymentSchema = z.strictObject({
@@ -190,6 +203,9 @@ export const billShapeSchema = z.strictObject({
 export const billSchema: z.ZodType<Bill> = billShapeSchema.superRefine((bill, ctx) => {
   for (const error of controlCharacterErrors(bill)) {
     ctx.addIssue({ code: 'custom', path: error.path, message: error.reason });
+  }
+  for (const problem of markingProblems(bill.positions)) {
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.reason });
   }
   for (const problem of arithmeticProblems(bill)) {
     ctx.addIssue({ code: 'custom', path: problem.path, message: problem.reason });
@@ -297,13 +313,16 @@ function arithmeticProblems(bill: Bill): ArithmeticProblem[] {
 
 /**
  * Checks a bill completely: shape and limits (ValidationError naming the field, e.g. `positions[3].name`),
- * control characters in text for the register (ControlCharacterError, TEXT_CONTROL_CHARACTER), each position's amount and VAT (ValidationError on `positions[i].amountMinor` / `.vatMinor`), then the
+ * control characters in text for the register (ControlCharacterError, TEXT_CONTROL_CHARACTER), marked
+ * positions (ValidationError MARKING_INVALID on `positions[i].marking…`), each position's amount and VAT (ValidationError on `positions[i].amountMinor` / `.vatMinor`), then the
  * totals (BillTotalMismatchError on `totalMinor` or `payments`). Returns a validated copy.
  */
 export function validateBill(input: unknown): Bill {
   const bill: Bill = parseWithSchema(billShapeSchema, input);
   const [control] = controlCharacterErrors(bill);
   if (control) throw control.error;
+  const [marking] = markingProblems(bill.positions);
+  if (marking) throw new ValidationError(formatPath(marking.path), marking.reason, {}, 'MARKING_INVALID');
   const [problem] = arithmeticProblems(bill);
   if (problem?.total) {
     const { what, expectedMinor, actualMinor } = problem.total;
@@ -327,6 +346,8 @@ export interface PositionInput {
   paymentMethod?: PaymentMethod;
   /** Default `commodity` (товар). */
   paymentObject?: PaymentObject;
+  marking?: PositionMarking;
+  identificationMarks?: IdentificationMark[];
 }
 
 /** A Position with amount and VAT computed from price, quantity and VAT type. `field` prefixes errors. */
@@ -347,6 +368,8 @@ export function buildPosition(input: PositionInput, field = 'position'): Positio
     paymentObject: input.paymentObject ?? 'commodity',
   };
   if (input.code !== undefined) position.code = input.code;
+  if (input.marking !== undefined) position.marking = input.marking;
+  if (input.identificationMarks !== undefined) position.identificationMarks = input.identificationMarks;
   return position;
 }
 

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { KktAgentError } from '../../lib/errors.js';
+import { type KktAgentError, ValidationError } from '../../lib/errors.js';
+import { formatPath } from '../../lib/validation.js';
 import { type Bill, validateBill } from '../domain/bill.js';
+import { markingOperationProblems } from '../domain/marking.js';
 import {
   type BillKey,
   billKeyString,
@@ -45,10 +47,16 @@ const EXPLICIT_TRIGGERS = new Set<JobTrigger['kind']>(['command', 'cli', 'mqtt']
 export type DeviceRouter = (bill: Pick<Bill, 'source' | 'account' | 'currency'>) => string;
 
 /**
- * Whether the device can take the bill at all (the last self-test found the register refusing something
- * the bill needs): the refusal, or undefined.
+ * Whether the device can take the bill at all (a register that cannot sell marked goods, one whose last
+ * self-test refused something the bill needs): the refusal, or undefined.
  */
 export type DeviceAdmission = (deviceId: string, bill: Bill) => KktAgentError | undefined;
+
+/** A marked position's given status (2110) must fit the operation: "sold" on a sale, "returned" on a return. */
+function assertMarkingFitsOperation(bill: Bill, operation: JobOperation): void {
+  const [problem] = markingOperationProblems(bill.positions, operation === 'sellReturn');
+  if (problem) throw new ValidationError(formatPath(problem.path), problem.reason, {}, 'MARKING_INVALID');
+}
 
 export interface IntakeEvents {
   /** A new job is waiting for its device. */
@@ -92,7 +100,12 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       const key = billKeyString(input.bill);
       const existing = this.jobs.findByBill(input.bill);
       if (existing?.state === 'FAILED' && EXPLICIT_TRIGGERS.has(input.trigger.kind)) {
-        return this.resubmitFailed(existing, input.bill, input.trigger);
+        return this.resubmitFailed(
+          existing,
+          input.bill,
+          input.trigger,
+          input.operation ?? existing.operation,
+        );
       }
       if (existing) {
         this.logger.info({
@@ -108,6 +121,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       const deviceId = (valid: Bill) => input.deviceId ?? this.route(valid);
       try {
         bill = validateBill(input.bill);
+        assertMarkingFitsOperation(bill, input.operation ?? 'sell');
         const refusal = this.admit(deviceId(bill), bill);
         if (refusal) throw refusal;
       } catch (error) {
@@ -171,10 +185,16 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
    * A person (or the cloud, by command) asks again for a bill whose job FAILED: nothing was printed for
    * it, so it may be tried again with the bill as it is now (perhaps corrected at the source).
    */
-  private async resubmitFailed(existing: Job, input: Bill, trigger: JobTrigger): Promise<IntakeResult> {
+  private async resubmitFailed(
+    existing: Job,
+    input: Bill,
+    trigger: JobTrigger,
+    operation: JobOperation,
+  ): Promise<IntakeResult> {
     let bill: Bill;
     try {
       bill = validateBill(input);
+      assertMarkingFitsOperation(bill, operation);
       const refusal = this.admit(existing.deviceId || this.route(bill), bill);
       if (refusal) throw refusal;
     } catch (error) {

@@ -31,6 +31,7 @@ const status: AgentStatus = {
     },
   ],
   jobs: { RECEIVED: 1, PRINTING: 0, FISCALIZED: 0, REPORTED: 5, FAILED: 0, BLOCKED: 1 },
+  failed: [],
   blocked: [
     {
       id: 'j9',

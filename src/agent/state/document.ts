@@ -50,7 +50,7 @@ export interface StateDocument {
     lastError?: { code: string; message: string; at: string };
   }>;
   /** What a technician should act on (OFD backlog, FN expiry…), from the periodic checks. */
-  alerts?: Array<{ code: string; device?: string; message: string; since: string }>;
+  alerts?: Array<{ code: string; device?: string; connector?: string; message: string; since: string }>;
   /** The agent's schedules with their next run. */
   schedules?: Array<{ name: string; cron: string; nextRun?: string; lastRun?: string; lastError?: string }>;
 }

@@ -4,8 +4,10 @@ import Database from 'better-sqlite3';
 import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { crashPoint } from '../crashPoints.js';
 import { lockHolder } from './dataDirLock.js';
+import { DataDirWatch } from './dataDirWatch.js';
 import { APPLICATION_ID, MIGRATIONS, NEW_STORE_SQL, SCHEMA_VERSION, TABLES } from './schema.js';
 import {
+  type DataDirGoneError,
   DataDirLockedError,
   StoreCorruptError,
   StoreNotOursError,
@@ -128,6 +130,10 @@ export class AgentDatabase {
   private savepoints = 0;
   /** Whether commits are failing right now (`status`, the state document). */
   private readonly health: WriteHealth;
+  /** Whether the directory and the file are still the ones opened; set once open. */
+  private watch: DataDirWatch | undefined;
+  private goneError: DataDirGoneError | undefined;
+  private readonly goneListeners: Array<(error: DataDirGoneError) => void> = [];
 
   private constructor(path: string, db: Database.Database, options: AgentDatabaseOptions) {
     this.path = path;
@@ -162,6 +168,7 @@ export class AgentDatabase {
       const store = new AgentDatabase(path, db, options);
       store.ensureSchema(header);
       store.checkpoint();
+      store.watch = new DataDirWatch(dirname(path), path);
       return store;
     } catch (error) {
       db.close();
@@ -241,6 +248,10 @@ export class AgentDatabase {
    */
   write<T>(name: string, work: () => T, options: WriteOptions = {}): T {
     if (this.db.inTransaction) return this.nested(work);
+    // Never into a file nobody will read again: a receipt's PRINTING record is a write, so no receipt is
+    // printed once the directory is gone (docs/storage.md, "The data directory deleted while running").
+    const gone = this.checkDataDir();
+    if (gone) throw gone;
     try {
       const result = this.commit(name, work, options);
       this.health.succeeded();
@@ -249,6 +260,43 @@ export class AgentDatabase {
       if (error instanceof StorageWriteError) this.health.failed(error);
       throw error;
     }
+  }
+
+  /**
+   * Whether the data directory or the database file was deleted or replaced since open (two stat calls).
+   * Once found, it stays found, and every write throws it; listeners hear of it once.
+   */
+  checkDataDir(): DataDirGoneError | undefined {
+    if (this.goneError || !this.watch || !this.db.open) return this.goneError;
+    const gone = this.watch.check();
+    if (gone) {
+      this.goneError = gone;
+      for (const listener of this.goneListeners) listener(gone);
+    }
+    return gone;
+  }
+
+  /**
+   * Writes a compact copy of the database as this connection sees it (WAL included) to `path`, which must
+   * not exist: what is left of a database whose file was deleted under the agent (`VACUUM INTO`).
+   */
+  copyTo(path: string): void {
+    try {
+      this.db.prepare('VACUUM INTO ?').run(path);
+    } catch (error) {
+      throw storeErrorFor(error, path, 'copy the database to');
+    }
+  }
+
+  /** Set once the data directory or the database file was found deleted or replaced. */
+  get dataDirGone(): DataDirGoneError | undefined {
+    return this.goneError;
+  }
+
+  /** Hears of it once; at once when it was already found. */
+  onDataDirGone(listener: (error: DataDirGoneError) => void): void {
+    this.goneListeners.push(listener);
+    if (this.goneError) listener(this.goneError);
   }
 
   /** Set while commits are failing (a full disk), since the first failure after the last success. */

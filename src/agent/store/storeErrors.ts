@@ -78,6 +78,38 @@ export class DataDirLockedError extends KktAgentError {
   }
 }
 
+/**
+ * The data directory or the database file was deleted or replaced while the agent ran: what it writes
+ * would go into a file nobody will read again, and a restart on an empty directory would print every
+ * listed bill again. The agent stops; the next start refuses until a person has looked (docs/storage.md,
+ * "The data directory deleted while running").
+ */
+export class DataDirGoneError extends KktAgentError {
+  readonly needsTechnician = true;
+
+  constructor(
+    dataDir: string,
+    what: string,
+    options: { detectedAt?: string; marker?: string; rescued?: string } = {},
+  ) {
+    const since = options.detectedAt ? ` (detected at ${options.detectedAt})` : '';
+    const copy = options.rescued
+      ? `put back the old data directory if it still exists, else the copy of the database the agent ` +
+        `saved (${options.rescued}) as agent.db`
+      : 'put back the old data directory if it still exists';
+    const then = options.marker
+      ? ` Bills the old database knew would print again on an empty one. Compare the register's FN with ` +
+        `the clouds, ${copy}, then remove ${options.marker} to start.`
+      : ' The agent stops taking work and exits; it will not start again until a person has looked.';
+    super('DATA_DIR_GONE', `The data directory ${dataDir}: ${what} while the agent ran${since}.${then}`, {
+      dataDir,
+      what,
+      ...(options.detectedAt ? { detectedAt: options.detectedAt } : {}),
+      ...(options.rescued ? { rescued: options.rescued } : {}),
+    });
+  }
+}
+
 /** The journals could not be imported as they are: nothing was imported and they are left untouched. */
 export class JournalImportError extends KktAgentError {
   readonly needsTechnician = true;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { KktAgentError } from '../../lib/errors.js';
+import { KktAgentError, ValidationError } from '../../lib/errors.js';
 import { formatIsoWithOffset, systemTimeZone } from '../../lib/time.js';
 import { type CommandEvent, CommandRunner } from './commandRunner.js';
 import { cashIn, cashOut } from './commands/cash.js';
@@ -723,6 +723,16 @@ export class Kkt extends EventEmitter<KktEvents> {
    */
   private checkReceipt(input: ReceiptInput): Receipt {
     const receipt = validateReceipt(input);
+    const marked = receipt.items.findIndex((item) => item.type === 'position' && item.marking);
+    if (marked >= 0) {
+      // No public source shows platform 2.5's FFD 1.2 marking commands (docs/protocol/atol-v3.md §14).
+      throw new ValidationError(
+        `items[${marked}].marking`,
+        'ATOL protocol v3 cannot check and sell marked goods; use the driver-10 backend (atol-web)',
+        {},
+        'KKT_MARKING_UNSUPPORTED',
+      );
+    }
     const rates = receipt.items.flatMap((item) => (item.type === 'position' ? [item.tax.type] : []));
     const unknown = this.taxTable.unknown(rates);
     if (unknown.length > 0)

@@ -3,6 +3,7 @@ import { ValidationError } from '../../lib/errors.js';
 import { findControlCharacter } from '../../lib/printableText.js';
 import { parseWith } from '../../lib/validation.js';
 import { MAX_BCD7_KOP, MAX_POSITION_NAME_LENGTH, MAX_QUANTITY_MILLI } from './commands/receipt.js';
+import { industryInfoSchema, receiptMarkingSchema } from './marking.js';
 import { isCp866Encodable } from './protocol/cp866.js';
 import {
   MEASUREMENT_UNIT_NAMES,
@@ -53,6 +54,10 @@ export const positionSchema = z.object({
   paymentObject: z.enum(PAYMENT_OBJECT_NAMES).default('commodity'),
   measurementUnit: z.enum(MEASUREMENT_UNIT_NAMES).default('piece'),
   department: z.number().int().min(0).max(99).default(1),
+  /** A marked position (FFD 1.2, docs/protocol/atol-driver10-marking.md): its code and status. */
+  marking: receiptMarkingSchema.optional(),
+  /** Industry requisites of the position (1260): the permissive mode's check. */
+  industryInfo: z.array(industryInfoSchema).min(1).max(4).optional(),
 });
 
 export const textItemSchema = z.object({
@@ -116,6 +121,12 @@ export function validateReceipt(input: unknown): Receipt {
   let totalKop = 0;
   receipt.items.forEach((item, index) => {
     if (item.type !== 'position') return;
+    if (item.marking?.fraction && (item.quantityMilli !== 1000 || item.measurementUnit !== 'piece')) {
+      throw new ValidationError(
+        `items[${index}].marking.fraction`,
+        'a part of a pack is one piece (quantity 1, unit piece)',
+      );
+    }
     const expected = positionAmountKop(item.priceKop, item.quantityMilli);
     if (item.amountKop !== expected) {
       throw new ValidationError(

@@ -1,4 +1,5 @@
 import type { DeviceDateTime } from '../../drivers/atol/protocol/dateTime.js';
+import { decodeTlvList } from '../../drivers/atol/protocol/tlv.js';
 import type { ShiftCounters, StoredPosition } from './state.js';
 import { positionRate } from './vat.js';
 
@@ -133,6 +134,9 @@ const UNIT_TITLES: Readonly<Record<number, string>> = {
 };
 
 export const MEASUREMENT_UNIT_TAG = 2108;
+/** The product code of a position (FFD 1.2), and its GS1.М child: GTIN and serial of a marked item. */
+const PRODUCT_CODE_TAG = 1163;
+const GS1M_TAG = 1305;
 
 /** Kopecks as roubles with two decimals, no float arithmetic. */
 export function formatMoney(kop: number): string {
@@ -245,6 +249,16 @@ function unitOf(position: StoredPosition): string {
   return UNIT_TITLES[Buffer.from(tag.hex, 'hex')[0] ?? 255] ?? '';
 }
 
+/** The product code (1163 → 1305, GTIN and serial) of a marked position, printed short, or undefined. */
+function markedShortForm(position: StoredPosition): string | undefined {
+  const code = position.tags.find((t) => t.tag === PRODUCT_CODE_TAG);
+  if (!code) return undefined;
+  const gs1m = decodeTlvList(Buffer.from(code.hex, 'hex')).find((t) => t.tag === GS1M_TAG);
+  if (!gs1m) return 'КМ';
+  const text = gs1m.value.toString('latin1');
+  return `КМ ${text.slice(2, 16)} ${text.slice(18)}`;
+}
+
 function renderReceipt(paper: Paper, job: Extract<PrintJob, { kind: 'receipt' }>): void {
   header(paper, job.header);
   paper.center('КАССОВЫЙ ЧЕК');
@@ -252,7 +266,10 @@ function renderReceipt(paper: Paper, job: Extract<PrintJob, { kind: 'receipt' }>
   paper.rule();
   const vatTotals = new Map<string, { vatKop: number; amountKop: number; percent: number | undefined }>();
   for (const position of job.positions) {
-    paper.text(position.name);
+    const marked = markedShortForm(position);
+    // A marked item's line starts with the [М] sign, and its code's short form follows (docs/marking.md).
+    paper.text(marked === undefined ? position.name : `[М] ${position.name}`);
+    if (marked !== undefined) paper.text(marked);
     const unit = unitOf(position);
     const quantity = `${formatQuantity(position.quantityMilli)}${unit ? ` ${unit}` : ''}`;
     paper.pair(`${quantity} x ${formatMoney(position.priceKop)}`, amount(position.amountKop));

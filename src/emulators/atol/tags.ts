@@ -38,7 +38,9 @@ export const POSITION_LEVEL_TAGS: ReadonlySet<number> = new Set([
   1231, // customs declaration
   1260, // industry attribute of the position
   1291, // fractional quantity
+  2106, // result of the marking code's check (FFD 1.2)
   2108, // measurement unit (FFD 1.2)
+  2110, // assigned status of a marked item (FFD 1.2)
 ]);
 
 /** Cashier tags (1021, 1203) among tags written before a document. */

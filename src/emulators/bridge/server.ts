@@ -19,21 +19,30 @@ export type MockBridgeAuth =
   | { type: 'bearer'; token: string }
   | { type: 'basic'; username: string; password: string };
 
+/** Where a fault strikes: an endpoint (default any), and for `bill`, one bill id (default any bill). */
+interface FaultTarget {
+  endpoint?: MockBridgeEndpoint;
+  billId?: string;
+  times?: number;
+}
+
 export type MockBridgeFault =
   /** Answer HTTP 500 with a short text body. */
-  | { kind: 'http500'; endpoint?: MockBridgeEndpoint; times?: number }
+  | ({ kind: 'http500' } & FaultTarget)
   /** Accept the request and never answer (the client's timeout fires). */
-  | { kind: 'hang'; endpoint?: MockBridgeEndpoint; times?: number }
+  | ({ kind: 'hang' } & FaultTarget)
   /** 200 with an HTML error page instead of JSON. */
-  | { kind: 'garbage'; endpoint?: MockBridgeEndpoint; times?: number }
+  | ({ kind: 'garbage' } & FaultTarget)
+  /** 302 to another address on the same server (the client does not follow redirects). */
+  | ({ kind: 'redirect' } & FaultTarget)
+  /** Close the connection without an answer (the client sees a reset / "socket hang up"). */
+  | ({ kind: 'reset' } & FaultTarget)
   /** 200 with a JSON-looking body of `bytes` (default 5 MB), streamed; `declareLength` sends Content-Length. */
-  | {
+  | ({
       kind: 'hugeBody';
-      endpoint?: MockBridgeEndpoint;
-      times?: number;
       bytes?: number;
       declareLength?: boolean;
-    }
+    } & FaultTarget)
   /** Refuse receipts with `status` (e.g. 400, 422, 429, 503), optionally with `Retry-After` (seconds). */
   | { kind: 'rejectReceipts'; status: number; retryAfterSeconds?: number; times?: number };
 
@@ -69,7 +78,7 @@ export interface MockBridgeRequest {
   url: string;
   endpoint: MockBridgeEndpoint | 'unknown';
   /** The status answered, or `hang`/`dropped`. */
-  outcome: number | 'hang';
+  outcome: number | 'hang' | 'dropped';
   at: string;
 }
 
@@ -123,7 +132,7 @@ export async function startMockBridge(options: MockBridgeOptions = {}): Promise<
   const record = (
     req: http.IncomingMessage,
     endpoint: MockBridgeRequest['endpoint'],
-    outcome: number | 'hang',
+    outcome: number | 'hang' | 'dropped',
   ) => {
     const entry: MockBridgeRequest = {
       method: req.method ?? '',
@@ -136,9 +145,12 @@ export async function startMockBridge(options: MockBridgeOptions = {}): Promise<
     events.emit('request', entry);
   };
 
-  const takeFault = (endpoint: MockBridgeEndpoint): MockBridgeFault | undefined => {
+  const takeFault = (endpoint: MockBridgeEndpoint, id: string | undefined): MockBridgeFault | undefined => {
     const index = faults.findIndex((fault) =>
-      fault.kind === 'rejectReceipts' ? endpoint === 'receipts' : (fault.endpoint ?? endpoint) === endpoint,
+      fault.kind === 'rejectReceipts'
+        ? endpoint === 'receipts'
+        : (fault.endpoint ?? endpoint) === endpoint &&
+          (fault.billId === undefined || (endpoint === 'bill' && fault.billId === id)),
     );
     if (index < 0) return undefined;
     const fault = faults[index]!;
@@ -173,7 +185,7 @@ export async function startMockBridge(options: MockBridgeOptions = {}): Promise<
       record(req, route.endpoint, 401);
       return;
     }
-    const fault = takeFault(route.endpoint);
+    const fault = takeFault(route.endpoint, route.id);
     if (fault) {
       const outcome = applyFault(fault, res);
       record(req, route.endpoint, outcome);
@@ -322,13 +334,19 @@ function authorized(auth: MockBridgeAuth, header: string | undefined): boolean {
   }
 }
 
-function applyFault(fault: MockBridgeFault, res: http.ServerResponse): number | 'hang' {
+function applyFault(fault: MockBridgeFault, res: http.ServerResponse): number | 'hang' | 'dropped' {
   switch (fault.kind) {
     case 'http500':
       res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal Server Error');
       return 500;
     case 'hang':
       return 'hang';
+    case 'redirect':
+      res.writeHead(302, { Location: '/api/v2/elsewhere', 'Content-Length': '0' }).end();
+      return 302;
+    case 'reset':
+      res.socket?.destroy();
+      return 'dropped';
     case 'garbage':
       res
         .writeHead(200, { 'Content-Type': 'application/json' })

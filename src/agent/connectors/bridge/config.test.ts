@@ -25,6 +25,7 @@ describe('bridgeAccountSchema', () => {
       timeoutMs: 10_000,
       retries: 3,
       retryDelayMs: 500,
+      billRetry: { firstDelayMs: 60_000, maxDelayMs: 1_800_000 },
       maxResponseBytes: 2 * 1024 * 1024,
       autoFiscalize: { enabled: false, intervalMs: 30_000, filter: 'none' },
       defaultPayment: 'card',

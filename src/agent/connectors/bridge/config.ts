@@ -52,6 +52,7 @@ export const bridgeAccountSchema = z.strictObject({
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
   retries: accountFields.retries(3),
   retryDelayMs: accountFields.retryDelayMs(500),
+  billRetry: accountFields.billRetry,
   maxResponseBytes: accountFields.maxResponseBytes({
     maxBytes: 64 * 1024 * 1024,
     defaultBytes: 2 * 1024 * 1024,

@@ -36,6 +36,7 @@ export class BridgeConnector extends ConnectorRuntime<BridgePollResult> {
     const parsed = parseWithSchema(bridgeAccountSchema, config, 'bridge');
     super(BRIDGE_CLOUD, parsed.id, {
       isOffline: isCloudUnavailable,
+      billRetry: parsed.billRetry,
       ...(options.now ? { now: options.now } : {}),
     });
     this.config = parsed;

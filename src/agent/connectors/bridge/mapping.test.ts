@@ -177,6 +177,13 @@ describe('mapBridgeBill', () => {
     expect(byItemType.positions[0]!.paymentObject).toBe('service');
   });
 
+  it('refuses a marked product type (Evotor SHOES_MARKED…) saying the bill carries no code for it', () => {
+    expect(() => map(bill({}, [product({ type: 'SHOES_MARKED' })]))).toThrow(
+      /"SHOES_MARKED" is marked goods \(Честный ЗНАК\).*carries no marking code/,
+    );
+    expect(fieldOf(() => map(bill({}, [product({ type: 'PERFUME_MARKED' })])))).toBe('products[0].type');
+  });
+
   it('prints an unknown countable unit as pieces, keeping the name for the event', () => {
     const result = map(bill({}, [product({ unitname: 'Флакон' })]));
     expect(result.positions[0]!.unit).toBe('piece');

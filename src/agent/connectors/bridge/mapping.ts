@@ -261,6 +261,13 @@ function paymentObjectOf(type: string | undefined, itemType: unknown, field: str
   const kind = (type ?? (typeof itemType === 'string' ? itemType : 'NORMAL')).trim().toUpperCase();
   if (kind === 'NORMAL') return 'commodity';
   if (kind === 'SERVICE') return 'service';
+  if (/_MARKED$/.test(kind) && !kind.endsWith('_NOT_MARKED')) {
+    // The bridge's bills carry no field for a marking code (docs/bridge.md, "Marked goods").
+    throw new ValidationError(
+      field,
+      `"${type ?? String(itemType)}" is marked goods (Честный ЗНАК), and the bridge's bill carries no marking code for it: it cannot be sold here; sell it where its code is scanned`,
+    );
+  }
   throw new ValidationError(
     field,
     `unsupported product type "${type ?? String(itemType)}" (NORMAL or SERVICE)`,

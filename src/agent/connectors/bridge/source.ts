@@ -1,8 +1,7 @@
-import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
+import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import type { Bill } from '../../domain/index.js';
 import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, JobTrigger } from '../../jobs/job.js';
-import { isCloudUnavailable } from '../http/errors.js';
 import type { BillSource, ConnectorRuntime, PollCycle } from '../runtime.js';
 import type { BillCommand } from '../types.js';
 import type { BridgeClient, BridgeHello, BridgeListFilter } from './client.js';
@@ -34,8 +33,10 @@ export interface BridgePollResult {
   submitted: number;
   /** Malformed bills recorded as FAILED jobs. */
   rejected: number;
-  /** Bills that could not be fetched this time; the next poll tries again. */
+  /** Bills that could not be fetched this time; each is tried again after its own backoff. */
   failed: number;
+  /** Bills that failed before and whose backoff has not passed: not asked for this time. */
+  waiting: number;
 }
 
 export class BridgeSource implements BillSource<BridgePollResult> {
@@ -142,6 +143,7 @@ export class BridgeSource implements BillSource<BridgePollResult> {
       submitted: 0,
       rejected: 0,
       failed: 0,
+      waiting: 0,
     };
     const { notBefore } = this.config.autoFiscalize;
     await this.sayHello();
@@ -168,21 +170,19 @@ export class BridgeSource implements BillSource<BridgePollResult> {
         else result.known++;
         return;
       },
-      (error, row) => {
-        result.failed++;
-        runtime.logger.warn(
-          {
-            event: 'bridge.bill.fetch_failed',
-            account: runtime.account,
-            billId: row.id,
-            code: errorCode(error),
-          },
-          'could not fetch a listed bill; the next poll tries again',
-        );
-        // The bridge went away mid-cycle: the remaining bills would fail the same way.
-        return isCloudUnavailable(error) || runtime.signal.aborted ? 'stop' : 'next';
+      {
+        idOf: (row) => row.id,
+        passedOver: () => {
+          result.waiting++;
+        },
+        // BILL failed as the bridge would if it were down: only HELLO can tell the bill from the bridge.
+        cloudUp: () => this.sayHello(),
+        failed: () => {
+          result.failed++;
+        },
       },
     );
+    runtime.failingBills.keepOnly(new Set(rows.map((row) => row.id)));
     this.lastPoll = { at: runtime.now().toISOString(), result };
     runtime.logger[result.submitted + result.rejected > 0 ? 'info' : 'debug'](
       { event: 'bridge.poll.completed', account: runtime.account, cycle: cycle.number, ...result },

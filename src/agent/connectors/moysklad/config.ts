@@ -70,6 +70,7 @@ export const moyskladAccountSchema = z.strictObject({
   /** Network errors, timeouts, 5xx and 1074 are retried this many times in a row. */
   retries: accountFields.retries(3),
   retryDelayMs: accountFields.retryDelayMs(500),
+  billRetry: accountFields.billRetry,
   maxRetryDelayMs: positiveMs(0, 600_000).default(30_000),
   /** 429s waited out per request before giving up on it for now. */
   maxRateLimitWaits: z.number().int().min(0).max(100).default(10),

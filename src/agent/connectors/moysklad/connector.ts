@@ -47,6 +47,7 @@ export class MoyskladConnector extends ConnectorRuntime<MoyskladPollResult> {
     super(MOYSKLAD_CLOUD, parsed.id, {
       ...(options.now ? { now: options.now } : {}),
       isOffline,
+      billRetry: parsed.billRetry,
       needsPerson,
     });
     this.config = parsed;

@@ -246,3 +246,68 @@ describe('master operation → bill', () => {
     expect(masterOperationKey('garbage')).toBeUndefined();
   });
 });
+
+describe('marked goods from MoySklad (docs/moysklad.md, "Marked goods")', () => {
+  /** The position of the POS API's retail demand example (seed 003, B.5.x): two pieces, two `marks[].cis`. */
+  const MARKS =
+    '"marks": [ { "cis": "12345678900987ABCDEFGabcdefgh" }, { "cis": "00000046185372KY4mjNZAB=U/FkO" } ]';
+  const demand = (positions: string[]) =>
+    parseJsonLossless(`{
+      "meta": { "href": "${BASE}/entity/retaildemand/syncid/388bd178-800c-11e6-8a84-bae5000000a2", "type": "retaildemand", "idType": "sync" },
+      "name": "000219991", "moment": "2016-09-06 21:41:46",
+      "positions": [${positions.join(',')}],
+      "cashSum": 1000, "vatEnabled": true, "vatIncluded": true
+    }`);
+  const tracked = (fields: string, tracking = 'SHOES', uom = 'шт', weight = false) =>
+    `{ "assortment": { "meta": { "href": "${BASE}/entity/product/ace86997-6113-11e9-ac13-000c000000c9", "type": "product" }, "name": "shoes", "uom": "${uom}", "soldByWeight": ${weight}, "trackingType": "${tracking}" }, ${fields} }`;
+  const map = (raw: unknown) => mapMasterOperation(raw, masterOperationKey(raw)!, { account: 'shop' }).bill;
+
+  it('gives each marked piece its own position with its code (quantity 2, two marks → two positions)', () => {
+    const bill = map(demand([tracked(`"quantity": 2, "price": 500, "vat": 20, ${MARKS}`)]));
+    expect(bill.positions.map((p) => [p.quantityMilli, p.amountMinor, p.marking?.code])).toEqual([
+      [1000, 500, '12345678900987ABCDEFGabcdefgh'],
+      [1000, 500, '00000046185372KY4mjNZAB=U/FkO'],
+    ]);
+    expect(bill.totalMinor).toBe(1000);
+  });
+
+  it('keeps a weighed marked position whole, with its one code', () => {
+    const bill = map(
+      demand([
+        tracked(
+          '"quantity": 0.5, "price": 2000, "vat": 20, "marks": [ { "cis": "0104680029460908215jcmHzLmkdPML" } ]',
+          'MILK',
+          'кг',
+          true,
+        ),
+      ]),
+    );
+    expect(bill.positions).toHaveLength(1);
+    expect(bill.positions[0]).toMatchObject({ quantityMilli: 500, unit: 'kilogram', amountMinor: 1000 });
+    expect(bill.positions[0]!.marking).toEqual({ code: '0104680029460908215jcmHzLmkdPML' });
+  });
+
+  it('refuses a tracked position without a code, naming it, instead of printing it unmarked', () => {
+    expect(() => map(demand([tracked('"quantity": 2, "price": 500, "vat": 20')]))).toThrow(
+      /operation\.positions\[0\]\.marks.*"shoes" is marked goods \(SHOES\)/,
+    );
+  });
+
+  it('refuses a number of codes that does not match the pieces', () => {
+    expect(() =>
+      map(
+        demand([
+          tracked(
+            '"quantity": 3, "price": 500, "vat": 20, "marks": [ { "cis": "12345678900987ABCDEFGabcdefgh" } ]',
+          ),
+        ]),
+      ),
+    ).toThrow(/1 marking code\(s\) for a quantity of 3/);
+  });
+
+  it('leaves an untracked position as it was', () => {
+    const bill = map(demand([tracked('"quantity": 2, "price": 500, "vat": 20', 'NOT_TRACKED')]));
+    expect(bill.positions).toHaveLength(1);
+    expect(bill.positions[0]!.marking).toBeUndefined();
+  });
+});

@@ -149,6 +149,65 @@ interface MappedPosition {
   source: z.infer<typeof sourcePositionSchema>;
 }
 
+/** `trackingType` values that mean "not marked" (docs/moysklad.md, "Marked goods"). */
+const NOT_TRACKED = new Set(['NOT_TRACKED', '']);
+
+/**
+ * The marking codes of a position, one per bill position: a marked piece is one position per code (the
+ * quantity must equal the number of codes), goods by weight carry one code for the whole quantity. A
+ * tracked position without codes is refused, never printed as unmarked.
+ */
+function marksOf(raw: WirePosition, unit: MeasurementUnit, field: string): string[] | undefined {
+  const codes = (raw.marks ?? []).map((mark) => mark.cis);
+  const tracking = raw.assortment.trackingType?.trim() ?? '';
+  const name = raw.assortment.name?.trim() ?? '';
+  if (codes.length === 0) {
+    if (NOT_TRACKED.has(tracking)) return undefined;
+    throw new MoyskladBillError(
+      `${field}.marks`,
+      `"${name}" is marked goods (${tracking}) but the document carries no marking code for it: scan its code at the till; it is not printed as unmarked`,
+    );
+  }
+  const byMeasure = unit !== 'piece' || raw.assortment.soldByWeight === true;
+  if (byMeasure) {
+    if (codes.length !== 1) {
+      throw new MoyskladBillError(
+        `${field}.marks`,
+        `goods sold by weight carry one code, "${name}" has ${codes.length}`,
+      );
+    }
+    return codes;
+  }
+  const pieces = Number(raw.quantity);
+  if (!Number.isInteger(pieces) || pieces !== codes.length) {
+    throw new MoyskladBillError(
+      `${field}.marks`,
+      `"${name}": ${codes.length} marking code(s) for a quantity of ${raw.quantity}; a marked piece carries one code each`,
+    );
+  }
+  return codes;
+}
+
+/** A document position as bill positions: one, or one per marking code of marked pieces. */
+function mapPositions(raw: WirePosition, documentVatEnabled: boolean, field: string): MappedPosition[] {
+  const mapped = mapPosition(raw, documentVatEnabled, field);
+  const codes = marksOf(raw, mapped.position.unit, field);
+  if (codes === undefined) return [mapped];
+  const { amountMinor: _amount, vatMinor: _vat, marking: _marking, ...input } = mapped.position;
+  const single = codes.length === 1 && mapped.position.unit !== 'piece';
+  return codes.map((code, index) => ({
+    source: mapped.source,
+    position: buildPosition(
+      {
+        ...input,
+        ...(single ? {} : { quantityMilli: 1000 }),
+        marking: { code },
+      },
+      `${field}.marks[${index}]`,
+    ),
+  }));
+}
+
 function mapPosition(raw: WirePosition, documentVatEnabled: boolean, field: string): MappedPosition {
   const name = raw.assortment.name?.trim();
   if (!name) throw new MoyskladBillError(`${field}.assortment.name`, 'the position has no name');
@@ -247,8 +306,8 @@ export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerO
     );
   }
   const vatEnabled = order.vatEnabled ?? false;
-  const mapped = order.positions.map((raw, index) =>
-    mapPosition(raw, vatEnabled, `order.positions[${index}]`),
+  const mapped = order.positions.flatMap((raw, index) =>
+    mapPositions(raw, vatEnabled, `order.positions[${index}]`),
   );
   const taxation = taxationOf(order.taxSystem ?? options.defaultTaxSystem, 'order.taxSystem');
   const source: CustomerOrderSourceData = {
@@ -330,8 +389,8 @@ export function mapMasterOperation(
   if (op.vatEnabled === true && op.vatIncluded === false) {
     throw new MoyskladBillError('operation.vatIncluded', 'VAT added on top of prices is not supported');
   }
-  const mapped = op.positions.map((position, index) =>
-    mapPosition(position, op.vatEnabled ?? false, `operation.positions[${index}]`),
+  const mapped = op.positions.flatMap((position, index) =>
+    mapPositions(position, op.vatEnabled ?? false, `operation.positions[${index}]`),
   );
   const payments: Payment[] = [];
   const add = (type: PaymentType, texts: Array<string | undefined>, field: string) => {

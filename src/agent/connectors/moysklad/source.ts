@@ -1,6 +1,7 @@
 import { errorMessage, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, JobTrigger } from '../../jobs/job.js';
+import { rowDigest } from '../failingBills.js';
 import type { BillSource, ConnectorRuntime, PollCycle } from '../runtime.js';
 import type { BillCommand } from '../types.js';
 import type { MoyskladAccount } from './account.js';
@@ -37,6 +38,10 @@ export interface MoyskladPollResult {
   skipped: number;
   /** Not readable at all (no meta, not an order). */
   unreadable: number;
+  /** Orders that could not be taken this time; each is tried again after its own backoff. */
+  failed: number;
+  /** Orders that failed before and whose backoff has not passed. */
+  waiting: number;
 }
 
 type OperationMeta = Record<string, string | number | boolean | null>;
@@ -88,7 +93,7 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     this.runtime.context('poll');
     await this.store.ensureCredentials();
     await this.store.settings().catch(() => undefined);
-    return { seen: 0, submitted: 0, rejected: 0, known: 0, skipped: 0, unreadable: 0 };
+    return { seen: 0, submitted: 0, rejected: 0, known: 0, skipped: 0, unreadable: 0, failed: 0, waiting: 0 };
   }
 
   private async pollMaster(cycle: PollCycle): Promise<MoyskladPollResult> {
@@ -195,38 +200,55 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     const rows = await runtime.track(() => this.client.customerOrders(runtime.signal));
     result.seen = rows.length;
     const orders: CustomerOrder[] = [];
-    for (const row of rows) {
+    rows.forEach((row, index) => {
       try {
         orders.push(parseCustomerOrder(row));
       } catch (error) {
         result.unreadable++;
-        runtime.logger.warn(
+        // One warning per broken row: it is listed again every poll until someone fixes it.
+        const news = runtime.failingBills.firstWarning(rowKeyOf(row, index), rowDigest(row));
+        runtime.logger[news ? 'warn' : 'debug'](
           { event: 'moysklad.order.unreadable', account: runtime.account, field: fieldOf(error) },
           'a customer order row is not readable; skipped',
         );
       }
-    }
+    });
     // Oldest first; `moment` is `YYYY-MM-DD HH:mm:ss`, so text order is time order.
     orders.sort((a, b) => (a.moment ?? '').localeCompare(b.moment ?? ''));
     const { notBefore, states } = this.config.customerOrders;
-    await runtime.eachBill(orders, async (order) => {
-      if (intake.find(this.keyOf(customerOrderBillId(order.id)))) {
-        result.known++;
-        return;
-      }
-      if (
-        (notBefore !== undefined && (order.moment === undefined || order.moment < notBefore)) ||
-        (states.length > 0 && !states.includes(order.state?.name ?? '')) ||
-        customerOrderSkipReason(order) !== undefined
-      ) {
-        result.skipped++;
-        return;
-      }
-      const outcome = await this.submitOrder(order, this.config.customerOrders.payment, cycle.trigger);
-      if (outcome.job.state === 'FAILED' && !outcome.duplicate) result.rejected++;
-      else if (outcome.duplicate) result.known++;
-      else result.submitted++;
-    });
+    await runtime.eachBill(
+      orders,
+      async (order) => {
+        if (intake.find(this.keyOf(customerOrderBillId(order.id)))) {
+          result.known++;
+          return;
+        }
+        if (
+          (notBefore !== undefined && (order.moment === undefined || order.moment < notBefore)) ||
+          (states.length > 0 && !states.includes(order.state?.name ?? '')) ||
+          customerOrderSkipReason(order) !== undefined
+        ) {
+          result.skipped++;
+          return;
+        }
+        const outcome = await this.submitOrder(order, this.config.customerOrders.payment, cycle.trigger);
+        if (outcome.job.state === 'FAILED' && !outcome.duplicate) result.rejected++;
+        else if (outcome.duplicate) result.known++;
+        else result.submitted++;
+      },
+      {
+        idOf: (order) => customerOrderBillId(order.id),
+        passedOver: () => {
+          result.waiting++;
+        },
+        failed: () => {
+          result.failed++;
+        },
+      },
+    );
+    runtime.failingBills.keepOnly(
+      new Set([...orders.map((order) => customerOrderBillId(order.id)), ...rows.map(rowKeyOf)]),
+    );
     return this.finishPoll(cycle, result);
   }
 
@@ -341,4 +363,10 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
   private keyOf(billId: string): BillKey {
     return { source: MOYSKLAD_SOURCE, account: this.runtime.account, billId };
   }
+}
+
+/** A listed row's name for its one warning: its id, else its place in the list. */
+function rowKeyOf(row: unknown, index: number): string {
+  const id = (row as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? customerOrderBillId(id) : `#${index}`;
 }

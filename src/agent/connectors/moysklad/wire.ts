@@ -195,6 +195,8 @@ export const assortmentSchema = z.looseObject({
   uom: z.union([shortText(64), z.looseObject({ name: shortText(64).optional() })]).optional(),
   paymentItemType: shortText(64).optional(),
   soldByWeight: flag.optional(),
+  /** Честный ЗНАК product group (`SHOES`, `TOBACCO`, `PERFUMERY`…); `NOT_TRACKED` or absent: not marked. */
+  trackingType: shortText(64).optional(),
 });
 
 /** A document position (customer order, retail demand, polled operation). */
@@ -206,6 +208,11 @@ export const positionSchema = z.looseObject({
   vat: wireDecimal.optional(),
   vatEnabled: flag.optional(),
   taxSystem: shortText(64).optional(),
+  /** Marking codes of the position's items, one per piece (`cis`: the code as scanned). */
+  marks: z
+    .array(z.looseObject({ cis: shortText(400) }))
+    .max(1000)
+    .optional(),
 });
 export type WirePosition = z.infer<typeof positionSchema>;
 

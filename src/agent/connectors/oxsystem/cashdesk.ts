@@ -19,9 +19,10 @@ export class OxCashdeskCache {
     private readonly now: () => number,
   ) {}
 
-  async load(): Promise<OxCashdesk> {
+  /** `fresh`: ask OX even within the five minutes (a poll checking that OX still answers). */
+  async load(options: { fresh?: boolean } = {}): Promise<OxCashdesk> {
     const cached = this.cached;
-    if (cached && this.now() - cached.at < CASHDESK_TTL_MS) return cached.cashdesk;
+    if (cached && !options.fresh && this.now() - cached.at < CASHDESK_TTL_MS) return cached.cashdesk;
     const { runtime } = this;
     const cashdesk = await runtime.track(() => this.client.cashdesk(this.config.cashdesk, runtime.signal));
     if (!cached) {

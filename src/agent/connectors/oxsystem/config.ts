@@ -142,6 +142,7 @@ export const oxAccountSchema = z.strictObject({
   /** GETs only: how many times a network error, a timeout or a 5xx/408/429 is retried. */
   retries: accountFields.retries(2),
   retryDelayMs: accountFields.retryDelayMs(500),
+  billRetry: accountFields.billRetry,
   /** A sell list embeds a whole cashdesk per sell. */
   maxResponseBytes: accountFields.maxResponseBytes({
     maxBytes: 64 * 1024 * 1024,

@@ -36,7 +36,11 @@ export class OxSystemConnector extends ConnectorRuntime<OxPollResult> {
   constructor(config: OxAccountInput, options: OxConnectorOptions = {}) {
     const parsed = parseWithSchema(oxAccountSchema, config, 'oxsystem');
     const now = options.now ?? Date.now;
-    super(OX_CLOUD, parsed.id, { now: () => new Date(now()), isOffline: isTransportError });
+    super(OX_CLOUD, parsed.id, {
+      now: () => new Date(now()),
+      isOffline: isTransportError,
+      billRetry: parsed.billRetry,
+    });
     this.config = parsed;
     this.client = new OxClient({
       account: this.account,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { errorCode, KktAgentError, ValidationError } from '../../../lib/errors.js';
 import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, JobTrigger } from '../../jobs/job.js';
+import { rowDigest } from '../failingBills.js';
 import type { BillSource, ConnectorRuntime, PollCycle } from '../runtime.js';
 import type { BillCommand } from '../types.js';
 import type { OxCashdeskCache } from './cashdesk.js';
@@ -173,18 +174,22 @@ export class OxSource implements BillSource<OxPollResult> {
         result[outcome]++;
         if (outcome === 'deferred') holds.push(head.updatedTime);
       },
-      (error, head) => {
-        if (runtime.signal.aborted) throw error;
-        runtime.health.failed(error);
-        runtime.logger.warn(
-          { event: 'ox.sell.deferred', account: runtime.account, sellId: head.id, code: errorCode(error) },
-          'could not take a sell this time; trying again next poll',
-        );
-        result.deferred++;
-        holds.push(head.updatedTime);
-        return 'next';
+      {
+        idOf: (head) => head.id,
+        // Passed over while its backoff runs: the cursor must not pass it.
+        passedOver: (head) => {
+          result.deferred++;
+          holds.push(head.updatedTime);
+        },
+        // The card failed as OX would if it were down: the cashdesk (cached for the poll) asks again.
+        cloudUp: () => this.cashdesks.load({ fresh: true }),
+        failed: (_error, head) => {
+          result.deferred++;
+          holds.push(head.updatedTime);
+        },
       },
     );
+    runtime.failingBills.keepOnly(new Set(rows.map(rowKeyOf)));
     // Sells left when the connector stopped are looked at again next time.
     for (const head of heads.slice(taken)) holds.push(head.updatedTime);
 
@@ -214,7 +219,9 @@ export class OxSource implements BillSource<OxPollResult> {
       } catch (error) {
         result.malformed++;
         runtime.health.failed(error);
-        runtime.logger.warn(
+        // One warning per broken row; it is listed again every poll (it holds the cursor) until it changes.
+        const news = runtime.failingBills.firstWarning(rowKeyOf(row, index), rowDigest(row));
+        runtime.logger[news ? 'warn' : 'debug'](
           {
             event: 'ox.sell.malformed',
             account: runtime.account,
@@ -441,6 +448,11 @@ export class OxSource implements BillSource<OxPollResult> {
   private keyOf(sellId: string): BillKey {
     return { source: OX_SOURCE, account: this.runtime.account, billId: sellId };
   }
+}
+
+/** A listed row's name for its backoff and its one warning: its id, else its place in the list. */
+function rowKeyOf(row: unknown, index: number): string {
+  return idOf(row) ?? `#${index}`;
 }
 
 function fieldOf(error: unknown): string | undefined {

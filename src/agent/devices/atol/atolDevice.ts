@@ -3,6 +3,8 @@ import { Kkt, type KktOptions, type KktStatus } from '../../../drivers/atol/kkt.
 import { KktDeviceError } from '../../../drivers/atol/protocol/deviceErrors.js';
 import type { TaxType } from '../../../drivers/atol/taxBytes.js';
 import type { LinkTap } from '../../../drivers/atol/transport/link.js';
+import type { KktAgentError } from '../../../lib/errors.js';
+import type { Bill } from '../../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   AtolDeviceBase,
@@ -11,7 +13,12 @@ import {
 } from '../atolCommon/atolDeviceBase.js';
 import { fiscalDataFromReceipt } from '../atolCommon/fiscalData.js';
 import { scanFnAfterAnchor } from '../atolCommon/fnScan.js';
-import { PrintRefusedError, type ReconcileOutcome } from '../device.js';
+import {
+  firstMarkedPosition,
+  MarkingUnsupportedError,
+  PrintRefusedError,
+  type ReconcileOutcome,
+} from '../device.js';
 import type { DoctorOptions, DoctorReport } from '../doctorReport.js';
 import { doctorReportOf } from './selfTestReport.js';
 
@@ -38,6 +45,25 @@ export class AtolDevice extends AtolDeviceBase<Kkt> {
         }),
       'link closed',
     );
+  }
+
+  /**
+   * No public source shows platform 2.5 firmware's FFD 1.2 marking commands over protocol v3 (the code
+   * check in the FN, its acceptance, tags 2106/2110; docs/marking.md, "Backends"): marked goods are
+   * refused here, before a job exists, rather than printed as unmarked.
+   */
+  override admit(bill: Bill): KktAgentError | undefined {
+    const marked = firstMarkedPosition(bill);
+    if (marked) {
+      return new MarkingUnsupportedError(
+        this.id,
+        this.kind,
+        marked,
+        'speaks ATOL protocol v3, which cannot check and sell marked goods (Честный ЗНАК): ' +
+          'connect this register through ATOL driver 10 (device kind "atol-web", docs/marking.md)',
+      );
+    }
+    return super.admit(bill);
   }
 
   /** A receipt left open by an interrupted print, whose job has been reconciled already, was never fiscalized. */

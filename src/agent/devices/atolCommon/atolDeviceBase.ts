@@ -8,7 +8,14 @@ import { VAT_TYPE_NAMES, type VatType } from '../../domain/vat.js';
 import { DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
 import type { ReceiptHistory } from '../../jobs/receiptHistory.js';
-import { type DeviceSnapshot, deviceErrorSummary, FiscalDevice, type ReceiptSearch } from '../device.js';
+import {
+  type DeviceSnapshot,
+  deviceErrorSummary,
+  FiscalDevice,
+  firstIdentificationMarks,
+  MarkingUnsupportedError,
+  type ReceiptSearch,
+} from '../device.js';
 import { type DoctorReport, RefusedInSelfTestError } from '../doctorReport.js';
 import { shiftEventFromResult } from './fiscalData.js';
 import { fnReceiptHistory } from './fnHistory.js';
@@ -111,6 +118,20 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
 
   override searchReceipt(job: Job): Promise<ReceiptSearch> {
     return searchFnForMarker(this.kkt, job);
+  }
+
+  /** A Russian register takes Честный ЗНАК codes (where its backend can), never Belarusian marks. */
+  override admit(bill: Bill): KktAgentError | undefined {
+    const marks = firstIdentificationMarks(bill);
+    if (marks) {
+      return new MarkingUnsupportedError(
+        this.id,
+        this.kind,
+        marks,
+        'is a Russian register: Belarusian marks (СИ, УКЗ) go to a SmartX terminal',
+      );
+    }
+    return undefined;
   }
 
   /** The backend, for operations and diagnostics the agent does not wrap (tests, the CLI's emulator checks). */

@@ -1,8 +1,10 @@
 import { MAX_POSITION_NAME_LENGTH } from '../../../drivers/atol/commands/receipt.js';
 import type { ReceiptInput } from '../../../drivers/atol/receipt.js';
 import type { ReceiptPaymentType } from '../../../drivers/atol/vocabulary.js';
+import { type PaymentObject, PERMISSIVE_MODE_REQUISITE } from '../../../lib/ffd.js';
 import { CP866_REPERTOIRE } from '../../../lib/printableText.js';
-import type { Bill, BillCashier } from '../../domain/bill.js';
+import type { Bill, BillCashier, Position } from '../../domain/bill.js';
+import { markingStatusFor, permitAttribute } from '../../domain/marking.js';
 import type { PaymentType, TaxationSystem } from '../../domain/payment.js';
 import { assertVatRatesAllowed, DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job } from '../../jobs/job.js';
@@ -113,8 +115,9 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
       amountKop: position.amountMinor,
       tax: { type: position.vat },
       paymentMethod: position.paymentMethod,
-      paymentObject: position.paymentObject,
+      paymentObject: position.marking ? markedPaymentObject(position.paymentObject) : position.paymentObject,
       measurementUnit: position.unit,
+      ...(position.marking ? markedFields(position, job.operation === 'sellReturn') : {}),
     })),
     payments: bill.payments.map((payment) => ({
       type: PAYMENT_TYPE[payment.type],
@@ -124,6 +127,41 @@ export function billToAtolReceipt(job: Job, bill: Bill, context: AtolReceiptCont
     marker: job.id,
   };
   return { receipt, normalisedFields: texts.changed };
+}
+
+/** 1212 of a marked position: goods with a marking code (33), excise goods with one (31). */
+function markedPaymentObject(object: PaymentObject): PaymentObject {
+  if (object === 'commodity') return 'commodityWithMarking';
+  if (object === 'excise') return 'exciseWithMarking';
+  return object;
+}
+
+/**
+ * The code, its status (2110, from the operation when the source gave none), the part of a pack (1291)
+ * and the permissive mode's requisite (1260) of a marked position (docs/marking.md).
+ */
+function markedFields(position: Position, returning: boolean) {
+  const marking = position.marking!;
+  const permit = marking.permit;
+  return {
+    marking: {
+      code: marking.code,
+      status: markingStatusFor(position, returning),
+      ...(marking.fraction ? { fraction: marking.fraction } : {}),
+    },
+    ...(permit
+      ? {
+          industryInfo: [
+            {
+              fois: PERMISSIVE_MODE_REQUISITE.fois,
+              date: PERMISSIVE_MODE_REQUISITE.documentDate,
+              number: PERMISSIVE_MODE_REQUISITE.documentNumber,
+              attribute: permitAttribute(permit),
+            },
+          ],
+        }
+      : {}),
+  };
 }
 
 /** Something the receipt of a bill needs of the register, and the field of the bill (or config) it serves. */

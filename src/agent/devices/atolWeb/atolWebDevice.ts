@@ -19,13 +19,18 @@ import {
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
+import { checkMarkedPositions, MarkingCodeRefusedError } from './markingCheck.js';
 
 export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
   /** The web server and how to talk to it. */
   server: Omit<AtolWebKktOptions, 'logger' | 'onExchange'>;
   /** How long a reconcile waits for a request the server is still running; default the task timeout. */
   reconcileWaitMs?: number;
+  /** How long the register's check of one marking code waits for ОИСМ (docs/marking.md); default 20 s. */
+  markingCheckTimeoutMs?: number;
 }
+
+const DEFAULT_MARKING_CHECK_TIMEOUT_MS = 20_000;
 
 /** A request is still queued or running on the web server: the reconcile waits for it and tries again. */
 export class RequestStillRunningError extends PrintOutcomeUnknownError {
@@ -60,9 +65,12 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
   }
 
   async print(job: Job): Promise<FiscalData> {
-    const receipt = this.receiptFor(job);
     const request = { requestId: job.id, retired: this.retired.get(job.id) };
     try {
+      // Marked goods: the register checks each code first; a refused code fails the bill before anything prints.
+      const receipt = await checkMarkedPositions(this.kkt, this.receiptFor(job), {
+        timeoutMs: this.options.markingCheckTimeoutMs ?? DEFAULT_MARKING_CHECK_TIMEOUT_MS,
+      });
       const result =
         job.operation === 'sellReturn'
           ? await this.kkt.sellReturn(receipt, request)
@@ -70,6 +78,10 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
       this.retired.delete(job.id);
       return fiscalDataFromReceipt(this, result);
     } catch (error) {
+      if (error instanceof MarkingCodeRefusedError) {
+        this.logger.warn({ event: 'device.marking-refused', device: this.id, job: job.id, ...error.details });
+        throw error;
+      }
       this.noteError(error);
       if (error instanceof KktDriverError) {
         const found = await this.confirmRefusal(job, error);

@@ -14,6 +14,7 @@ describe('the atol-web device config', () => {
       pollIntervalMs: 500,
       requestTimeoutMs: 10_000,
       taskTimeoutMs: 120_000,
+      markingCheckTimeoutMs: 20_000,
       reconnect: { initialDelayMs: 500, maxDelayMs: 30_000 },
     });
   });

@@ -26,6 +26,8 @@ export const atolWebDeviceSchema = z.strictObject({
   requestTimeoutMs: ms(100, 120_000).default(10_000),
   /** From submitting a task to its final status (a Z report prints for a while). */
   taskTimeoutMs: ms(1000, 900_000).default(120_000),
+  /** How long the register's check of one marking code waits for ОИСМ before the bill is refused (docs/marking.md). */
+  markingCheckTimeoutMs: ms(1000, 120_000).default(20_000),
   /** The register clock's zone; defaults to the agent's `timeZone`. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Moscow').optional(),
   operator: atolOperatorSchema,

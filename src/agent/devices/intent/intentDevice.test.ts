@@ -50,3 +50,32 @@ describe('billToIntentSale: text for the SmartX terminal (UTF-8 JSON)', () => {
     );
   });
 });
+
+describe('Belarusian marks reach the SmartX SALE', () => {
+  it("carries a position's СИ and УКЗ as the SALE example's markings (seed 002: one object per mark)", () => {
+    const bill = buildBill({
+      source: 'mqtt',
+      account: 'minsk',
+      billId: 'b2',
+      number: '2',
+      currency: 'BYN',
+      positions: [
+        buildPosition({
+          name: 'Товар 2',
+          priceMinor: 100,
+          quantityMilli: 1000,
+          vat: 'none',
+          identificationMarks: [
+            { kind: 'si', value: 'midom0im20m03223d-2-d' },
+            { kind: 'ukz', value: '2321987121CAC' },
+          ],
+        }),
+      ],
+      payments: 'cash',
+    });
+    expect(billToIntentSale(bill, options).itemList[0]!.markings).toEqual([
+      { si: 'midom0im20m03223d-2-d' },
+      { ukz: '2321987121CAC' },
+    ]);
+  });
+});

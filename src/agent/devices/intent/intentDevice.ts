@@ -5,7 +5,7 @@ import {
   type IntentSale,
   IntentTerminal,
 } from '../../../drivers/intent/index.js';
-import { ValidationError } from '../../../lib/errors.js';
+import { type KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { UNICODE_REPERTOIRE } from '../../../lib/printableText.js';
 import { fiscalTimes } from '../../../lib/time.js';
 import { BILL_LIMITS, type Bill } from '../../domain/bill.js';
@@ -13,6 +13,8 @@ import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,
+  firstMarkedPosition,
+  MarkingUnsupportedError,
   OperationNotSupportedError,
   PrintOutcomeUnknownError,
   PrintRefusedError,
@@ -82,6 +84,14 @@ export function billToIntentSale(bill: Bill, options: { cashier: string; printCh
       typeCode: '0',
       priceMinor: position.priceMinor,
       quantityMilli: position.quantityMilli,
+      // The SALE example's marked item: each mark one object, `si` or `ukz` (docs/protocol/smartx-intent.md).
+      ...(position.identificationMarks
+        ? {
+            markings: position.identificationMarks.map((mark) =>
+              mark.kind === 'si' ? { si: mark.value } : { ukz: mark.value },
+            ),
+          }
+        : {}),
     })),
     cashMinor,
     cashlessMinor,
@@ -114,6 +124,18 @@ export class IntentDevice extends FiscalDevice {
       authTimeoutMs: options.authTimeoutMs,
       logger: options.logger,
     });
+  }
+
+  /** A Belarusian terminal: Честный ЗНАК codes are Russian and cannot go on its receipts. */
+  override admit(bill: Bill): KktAgentError | undefined {
+    const marked = firstMarkedPosition(bill);
+    if (!marked) return undefined;
+    return new MarkingUnsupportedError(
+      this.id,
+      this.kind,
+      marked,
+      'is a Belarusian SmartX terminal: it takes identification marks (СИ, УКЗ), not Russian marking codes',
+    );
   }
 
   /** HTTP per operation: usable whenever configured; an unreachable terminal refuses retryably. */

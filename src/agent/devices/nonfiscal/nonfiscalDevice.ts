@@ -7,13 +7,17 @@ import {
   StorageWriteError,
   writeFileDurable,
 } from '../../../lib/durableFile.js';
-import { ValidationError } from '../../../lib/errors.js';
+import { type KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { formatIsoWithOffset, wallClockAt } from '../../../lib/time.js';
+import type { Bill } from '../../domain/bill.js';
 import { CURRENCY_CODES } from '../../domain/money.js';
 import type { FiscalData, Job, ShiftEvent } from '../../jobs/job.js';
 import {
   type DeviceSnapshot,
   FiscalDevice,
+  firstIdentificationMarks,
+  firstMarkedPosition,
+  MarkingUnsupportedError,
   OperationNotSupportedError,
   PrintOutcomeUnknownError,
   PrintRefusedError,
@@ -75,6 +79,18 @@ export class NonfiscalDevice extends FiscalDevice {
 
   get ready(): boolean {
     return this.isReady;
+  }
+
+  /** Marked goods must be sold through a fiscal register that checks their codes: never on a plain slip. */
+  override admit(bill: Bill): KktAgentError | undefined {
+    const marked = firstMarkedPosition(bill) ?? firstIdentificationMarks(bill);
+    if (!marked) return undefined;
+    return new MarkingUnsupportedError(
+      this.id,
+      this.kind,
+      marked,
+      'prints non-fiscal slips: marked goods need a fiscal register that checks their codes',
+    );
   }
 
   get directory(): string {

@@ -95,6 +95,24 @@ export const DriverError = {
   CONNECTION_LOST: 241,
   INVALID_TAX_SUM: 243,
   DOCUMENT_CANCELED: 249,
+  // Marking (LIBFPTR_ERROR_BASE_MARKING = 400, libfptr10.h; docs/protocol/atol-driver10-marking.md §5).
+  MARKING_CODE_VALIDATION_IN_PROGRESS: 401,
+  NO_CONNECTION_WITH_SERVER: 402,
+  MARKING_CODE_VALIDATION_CANCELED: 403,
+  INVALID_MARKING_CODE_STATUS: 404,
+  INVALID_GS1: 405,
+  MARKING_WORK_DENIED: 406,
+  MARKING_WORK_TEMPORARY_BLOCKED: 407,
+  MARKS_OVERFLOW: 408,
+  INVALID_MARKING_CODE: 409,
+  INVALID_STATE: 410,
+  OFD_EXCHANGE: 411,
+  INVALID_MEASUREMENT_UNIT: 412,
+  OPERATION_DENIED_IN_CURRENT_FFD: 413,
+  MARKING_OPERATION_DENIED: 414,
+  MARK_NOT_CHECKED: 420,
+  MARK_CHECK_TIMEOUT_EXPIRED: 421,
+  NO_MARKING_CODE_IN_TABLE: 422,
   INTERRUPTED_BY_PREVIOUS_ERRORS: 502,
 } as const;
 
@@ -356,6 +374,159 @@ const DRIVER_ONLY_ERRORS: ReadonlyMap<number, DriverOnlyEntry> = new Map([
       'state',
       'The register cancelled the document.',
       'Документ был отменен',
+    ),
+  ],
+  [
+    DriverError.MARKING_CODE_VALIDATION_IN_PROGRESS,
+    driverOnly(
+      'KKT_MARKING_CHECK_IN_PROGRESS',
+      'state',
+      'A marking code check is already running on the register.',
+      'Процедура проверки КМ уже запущена',
+    ),
+  ],
+  [
+    DriverError.NO_CONNECTION_WITH_SERVER,
+    driverOnly(
+      'KKT_MARKING_NO_OISM',
+      'device',
+      'The register cannot reach ОИСМ (the marking server behind the OFD) to check the code.',
+      'Нет связи с сервером ИСМ',
+    ),
+  ],
+  [
+    DriverError.MARKING_CODE_VALIDATION_CANCELED,
+    driverOnly(
+      'KKT_MARKING_CHECK_CANCELED',
+      'state',
+      'The marking code check was cancelled.',
+      'Процедура проверки КМ прервана',
+    ),
+  ],
+  [
+    DriverError.INVALID_MARKING_CODE_STATUS,
+    driverOnly(
+      'KKT_MARKING_STATUS_INVALID',
+      'input',
+      'The register refused the planned status of the marked item.',
+      'Некорректный статус КМ',
+    ),
+  ],
+  [
+    DriverError.INVALID_GS1,
+    driverOnly(
+      'KKT_MARKING_CODE_NOT_GS1',
+      'input',
+      'The marking code is not a valid GS1 code (a misread or incomplete scan).',
+      'Некорректный формат КМ (GS1)',
+    ),
+  ],
+  [
+    DriverError.MARKING_WORK_DENIED,
+    driverOnly(
+      'KKT_MARKING_DENIED',
+      'state',
+      'The register is not registered for marked goods (FFD 1.2 with the marking flag).',
+      'Работа с маркированными товарами запрещена',
+    ),
+  ],
+  [
+    DriverError.MARKING_WORK_TEMPORARY_BLOCKED,
+    driverOnly(
+      'KKT_MARKING_BLOCKED',
+      'state',
+      'The FN has blocked work with marked goods for now (unsent notifications, or keys to update).',
+      'Работа с маркировкой временно заблокирована',
+    ),
+  ],
+  [
+    DriverError.MARKS_OVERFLOW,
+    driverOnly(
+      'KKT_MARKING_TABLE_FULL',
+      'state',
+      "The FN's table of checked codes is full: a receipt must take them first.",
+      'Переполнение таблицы КМ',
+    ),
+  ],
+  [
+    DriverError.INVALID_MARKING_CODE,
+    driverOnly(
+      'KKT_MARKING_CODE_INVALID',
+      'input',
+      'The register refused the marking code as malformed.',
+      'Некорректный КМ',
+    ),
+  ],
+  [
+    DriverError.INVALID_STATE,
+    driverOnly(
+      'KKT_MARKING_CHECK_WRONG_STATE',
+      'state',
+      'The marking code check is in the wrong state for this step.',
+      'Неверное состояние процесса проверки КМ',
+    ),
+  ],
+  [
+    DriverError.OFD_EXCHANGE,
+    driverOnly(
+      'KKT_MARKING_NO_OISM',
+      'device',
+      'The register cannot reach ОИСМ (the marking server behind the OFD) to check the code.',
+      'Ошибка обмена с сервером',
+    ),
+  ],
+  [
+    DriverError.INVALID_MEASUREMENT_UNIT,
+    driverOnly(
+      'KKT_MARKING_UNIT_INVALID',
+      'input',
+      'The register refused the measure of the marked item.',
+      'Некорректная мера количества',
+    ),
+  ],
+  [
+    DriverError.OPERATION_DENIED_IN_CURRENT_FFD,
+    driverOnly(
+      'KKT_MARKING_FFD_TOO_OLD',
+      'state',
+      'The register is not on FFD 1.2: it cannot sell marked goods with their codes.',
+      'Операция запрещена в текущей версии ФФД',
+    ),
+  ],
+  [
+    DriverError.MARKING_OPERATION_DENIED,
+    driverOnly(
+      'KKT_MARKING_DENIED',
+      'state',
+      'The register refused the operation with marked goods.',
+      'Операция с маркированным товаром запрещена',
+    ),
+  ],
+  [
+    DriverError.MARK_NOT_CHECKED,
+    driverOnly(
+      'KKT_MARKING_NOT_CHECKED',
+      'input',
+      'The marked item was not checked before the sale.',
+      'КМ не проверен',
+    ),
+  ],
+  [
+    DriverError.MARK_CHECK_TIMEOUT_EXPIRED,
+    driverOnly(
+      'KKT_MARKING_NO_OISM',
+      'device',
+      'ОИСМ did not answer the marking code check in time.',
+      'Превышен таймаут ожидания ответа от сервера',
+    ),
+  ],
+  [
+    DriverError.NO_MARKING_CODE_IN_TABLE,
+    driverOnly(
+      'KKT_MARKING_NOT_CHECKED',
+      'input',
+      "The marking code is not in the FN's table of checked codes: it was not accepted before the sale.",
+      'Отсутствует КМ в таблице',
     ),
   ],
   [

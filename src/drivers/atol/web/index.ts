@@ -29,6 +29,7 @@ export {
   UNREACHABLE_DRIVER_CODES,
 } from './driverErrors.js';
 export { KktWebError, KktWebExchangeError, KktWebRejectedError, KktWebUnreachableError } from './errors.js';
+export { type MarkingRefusal, markingVerdict } from './markingAnswers.js';
 export { type JsonTask, receiptTask, roubles, type TaskOperator, units } from './tasks.js';
 export {
   AtolWebKkt,

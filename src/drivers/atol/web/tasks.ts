@@ -1,5 +1,8 @@
 import { formatMinor } from '../../../lib/decimal.js';
+import type { MeasurementUnit } from '../../../lib/ffd.js';
 import { LosslessNumber } from '../../../lib/json.js';
+import { encodeMarkingCodeBase64 } from '../../../lib/markingCode.js';
+import type { IndustryInfo, ReceiptMarking } from '../marking.js';
 import type { Receipt } from '../receipt.js';
 
 /**
@@ -43,6 +46,8 @@ export function receiptTask(receipt: Receipt): JsonTask {
           paymentMethod: item.paymentMethod,
           paymentObject: item.paymentObject,
           tax: { type: item.tax.type },
+          ...(item.marking ? { imcParams: positionImcParams(item.marking) } : {}),
+          ...(item.industryInfo ? { industryInfo: item.industryInfo.map(industryInfoItem) } : {}),
         },
   );
   if (receipt.marker) items.push({ type: 'additionalAttribute', value: receipt.marker, print: true });
@@ -105,4 +110,74 @@ export const queryTask = (
     | 'getFnStatus'
     | 'ofdExchangeStatus'
     | 'getRegistrationInfo',
+): JsonTask => ({ type });
+
+// ---- marking (docs/protocol/atol-driver10-marking.md) ---------------------------------------------
+
+/** `imcType: "auto"`: the driver tells the code's kind (short, 44 or 88 characters of verification) itself. */
+const IMC_TYPE = 'auto';
+/** Tag 2102, "режим обработки кода маркировки": 0 is the only value FFD 1.2 defines. */
+const IMC_MODE_PROCESSING = 0;
+
+const fractionText = (fraction: { numerator: number; denominator: number }) =>
+  `${fraction.numerator}/${fraction.denominator}`;
+
+/** A marked position's `imcParams` in the sale: the code (base64), its status, the register's check. */
+function positionImcParams(marking: ReceiptMarking): Record<string, unknown> {
+  return {
+    imcType: IMC_TYPE,
+    imc: encodeMarkingCodeBase64(marking.code),
+    itemEstimatedStatus: marking.status,
+    imcModeProcessing: IMC_MODE_PROCESSING,
+    ...(marking.fraction ? { itemFractionalAmount: fractionText(marking.fraction) } : {}),
+    ...(marking.checkResult ? { itemInfoCheckResult: marking.checkResult } : {}),
+  };
+}
+
+/** 1263 travels as `YYYY.MM.DD` in the JSON (the driver turns it round into the FN's DD.MM.YYYY). */
+function industryInfoItem(info: IndustryInfo): Record<string, unknown> {
+  const [day, month, year] = info.date.split('.');
+  return {
+    fois: info.fois,
+    date: `${year}.${month}.${day}`,
+    number: info.number,
+    industryAttribute: info.attribute,
+  };
+}
+
+/** What one code's check needs: the code and status, and for goods by measure the quantity and unit. */
+export interface MarkingCheckInput {
+  marking: Pick<ReceiptMarking, 'code' | 'status' | 'fraction'>;
+  quantityMilli: number;
+  measurementUnit: MeasurementUnit;
+}
+
+const MEASURED_STATUSES: ReadonlySet<string> = new Set(['itemDryForSale', 'itemDryReturn']);
+
+/**
+ * `beginMarkingCodeValidation`: the FN checks the code and the register asks ОИСМ. Quantity and measure go
+ * with statuses 2 and 4 only (goods by measure), as ATOL's driver takes them.
+ */
+export function beginMarkingValidationTask(input: MarkingCheckInput): JsonTask {
+  const measured = MEASURED_STATUSES.has(input.marking.status);
+  return {
+    type: 'beginMarkingCodeValidation',
+    params: {
+      imcType: IMC_TYPE,
+      imc: encodeMarkingCodeBase64(input.marking.code),
+      itemEstimatedStatus: input.marking.status,
+      imcModeProcessing: IMC_MODE_PROCESSING,
+      ...(measured ? { itemQuantity: units(input.quantityMilli), itemUnits: input.measurementUnit } : {}),
+      ...(input.marking.fraction ? { itemFractionalAmount: fractionText(input.marking.fraction) } : {}),
+    },
+  };
+}
+
+export const markingTask = (
+  type:
+    | 'getMarkingCodeValidationStatus'
+    | 'acceptMarkingCode'
+    | 'declineMarkingCode'
+    | 'cancelMarkingCodeValidation'
+    | 'clearMarkingCodeValidationResult',
 ): JsonTask => ({ type });

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ValidationError } from '../../../lib/errors.js';
 import { systemTimeZone } from '../../../lib/time.js';
 import { KktOutcomeUnknownError } from '../errors.js';
 import { fiscalResultOf, shiftResultOf } from '../fiscalResults.js';
 import type { DeviceInfo, FiscalDocument, FiscalResult, FnInfo, ShiftResult } from '../kkt.js';
+import type { ItemInfoCheckResult } from '../marking.js';
 import { type ReceiptInput, validateReceipt } from '../receipt.js';
 import { ReconnectLoop, type ReconnectOptions } from '../reconnect.js';
 import {
@@ -22,13 +24,23 @@ import {
   type WebKktStatus,
 } from './answers.js';
 import { AtolWebClient, type AtolWebClientOptions, LookupFailedError } from './client.js';
-import { type KktDriverError, UNREACHABLE_DRIVER_CODES } from './driverErrors.js';
+import { KktDriverError, UNREACHABLE_DRIVER_CODES } from './driverErrors.js';
 import { KktWebError, KktWebExchangeError, KktWebUnreachableError } from './errors.js';
 import {
+  type MarkingRefusal,
+  markingVerdict,
+  parseAcceptAnswer,
+  parseBeginAnswer,
+  parseStatusAnswer,
+} from './markingAnswers.js';
+import {
+  beginMarkingValidationTask,
   cashTask,
   closeShiftTask,
   fnDocumentTask,
   type JsonTask,
+  type MarkingCheckInput,
+  markingTask,
   openShiftTask,
   queryTask,
   receiptTask,
@@ -78,6 +90,13 @@ export interface FiscalRequest {
    */
   retired?: ReadonlySet<string>;
 }
+
+/** What the register's check of one marking code decided (docs/protocol/atol-driver10-marking.md §4). */
+export type MarkingCheckOutcome =
+  /** Accepted into the FN's table of checked codes: the sale may carry it, with this 2106. */
+  | { kind: 'accepted'; checkResult: ItemInfoCheckResult }
+  /** Declined (or never answered): the code is not in the table and must not be sold now. */
+  | { kind: 'declined'; refusal: MarkingRefusal; detail: string };
 
 /** How many requests one fiscal request id may take (each definite refusal moves on to the next). */
 export const MAX_REQUEST_CHAIN = 100;
@@ -522,6 +541,81 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
       return Promise.reject(error);
     }
     return this.exclusive(() => this.fiscalOnce(request, input.type, task, totalKop));
+  }
+
+  // ---- marking (docs/protocol/atol-driver10-marking.md) -------------------------------------------
+
+  /** Runs a marking task that ends nothing important when refused (cancel, clear): a refusal is ignored. */
+  private async markingHousekeeping(
+    type: 'cancelMarkingCodeValidation' | 'clearMarkingCodeValidationResult',
+  ) {
+    try {
+      await this.query(type, [markingTask(type)]);
+    } catch (error) {
+      if (!(error instanceof KktDriverError)) throw error;
+      this.options.logger?.debug({
+        event: 'kkt-web.marking-housekeeping',
+        task: type,
+        code: error.driverCode,
+      });
+    }
+  }
+
+  /**
+   * Leaves no check running and no accepted code waiting in the FN's table: what an interrupted check or a
+   * sale that never happened left behind (a crash between accepting a code and the sale). Runs before the
+   * codes of every marked sale, so each attempt starts from a clean table and the sale carries exactly the
+   * codes this attempt accepted.
+   */
+  resetMarkingChecks(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.markingHousekeeping('cancelMarkingCodeValidation');
+      await this.markingHousekeeping('clearMarkingCodeValidationResult');
+    });
+  }
+
+  /**
+   * The register's check of one code before the sale: the FN checks the code, the register asks ОИСМ, and
+   * the answer decides: accepted (into the FN's table; the sale may carry it) or declined. No answer
+   * within `timeoutMs` cancels the check and declines (`oismUnavailable`). No fiscal document is made.
+   * Throws when the register refuses to start the check (`KktDriverError`) or cannot be asked.
+   */
+  checkMarkingCode(input: MarkingCheckInput, options: { timeoutMs: number }): Promise<MarkingCheckOutcome> {
+    return this.exclusive(async () => {
+      const [begun] = await this.query('beginMarkingCodeValidation', [beginMarkingValidationTask(input)]);
+      const offline = parseBeginAnswer(begun).offlineValidation;
+      const deadline = Date.now() + options.timeoutMs;
+      try {
+        for (;;) {
+          const [answer] = await this.query('getMarkingCodeValidationStatus', [
+            markingTask('getMarkingCodeValidationStatus'),
+          ]);
+          const status = parseStatusAnswer(answer);
+          if (status.ready) {
+            const verdict = markingVerdict(offline, status);
+            if (!verdict.accept) {
+              await this.query('declineMarkingCode', [markingTask('declineMarkingCode')]);
+              return { kind: 'declined', refusal: verdict.refusal, detail: verdict.detail };
+            }
+            const [accepted] = await this.query('acceptMarkingCode', [markingTask('acceptMarkingCode')]);
+            return { kind: 'accepted', checkResult: parseAcceptAnswer(accepted).itemInfoCheckResult };
+          }
+          if (Date.now() + this.client.pollIntervalMs > deadline) {
+            await this.markingHousekeeping('cancelMarkingCodeValidation');
+            return {
+              kind: 'declined',
+              refusal: 'oismUnavailable',
+              detail: `no answer within ${options.timeoutMs} ms`,
+            };
+          }
+          await sleep(this.client.pollIntervalMs);
+        }
+      } catch (error) {
+        // Never leave a check running on the register: the next one would be refused (401).
+        await this.markingHousekeeping('cancelMarkingCodeValidation').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /**

@@ -25,10 +25,12 @@ const DOCUMENT_TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 const UINT_TAGS = new Set([1038, 1040, 1042, 1097, 1118]);
-const BYTE_TAGS = new Set([1054, 1055, 1212, 1214, 2108]);
+const BYTE_TAGS = new Set([1054, 1055, 1212, 1214, 2106, 2108, 2110]);
+const VLN_TAGS = new Set([1293, 1294]);
 const DATE_TIME_TAGS = new Set([1012, 1098]);
 const MONEY_TAGS = new Set([1020, 1031, 1043, 1079, 1081, 1215, 1216, 1217]);
-const STRUCTURE_TAGS = new Set([1059]);
+/** Structures: positions (1059), the product code (1163), industry requisites (1260), the part of a pack (1291). */
+const STRUCTURE_TAGS = new Set([1059, 1163, 1260, 1291]);
 const FISCAL_SIGN_TAG = 1077;
 const QUANTITY_TAG = 1023;
 
@@ -43,6 +45,7 @@ function tlvValue(tlv: Tlv, offset: string): unknown {
   const { tag, value } = tlv;
   if (UINT_TAGS.has(tag)) return value.length === 4 ? value.readUInt32LE(0) : decodeVln(value);
   if (BYTE_TAGS.has(tag)) return value[0] ?? 0;
+  if (VLN_TAGS.has(tag)) return decodeVln(value);
   if (DATE_TIME_TAGS.has(tag)) return isoAtOffset(ffdSecondsToWallClock(value.readUInt32LE(0)), offset);
   if (MONEY_TAGS.has(tag)) return new LosslessNumber(formatMinor(decodeVln(value), 2));
   if (tag === QUANTITY_TAG)

@@ -17,7 +17,7 @@ import { ReportType, xReport } from '../../../drivers/atol/commands/report.js';
 import { openShift, zReport } from '../../../drivers/atol/commands/shift.js';
 import { encodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
 import { ffdSecondsToWallClock } from '../../../drivers/atol/protocol/dateTime.js';
-import { encodeTlv } from '../../../drivers/atol/protocol/tlv.js';
+import { encodeTlv, encodeVln } from '../../../drivers/atol/protocol/tlv.js';
 import { innField, isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import {
   MEASUREMENT_UNITS,
@@ -29,16 +29,20 @@ import {
 } from '../../../drivers/atol/vocabulary.js';
 import { DriverError } from '../../../drivers/atol/web/driverErrors.js';
 import { formatMinor } from '../../../lib/decimal.js';
+import { MARKING_STATUSES } from '../../../lib/ffd.js';
 import { LosslessNumber } from '../../../lib/json.js';
+import { decodeMarkingCodeBase64, productCodeGs1M } from '../../../lib/markingCode.js';
 import { OFD_BLOCK_AFTER_MS } from '../device.js';
 import type { JournalEntry } from '../journalEntry.js';
 import { fnDocumentResult, isoAtOffset } from './documentTlv.js';
+import { checkByte, MarkingRegister } from './markingRegister.js';
 import { type RegisterPort, TaskFailure } from './registerPort.js';
 import {
   additionalAttributeItemSchema,
   cashTaskSchema,
   fnDocumentTaskSchema,
   operatorTaskSchema,
+  type PositionItem,
   parseTask,
   positionItemSchema,
   type ReceiptTask,
@@ -67,6 +71,17 @@ const X_REPORT_STATES = [[2, 2]] as const;
 const SHIFT_LIMIT_MS = 24 * 3600 * 1000;
 const FNS_URL = 'www.nalog.gov.ru';
 
+// FFD 1.2 tags of a marked position (docs/marking.md, "What the receipt carries").
+const PRODUCT_CODE_TAG = 1163;
+const UNRECOGNISED_CODE_TAG = 1300;
+const GS1M_TAG = 1305;
+const CHECK_RESULT_TAG = 2106;
+const ASSIGNED_STATUS_TAG = 2110;
+const FRACTION_TAG = 1291;
+const NUMERATOR_TAG = 1293;
+const DENOMINATOR_TAG = 1294;
+const INDUSTRY_REQUISITE_TAG = 1260;
+
 const roubles = (kop: number) => new LosslessNumber(formatMinor(kop, 2));
 
 function code<T extends Record<string, number>>(
@@ -85,6 +100,9 @@ function code<T extends Record<string, number>>(
 }
 
 export class TaskRunner {
+  /** The FN's marking code checks and its table of accepted codes (real time: the agent polls in real time). */
+  private readonly marking = new MarkingRegister(Date.now);
+
   constructor(private readonly register: RegisterPort) {}
 
   private get view() {
@@ -143,12 +161,80 @@ export class TaskRunner {
         return this.registrationInfo();
       case 'getFnDocument':
         return this.fnDocument(parseTask(fnDocumentTaskSchema, task).fiscalDocumentNumber);
+      case 'beginMarkingCodeValidation':
+        this.requireFfd12();
+        return this.marking.begin((task as { params?: unknown }).params);
+      case 'getMarkingCodeValidationStatus':
+        return this.marking.status();
+      case 'acceptMarkingCode':
+        return this.marking.accept();
+      case 'declineMarkingCode':
+        return this.marking.decline();
+      case 'cancelMarkingCodeValidation':
+        return this.marking.cancel();
+      case 'clearMarkingCodeValidationResult':
+        return this.marking.clear();
       default:
         throw new TaskFailure(
           DriverError.NOT_SUPPORTED,
           `Не поддерживается в данной версии (тип задания ${JSON.stringify(type) ?? 'не указан'})`,
         );
     }
+  }
+
+  /** Marked goods exist in FFD 1.2 only: an older register refuses them (driver error 413). */
+  private requireFfd12(): void {
+    if (!isFfd12(this.view.ffdVersion)) throw new TaskFailure(DriverError.OPERATION_DENIED_IN_CURRENT_FFD);
+  }
+
+  /**
+   * A marked position's tags, as the FN keeps them: the product code (1163 holding 1305, GTIN and serial),
+   * the check's result (2106), the assigned status (2110), the part of a pack (1291) and the permissive
+   * mode's requisite (1260). The code must have been accepted into the FN's table first.
+   */
+  private async writeMarking(item: PositionItem, root: string): Promise<string | undefined> {
+    const imc = item.imcParams;
+    if (imc) {
+      this.requireFfd12();
+      const code = decodeMarkingCodeBase64(imc.imc);
+      if (code === undefined) {
+        throw new TaskFailure(DriverError.INVALID_MARKING_CODE, `Некорректный КМ (${root}.imcParams.imc)`);
+      }
+      const status = MARKING_STATUSES[imc.itemEstimatedStatus as keyof typeof MARKING_STATUSES];
+      if (status === undefined) throw new TaskFailure(DriverError.INVALID_MARKING_CODE_STATUS);
+      const accepted = this.marking.take(code, imc.itemEstimatedStatus);
+      const gs1m = productCodeGs1M(code);
+      const productCode = gs1m
+        ? encodeTlv(GS1M_TAG, Buffer.from(gs1m, 'latin1'))
+        : encodeTlv(UNRECOGNISED_CODE_TAG, Buffer.from(code.slice(0, 32), 'latin1'));
+      const tags: Array<[number, Buffer]> = [
+        [PRODUCT_CODE_TAG, productCode],
+        [CHECK_RESULT_TAG, Buffer.of(checkByte(accepted.checkResult))],
+        [ASSIGNED_STATUS_TAG, Buffer.of(status)],
+      ];
+      if (imc.itemFractionalAmount) {
+        const [numerator, denominator] = imc.itemFractionalAmount.split('/').map(Number);
+        tags.push([
+          FRACTION_TAG,
+          Buffer.concat([
+            encodeTlv(NUMERATOR_TAG, encodeVln(numerator!)),
+            encodeTlv(DENOMINATOR_TAG, encodeVln(denominator!)),
+          ]),
+        ]);
+      }
+      for (const [tag, value] of tags) await this.register.run(writeTag, { flags: 0, tlv: { tag, value } });
+    }
+    for (const info of item.industryInfo ?? []) {
+      const [year, month, day] = info.date.split('.');
+      const value = Buffer.concat([
+        encodeTlv(1262, encodeCp866(info.fois)),
+        encodeTlv(1263, encodeCp866(`${day}.${month}.${year}`)),
+        encodeTlv(1264, encodeCp866(info.number)),
+        encodeTlv(1265, encodeCp866(info.industryAttribute)),
+      ]);
+      await this.register.run(writeTag, { flags: 1, tlv: { tag: INDUSTRY_REQUISITE_TAG, value } });
+    }
+    return imc ? decodeMarkingCodeBase64(imc.imc) : undefined;
   }
 
   // ---- fiscal tasks --------------------------------------------------------------------------------
@@ -217,6 +303,7 @@ export class TaskRunner {
   private async receiptBody(task: ReceiptTask): Promise<void> {
     const { register } = this;
     let marker: { value: string; print: boolean } | undefined;
+    const soldCodes: string[] = [];
     for (const [index, raw] of task.items.entries()) {
       const root = `items[${index}]`;
       if (raw.type === 'position') {
@@ -244,6 +331,8 @@ export class TaskRunner {
             tlv: { tag: Tag.measurementUnit, value: Buffer.of(unit) },
           });
         }
+        const sold = await this.writeMarking(item, root);
+        if (sold !== undefined) soldCodes.push(sold);
         await register.run(registerPosition, {
           flags: 0,
           priceKop: item.price,
@@ -305,6 +394,7 @@ export class TaskRunner {
     }));
     for (const p of payments.slice(0, -1)) await register.run(payment, { flags: 0, ...p });
     await register.run(closeReceipt, { flags: 0, ...payments.at(-1)! });
+    this.marking.sold(soldCodes);
   }
 
   private fiscalParams(document: JournalEntry, extra: Record<string, unknown> = {}): Record<string, unknown> {

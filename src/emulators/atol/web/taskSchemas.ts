@@ -25,7 +25,33 @@ export const positionItemSchema = z.object({
   paymentMethod: nameOrCode.optional(),
   paymentObject: nameOrCode.optional(),
   tax: z.object({ type: z.string() }),
+  /** A marked item (FFD 1.2): its code and status, checked and accepted before the receipt. */
+  imcParams: z
+    .looseObject({
+      imcType: z.union([z.string(), jsonInteger({ min: 0 })]).optional(),
+      imc: z.string().min(1),
+      itemEstimatedStatus: z.string(),
+      imcModeProcessing: jsonInteger({ min: 0, max: 255 }).optional(),
+      itemFractionalAmount: z
+        .string()
+        .regex(/^\d+\/\d+$/)
+        .optional(),
+    })
+    .optional(),
+  /** Industry requisites of the position (1260): ФОИВ, document date (YYYY.MM.DD), number, value. */
+  industryInfo: z
+    .array(
+      z.object({
+        fois: z.string(),
+        date: z.string().regex(/^\d{4}\.\d{2}\.\d{2}$/),
+        number: z.string(),
+        industryAttribute: z.string(),
+      }),
+    )
+    .optional(),
 });
+
+export type PositionItem = z.output<typeof positionItemSchema>;
 
 export const textItemSchema = z.object({ type: z.literal('text'), text: z.string() });
 
