@@ -238,5 +238,7 @@ export async function openHarness(
     fsync: false,
   });
   await agent.start();
+  // A new store is read back from its device before the connectors start (docs/fiscalization.md §7).
+  await agent.serving();
   return { agent, connector, device, stop: () => agent.stop() };
 }
