@@ -17,6 +17,7 @@ import { benchMoysklad } from './moysklad.js';
 import { benchMqttLatency } from './mqttLatency.js';
 import { benchOutboxDrain } from './outboxDrain.js';
 import { benchReadyFootprint } from './readyFootprint.js';
+import { benchRebuild } from './rebuild.js';
 import { benchStartup } from './startup.js';
 import { benchThroughput } from './throughput.js';
 
@@ -34,6 +35,7 @@ const size = {
   runs: quick ? 1 : 5,
   heavyRuns: quick ? 1 : 3,
   driverReceipts: quick ? 30 : 300,
+  rebuildReceipts: quick ? 50 : 500,
   overheadReceipts: quick ? 30 : 300,
   journalExisting: 10_000,
   journalAppends: quick ? 100 : 1000,
@@ -83,6 +85,53 @@ async function fsyncParagraph(): Promise<string> {
 }
 
 const sections: Section[] = [
+  {
+    name: 'rebuild',
+    title: 'Rebuilding a lost store from the register',
+    run: async () => {
+      const results = await repeat(size.heavyRuns, () => benchRebuild({ receipts: size.rebuildReceipts }));
+      const first = results[0]!;
+      return [
+        `A new store reads the FN back from its last document (docs/fiscalization.md §7), as the agent does on a ` +
+          `fresh SD card: ${size.rebuildReceipts} receipts of ours (3 positions, marker in tag 1192) and the shift ` +
+          `opening on the zero-latency emulator in another process, read through the protocol v3 driver; ` +
+          `${runsNote(size.heavyRuns)}. Receipts are read in full (tags, positions), other documents to their ` +
+          'date-time. A real register answers slower than the emulator: the round trips per document are the ' +
+          'figure that carries over.',
+        '',
+        table(
+          ['figure', 'value'],
+          [
+            ['documents read', num(first.documentsRead, 0)],
+            ['receipts of ours found', num(first.receiptsFound, 0)],
+            ['wall time of the read', ms(med(results, (r) => r.wallMs))],
+            ['documents per second', num(med(results, (r) => r.documentsPerSecond))],
+            [
+              'commands per document',
+              num(
+                med(results, (r) => r.commandsPerDocument),
+                1,
+              ),
+            ],
+            [
+              'transport round trips per document',
+              num(
+                med(results, (r) => r.roundTripsPerDocument),
+                1,
+              ),
+            ],
+            [
+              'bytes read per document',
+              num(
+                med(results, (r) => r.bytesReadPerDocument),
+                0,
+              ),
+            ],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
   {
     name: 'driver',
     title: 'Driver: one 10-position receipt',

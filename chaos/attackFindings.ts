@@ -33,6 +33,20 @@ export const ATTACK_FINDINGS: readonly AttackFinding[] = [
       'bridge dying mid-cycle; a malformed bill recorded once), `src/agent/connectors/runtime.test.ts`',
   },
   {
+    item: 3,
+    attack:
+      'The register printed the receipt (its close ran), the link went silent, and the job was BLOCKED after 10 ' +
+      'reconcile tries; when the register answered again the job stayed BLOCKED, and `jobs resolve --not-printed` ' +
+      'printed a second receipt with the same marker.',
+    now:
+      'A job blocked because the register could not be asked (`RECONCILE_UNREACHABLE`) is asked again as soon as ' +
+      'it answers (at once on reconnect, else with backoff); `--not-printed` first searches the FN for the ' +
+      "job's marker after its anchor and refuses naming the FD (`JOB_RECEIPT_FOUND`, also with `--force`), or " +
+      'while the register cannot be searched (`JOB_RECEIPT_UNCHECKED`); `--force` takes it then, with the typed ' +
+      'warning `RESOLVE_FORCED`.',
+    keptBy: '`test/e2e/blockedOutage.e2e.test.ts` (all three), `src/agent/devices/atolCommon/fnScan.test.ts`',
+  },
+  {
     item: 4,
     attack:
       'An MQTT inline bill claiming another connector\'s bill (`source: "bridge"`, its account and billId) ' +

@@ -5,16 +5,27 @@ import type { Logger } from 'pino';
 import { StorageWriteError } from '../lib/durableFile.js';
 import { type CodesIn, KktAgentError } from '../lib/errors.js';
 import type { Connector, ConnectorStore } from './connectors/types.js';
-import { type DeviceSnapshot, type FiscalDevice, MARKING_OISM_UNAVAILABLE } from './devices/device.js';
+import {
+  type DeviceSnapshot,
+  type FiscalDevice,
+  MARKING_OISM_UNAVAILABLE,
+  type ReceiptSearch,
+} from './devices/device.js';
 import type { DoctorReport } from './devices/doctorReport.js';
 import { Doctor } from './doctor/doctor.js';
 import type { ReceiptKind } from './domain/receiptKind.js';
 import { FISCALIZER_DEFAULTS, Fiscalizer, type FiscalizerConfig } from './fiscalizer.js';
-import { type IntakeConfig, JOURNAL_DEFAULTS, type JournalConfig } from './jobs/config.js';
+import {
+  type IntakeConfig,
+  JOURNAL_DEFAULTS,
+  type JournalConfig,
+  type RecoveryConfig,
+} from './jobs/config.js';
 import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { JobLinks, type LinkKind } from './jobs/links.js';
+import { Recovery, type RecoveryStatus } from './jobs/recovery.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -56,6 +67,7 @@ export interface AgentParts {
   journal?: Partial<JournalConfig>;
   /** The intake section, with the zone "today" is read in (late corrections). */
   intake?: Partial<IntakeConfig> & { timeZone?: string };
+  recovery?: Partial<RecoveryConfig>;
   /** Turn fsync off: benchmarks of the agent's own overhead only. */
   fsync?: boolean;
 }
@@ -77,6 +89,12 @@ export const AGENT_ERROR_CODES = {
   DEVICE_UNKNOWN:
     'No device with the id given is configured (or none at all). Check `devices` in the config.',
   JOB_NOT_BLOCKED: 'Only a BLOCKED job can be resolved by a person; this one is in another state.',
+  JOB_RECEIPT_FOUND:
+    'A person said "not printed", but the register holds a receipt with this job\'s marker (the FD is named): resolve it as printed.',
+  JOB_RECEIPT_UNCHECKED:
+    'A person said "not printed", but the register could not be searched for the job\'s receipt. Reconnect it and try again, or add --force after checking the register\'s receipts by hand.',
+  RESOLVE_FORCED:
+    'A warning: a job was resolved as not printed with --force, without the register confirming it; it prints again.',
 } as const;
 
 declare module '../lib/errors.js' {
@@ -99,6 +117,8 @@ export interface AgentStatus {
   connectors: ReturnType<Connector['status']>[];
   storage: StorageFigures;
   memory: MemoryFigures;
+  /** Where the store came from and what reading the registers back found (docs/fiscalization.md). */
+  recovery: RecoveryStatus;
 }
 
 type StoreDoc = Record<string, Record<string, unknown>>;
@@ -115,6 +135,10 @@ export class Agent {
   private readonly fiscalizers = new Map<string, Fiscalizer>();
   private readonly devices = new Map<string, FiscalDevice>();
   private started = false;
+  /** Connectors started so far (they wait for a rebuild from the registers). */
+  private readonly startedConnectors: Connector[] = [];
+  private connectorsStarting: Promise<void> | undefined;
+  private cancelConnectorStart: (() => void) | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
   private dataDirTimer: NodeJS.Timeout | undefined;
   private dataDirGoneAt: string | undefined;
@@ -130,6 +154,7 @@ export class Agent {
     private readonly connectorState: Awaited<ReturnType<typeof openDurableDb<StoreDoc>>>,
     /** The self-test and its last report per device (`kkt-agent doctor`). */
     readonly doctor: Doctor,
+    readonly recovery: Recovery,
   ) {
     for (const device of parts.devices) this.devices.set(device.id, device);
     const doctorAdmission = doctor.admission(this.devices);
@@ -142,12 +167,15 @@ export class Agent {
       parts.intake,
     );
     this.links = new JobLinks(db);
+    recovery.register(parts.devices.map((device) => device.id));
     for (const device of parts.devices) {
       const fiscalizer = new Fiscalizer(
         device,
         jobs,
         this.loggerFor('fiscalizer', { device: device.id }),
         this.fiscalizerConfig,
+        undefined,
+        recovery,
       );
       this.fiscalizers.set(device.id, fiscalizer);
       device.on('shift', ({ type, shift }) => {
@@ -163,6 +191,8 @@ export class Agent {
     // reports commits with its REPORTED state (docs/storage.md, "Transactions").
     jobs.onWrite((job, previous) => {
       if (job.state === previous) return;
+      // What the register is known to hold moves its watermark in the same commit.
+      recovery.noteWithin(job);
       if (job.state === 'FISCALIZED') outbox.draftWithin({ type: 'job.fiscalized', job });
       else if (job.state === 'FAILED') outbox.draftWithin({ type: 'job.failed', job });
     });
@@ -200,7 +230,12 @@ export class Agent {
         parts.dataDir,
         parts.loggerFor?.('doctor') ?? parts.logger.child({ module: 'doctor' }),
       );
-      return new Agent(parts, db, jobs, outbox, connectorState, doctor);
+      const recovery = new Recovery(
+        db,
+        parts.loggerFor?.('recovery') ?? parts.logger.child({ module: 'recovery' }),
+        parts.recovery,
+      );
+      return new Agent(parts, db, jobs, outbox, connectorState, doctor, recovery);
     } catch (error) {
       db.close();
       throw error;
@@ -288,17 +323,25 @@ export class Agent {
     };
   }
 
+  /**
+   * Starts the core. Connectors come first (their sinks may need state loaded at start, ids, before they
+   * can draft), except on a store being rebuilt from the registers: then they start once every register
+   * has been read back, so no bill is taken before the agent knows what was printed (docs/fiscalization.md,
+   * "Rebuilding from the register"). `start` returns without waiting for that; `status` shows its progress.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // Connectors first: their sinks may need state loaded at start (ids) before they can draft.
-    for (const connector of this.parts.connectors) {
-      await connector.start({
-        intake: this.intake,
-        store: this.storeFor(connector.name),
-        logger: this.loggerFor('connector', { connector: connector.name }),
-        devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
+    const rebuilding = this.recovery.rebuilding;
+    if (rebuilding) {
+      this.parts.logger.warn({
+        event: 'agent.rebuilding',
+        origin: this.recovery.storeOrigin.origin,
+        devices: this.devices.size,
+        reason: 'the store is new or was declared lost: the registers are read back before any bill is taken',
       });
+    } else {
+      await this.startConnectors();
     }
     await this.recoverDrafts();
     this.recoveryTimer = setInterval(() => void this.recoverDrafts(), 60_000);
@@ -314,11 +357,56 @@ export class Agent {
     this.outbox.start();
     await Promise.all(this.deviceList.map((device) => device.start()));
     for (const fiscalizer of this.fiscalizers.values()) fiscalizer.start();
+    if (rebuilding) {
+      const cancelled = new Promise<boolean>((resolve) => {
+        this.cancelConnectorStart = () => resolve(true);
+      });
+      this.connectorsStarting = Promise.race([this.recovery.whenRebuilt().then(() => false), cancelled]).then(
+        async (stopped) => {
+          if (stopped || !this.started) return;
+          await this.startConnectors();
+        },
+      );
+      this.connectorsStarting.catch((error: unknown) => {
+        this.parts.logger.error({ event: 'agent.connectors-failed', reason: (error as Error).message });
+      });
+    }
     this.parts.logger.info({
       event: 'agent.started',
       devices: this.devices.size,
       connectors: this.parts.connectors.length,
+      rebuilding,
     });
+  }
+
+  /**
+   * Resolves once the connectors run: at once after `start` on a trusted store, after the read-back from
+   * the registers on a new or lost one (callers that poll right after starting wait for it).
+   */
+  async serving(): Promise<void> {
+    await this.connectorsStarting;
+  }
+
+  private async startConnectors(): Promise<void> {
+    const rebuiltSince = this.recovery.horizon()?.coveredSince;
+    for (const connector of this.parts.connectors) {
+      await connector.start({
+        intake: this.intake,
+        store: this.storeFor(connector.name),
+        logger: this.loggerFor('connector', { connector: connector.name }),
+        devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
+        ...(rebuiltSince !== undefined ? { rebuiltSince } : {}),
+        registerSerial: (route) => this.registerSerial(route),
+      });
+      this.startedConnectors.push(connector);
+    }
+  }
+
+  /** The serial number of the register a route leads to, as the register reports it (undefined offline). */
+  private async registerSerial(route: { source: string; account: string; currency: string }) {
+    const device = this.devices.get(this.parts.router(route));
+    if (!device) return undefined;
+    return (await device.snapshot()).serial;
   }
 
   /**
@@ -333,7 +421,9 @@ export class Agent {
     this.started = false;
     clearInterval(this.recoveryTimer);
     clearInterval(this.dataDirTimer);
-    for (const connector of this.parts.connectors) await connector.stop().catch(() => undefined);
+    this.cancelConnectorStart?.();
+    await this.connectorsStarting?.catch(() => undefined);
+    for (const connector of this.startedConnectors.splice(0)) await connector.stop().catch(() => undefined);
     const timeoutMs = this.fiscalizerConfig.stopTimeoutMs;
     const printing = this.printingJobs;
     if (printing.length > 0)
@@ -448,7 +538,7 @@ export class Agent {
    */
   async resolveJob(
     jobId: string,
-    decision: { printed: boolean; by: string; note?: string; fiscal?: Partial<FiscalData> },
+    decision: { printed: boolean; by: string; note?: string; fiscal?: Partial<FiscalData>; force?: boolean },
   ): Promise<Job> {
     const job = this.jobs.require(jobId);
     if (job.state !== 'BLOCKED') {
@@ -461,13 +551,14 @@ export class Agent {
         },
       );
     }
-    const resolution = {
+    const resolution: NonNullable<Job['resolution']> = {
       printed: decision.printed,
       by: decision.by,
       at: new Date().toISOString(),
       note: decision.note,
     };
     if (!decision.printed) {
+      Object.assign(resolution, await this.checkNotPrinted(job, decision.force === true));
       const requeued = await this.jobs.transition(jobId, 'RECEIVED', { resolution, blocked: undefined }, [
         'BLOCKED',
       ]);
@@ -484,6 +575,61 @@ export class Agent {
       ...decision.fiscal,
     };
     return this.jobs.transition(jobId, 'FISCALIZED', { resolution, fiscal }, ['BLOCKED']);
+  }
+
+  /**
+   * Before a person's "not printed" requeues a job, the register is asked (docs/fiscalization.md, "Resolving
+   * a blocked job"): a receipt with the job's marker, in the receipts read back or in the FN after the job's
+   * anchor, refuses it naming the FD. A register that cannot be searched refuses it too, unless `force`,
+   * which is recorded and logged as the typed warning RESOLVE_FORCED.
+   */
+  private async checkNotPrinted(job: Job, force: boolean): Promise<{ checked?: string; forced?: string }> {
+    const found = (fd: number, fn: string, why = '') =>
+      new AgentError(
+        'JOB_RECEIPT_FOUND',
+        `Job ${job.id}: receipt FD ${fd} of FN ${fn} carries its marker, so it was printed${why}; ` +
+          'resolve it as printed (--printed).',
+        { jobId: job.id, fiscalDocumentNumber: fd, fnSerial: fn },
+      );
+    // The register's word beats a person's: a receipt read back with the job's marker was printed.
+    const claim = this.recovery.claim(job);
+    if (claim.kind !== 'none')
+      throw found(
+        claim.receipt.documentNumber,
+        claim.receipt.fnSerial,
+        claim.kind === 'mismatch' ? ` (${claim.reason})` : '',
+      );
+    const device = this.devices.get(job.deviceId);
+    if (device?.readBack !== 'history') return {};
+    let search: ReceiptSearch;
+    if (job.printing === undefined) {
+      search = { kind: 'absent', checked: 'the job was never sent to the register' };
+    } else if (!device.ready) {
+      search = { kind: 'unknown', reason: 'the register does not answer' };
+    } else {
+      search = await this.deviceOperation(device.id, (d) => d.searchReceipt(job)).catch(
+        (error: unknown): ReceiptSearch => ({
+          kind: 'unknown',
+          reason: `the register could not be searched (${(error as Error).message})`,
+        }),
+      );
+    }
+    if (search.kind === 'found') throw found(search.fiscalDocumentNumber, search.fnSerial);
+    if (search.kind === 'absent') return { checked: search.checked };
+    if (!force)
+      throw new AgentError(
+        'JOB_RECEIPT_UNCHECKED',
+        `Job ${job.id}: ${search.reason}, so whether its receipt (marker ${job.id}) was printed is not known. ` +
+          'Try again once the register answers, or look at its receipts and resolve with --force.',
+        { jobId: job.id, reason: search.reason },
+      );
+    this.parts.logger.warn({
+      event: 'job.resolve-forced',
+      code: 'RESOLVE_FORCED',
+      job: job.id,
+      reason: search.reason,
+    });
+    return { forced: search.reason };
   }
 
   /** Runs an operation on a device between jobs (see `Fiscalizer.exclusive`). */
@@ -531,6 +677,7 @@ export class Agent {
       connectors: this.parts.connectors.map((c) => c.status()),
       storage: this.db.storageFigures(),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+      recovery: this.recovery.status(),
     };
   }
 
@@ -605,10 +752,13 @@ export class Agent {
    * reports past the outbox's retention are deleted. Rows are slimmed or deleted in small transactions;
    * the file is never rewritten (SQLite reuses the freed pages).
    */
-  async applyRetention(now = Date.now()): Promise<{ jobsSlimmed: number; outboxDropped: number }> {
+  async applyRetention(
+    now = Date.now(),
+  ): Promise<{ jobsSlimmed: number; outboxDropped: number; recoveredDropped: number }> {
     const retainMs = { ...JOURNAL_DEFAULTS, ...this.parts.journal }.retainDays * DAY_MS;
     const { slimmed } = await this.jobs.slimFinished(retainMs, now);
     const outboxDropped = await this.outbox.deleteDelivered(now);
-    return { jobsSlimmed: slimmed, outboxDropped };
+    const recoveredDropped = await this.recovery.applyRetention(retainMs, now);
+    return { jobsSlimmed: slimmed, outboxDropped, recoveredDropped };
   }
 }

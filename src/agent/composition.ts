@@ -210,6 +210,7 @@ export async function buildAgent(
     outbox: config.outbox,
     journal: config.journal,
     intake: { ...config.intake, timeZone: config.timeZone },
+    recovery: config.recovery,
     fsync: options.fsync,
   });
 }

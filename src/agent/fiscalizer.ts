@@ -12,6 +12,8 @@ import { crashPoint } from './crashPoints.js';
 import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
+import type { ReceiptHistory } from './jobs/receiptHistory.js';
+import type { Recovery } from './jobs/recovery.js';
 
 /**
  * The codes a job's failure or block carries when the fiscalizer names it itself, with what each means
@@ -19,8 +21,14 @@ import type { JobStore } from './jobs/jobStore.js';
  */
 export const FISCALIZER_ERROR_CODES = {
   PRINT_FAILED: 'Printing failed with an error that has no code of its own; the message is all there is.',
+  RECONCILE_UNREACHABLE:
+    'The register could not be asked whether the receipt printed (link down or silent): the job is BLOCKED and reconciled again as soon as the register answers.',
   RECONCILE_AMBIGUOUS:
     'After a crash or a lost answer the register could not tell whether the receipt printed: the job is BLOCKED. Look at the register and resolve it (`kkt-agent jobs resolve --printed|--not-printed`).',
+  RECOVERED_RECEIPT_MISMATCH:
+    "A receipt read back from the register carries this job's marker but not its bill (amount or positions differ): the job is BLOCKED for a person.",
+  RECOVERY_UNCONFIRMED:
+    'After a lost store this device could not be read back; its bills wait BLOCKED until a technician runs `kkt-agent recover --confirm <device>`.',
 } as const;
 
 declare module '../lib/errors.js' {
@@ -57,6 +65,9 @@ export const FISCALIZER_DEFAULTS: FiscalizerConfig = fiscalizerConfigSchema.pars
 
 const monotonicNow = (): number => performance.now();
 
+/** A job blocked because the register could not be asked: asked again whenever it answers. */
+const UNREACHABLE = 'RECONCILE_UNREACHABLE' satisfies ErrorCode;
+
 export type FiscalizerEvent =
   | { type: 'printing'; job: Job }
   | { type: 'fiscalized'; job: Job }
@@ -79,6 +90,10 @@ export class Fiscalizer {
   private readonly reconcileFailures = new Map<string, number>();
   private readonly options: FiscalizerOptions;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The device's documents since the store's watermark were read back since it last became ready. */
+  private caughtUp = false;
+  /** When a job blocked because the register could not be asked is asked again (monotonic), and how often it was. */
+  private readonly recheckAt = new Map<string, { at: number; tries: number }>();
 
   constructor(
     private readonly device: FiscalDevice,
@@ -86,9 +101,16 @@ export class Fiscalizer {
     private readonly logger: Logger,
     options: Partial<FiscalizerOptions> = {},
     private readonly onEvent: (event: FiscalizerEvent) => void = () => undefined,
+    private readonly recovery?: Recovery,
   ) {
     this.options = { ...FISCALIZER_DEFAULTS, ...options };
-    device.on('ready', () => this.wake());
+    device.on('ready', () => {
+      // A reconnect may find another FN, or documents someone made meanwhile: look before printing.
+      this.caughtUp = false;
+      // The register answers again: the jobs it could not be asked about are asked at once.
+      this.recheckAt.clear();
+      this.wake();
+    });
   }
 
   /** The job being printed right now, if any (the restart lock waits for it). */
@@ -149,14 +171,28 @@ export class Fiscalizer {
         continue;
       }
       try {
+        if (!this.caughtUp) {
+          await this.catchUp();
+          continue;
+        }
         const pending = this.jobs.inState('PRINTING').filter((job) => this.mine(job));
         if (pending.length > 0) {
           await this.exclusive(() => this.reconcile(pending[0]!));
           continue;
         }
+        const stranded = this.strandedDue();
+        if (stranded) {
+          await this.exclusive(() => this.recheck(stranded));
+          continue;
+        }
         const next = this.nextReceived();
         if (!next) {
-          const soonest = Math.min(...[...this.retryAt.values()].map((at) => at - monotonicNow()), 30_000);
+          const soonest = Math.min(
+            ...[...this.retryAt.values(), ...[...this.recheckAt.values()].map((r) => r.at)].map(
+              (at) => at - monotonicNow(),
+            ),
+            30_000,
+          );
           await this.sleep(Math.max(soonest, 10));
           continue;
         }
@@ -173,6 +209,123 @@ export class Fiscalizer {
     }
   }
 
+  /**
+   * Reads back what the device made that the store does not account for, before anything prints
+   * (docs/fiscalization.md, "Rebuilding from the register"). Each document is read between two jobs'
+   * worth of exclusive use, so a technician's X report or a status never waits for the whole read.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.recovery) {
+      const history = this.device.history();
+      const shared: ReceiptHistory | undefined = history && {
+        head: () => this.exclusive(() => history.head()),
+        read: (documentNumber) => this.exclusive(() => history.read(documentNumber)),
+      };
+      await this.recovery.prepare(this.device.id, this.device.readBack, shared);
+    }
+    this.caughtUp = true;
+  }
+
+  /**
+   * What the read-back decides before a print: a device held after a lost store blocks the job for a
+   * person (unless a person already said it was not printed); a receipt found with the job's marker that
+   * is this bill's makes the job FISCALIZED without printing; one that is not this bill's blocks it.
+   * Returns true when it took the job.
+   */
+  private async recalled(job: Job): Promise<boolean> {
+    const recovery = this.recovery;
+    if (!recovery) return false;
+    const claim = recovery.claim(job);
+    if (claim.kind === 'match') {
+      const done = recovery.take(this.jobs, job, claim.receipt);
+      this.logger.warn({
+        event: 'job.recovered',
+        job: job.id,
+        device: this.device.id,
+        fd: claim.receipt.documentNumber,
+        fn: claim.receipt.fnSerial,
+      });
+      this.onEvent({ type: 'fiscalized', job: done });
+      return true;
+    }
+    const held =
+      claim.kind === 'none' && job.resolution?.printed !== false ? recovery.held(this.device.id) : undefined;
+    const reason = claim.kind === 'mismatch' ? claim.reason : held;
+    if (reason === undefined) return false;
+    const code: ErrorCode = claim.kind === 'mismatch' ? 'RECOVERED_RECEIPT_MISMATCH' : 'RECOVERY_UNCONFIRMED';
+    const blocked = await this.jobs.transition(
+      job.id,
+      'BLOCKED',
+      { blocked: { code, message: `${reason} (marker ${job.id})`, at: new Date().toISOString() } },
+      ['RECEIVED'],
+    );
+    this.logger.error({ event: 'job.blocked', job: job.id, code, reason });
+    this.onEvent({ type: 'blocked', job: blocked });
+    return true;
+  }
+
+  /** A job BLOCKED because the register could not be asked, due to be asked again. */
+  private strandedDue(): Job | undefined {
+    const now = monotonicNow();
+    return this.jobs
+      .inState('BLOCKED')
+      .filter((job) => this.mine(job) && job.blocked?.code === UNREACHABLE)
+      .find((job) => (this.recheckAt.get(job.id)?.at ?? 0) <= now);
+  }
+
+  /**
+   * Asks the register again about a job blocked because it could not be asked (issue: a link outage right
+   * after the close): its receipt found makes it FISCALIZED, the FN's proof that nothing was made requeues
+   * it, an answer that cannot tell leaves it for a person with that reason. No answer: asked again later.
+   */
+  private async recheck(job: Job): Promise<void> {
+    this.busyJob = job.id;
+    try {
+      let outcome: Awaited<ReturnType<FiscalDevice['reconcile']>>;
+      try {
+        outcome = await this.device.reconcile(job);
+      } catch (error) {
+        const tries = (this.recheckAt.get(job.id)?.tries ?? 0) + 1;
+        const delay = jitteredBackoffMs(tries - 1, {
+          firstDelayMs: this.options.retryDelayMs,
+          maxDelayMs: this.options.maxRetryDelayMs,
+        });
+        this.recheckAt.set(job.id, { at: monotonicNow() + delay, tries });
+        this.logger.info({
+          event: 'job.recheck-failed',
+          job: job.id,
+          reason: (error as Error).message,
+          retryInMs: delay,
+        });
+        return;
+      }
+      this.recheckAt.delete(job.id);
+      this.logger.warn({ event: 'job.rechecked', job: job.id, outcome: outcome.kind });
+      if (outcome.kind === 'fiscalized') {
+        const done = await this.jobs.transition(
+          job.id,
+          'FISCALIZED',
+          { fiscal: outcome.fiscal, blocked: undefined },
+          ['BLOCKED'],
+        );
+        this.onEvent({ type: 'fiscalized', job: done });
+      } else if (outcome.kind === 'not-printed') {
+        const requeued = await this.jobs.transition(job.id, 'RECEIVED', { blocked: undefined }, ['BLOCKED']);
+        this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
+      } else {
+        await this.jobs.transition(
+          job.id,
+          'BLOCKED',
+          { blocked: { code: 'RECONCILE_AMBIGUOUS', message: outcome.reason, at: new Date().toISOString() } },
+          ['BLOCKED'],
+        );
+        this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
+      }
+    } finally {
+      this.busyJob = undefined;
+    }
+  }
+
   private nextReceived(): Job | undefined {
     const now = monotonicNow();
     return this.jobs
@@ -184,6 +337,7 @@ export class Fiscalizer {
   private async process(job: Job): Promise<void> {
     this.busyJob = job.id;
     try {
+      if (await this.recalled(job)) return;
       const anchor = await this.device.preparePrint(job);
       const printing = await this.jobs.transition(job.id, 'PRINTING', {
         printing: { ...anchor, startedAt: new Date().toISOString() },
@@ -268,6 +422,7 @@ export class Fiscalizer {
     this.busyJob = job.id;
     try {
       let outcome: Awaited<ReturnType<FiscalDevice['reconcile']>>;
+      let unreachable = false;
       try {
         outcome = await this.device.reconcile(job);
         this.reconcileFailures.delete(job.id);
@@ -277,6 +432,7 @@ export class Fiscalizer {
         this.reconcileFailures.set(job.id, failures);
         if (failures < this.options.maxReconcileFailures) throw error;
         this.reconcileFailures.delete(job.id);
+        unreachable = true;
         outcome = {
           kind: 'ambiguous',
           reason: `the register could not be asked (${(error as Error).message}) after ${failures} tries`,
@@ -290,12 +446,9 @@ export class Fiscalizer {
         const requeued = await this.jobs.transition(job.id, 'RECEIVED', {});
         this.onEvent({ type: 'requeued', job: requeued, reason: outcome.note });
       } else {
+        const code: ErrorCode = unreachable ? UNREACHABLE : 'RECONCILE_AMBIGUOUS';
         const blocked = await this.jobs.transition(job.id, 'BLOCKED', {
-          blocked: {
-            code: 'RECONCILE_AMBIGUOUS' satisfies ErrorCode,
-            message: outcome.reason,
-            at: new Date().toISOString(),
-          },
+          blocked: { code, message: outcome.reason, at: new Date().toISOString() },
         });
         this.logger.error({ event: 'job.blocked', job: job.id, reason: outcome.reason });
         this.onEvent({ type: 'blocked', job: blocked });

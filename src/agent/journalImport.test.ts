@@ -8,6 +8,7 @@ import { JobStore } from './jobs/jobStore.js';
 import { importJournals, JOURNAL_FILES, MIGRATED_SUFFIX } from './journalImport.js';
 import { Outbox } from './outbox/outbox.js';
 import { AgentDatabase } from './store/database.js';
+import { readStoreOrigin } from './store/storeOrigin.js';
 
 /**
  * The migration from the JSONL journals, on a data directory the agent before the database made
@@ -67,8 +68,11 @@ describe('importJournals', () => {
       outbox: await readFile(join(dir, JOURNAL_FILES.outbox)),
     };
     const store = openDb();
+    expect(readStoreOrigin(store)).toMatchObject({ origin: 'new', rebuild: 'pending' });
     const result = await importJournals(store, dir, logger);
     expect(result).toEqual({ jobs: expected.jobs, outbox: expected.outbox, markers: expected.markers });
+    // The older agent's history is the store's: not new, nothing to rebuild from the register.
+    expect(readStoreOrigin(store)).toMatchObject({ origin: 'imported', rebuild: 'not-needed' });
 
     const jobs = new JobStore(store);
     expect(jobs.countByState()).toEqual(expected.jobs);
@@ -131,6 +135,7 @@ describe('importJournals', () => {
       message: expect.stringContaining(`${path} is damaged at line 4`),
     });
     expect(Number(store.statement('SELECT count(*) FROM jobs').pluck().get())).toBe(0);
+    expect(readStoreOrigin(store).origin).toBe('new');
     expect(await readdir(dir)).toContain(JOURNAL_FILES.jobs);
   });
 

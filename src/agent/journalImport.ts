@@ -15,6 +15,7 @@ import type { AgentDatabase } from './store/database.js';
 import { JournalCorruptError } from './store/errors.js';
 import { scanJournal } from './store/journalFormat.js';
 import { JournalImportError } from './store/storeErrors.js';
+import { markImported } from './store/storeOrigin.js';
 
 /**
  * Migration from the JSONL journals of agents before the database (docs/storage.md, "Migration"). On the
@@ -206,6 +207,8 @@ export async function importJournals(
       }
     }
     for (const marker of markers) Outbox.insertImportedMarker(db, marker);
+    // The older agent's history is this store's: it is not new, and nothing is rebuilt from the register.
+    markImported(db, now);
     const record = db.statement('INSERT INTO imported_journals (file, at, records) VALUES (?, ?, ?)');
     for (const { file } of pending) {
       const records =

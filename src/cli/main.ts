@@ -20,6 +20,7 @@ import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
 import { registerKindCommands } from './kindCommands.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
+import { registerRecoverCommand } from './recoverCommand.js';
 import { renderStatus } from './statusView.js';
 
 const DEFAULT_CONFIG = '/etc/kkt-agent/config.json';
@@ -313,7 +314,15 @@ export function buildProgram(): Command {
       .description('decide a BLOCKED job: was its receipt printed?')
       .argument('<id>')
       .option('--printed', 'the receipt exists: report it, never print again')
-      .option('--not-printed', 'no receipt was made: print it now')
+      .option(
+        '--not-printed',
+        "no receipt was made: print it now (refused when the register's FN holds the job's marker)",
+      )
+      .option(
+        '--force',
+        'with --not-printed: take it although the register cannot be searched (a typed warning)',
+        false,
+      )
       .option('--note <text>'),
   ).action(
     async (
@@ -325,17 +334,28 @@ export function buildProgram(): Command {
         printed?: boolean;
         notPrinted?: boolean;
         note?: string;
+        force: boolean;
       },
     ) => {
       if (Boolean(options.printed) === Boolean(options.notPrinted))
         fail(new KktAgentError('CLI_USAGE', 'Give exactly one of --printed or --not-printed.'));
-      const result = await callControl(await socketPath(options), 'jobs.resolve', {
+      if (options.force && !options.notPrinted)
+        fail(new KktAgentError('CLI_USAGE', '--force goes with --not-printed only.'));
+      const result = (await callControl(await socketPath(options), 'jobs.resolve', {
         id,
         printed: Boolean(options.printed),
         by: `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`,
         note: options.note,
-      });
-      print(result, options.json, (r: { job: JobRow }) => `Job ${r.job.id} is now ${r.job.state}.`);
+        force: options.force,
+      }).catch(fail)) as { job: JobRow; checked?: string; warning?: { code: string; message: string } };
+      if (result.warning)
+        process.stderr.write(`kkt-agent: warning: ${result.warning.message} [${result.warning.code}]\n`);
+      print(
+        result,
+        options.json,
+        (r: typeof result) =>
+          `Job ${r.job.id} is now ${r.job.state}.${r.checked ? `\nChecked: ${r.checked}.` : ''}`,
+      );
     },
   );
 
@@ -381,6 +401,7 @@ export function buildProgram(): Command {
     });
 
   registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
+  registerRecoverCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
   registerKindCommands(program, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasResultFields } from '../../src/drivers/atol/documentFields.js';
+import { decodeFvlnMilli, hasHistoryFields, hasResultFields } from '../../src/drivers/atol/documentFields.js';
 import { readDocumentTlvs } from '../../src/drivers/atol/documentReader.js';
 import { Kkt } from '../../src/drivers/atol/kkt.js';
 import {
@@ -92,6 +92,52 @@ describe('reading a fiscal document back, with the bytes of a real register (Zzz
     expect(served).toBe(8);
     expect(read.complete).toBe(false);
     expect(read.tlvs.map((t) => t.tag)).toEqual([1041, 1037, 1018, 1040, 1012, 1077, 1038, 1042]);
+  });
+
+  it('reads the positions (1059) of the real receipt: 1079 price, 1023 quantity as FVLN, 1043 amount', async () => {
+    const register = new ScriptedRegister({ ...IDENTITY, a445: SELECT_ANSWER, a446: TLV_ANSWERS });
+    const kkt = await connectTo(register);
+    try {
+      // One "Эспрессо" at 25.00: 1079 c409, 1023 00 01 (no decimals, 1), 1043 c409.
+      expect((await kkt.document(87)).positions).toEqual([
+        { priceKop: 2500, quantityMilli: 1000, amountKop: 2500 },
+      ]);
+    } finally {
+      await kkt.close();
+    }
+  });
+
+  it('reads a receipt in full for a history scan, and any other document only up to its date-time', async () => {
+    const receipt = new ScriptedRegister({ ...IDENTITY, a445: SELECT_ANSWER, a446: TLV_ANSWERS });
+    const kkt = await connectTo(receipt);
+    try {
+      expect((await kkt.document(87, 'history')).marker).toBeUndefined();
+      expect(receipt.commands.filter((c) => c === 'a446')).toHaveLength(ZZ_RECEIPT.length);
+    } finally {
+      await kkt.close();
+    }
+    // The same TLVs announced as a shift-opening report (type 2): five answers reach 1012.
+    const shiftSelect = Buffer.from(SELECT_ANSWER);
+    shiftSelect[2] = 0x02;
+    const shift = new ScriptedRegister({ ...IDENTITY, a445: shiftSelect, a446: TLV_ANSWERS });
+    const other = await connectTo(shift);
+    try {
+      const document = await other.document(87, 'history');
+      expect(document).toMatchObject({ documentType: 2, dateTime: '2018-02-22T16:17:00+03:00' });
+      expect(shift.commands.filter((c) => c === 'a446')).toHaveLength(5);
+    } finally {
+      await other.close();
+    }
+    expect(hasHistoryFields(3, [{ tag: 1012, value: Buffer.alloc(4) }])).toBe(false);
+  });
+
+  it('decodes FVLN quantities to thousandths, refusing what thousandths cannot hold', () => {
+    expect(decodeFvlnMilli(Buffer.from('0001', 'hex'))).toBe(1000);
+    expect(decodeFvlnMilli(Buffer.from('03e803', 'hex'))).toBe(1000);
+    expect(decodeFvlnMilli(Buffer.from('02fa00', 'hex'))).toBe(2500);
+    expect(decodeFvlnMilli(Buffer.from('04102700', 'hex'))).toBe(1000);
+    expect(decodeFvlnMilli(Buffer.from('0411', 'hex'))).toBeUndefined();
+    expect(decodeFvlnMilli(Buffer.from('00', 'hex'))).toBeUndefined();
   });
 
   it('ends at DA when the register has less than it announced', async () => {

@@ -304,6 +304,7 @@ describe('bridge BILL corpus through the connector: one FAILED job with the fiel
       outbox: { initialBackoffMs: 10, maxBackoffMs: 50 },
     });
     await agent.start();
+    await agent.serving();
   });
 
   afterAll(async () => {

@@ -114,6 +114,7 @@ export async function openCorpusAgent(): Promise<CorpusAgent> {
     outbox: { initialBackoffMs: 10, maxBackoffMs: 50 },
   });
   await agent.start();
+  await agent.serving();
   const methods = agentControlMethods(agent, { version: 'corpus' });
   return {
     agent,

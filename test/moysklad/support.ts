@@ -25,6 +25,7 @@ export const REG_NUMBER = '0000000001012345';
 export class ShiftRegister extends FiscalDevice {
   readonly kind = 'atol';
   readonly currencies = ['RUB'] as const;
+  readonly readBack = 'own-records' as const;
   printed: Job[] = [];
   shiftNumber = 41;
   shiftOpen = false;
@@ -237,5 +238,7 @@ export async function openHarness(
     fsync: false,
   });
   await agent.start();
+  // A new store is read back from its device before the connectors start (docs/fiscalization.md §7).
+  await agent.serving();
   return { agent, connector, device, stop: () => agent.stop() };
 }

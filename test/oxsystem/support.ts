@@ -76,6 +76,8 @@ export async function openOxAgent(options: {
   });
   await options.beforeStart?.(agent, connector);
   await agent.start();
+  // A new store is read back from its device before the connectors start (docs/fiscalization.md §7).
+  await agent.serving();
   return { agent, connector, device, receiptsDir };
 }
 

@@ -1,5 +1,6 @@
 import { type DeviceSnapshot, FiscalDevice, type ReconcileOutcome } from '../../src/agent/devices/device.js';
 import type { FiscalData, Job, ShiftEvent } from '../../src/agent/jobs/job.js';
+import type { ReadBack } from '../../src/agent/jobs/receiptHistory.js';
 
 type PrintScript = (job: Job, printed: number) => FiscalData | Error | 'hang' | undefined;
 
@@ -10,6 +11,8 @@ type PrintScript = (job: Job, printed: number) => FiscalData | Error | 'hang' | 
 export class FakeDevice extends FiscalDevice {
   readonly kind = 'fake';
   readonly currencies = ['RUB', 'BYN', 'UZS'] as const;
+  /** Its `printed` list is its own record: a rebuild has nothing to read, and nothing is held. */
+  readBack: ReadBack = 'own-records';
   printed: Job[] = [];
   attempts = 0;
   isReady = true;

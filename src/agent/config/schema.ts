@@ -6,7 +6,7 @@ import { atolProtocolReconnectSchema } from '../devices/atolCommon/config.js';
 import { atolOperatorSchema } from '../devices/atolCommon/operatorConfig.js';
 import { VAT_TYPE_NAMES } from '../domain/vat.js';
 import { fiscalizerConfigSchema } from '../fiscalizer.js';
-import { intakeConfigSchema, journalConfigSchema } from '../jobs/config.js';
+import { intakeConfigSchema, journalConfigSchema, recoveryConfigSchema } from '../jobs/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 
 /**
@@ -110,4 +110,5 @@ export const baseConfigShape = {
   outbox: outboxConfigSchema.prefault({}),
   journal: journalConfigSchema.prefault({}),
   intake: intakeConfigSchema.prefault({}).meta({ restartRequired: true }),
+  recovery: recoveryConfigSchema.prefault({}),
 };

@@ -23,6 +23,15 @@ export interface ConnectorContext {
   logger: Logger;
   /** Current state of every fiscal device (for clouds that want register health, e.g. MoySklad /state). */
   devices(): Promise<DeviceSnapshot[]>;
+  /**
+   * After a rebuild from the registers that could not read a register back to its first document: the
+   * register time from which every receipt of ours was seen. A receipt printed before it is unknown to the
+   * agent, so a cloud that serves old bills again must not have them printed automatically
+   * (docs/fiscalization.md, "Rebuilding from the register").
+   */
+  rebuiltSince?: string;
+  /** The serial number of the register that prints a source account's bills, when it is known. */
+  registerSerial?(route: { source: string; account: string; currency: string }): Promise<string | undefined>;
 }
 
 export interface ConnectorStatus {

@@ -125,6 +125,8 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           path: ['kind'],
         }),
       async (params) => {
+        // No bill is taken while the registers are read back after a lost store (docs/fiscalization.md §8).
+        await agent.serving();
         const trigger = { kind: params.via, ref: params.ref };
         if (params.bill !== undefined) {
           const { job, duplicate } = await agent.intake.submit({
@@ -309,16 +311,41 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         outbox: agent.outbox.entries({ jobId: p.id }),
       };
     }),
+    'recovery.status': method(z.object({}), async () => agent.recovery.status()),
+    'recovery.confirm': method(
+      z.object({ device: z.string().min(1), by: z.string().min(1).max(64).default('cli') }),
+      async (p) => ({ device: agent.recovery.confirm(p.device, p.by) }),
+    ),
     'jobs.resolve': method(
       z.strictObject({
         id: z.string().min(1),
         printed: z.boolean(),
         by: z.string().min(1).max(64).default('cli'),
         note: z.string().max(256).optional(),
+        /** "Not printed" although the register cannot be searched for the job's marker. */
+        force: z.boolean().default(false),
       }),
-      async (p) => ({
-        job: jobSummary(await agent.resolveJob(p.id, { printed: p.printed, by: p.by, note: p.note })),
-      }),
+      async (p) => {
+        const job = await agent.resolveJob(p.id, {
+          printed: p.printed,
+          by: p.by,
+          note: p.note,
+          force: p.force,
+        });
+        const forced = job.resolution?.forced;
+        return {
+          job: jobSummary(job),
+          ...(job.resolution?.checked ? { checked: job.resolution.checked } : {}),
+          ...(forced
+            ? {
+                warning: {
+                  code: 'RESOLVE_FORCED',
+                  message: `taken as not printed without the register's word (${forced}): it prints again`,
+                },
+              }
+            : {}),
+        };
+      },
     ),
   };
 }

@@ -3,6 +3,7 @@ import type { LinkTap } from '../../drivers/atol/transport/link.js';
 import { type ErrorCode, KktAgentError, type ValidationError } from '../../lib/errors.js';
 import type { Bill } from '../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
+import type { ReadBack, ReceiptHistory } from '../jobs/receiptHistory.js';
 import type { DoctorOptions, DoctorReport } from './doctorReport.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
@@ -12,6 +13,15 @@ export type ReconcileOutcome =
   | { kind: 'not-printed'; note: string }
   /** The device cannot tell: a person must decide (printed / not printed). */
   | { kind: 'ambiguous'; reason: string };
+
+/**
+ * Whether a job's receipt is on the device, looked up by its marker before a person's "not printed" is
+ * taken (docs/fiscalization.md, "Resolving a blocked job"). `unknown` when the device cannot tell.
+ */
+export type ReceiptSearch =
+  | { kind: 'found'; fiscalDocumentNumber: number; fnSerial: string }
+  | { kind: 'absent'; checked: string }
+  | { kind: 'unknown'; reason: string };
 
 /** The device refused the receipt: nothing was printed. `retryable` when fixing the device helps (paper, shift). */
 export class PrintRefusedError extends KktAgentError {
@@ -126,6 +136,24 @@ export abstract class FiscalDevice extends EventEmitter<FiscalDeviceEvents> {
   abstract readonly currencies: readonly string[];
   /** Time of the last successful exchange with the device, for the watchdog's liveness probe. */
   lastActivityAt = 0;
+  /**
+   * How the device can tell what it printed without the agent's store (docs/fiscalization.md, "Rebuilding
+   * from the register"): `history` devices return their `history()`.
+   */
+  abstract readonly readBack: ReadBack;
+
+  /** The device's printed documents, newest first, when it keeps a readable history (its FN). */
+  history(): ReceiptHistory | undefined {
+    return undefined;
+  }
+
+  /**
+   * Looks the job's receipt up on the device by its marker. Only a device with a readable history can; the
+   * others leave the decision to the person, who has looked at the device.
+   */
+  async searchReceipt(_job: Job): Promise<ReceiptSearch> {
+    return { kind: 'unknown', reason: `a ${this.kind} device cannot be searched for a receipt` };
+  }
 
   abstract get ready(): boolean;
 

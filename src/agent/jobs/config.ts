@@ -26,3 +26,30 @@ export const intakeConfigSchema = z.strictObject({
 });
 
 export type IntakeConfig = z.output<typeof intakeConfigSchema>;
+
+/**
+ * The `recovery` section: how far a rebuild reads a register's fiscal storage back after the store was
+ * lost (docs/fiscalization.md, "Rebuilding from the register"). It stops at the first document that is
+ * both `depthHours` older than the newest one and at or before the opening of the `shifts`-th shift back,
+ * or after `maxDocuments`, whichever comes first.
+ */
+export const recoveryConfigSchema = z.strictObject({
+  depthHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(48),
+  /** 2: back to the opening of the previous shift (the current one and the one before). */
+  shifts: z.number().int().min(1).max(1000).default(2),
+  maxDocuments: z.number().int().min(10).max(1_000_000).default(10_000),
+  /**
+   * After a lost store, a device that cannot be read back (SmartX) fiscalizes nothing until a technician
+   * confirms it (`kkt-agent recover --confirm <device>`); each bill meanwhile waits BLOCKED for a person.
+   */
+  holdUnreadable: z.boolean().default(true),
+});
+
+export type RecoveryConfig = z.output<typeof recoveryConfigSchema>;
+
+export const RECOVERY_DEFAULTS: RecoveryConfig = recoveryConfigSchema.parse({});

@@ -25,6 +25,8 @@ export const JOBS_ERROR_CODES = {
     'The advance returned is more than what is left of the order’s prepayments.',
   OFFSET_EXCEEDS_PREPAID: 'The prepayment offset is more than what is left of the order’s prepayments.',
   CREDIT_PAYMENT_EXCEEDS_CREDIT: 'The credit repayment is more than what is left of the order’s credit.',
+  RECOVERY_NOTHING_TO_CONFIRM:
+    'No device of this id waits for a technician after a lost store; nothing to confirm.',
 } as const;
 
 declare module '../../lib/errors.js' {

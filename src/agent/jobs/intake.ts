@@ -17,7 +17,7 @@ import {
   type JobTrigger,
   type RelatedReceipt,
 } from './job.js';
-import { newJobId } from './jobId.js';
+import { jobIdFor, newJobId } from './jobId.js';
 import type { JobStore } from './jobStore.js';
 import { assertRelatable, planLinks, relatedReceipt } from './linkPlan.js';
 import type { JobLinkInput } from './links.js';
@@ -134,7 +134,6 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
         return { job: existing, duplicate: true };
       }
       const operation = input.operation ?? 'sell';
-      const id = newJobId();
       let prepared: Prepared;
       try {
         prepared = this.prepare(input.bill, operation);
@@ -156,7 +155,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
       try {
         job = await this.jobs.create(
           {
-            id,
+            id: this.idFor(bill, prepared.operation),
             key,
             seq: this.jobs.nextSeq(),
             bill,
@@ -252,6 +251,27 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
   }
 
   /**
+   * The bill's derived id (its receipt marker), unless another bill's job already holds it: then a random
+   * one, logged, since two jobs cannot share an id. A rebuild cannot tie such a receipt to its bill; when
+   * the bill comes back after a lost store it meets the other bill's receipt, which does not match, and
+   * blocks for a person instead of printing (docs/fiscalization.md, "The marker").
+   */
+  private idFor(key: BillKey, operation: JobOperation): string {
+    const derived = jobIdFor(key, operation);
+    const holder = this.jobs.get(derived);
+    if (holder === undefined) return derived;
+    const id = newJobId();
+    this.logger.warn({
+      event: 'intake.marker-collision',
+      key: billKeyString(key),
+      marker: derived,
+      heldBy: holder.key,
+      job: id,
+    });
+    return id;
+  }
+
+  /**
    * A person (or the cloud, by command) asks again for a bill whose job FAILED: nothing was printed for
    * it, so it may be tried again with the bill as it is now (perhaps corrected at the source).
    */
@@ -335,7 +355,7 @@ export class Intake extends EventEmitter<IntakeEvents> implements BillIntake {
     const now = new Date().toISOString();
     const field = (error as { field?: unknown }).field;
     const job = await this.jobs.create({
-      id: newJobId(),
+      id: this.idFor(key, 'sell'),
       key: billKeyString(key),
       seq: this.jobs.nextSeq(),
       summary: { ...key, number },

@@ -6,8 +6,9 @@ import { isCorrection, type ReceiptKind } from '../domain/receiptKind.js';
  * a PRINTING job back to RECEIVED once the register proves nothing was printed.
  *
  *   RECEIVED → PRINTING → FISCALIZED → REPORTED
- *                 ↘ FAILED (the device refused; nothing printed)
- *                 ↘ BLOCKED (ambiguous; a reconcile or a person decides)
+ *      ↘          ↘ FAILED (the device refused; nothing printed)
+ *       ↘         ↘ BLOCKED (ambiguous; a reconcile or a person decides)
+ *        → FISCALIZED (its receipt was found on the register by its marker: never printed again)
  */
 export const JOB_STATES = ['RECEIVED', 'PRINTING', 'FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -100,7 +101,16 @@ export interface Job {
   fiscal?: FiscalData;
   failure?: { code: string; message: string; field?: string; at: string; retryable: boolean };
   blocked?: { code: string; message: string; at: string };
-  resolution?: { printed: boolean; by: string; at: string; note?: string };
+  resolution?: {
+    printed: boolean;
+    by: string;
+    at: string;
+    note?: string;
+    /** What the register said of the job's marker before "not printed" was taken (or why it could not). */
+    checked?: string;
+    /** "Not printed" taken with --force although the register could not be searched: the reason. */
+    forced?: string;
+  };
 }
 
 export interface RelatedReceipt {

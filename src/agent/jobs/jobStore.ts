@@ -15,14 +15,18 @@ import {
 import { jobSchema } from './jobSchema.js';
 import { type JobLinkInput, recheckLedgerLinks, writeLinks } from './links.js';
 
-/** Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed). */
+/**
+ * Which state may follow which. A reconcile may send PRINTING back to RECEIVED (nothing was printed); a
+ * receipt found on the register by the job's marker takes a RECEIVED job straight to FISCALIZED.
+ */
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
-  RECEIVED: ['PRINTING', 'FAILED', 'BLOCKED', 'RECEIVED'],
+  RECEIVED: ['PRINTING', 'FISCALIZED', 'FAILED', 'BLOCKED', 'RECEIVED'],
   PRINTING: ['FISCALIZED', 'FAILED', 'BLOCKED', 'RECEIVED'],
   FISCALIZED: ['REPORTED'],
   REPORTED: [],
   FAILED: ['RECEIVED', 'FAILED'],
-  BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED'],
+  // BLOCKED → BLOCKED: a job blocked because the register could not be asked learns a new reason.
+  BLOCKED: ['FISCALIZED', 'RECEIVED', 'FAILED', 'BLOCKED'],
 };
 
 const UNFINISHED: readonly JobState[] = JOB_STATES.filter((state) => !isTerminal(state));

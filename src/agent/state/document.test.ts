@@ -65,6 +65,13 @@ const status: AgentStatus = {
     freeDiskBytes: 2 ** 30,
   },
   memory: { rssBytes: 70 * 2 ** 20, heapUsedBytes: 20 * 2 ** 20 },
+  recovery: {
+    origin: 'upgraded',
+    rebuild: 'not-needed',
+    since: '2026-11-01T00:00:00.000Z',
+    devices: [],
+    receipts: { found: 0, taken: 0 },
+  },
 };
 
 describe('buildStateDocument', () => {

@@ -14,6 +14,7 @@ import {
   StoreNotOursError,
   StoreVersionError,
 } from './storeErrors.js';
+import { readStoreOrigin, writeStoreOrigin } from './storeOrigin.js';
 
 let dir: string;
 let path: string;
@@ -51,6 +52,28 @@ describe('AgentDatabase.open', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
     expect(count(openDb())).toBe(1);
+  });
+
+  it('knows a store created empty is new (to be rebuilt from the registers), and keeps knowing it', () => {
+    const db = openDb();
+    expect(readStoreOrigin(db)).toMatchObject({ origin: 'new', rebuild: 'pending' });
+    writeStoreOrigin(db, { origin: 'new', rebuild: 'done', at: '2026-11-22T10:00:00.000Z' });
+    db.close();
+    expect(readStoreOrigin(openDb())).toMatchObject({ origin: 'new', rebuild: 'done' });
+  });
+
+  it('trusts a store upgraded from the first schema: nothing to rebuild, its rows kept', () => {
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    raw.exec(MIGRATIONS[0]!);
+    raw.pragma(`application_id = ${APPLICATION_ID}`);
+    raw.pragma('user_version = 1');
+    raw.exec("INSERT INTO imported_journals (file, at, records) VALUES ('jobs.jsonl', 'then', 3)");
+    raw.close();
+    const db = openDb();
+    expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded', rebuild: 'not-needed' });
+    expect(count(db)).toBe(1);
+    expect(count(db, 'recovered_receipts')).toBe(0);
   });
 
   it('refuses a file that is not SQLite, and leaves it as it was', async () => {

@@ -5,7 +5,7 @@ import { StorageReadError, StorageWriteError } from '../../lib/durableFile.js';
 import { crashPoint } from '../crashPoints.js';
 import { lockHolder } from './dataDirLock.js';
 import { DataDirWatch } from './dataDirWatch.js';
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES } from './schema.js';
+import { APPLICATION_ID, MIGRATIONS, NEW_STORE_SQL, SCHEMA_VERSION, TABLES } from './schema.js';
 import {
   type DataDirGoneError,
   DataDirLockedError,
@@ -204,10 +204,14 @@ export class AgentDatabase {
     if (missing.length > 0) throw new StoreCorruptError(this.path, `table ${missing.join(', ')} is missing`);
   }
 
-  /** Brings the schema to the current version in one transaction. */
+  /**
+   * Brings the schema to the current version in one transaction. A database created empty is marked new
+   * in the same transaction, so no crash can leave a new store that does not know it is one.
+   */
   private migrate(from: number): void {
     this.write('schema', () => {
       for (let version = from; version < SCHEMA_VERSION; version++) this.db.exec(MIGRATIONS[version]!);
+      if (from === 0) this.db.exec(NEW_STORE_SQL);
       this.db.pragma(`application_id = ${APPLICATION_ID}`);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     });

@@ -138,8 +138,61 @@ CREATE TRIGGER jobs_kind_counted_delete AFTER DELETE ON jobs BEGIN
 END;
 `;
 
+/**
+ * Version 4: what rebuilding from the registers needs (docs/storage.md, "Rebuilding from the register").
+ * A database upgraded from an earlier version was not lost: its origin says so, and nothing is rebuilt.
+ */
+const VERSION_4 = `
+-- Where this store came from. A new one (or one a technician declared lost) is rebuilt from the registers'
+-- fiscal storage before any bill is taken; an imported or upgraded one is trusted.
+CREATE TABLE store_origin (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  origin TEXT NOT NULL CHECK (origin IN ('new', 'imported', 'upgraded', 'declared-lost')),
+  rebuild TEXT NOT NULL CHECK (rebuild IN ('pending', 'done', 'not-needed')),
+  at TEXT NOT NULL,
+  note TEXT
+) STRICT;
+INSERT INTO store_origin (id, origin, rebuild, at) VALUES (1, 'upgraded', 'not-needed', strftime('%Y-%m-%dT%H:%M:%fZ'));
+
+-- Per device, how its rebuild ended: read back (with what it covered), or unreadable and waiting for a
+-- technician, or confirmed by one.
+CREATE TABLE recovery_devices (
+  device_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('done', 'unreadable', 'confirmed')),
+  at TEXT NOT NULL,
+  detail TEXT NOT NULL CHECK (json_valid(detail) AND json_type(detail) = 'object')
+) STRICT, WITHOUT ROWID;
+
+-- Per device, the FN document up to which the store has accounted for everything: a start that finds the
+-- FN further on reads the documents in between for receipts of ours the store does not know.
+CREATE TABLE fn_watermarks (
+  device_id TEXT PRIMARY KEY,
+  fn_serial TEXT NOT NULL,
+  document_number INTEGER NOT NULL CHECK (document_number >= 0),
+  at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Receipts of ours found on a register that the store did not know: a job with the marker takes one
+-- (job_id) instead of printing again.
+CREATE TABLE recovered_receipts (
+  fn_serial TEXT NOT NULL,
+  document_number INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  marker TEXT NOT NULL,
+  found_at TEXT NOT NULL,
+  receipt TEXT NOT NULL CHECK (json_valid(receipt) AND json_type(receipt) = 'object'),
+  job_id TEXT,
+  PRIMARY KEY (fn_serial, document_number)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX recovered_by_marker ON recovered_receipts (marker);
+CREATE INDEX recovered_by_time ON recovered_receipts (found_at);
+`;
+
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3];
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3, VERSION_4];
+
+/** Run after the migrations when the database was created empty: a new store is rebuilt from the registers. */
+export const NEW_STORE_SQL = "UPDATE store_origin SET origin = 'new', rebuild = 'pending' WHERE id = 1";
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -153,4 +206,8 @@ export const TABLES = [
   'imported_journals',
   'job_links',
   'job_kind_counts',
+  'store_origin',
+  'recovery_devices',
+  'fn_watermarks',
+  'recovered_receipts',
 ] as const;

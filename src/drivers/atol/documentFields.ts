@@ -1,8 +1,8 @@
 import { DocumentTag, DocumentType } from './commands/fn.js';
 import { Tag } from './commands/receipt.js';
-import type { FiscalDocument } from './fiscalResults.js';
+import type { DocumentPosition, FiscalDocument } from './fiscalResults.js';
 import { type DeviceDateTime, ffdSecondsToWallClock } from './protocol/dateTime.js';
-import { decodeVln, findTlv, type Tlv, tlvText } from './protocol/tlv.js';
+import { decodeTlvList, decodeVln, findTlv, type Tlv, tlvText } from './protocol/tlv.js';
 
 /**
  * What the normal path reads of a document it has just made, and stops after (docs/protocol/atol-v3.md
@@ -26,6 +26,50 @@ export function hasResultFields(documentType: number, tlvs: readonly Tlv[]): boo
   return wanted.every((tag) => tlvs.some((tlv) => tlv.tag === tag));
 }
 
+/** Tags of a position inside 1059 (FFD; the real receipt of docs/protocol/atol-v3.md §10 carries them). */
+const PositionTag = { price: 1079, quantity: 1023, amount: 1043 } as const;
+
+/** FFD document types that are receipts and may carry a marker: receipt, BSO, and their corrections. */
+export const RECEIPT_DOCUMENT_TYPES: ReadonlySet<number> = new Set([DocumentType.Receipt, 4, 31, 41]);
+
+/**
+ * True once a document is read far enough for a history scan (a rebuild after a lost store): a receipt in
+ * full (its marker sits near its end), any other document up to its date-time, which is all the scan needs
+ * of it (docs/protocol/atol-v3.md §10).
+ */
+export function hasHistoryFields(documentType: number, tlvs: readonly Tlv[]): boolean {
+  return !RECEIPT_DOCUMENT_TYPES.has(documentType) && tlvs.some((tlv) => tlv.tag === DocumentTag.dateTime);
+}
+
+/** FVLN (tag 1023): a byte with the number of decimal places, then the digits as a VLN; in thousandths. */
+export function decodeFvlnMilli(value: Buffer): number | undefined {
+  if (value.length < 2) return undefined;
+  const places = value[0]!;
+  const digits = decodeVln(value.subarray(1));
+  if (places <= 3) return digits * 10 ** (3 - places);
+  const divisor = 10 ** (places - 3);
+  return digits % divisor === 0 ? digits / divisor : undefined;
+}
+
+function positionOf(value: Buffer): DocumentPosition | undefined {
+  let fields: Tlv[];
+  try {
+    fields = decodeTlvList(value);
+  } catch {
+    return undefined;
+  }
+  const vln = (tag: number) => {
+    const found = findTlv(fields, tag);
+    return found === undefined ? undefined : decodeVln(found);
+  };
+  const quantity = findTlv(fields, PositionTag.quantity);
+  return {
+    priceKop: vln(PositionTag.price),
+    quantityMilli: quantity === undefined ? undefined : decodeFvlnMilli(quantity),
+    amountKop: vln(PositionTag.amount),
+  };
+}
+
 /** A fiscal document's fields from its TLVs; the date-time is the register's wall clock. */
 export function fiscalDocumentFromTlvs(
   documentType: number,
@@ -40,6 +84,9 @@ export function fiscalDocumentFromTlvs(
   };
   const sign = findTlv(list, DocumentTag.fiscalSign);
   const seconds = int(DocumentTag.dateTime);
+  const positions = list
+    .filter((tlv) => tlv.tag === DocumentTag.position)
+    .map((tlv) => positionOf(tlv.value));
   return {
     fiscalDocumentNumber: int(DocumentTag.documentNumber) ?? requestedNumber,
     documentType,
@@ -53,5 +100,9 @@ export function fiscalDocumentFromTlvs(
     fnNumber: tlvText(findTlv(list, DocumentTag.fnNumber))?.trim(),
     registrationNumber: tlvText(findTlv(list, DocumentTag.registrationNumber))?.trim(),
     marker: tlvText(findTlv(list, Tag.marker)),
+    // A position that does not decode makes the list unusable for a comparison: none is better than a wrong one.
+    ...(positions.length > 0 && positions.every((p) => p !== undefined)
+      ? { positions: positions as DocumentPosition[] }
+      : {}),
   };
 }

@@ -16,6 +16,18 @@ export interface FiscalDocument {
   registrationNumber?: string;
   /** Tag 1192, the marker the agent writes into its receipts. */
   marker?: string;
+  /** The receipt's positions (tag 1059), when the document was read in full and carries them. */
+  positions?: DocumentPosition[];
+}
+
+/** A position of a receipt as the FN keeps it (tag 1059). A field the FN left out, or could not say, is absent. */
+export interface DocumentPosition {
+  /** Tag 1079, kopecks. */
+  priceKop?: number;
+  /** Tag 1023 (FVLN) in thousandths; absent when it has more than three decimal places. */
+  quantityMilli?: number;
+  /** Tag 1043, kopecks. */
+  amountKop?: number;
 }
 
 export interface FiscalResult {

@@ -33,7 +33,7 @@ import { Register, readRegister, registerValue } from './commands/registers.js';
 import { ReportType, xReport } from './commands/report.js';
 import { openShift, zReport } from './commands/shift.js';
 import { deviceType, FirmwareUnit, firmwareVersion, longStatus, shortStatus } from './commands/status.js';
-import { fiscalDocumentFromTlvs, hasResultFields } from './documentFields.js';
+import { fiscalDocumentFromTlvs, hasHistoryFields, hasResultFields } from './documentFields.js';
 import { readDocumentTlvs } from './documentReader.js';
 import {
   KktNotConnectedError,
@@ -518,19 +518,22 @@ export class Kkt extends EventEmitter<KktEvents> {
     });
   }
 
-  /** A fiscal document by its number (tag 1040), read in full (the marker included). */
-  document(fiscalDocumentNumber: number): Promise<FiscalDocument> {
-    return this.exclusive((runner) => this.readDocument(runner, fiscalDocumentNumber, 'full'));
+  /**
+   * A fiscal document by its number (tag 1040), read in full (the marker included). `history` reads a
+   * receipt in full and any other document only up to its date-time: what a history scan needs.
+   */
+  document(fiscalDocumentNumber: number, extent: 'full' | 'history' = 'full'): Promise<FiscalDocument> {
+    return this.exclusive((runner) => this.readDocument(runner, fiscalDocumentNumber, extent));
   }
 
   /**
    * Reads a document back (docs/protocol/atol-v3.md §10). `full` reads every TLV; `result` stops once the
-   * fields a result reports are in.
+   * fields a result reports are in; `history` once a history scan has what it needs.
    */
   private async readDocument(
     runner: CommandRunner,
     fiscalDocumentNumber: number,
-    extent: 'full' | 'result',
+    extent: 'full' | 'result' | 'history',
   ): Promise<FiscalDocument> {
     const read = await readDocumentTlvs(
       {
@@ -542,7 +545,11 @@ export class Kkt extends EventEmitter<KktEvents> {
           }),
       },
       fiscalDocumentNumber,
-      extent === 'result' ? (header, tlvs) => hasResultFields(header.documentType, tlvs) : undefined,
+      extent === 'result'
+        ? (header, tlvs) => hasResultFields(header.documentType, tlvs)
+        : extent === 'history'
+          ? (header, tlvs) => hasHistoryFields(header.documentType, tlvs)
+          : undefined,
     );
     if (read.tlvs.length === 0) {
       throw new KktDeviceError(NO_MORE_DATA, `read document ${fiscalDocumentNumber}`);

@@ -54,6 +54,14 @@ export class BridgeSink implements ReportSink, ConnectorPart {
     }
   }
 
+  /**
+   * The ids in `status`: a technician copies them into `connectors.bridge[].ids` once, so that a new SD
+   * card keeps them (docs/operations.md, "Replacing the SD card").
+   */
+  status(): Record<string, unknown> {
+    return this.identityValue ? { ids: { ...this.identityValue } } : {};
+  }
+
   /** A ReceiptCreated for each fiscalized sale of this account's bills; ids are generated here, once. */
   draft(event: AgentEvent): OutboxDraft[] {
     if (event.type !== 'job.fiscalized') return [];

@@ -7,16 +7,19 @@ import type { Bill } from '../../domain/bill.js';
 import { VAT_TYPE_NAMES, type VatType } from '../../domain/vat.js';
 import { DEFAULT_VAT_POLICY, type VatPolicy } from '../../domain/vatRules.js';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
+import type { ReceiptHistory } from '../../jobs/receiptHistory.js';
 import {
   type DeviceSnapshot,
   deviceErrorSummary,
   FiscalDevice,
   firstIdentificationMarks,
   MarkingUnsupportedError,
+  type ReceiptSearch,
 } from '../device.js';
 import { type DoctorReport, RefusedInSelfTestError } from '../doctorReport.js';
 import { shiftEventFromResult } from './fiscalData.js';
-import type { FnDocumentReader } from './fnScan.js';
+import { fnReceiptHistory } from './fnHistory.js';
+import { type FnDocumentReader, searchFnForMarker } from './fnScan.js';
 import { type AtolReceiptDefaults, atolReceiptNeeds, billToAtolReceipt } from './receiptMapping.js';
 
 /** The part of a register's status the shared logic reads; both backends report at least this. */
@@ -64,6 +67,8 @@ export type RegisterSnapshot = Omit<DeviceSnapshot, 'id' | 'kind' | 'online' | '
 export abstract class AtolDeviceBase<Backend extends AtolBackend> extends FiscalDevice {
   readonly id: string;
   readonly currencies = ['RUB'] as const;
+  /** The FN keeps every receipt with our marker: it is read back after a lost store. */
+  readonly readBack = 'history' as const;
   protected readonly kkt: Backend;
   protected readonly logger: Logger;
   protected readonly receiptDefaults: AtolReceiptDefaults;
@@ -105,6 +110,14 @@ export abstract class AtolDeviceBase<Backend extends AtolBackend> extends Fiscal
 
   get ready(): boolean {
     return this.kkt.isConnected;
+  }
+
+  override history(): ReceiptHistory {
+    return fnReceiptHistory(this, this.kkt);
+  }
+
+  override searchReceipt(job: Job): Promise<ReceiptSearch> {
+    return searchFnForMarker(this.kkt, job);
   }
 
   /** A Russian register takes Честный ЗНАК codes (where its backend can), never Belarusian marks. */

@@ -132,6 +132,8 @@ export class IntentDevice extends FiscalDevice {
   readonly id: string;
   readonly kind = 'intent';
   readonly currencies = ['BYN'] as const;
+  /** The terminal cannot be asked what it sold (docs/protocol/smartx-intent.md §7): held after a lost store. */
+  readonly readBack = 'none' as const;
   private readonly terminal: IntentTerminal;
   private readonly lastAmbiguity = new Map<string, string>();
 

@@ -61,6 +61,8 @@ export class NonfiscalDevice extends FiscalDevice {
   readonly id: string;
   readonly kind = 'nonfiscal';
   readonly currencies: readonly string[];
+  /** Its receipt files are named by job id: a second print of a job finds the first one's file. */
+  readonly readBack = 'own-records' as const;
   private readonly now: () => number;
   private readonly logger: Logger;
   private isReady = false;

@@ -288,6 +288,8 @@ export const DocumentTag = {
   fnNumber: 1041,
   receiptNumber: 1042,
   operationType: 1054,
+  /** A receipt's position (an STLV: name 1030, price 1079, quantity 1023, amount 1043 …). */
+  position: 1059,
   fiscalSign: 1077,
   cashTotal: 1031,
   electronicTotal: 1081,

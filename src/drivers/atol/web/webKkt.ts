@@ -457,8 +457,11 @@ export class AtolWebKkt extends EventEmitter<AtolWebKktEvents> {
     return this.exclusive(async () => this.readDocument(await this.readLastDocumentNumber()));
   }
 
-  /** A fiscal document by its number (tag 1040), read back from the FN with `getFnDocument`. */
-  document(fiscalDocumentNumber: number): Promise<FiscalDocument> {
+  /**
+   * A fiscal document by its number (tag 1040), read back from the FN with `getFnDocument`: one task
+   * answers the whole document, so every extent reads the same.
+   */
+  document(fiscalDocumentNumber: number, _extent?: 'full' | 'history'): Promise<FiscalDocument> {
     return this.exclusive(() => this.readDocument(fiscalDocumentNumber));
   }
 
