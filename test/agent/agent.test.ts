@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
-import { PrintRefusedError } from '../../src/agent/devices/device.js';
+import { PrintRefusedError, type ReceiptSearch } from '../../src/agent/devices/device.js';
 import type { Job, JobState } from '../../src/agent/jobs/job.js';
 import { DeliveryError } from '../../src/agent/outbox/deliveryError.js';
 import type { AgentDatabase } from '../../src/agent/store/database.js';
@@ -446,5 +446,61 @@ describe("the agent's own alerts (issue 18.4, 18.11)", () => {
     db.statement('PRAGMA max_page_count = 1073741823').get();
     await agent.intake.submit({ bill: sampleBill('freed'), trigger: { kind: 'test' } });
     expect(agent.alerts()).toEqual([]);
+  });
+});
+
+describe('a person says "not printed": the register is searched first (issue 18.3)', () => {
+  /** A job BLOCKED because its outcome was lost and the reconcile could not ask the register. */
+  async function blockedJob(search: (job: Job) => Promise<ReceiptSearch>) {
+    const device = new FakeDevice();
+    device.script = (job) => {
+      device.script = undefined;
+      return new KktOutcomeUnknownError('sell', 'closing', new Error(`lost ${job.id}`));
+    };
+    device.reconcile = async () => {
+      throw new Error('document unreadable');
+    };
+    const agent = await openAgent(device, new RecordingSink(), { maxReconcileFailures: 1 });
+    const { job } = await agent.intake.submit({ bill: sampleBill('b1'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, job.id) === 'BLOCKED', 'BLOCKED', 15_000);
+    // From here on the device keeps a readable history (an FN), searched by the job's marker.
+    device.readBack = 'history';
+    device.searchReceipt = search;
+    return { agent, device, job };
+  }
+
+  it('refuses when the FN holds the marker, naming the FD, and the job stays BLOCKED', async () => {
+    const { agent, job } = await blockedJob(async () => ({
+      kind: 'found',
+      fiscalDocumentNumber: 4242,
+      fnSerial: '7380440700000001',
+    }));
+    const refusal = agent.resolveJob(job.id, { printed: false, by: 'test', force: true });
+    await expect(refusal).rejects.toMatchObject({ code: 'JOB_RECEIPT_FOUND' });
+    await expect(refusal).rejects.toThrow(/FD 4242/);
+    expect(stateOf(agent, job.id)).toBe('BLOCKED');
+  });
+
+  it('refuses when the register cannot be searched, unless forced, and records what was forced', async () => {
+    const { agent, device, job } = await blockedJob(async () => ({ kind: 'unknown', reason: 'silent' }));
+    await expect(agent.resolveJob(job.id, { printed: false, by: 'test' })).rejects.toMatchObject({
+      code: 'JOB_RECEIPT_UNCHECKED',
+    });
+    expect(stateOf(agent, job.id)).toBe('BLOCKED');
+    const resolved = await agent.resolveJob(job.id, { printed: false, by: 'test', force: true });
+    expect(resolved.resolution).toMatchObject({ printed: false, forced: 'silent' });
+    await until(() => device.printed.length === 1, 'printed after the forced resolution');
+  });
+
+  it('requeues the job when the FN was searched and holds no receipt of it', async () => {
+    const { agent, device, job } = await blockedJob(async () => ({
+      kind: 'absent',
+      checked: 'documents 101…103 hold no receipt with its marker',
+    }));
+    const resolved = await agent.resolveJob(job.id, { printed: false, by: 'test' });
+    expect(resolved.resolution).toMatchObject({
+      checked: 'documents 101…103 hold no receipt with its marker',
+    });
+    await until(() => device.printed.length === 1, 'printed once');
   });
 });
