@@ -354,7 +354,7 @@ const sections: Section[] = [
       rows.push([
         `${drain.receipts.toLocaleString('en-US')} ReceiptCreated → mock bridge`,
         `${num(drain.receiptsPerSecond)} receipts/s`,
-        `${num(drain.seconds)} s (first after ${ms(drain.firstDeliveryMs)})`,
+        `${num(drain.seconds)} s (first after ${ms(drain.firstDeliveryMs)}${drain.redeliveries > 0 ? `; ${drain.redeliveries} sent again with the same id` : ''})`,
       ]);
       const lines = [
         `Receipts queued while the cloud refused them, then the agent restarts with the cloud back: measured from ` +
