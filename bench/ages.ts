@@ -7,8 +7,9 @@ import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
 import { benchAgentConfig, memoryOf } from './lib/agentProcessRig.js';
 import { BENCH_TZ, tempDir } from './lib/agentRig.js';
-import { cpuMsOf, feedLikeBridge } from './lib/bridgeFeed.js';
+import { feedLikeBridge } from './lib/bridgeFeed.js';
 import { startEmulatorProcess } from './lib/emulatorProcess.js';
+import { cpuMsOf } from './lib/processAnatomy.js';
 import { spawnUntilReady } from './lib/readyProbe.js';
 import { unitNodeFlags } from './lib/unitFlags.js';
 
@@ -57,6 +58,8 @@ export interface AgeResult {
   databaseBytes: number;
   buildSeconds: number;
   readyMs: number[];
+  /** CPU time (user + system) the process had used at READY=1, per start: what load moves least. */
+  readyCpuMs: number[];
   heapAfterGcBytes: number;
   idleRssBytes: number;
   peakRssBytes: number;
@@ -150,6 +153,7 @@ export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> 
           databaseBytes: built.databaseBytes,
           buildSeconds: built.buildSeconds,
           readyMs: [],
+          readyCpuMs: [],
           heapAfterGcBytes: Number.NaN,
           idleRssBytes: Number.NaN,
           peakRssBytes: Number.NaN,
@@ -164,6 +168,7 @@ export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> 
           });
           try {
             result.readyMs.push(agent.readyMs);
+            result.readyCpuMs.push(agent.readyCpuMs);
             // Memory is read on the last start only: the earlier ones warm the page cache as a box that
             // restarts has it warm (a cold first start after boot is slower; its READY time is kept too).
             if (start === options.starts - 1) {

@@ -36,11 +36,13 @@ function goals(results: readonly AgeResult[]): string[][] {
     verdict(peakRatio <= 1.2),
   ]);
   const readyOldest = median(oldest.readyMs);
+  const cpuOldest = median(oldest.readyCpuMs);
   rows.push([
     `start → READY ≤ 1 s at ${ageName(oldest.ageDays)}`,
-    fresh
-      ? `${ms(readyOldest)} (a new box here: ${ms(median(fresh.readyMs))}, ratio ${num(readyOldest / median(fresh.readyMs), 2)})`
-      : ms(readyOldest),
+    `${ms(readyOldest)} wall, ${ms(cpuOldest)} CPU` +
+      (fresh
+        ? ` (a new box here: ${ms(median(fresh.readyMs))} wall, ${ms(median(fresh.readyCpuMs))} CPU; CPU ratio ${num(cpuOldest / median(fresh.readyCpuMs), 2)})`
+        : ''),
     verdict(readyOldest <= 1000),
   ]);
   for (const r of results) {
@@ -76,21 +78,36 @@ export function agesMarkdown(results: readonly AgeResult[], nodeArgs: readonly s
       `with retention, older days written as the slim rows retention leaves), then a real \`kkt-agent run\` ` +
       `on it (one ATOL register on TCP, one bridge account polled every second) with the systemd unit's Node ` +
       `flags (\`node ${nodeArgs.join(' ')}\`). Start → READY=1 as systemd sees it ` +
-      `(${starts === 1 ? 'one start' : `median of ${starts} starts`}); memory read after 3 s idle on the last ` +
+      `(${starts === 1 ? 'one start' : `median of ${starts} starts`}), in wall time and in the CPU time ` +
+      `(user + system, /proc/<pid>/stat) the process had used when READY=1 came: wall time is what a box waits ` +
+      `and grows with the machine's load, CPU time is the work start-up does and moves little with load; memory read after 3 s idle on the last ` +
       `start: the heap in use after a forced full GC (a preloaded probe), RSS and peak RSS (VmHWM, start-up ` +
       `included) from /proc.`,
     '',
     table(
-      ['age', 'jobs', 'database', 'built in', 'start → READY', 'heap after GC', 'RSS idle', 'peak RSS'],
+      [
+        'age',
+        'jobs',
+        'database',
+        'built in',
+        'start → READY (wall)',
+        '… CPU at READY',
+        'heap after GC',
+        'RSS idle',
+        'peak RSS',
+        'peak / idle',
+      ],
       results.map((r) => [
         ageName(r.ageDays),
         r.jobs.toLocaleString('en-US'),
         mib(r.databaseBytes),
         `${num(r.buildSeconds)} s`,
         ms(median(r.readyMs)),
+        ms(median(r.readyCpuMs)),
         mib(r.heapAfterGcBytes),
         mib(r.idleRssBytes),
         mib(r.peakRssBytes),
+        `${num(r.peakRssBytes / r.idleRssBytes, 2)} ×`,
       ]),
     ),
   ];

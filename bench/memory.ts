@@ -1,5 +1,6 @@
 import { memoryOf, startBridgedAgent } from './lib/agentProcessRig.js';
-import { cpuMsOf, feedLikeBridge } from './lib/bridgeFeed.js';
+import { feedLikeBridge } from './lib/bridgeFeed.js';
+import { cpuMsOf } from './lib/processAnatomy.js';
 
 /**
  * Resident memory of a real `kkt-agent run` process with the given Node flags: idle (ready, one bridge

@@ -24,8 +24,17 @@ export interface MoyskladBenchResult {
   /** From the first to the last request MoySklad accepted during the drain. */
   seconds: number;
   requestsPerSecond: number;
-  /** requestsPerSecond ÷ the allowed average rate (requests / window). */
+  /**
+   * requestsPerSecond ÷ the allowed average rate (requests / window): meaningful only when the drain is
+   * longer than the limit's allowance (`rateBound`); a drain that fits in one window's allowance is a burst.
+   */
   shareOfAllowedRate: number;
+  /** More requests than one window allows: the limiter, not the agent, sets the pace. */
+  rateBound: boolean;
+  /** The most accepted requests in any one window (the limit MoySklad enforces), and that limit. */
+  busiestWindowRequests: number;
+  windowLimit: number;
+  windowMs: number;
   count429: number;
   requests: number;
 }
@@ -109,11 +118,20 @@ export async function benchMoysklad(options: MoyskladBenchOptions): Promise<Moys
     const last = accepted.at(-1)!.at;
     const seconds = Math.max(0.001, (last - first) / 1000);
     const requestsPerSecond = (accepted.length - 1) / seconds;
+    let busiestWindowRequests = 0;
+    for (let i = 0, j = 0; i < accepted.length; i++) {
+      while (accepted[i]!.at - accepted[j]!.at >= rate.windowMs) j++;
+      busiestWindowRequests = Math.max(busiestWindowRequests, i - j + 1);
+    }
     return {
       documents,
       seconds: Math.round(seconds * 1000) / 1000,
       requestsPerSecond: Math.round(requestsPerSecond * 100) / 100,
       shareOfAllowedRate: Math.round((requestsPerSecond / allowedPerSecond) * 1000) / 1000,
+      rateBound: accepted.length > rate.requests,
+      busiestWindowRequests,
+      windowLimit: rate.requests,
+      windowMs: rate.windowMs,
       count429: mock.counters.count429,
       requests: accepted.length,
     };

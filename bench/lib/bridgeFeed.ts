@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import type { MockBridge, MockBridgeReceipt } from '../../src/emulators/bridge/index.js';
 import { bridgeBill } from '../../test/support/bridgeBills.js';
 
@@ -44,12 +43,4 @@ export async function feedLikeBridge(
   } finally {
     bridge.events.off('receipt', onReceipt);
   }
-}
-
-/** CPU time (user + system) a process has used so far, in ms (Linux /proc, clock ticks of 10 ms). */
-export async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at ") ": utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

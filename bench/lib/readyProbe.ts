@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { listenUnixDatagram } from '../../src/agent/systemd/unixDatagram.js';
 import { REPO_ROOT } from '../../test/support/agentProcess.js';
+import { cpuMsFromStat } from './processAnatomy.js';
 
 /**
  * `node [nodeArgs] bin/kkt-agent.js run --config …` with a NOTIFY_SOCKET this probe listens on (it plays
@@ -12,6 +14,8 @@ import { REPO_ROOT } from '../../test/support/agentProcess.js';
 export interface ReadyAgent {
   child: ChildProcess;
   readyMs: number;
+  /** CPU time (user + system) the process had used when READY=1 arrived: what load moves least. */
+  readyCpuMs: number;
   stop(): Promise<void>;
 }
 
@@ -24,6 +28,8 @@ export async function spawnUntilReady(options: {
 }): Promise<ReadyAgent> {
   const notifySocket = join(options.notifyDir, 'notify.sock');
   let readyAt = 0;
+  let readyCpuMs = Number.NaN;
+  let pid: number | undefined;
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
     onReady = resolve;
@@ -31,6 +37,8 @@ export async function spawnUntilReady(options: {
   const listener = await listenUnixDatagram(notifySocket, (message) => {
     if (readyAt === 0 && message.toString('utf8').split('\n').includes('READY=1')) {
       readyAt = performance.now();
+      // Read at once (synchronously): the process goes on working after READY.
+      if (pid !== undefined) readyCpuMs = cpuMsOfSync(pid);
       onReady();
     }
   });
@@ -49,6 +57,7 @@ export async function spawnUntilReady(options: {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  pid = child.pid;
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -76,5 +85,13 @@ export async function spawnUntilReady(options: {
     await stop();
     throw error;
   }
-  return { child, readyMs: readyAt - spawnedAt, stop };
+  return { child, readyMs: readyAt - spawnedAt, readyCpuMs, stop };
+}
+
+function cpuMsOfSync(pid: number): number {
+  try {
+    return cpuMsFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
 }
