@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { jitteredBackoffMs } from '../../../lib/backoff.js';
 import { type KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { JsonMalformedError, parseJsonLossless, parseWithSchema } from '../../../lib/json.js';
-import { type ExchangeAnswer, exchange } from '../http/exchange.js';
+import { type AnswerHeaders, type ExchangeAnswer, exchange } from '../http/exchange.js';
 import {
   apiErrorFrom,
   type MoyskladApiError,
@@ -251,7 +251,7 @@ export class MoyskladClient {
   }
 
   /** `X-RateLimit-Remaining: 0` on any answer: nobody starts before `X-Lognex-Reset` has passed. */
-  private observeRateHeaders(headers: Headers): void {
+  private observeRateHeaders(headers: AnswerHeaders): void {
     const remaining = headerMs(headers.get('x-ratelimit-remaining'));
     if (remaining !== 0) return;
     const resetMs = headerMs(headers.get('x-lognex-reset'));
