@@ -10,7 +10,7 @@ import {
 } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, REPO_ROOT, startAgentInDir, until } from '../support/agentProcess.js';
-import { packagesOf, parseModuleList } from '../support/moduleProbe.js';
+import { packagesOf, parseBuiltinList, parseModuleList } from '../support/moduleProbe.js';
 
 /**
  * Issue 17: `run` loads only what its config names. A preloaded probe (`test/support/moduleProbe.ts`, from
@@ -29,6 +29,8 @@ const probe = pathToFileURL(join(REPO_ROOT, 'dist', 'test', 'support', 'modulePr
 interface Loaded {
   paths: string[];
   packages: Set<string>;
+  /** Node's own modules (`internal/deps/undici/undici`). */
+  builtins: Set<string>;
 }
 
 /** Starts the daemon with the probe and reads what it loaded once it serves (or once `settled` holds). */
@@ -42,7 +44,7 @@ async function loadedModules(
     env: { KKT_PROBE_MODULES_FILE: file },
   });
   agent = running;
-  let last: Loaded = { paths: [], packages: new Set() };
+  let last: Loaded = { paths: [], packages: new Set(), builtins: new Set() };
   try {
     return await until(async () => {
       running.child.kill('SIGUSR2');
@@ -50,7 +52,7 @@ async function loadedModules(
       const written = await readFile(file, 'utf8').catch(() => '');
       if (!written.endsWith('done\n')) return undefined;
       const paths = parseModuleList(written);
-      last = { paths, packages: packagesOf(paths) };
+      last = { paths, packages: packagesOf(paths), builtins: parseBuiltinList(written) };
       return settled(last) ? last : undefined;
     }, 'the module probe');
   } catch {
@@ -114,6 +116,24 @@ describe('modules a running agent loads', () => {
     ]) {
       expect(ofSources(paths, folder), folder).toEqual([]);
     }
+  });
+
+  it('polling a bridge does not load fetch (undici and its WebAssembly parser: ~14 MiB of RSS)', async () => {
+    const polled = () => bridge.requests.filter((request) => request.endpoint === 'list').length;
+    const { builtins, paths } = await loadedModules(
+      {
+        timeZone: 'Europe/Moscow',
+        devices: [atolOnTcp()],
+        connectors: {
+          bridge: [{ id: '120', baseUrl: bridge.url, autoFiscalize: { enabled: true, intervalMs: 200 } }],
+        },
+      },
+      () => polled() >= 2,
+    );
+    expect(polled()).toBeGreaterThanOrEqual(2);
+    expect(ofSources(paths, 'agent/connectors/bridge/connector.js')).toHaveLength(1);
+    expect(builtins.has('http'), 'node:http').toBe(true);
+    expect(builtins.has('internal/deps/undici/undici'), 'undici (fetch)').toBe(false);
   });
 
   it('a serial register and a broker in the config load the serial stack and mqtt', async () => {

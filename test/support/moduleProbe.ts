@@ -12,7 +12,11 @@ if (out) {
   register('./moduleHooks.js', import.meta.url);
   process.on('SIGUSR2', () => {
     const cjs = Object.keys(createRequire(import.meta.url).cache);
-    appendFileSync(out, `${cjs.map((path) => `cjs ${path}\n`).join('')}done\n`);
+    // Node's own modules compiled into the binary (`NativeModule internal/deps/undici/undici`).
+    const builtins = (process as unknown as { moduleLoadList: string[] }).moduleLoadList
+      .filter((entry) => entry.startsWith('NativeModule '))
+      .map((entry) => `builtin ${entry.slice('NativeModule '.length)}\n`);
+    appendFileSync(out, `${cjs.map((path) => `cjs ${path}\n`).join('')}${builtins.join('')}done\n`);
   });
 }
 
@@ -26,6 +30,14 @@ export function parseModuleList(text: string): string[] {
     paths.add(name.startsWith('file://') ? decodeURIComponent(new URL(name).pathname) : name);
   }
   return [...paths];
+}
+
+/** Node's built-in modules the probe saw loaded (`internal/deps/undici/undici`, `https`…). */
+export function parseBuiltinList(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n'))
+    if (line.startsWith('builtin ')) names.add(line.slice('builtin '.length));
+  return names;
 }
 
 /** The npm packages among the modules (`node_modules/<name>` or `node_modules/@scope/<name>`). */
