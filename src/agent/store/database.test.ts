@@ -43,6 +43,12 @@ afterEach(async () => {
 });
 
 describe('AgentDatabase.open', () => {
+  it("keeps SQLite's page cache at 1 MiB, not better-sqlite3's 16 MB a box with years of history fills", () => {
+    const db = openDb();
+    // Negative: KiB. 16,000 KiB of cache was 13 MiB of RSS at 5 years (docs/BENCHMARKS.md).
+    expect(db.statement('PRAGMA cache_size').pluck().get()).toBe(-1024);
+  });
+
   it('creates the schema once, marked as ours, and opens it again', () => {
     const db = openDb();
     db.write('test', () => insert(db, 'a'));
