@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { benchAgentOverhead } from './agentOverhead.js';
 import { benchAges } from './ages.js';
 import { agesMarkdown } from './agesReport.js';
+import { benchAgentAnatomy, benchNodeFloor } from './anatomy.js';
 import { benchBridgePolling } from './bridgePolling.js';
 import { benchDriver } from './driver.js';
 import { benchFsyncs } from './fsyncs.js';
@@ -453,6 +454,50 @@ const sections: Section[] = [
     },
   },
   {
+    name: 'anatomy',
+    title: 'Where idle memory goes',
+    run: async () => {
+      const nodeArgs = unitNodeFlags();
+      const runs = quick ? 1 : 3;
+      const agents = await repeat(runs, () => benchAgentAnatomy({ nodeArgs }));
+      const floors = await repeat(runs, () => benchNodeFloor({ nodeArgs }));
+      const medAgent = (pick: (a: (typeof agents)[number]) => number) => med(agents, pick);
+      const medFloor = (pick: (a: (typeof floors)[number]) => number) => med(floors, pick);
+      return [
+        `A fresh \`kkt-agent run\` (one ATOL register on TCP, one bridge account polled every second; the unit's ` +
+          `flags \`node ${nodeArgs.join(' ')}\`) read 3 s after READY=1, beside the floor: a bare ` +
+          `\`node\` with the same flags that only waits (\`bench/anatomy.ts\`). Anonymous pages are V8's heap, ` +
+          `malloc (SQLite's page cache among it) and stacks; file pages are the node binary's code and read-only ` +
+          `data (built-in JavaScript, ICU) and the native addons, shared with nothing else on a box that runs ` +
+          `one Node process (${runsNote(runs)}).`,
+        '',
+        table(
+          ['', 'RSS', 'anonymous', 'file', 'threads', 'heap used after GC', 'CPU at READY'],
+          [
+            [
+              'agent',
+              mib(medAgent((a) => a.rssBytes)),
+              mib(medAgent((a) => a.rssAnonBytes)),
+              mib(medAgent((a) => a.rssFileBytes)),
+              medAgent((a) => a.threads),
+              mib(medAgent((a) => a.usage.heapUsed)),
+              ms(medAgent((a) => a.readyCpuMs)),
+            ],
+            [
+              'bare node (floor)',
+              mib(medFloor((a) => a.rssBytes)),
+              mib(medFloor((a) => a.rssAnonBytes)),
+              mib(medFloor((a) => a.rssFileBytes)),
+              medFloor((a) => a.threads),
+              '',
+              '',
+            ],
+          ],
+        ),
+      ].join('\n');
+    },
+  },
+  {
     name: 'ages',
     title: 'A box that ages: start-up and memory against history',
     run: async () => {
@@ -506,7 +551,8 @@ async function main(): Promise<number> {
     '',
     '`npm run bench` (the full form, about a quarter of an hour on two cores) rewrites this file; ' +
       '`npm run bench -- --quick` (CI, `.ci/run`) runs small sizes once and writes to a temp file. ' +
-      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, ages); ' +
+      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, anatomy, ages); ' +
+      '`--ages 0,1825` and `--receipts 20000` size the ages section (its growth run is at the last age); ' +
       '`--out FILE` writes elsewhere. A bench that throws makes the exit code 1; a slow figure never does.',
     '',
     `_Total bench time: ${ms(performance.now() - began)}._`,
