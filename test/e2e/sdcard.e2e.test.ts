@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
+import { Observer, uniqueDeviceId } from '../mqtt/harness.js';
 import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import { Mosquitto } from '../support/mosquitto.js';
 import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
 
 /**
@@ -26,8 +28,11 @@ interface JobRow {
   key: string;
 }
 
-async function startAgent() {
-  agent = await startAgentInDir(dir, shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url }));
+async function startAgent(extra?: Record<string, unknown>) {
+  agent = await startAgentInDir(
+    dir,
+    shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url, ...(extra ? { extra } : {}) }),
+  );
   return agent;
 }
 
@@ -154,4 +159,43 @@ describe('the SD card dies while reports wait', () => {
     );
     expect(shown.stdout).toContain(`Receipts read back: ${expected} found, 0 taken`);
   }, 60_000);
+
+  it('reports delivered before the card died are sent again with the same ids: each cloud sees one report per bill', async () => {
+    const broker = await Mosquitto.start();
+    const deviceId = uniqueDeviceId();
+    const topic = `kkt/${deviceId}/event/receipt`;
+    const watcher = await Observer.connect(broker.url, [topic]);
+    try {
+      const extra = {
+        mqtt: { url: broker.url, deviceId, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } },
+      };
+      await startAgent(extra);
+      const expected = bridge.bills().length;
+      // Every report is delivered while the card still works.
+      await until(async () => (await inState('REPORTED')).length === expected, 'all reported', 30_000);
+      await until(() => watcher.on(topic).length >= expected, 'every MQTT receipt event', 10_000);
+      expect(bridge.receipts).toHaveLength(expected);
+      await agent!.kill();
+      await rm(join(dir, 'data'), { recursive: true, force: true });
+
+      await startAgent(extra);
+      // The rebuilt store knows no report was delivered: each is sent again, once the connectors run.
+      await until(async () => (await inState('REPORTED')).length === expected, 'all reported again', 30_000);
+      await until(() => watcher.on(topic).length >= 2 * expected, 'the MQTT events again', 10_000);
+      expect(receipts).toHaveLength(expected);
+      const bridgeEvents = bridge.receipts.map((r) => r.body as { id: string; data: { id: string } });
+      expect(bridgeEvents.length).toBeGreaterThanOrEqual(2 * expected);
+      // The same ids a second time, so a bridge that deduplicates by them keeps one receipt per bill.
+      expect(new Set(bridgeEvents.map((e) => e.id)).size).toBe(expected);
+      expect(new Set(bridgeEvents.map((e) => e.data.id)).size).toBe(expected);
+      const mqttEvents = watcher.jsonOn<{ eventId: string; jobId: string }>(topic);
+      expect(new Set(mqttEvents.map((e) => e.eventId)).size).toBe(expected);
+      expect(new Set(mqttEvents.map((e) => e.jobId)).size).toBe(expected);
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      await watcher.close();
+      await broker.dispose();
+    }
+  }, 90_000);
 });
