@@ -25,7 +25,7 @@ import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { JobLinks, type LinkKind } from './jobs/links.js';
-import { Recovery, type RecoveryStatus } from './jobs/recovery.js';
+import { type DeviceRecoveryProgress, Recovery, type RecoveryStatus } from './jobs/recovery.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
@@ -41,11 +41,14 @@ export interface AgentAlert {
     | 'JOURNAL_WRITES_FAILING'
     | 'BILLS_FAILING'
     | 'DATA_DIR_GONE'
-    | 'MARKING_OISM_UNAVAILABLE';
+    | 'MARKING_OISM_UNAVAILABLE'
+    | 'REGISTER_CHANGED';
   message: string;
   since: string;
   /** The connector whose bills fail (BILLS_FAILING). */
   connector?: string;
+  /** The device another register answers for (REGISTER_CHANGED). */
+  device?: string;
 }
 
 /** The database file in the data directory (docs/storage.md). */
@@ -385,6 +388,16 @@ export class Agent {
    */
   async serving(): Promise<void> {
     await this.connectorsStarting;
+  }
+
+  /**
+   * A technician's confirmation of a device after a lost store or a register change (`kkt-agent recover
+   * --confirm`); its fiscalizer looks again at once.
+   */
+  confirmDevice(deviceId: string, by: string): DeviceRecoveryProgress {
+    const progress = this.recovery.confirm(deviceId, by);
+    this.fiscalizers.get(deviceId)?.wake();
+    return progress;
   }
 
   private async startConnectors(): Promise<void> {
@@ -736,6 +749,13 @@ export class Agent {
         since: first.updatedAt,
       });
     }
+    for (const changed of this.recovery.changedRegisterAlerts())
+      alerts.push({
+        code: 'REGISTER_CHANGED',
+        device: changed.deviceId,
+        message: changed.message,
+        since: changed.since,
+      });
     const failure = this.db.writeFailure;
     if (failure) {
       alerts.push({

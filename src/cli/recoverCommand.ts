@@ -115,7 +115,10 @@ export function registerRecoverCommand(
       'declare the store lost (the agent must be stopped): the next start rebuilds it from the registers',
       false,
     )
-    .option('--confirm <device>', 'a device that cannot be read back: its earlier sales are accounted for')
+    .option(
+      '--confirm <device>',
+      'a device that cannot be read back: its earlier sales are accounted for; a device blocked because another register answers (RECOVERY_REGISTER_CHANGED): that register serves it from now on',
+    )
     .option('--note <text>', 'why, kept with the declaration')
     .option('--json', 'print JSON', false)
     .action(
@@ -159,12 +162,21 @@ export function registerRecoverCommand(
           const result = (await callControl(socket, 'recovery.confirm', {
             device: options.confirm,
             by,
-          }).catch(helpers.fail)) as { device: { deviceId: string; phase: string } };
+          }).catch(helpers.fail)) as {
+            device: {
+              deviceId: string;
+              phase: string;
+              registerSerial?: string;
+              previousRegisterSerial?: string;
+            };
+          };
+          const { device } = result;
           if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          else
+          else if (device.previousRegisterSerial !== undefined || device.registerSerial !== undefined)
             process.stdout.write(
-              `Device ${result.device.deviceId} is ${result.device.phase}: it prints again.\n`,
+              `Device ${device.deviceId} now takes register ${device.registerSerial ?? '(serial unknown)'} (was ${device.previousRegisterSerial ?? '(serial unknown)'}): its FN is read back for receipts of ours, then it prints.\n`,
             );
+          else process.stdout.write(`Device ${device.deviceId} is ${device.phase}: it prints again.\n`);
           return;
         }
         const status = (await callControl(socket, 'recovery.status', {}).catch(

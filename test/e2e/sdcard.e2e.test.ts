@@ -199,3 +199,79 @@ describe('the SD card dies while reports wait', () => {
     }
   }, 90_000);
 });
+
+describe("another register at the device's address", () => {
+  it('blocks the device with both serials named until a technician takes the new register; then its FN is read back and it prints', async () => {
+    await startAgent();
+    const expected = bridge.bills().length;
+    await until(async () => (await inState('REPORTED')).length === expected, 'all reported', 30_000);
+    await agent!.stop();
+    agent = undefined;
+    const oldSerial = emulator.device.identity.serial;
+
+    // The register is swapped for another box's: another factory serial and another FN.
+    const other = await startAtolEmulator({
+      port: 0,
+      persist: false,
+      timeZone: TZ,
+      asyncLatencyMs: 5,
+      identity: { serial: '00555000000777', fnSerial: '7281440500009999' },
+    });
+    const printedOnOther: JournalEntry[] = [];
+    other.on('document', (entry) => {
+      if (entry.kind === 'receipt') printedOnOther.push(entry);
+    });
+    try {
+      const template = bridge.bills()[0]!;
+      bridge.addBill({ ...template, id: 7777, number: '7777' });
+      agent = await startAgentInDir(dir, shopConfig({ registerPort: other.port, bridgeUrl: bridge.url }));
+      const alertOf = async () =>
+        (
+          (await agent!.call('status')) as {
+            alerts: Array<{ code: string; message: string; device?: string }>;
+          }
+        ).alerts.find((a) => a.code === 'REGISTER_CHANGED');
+      const alert = await until(alertOf, 'the REGISTER_CHANGED alert', 20_000);
+      expect(alert.device).toBe('kkt');
+      expect(alert.message).toContain(`register 00555000000777 with FN 7281440500009999`);
+      expect(alert.message).toContain(`this store knew register ${oldSerial}`);
+      expect(alert.message).toContain('kkt-agent recover --confirm kkt');
+      // The new bill is taken but not printed, and nothing is read from the other register's FN.
+      await until(
+        async () => (await jobs()).some((j) => j.key.endsWith('/7777')),
+        'the new bill taken',
+        20_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(printedOnOther).toHaveLength(0);
+      expect((await jobs()).find((j) => j.key.endsWith('/7777'))?.state).toBe('RECEIVED');
+      const status = JSON.parse((await runCli(['status', '--json', '--socket', agent.socket])).stdout) as {
+        recovery: {
+          devices: Array<{ phase: string; registerSerial?: string; previousRegisterSerial?: string }>;
+        };
+      };
+      expect(status.recovery.devices[0]).toMatchObject({
+        phase: 'blocked',
+        registerSerial: '00555000000777',
+        previousRegisterSerial: oldSerial,
+      });
+
+      const confirmed = await runCli(['recover', '--confirm', 'kkt', '--socket', agent.socket]);
+      expect(confirmed.code).toBe(0);
+      expect(confirmed.stdout).toContain(`now takes register 00555000000777 (was ${oldSerial})`);
+      await until(
+        async () => (await jobs()).find((j) => j.key.endsWith('/7777'))?.state === 'REPORTED',
+        'the new bill printed on the new register',
+        20_000,
+      );
+      expect(printedOnOther).toHaveLength(1);
+      expect(await alertOf()).toBeUndefined();
+      // The earlier bills stay as they were: nothing of theirs printed again.
+      expect(receipts).toHaveLength(expected);
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      await other.close();
+    }
+  }, 90_000);
+});

@@ -314,7 +314,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
     'recovery.status': method(z.object({}), async () => agent.recovery.status()),
     'recovery.confirm': method(
       z.object({ device: z.string().min(1), by: z.string().min(1).max(64).default('cli') }),
-      async (p) => ({ device: agent.recovery.confirm(p.device, p.by) }),
+      async (p) => ({ device: agent.confirmDevice(p.device, p.by) }),
     ),
     'jobs.resolve': method(
       z.strictObject({

@@ -119,6 +119,25 @@ describe('AgentDatabase.open', () => {
     expect(() => openDb()).toThrow(StoreVersionError);
   });
 
+  it('upgrades a store of schema 4 in place: its watermarks are kept, their register not known yet', () => {
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 4');
+    old
+      .prepare(
+        "INSERT INTO fn_watermarks (device_id, fn_serial, document_number, at) VALUES ('kkt', 'F1', 42, 'then')",
+      )
+      .run();
+    old.close();
+    const db = openDb();
+    expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
+    expect(db.statement('SELECT * FROM fn_watermarks').all()).toEqual([
+      { device_id: 'kkt', fn_serial: 'F1', document_number: 42, at: 'then', register_serial: null },
+    ]);
+    expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded' });
+  });
+
   it('upgrades a store of schema 1 in place: its drafts are kept, and a failed sink can now be named', () => {
     // What an agent of schema 1 left behind: its tables and one draft marker.
     const old = new Database(path);

@@ -189,7 +189,14 @@ CREATE INDEX recovered_by_time ON recovered_receipts (found_at);
 `;
 
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3, VERSION_4];
+const VERSION_5 = `
+-- The register a device's watermark was read on (its factory serial): a start that finds another register
+-- at the device's address (swapped, or this card from another box) applies nothing of the old one's
+-- watermark and blocks the device for a technician. NULL: not known yet (written by an older version).
+ALTER TABLE fn_watermarks ADD COLUMN register_serial TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3, VERSION_4, VERSION_5];
 
 /** Run after the migrations when the database was created empty: a new store is rebuilt from the registers. */
 export const NEW_STORE_SQL = "UPDATE store_origin SET origin = 'new', rebuild = 'pending' WHERE id = 1";
