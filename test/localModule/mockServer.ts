@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 
 /**
  * A mock of the shop's local module of Честный ЗНАК (ЛМ ЧЗ) on loopback: `GET /api/v{1,2}/status`,
@@ -79,7 +79,9 @@ export async function startMockLocalModule(
         if (route[1] === '1') cis = url.searchParams.get('cis') ?? undefined;
         else {
           try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { cis_list?: Array<{ cis?: string }> };
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              cis_list?: Array<{ cis?: string }>;
+            };
             cis = body.cis_list?.[0]?.cis;
           } catch {
             cis = undefined;
@@ -138,7 +140,8 @@ export async function startMockLocalModule(
     if (serial.startsWith('LMSOLD')) Object.assign(code, { sold: true, realizable: false });
     if (serial.startsWith('LMEXPIRED')) code.expireDate = '2024-01-31T00:00:00.000Z';
     if (serial.startsWith('LMUNKNOWN')) Object.assign(code, { found: false, errorCode: 1 });
-    if (serial.startsWith('LMBLOCKED')) code.isBlocked = (blocked.codes as Array<{ isBlocked: boolean }>)[0]!.isBlocked;
+    if (serial.startsWith('LMBLOCKED'))
+      code.isBlocked = (blocked.codes as Array<{ isBlocked: boolean }>)[0]!.isBlocked;
     if (serial.startsWith('LMOTHER')) code.gtin = '04600000000008';
     mock.checks.push({ reqId, reqTimestamp, cis });
     return {

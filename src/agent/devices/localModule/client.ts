@@ -104,7 +104,9 @@ export class LocalModuleClient {
     jsonBody?: string,
   ): Promise<LocalModuleReply<unknown>> {
     const { username, password } = await this.credentials();
-    const url = new URL(path, this.options.url);
+    // Under the configured URL's own path, if it has one (a module behind a reverse proxy).
+    const base = this.options.url.endsWith('/') ? this.options.url : `${this.options.url}/`;
+    const url = new URL(path.slice(1), base);
     const outcome = await httpExchange({
       url,
       method,

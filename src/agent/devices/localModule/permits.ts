@@ -96,7 +96,7 @@ export function refusalOf(
 
 export interface LocalModulePermitsOptions
   extends Pick<LocalModuleConfig, 'maxSyncAgeHours' | 'whenUnavailable'> {
-  client: LocalModuleClient;
+  client: Pick<LocalModuleClient, 'status' | 'check'>;
   logger: Logger;
   deviceId: string;
   now?: () => number;
