@@ -122,7 +122,7 @@ async function requisites(number: number): Promise<unknown[]> {
 /** Tag 1265 of the module's check of `cis` (the check the mock answered last for it). */
 function attributeOf(cis: string): string {
   const check = lm.checks.filter((c) => cis.startsWith(c.cis)).at(-1)!;
-  return `UUID=${check.reqId}&Time=${check.reqTimestamp}&Inst=3b1f0c2e-6d0a-4b7e-9f4e-2a7c5d9e8b10&Ver=20261207.1`;
+  return `UUID=${check.reqId}&Time=${check.reqTimestamp}&Inst=3b1f0c2e-6d0a-4b7e-9f4e-2a7c5d9e8b10&Ver=9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d`;
 }
 
 const validations = () => h.requests.filter((r) => r.taskTypes?.includes('beginMarkingCodeValidation'));

@@ -30,7 +30,7 @@ export type LocalModuleFault =
   | 'unreachable'
   /** The check answers `code: 5` with a description. */
   | 'moduleError'
-  /** The check answers `reqTimestamp` as text. */
+  /** The check answers `reqTimestamp` as a word. */
   | 'garbage';
 
 export interface LocalModuleRequest {
@@ -147,7 +147,7 @@ export async function startMockLocalModule(
     return {
       ...body,
       reqId,
-      reqTimestamp: current === 'garbage' ? String(reqTimestamp) : reqTimestamp,
+      reqTimestamp: current === 'garbage' ? 'yesterday' : reqTimestamp,
       codes: [code],
     };
   };

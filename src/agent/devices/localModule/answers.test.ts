@@ -46,7 +46,7 @@ describe("the local module's check answer", () => {
       reqId: '6f1c2a9e-0b4d-4c8e-9a7b-3d2e1f0a9c8b',
       reqTimestamp: 1796605200123,
       instance: '3b1f0c2e-6d0a-4b7e-9f4e-2a7c5d9e8b10',
-      version: '20261207.1',
+      version: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
       code: { gtin: '04630030225416', found: true, isBlocked: false, sold: false },
     });
   });
@@ -57,6 +57,17 @@ describe("the local module's check answer", () => {
       kind: 'checked',
       reqId: '0d9b7a6c-5e4f-4321-8abc-def012345678',
       code: { expireDate: '2027-01-31T00:00:00.000Z' },
+    });
+  });
+
+  it('reads an offline answer whose reqTimestamp is a string of digits', () => {
+    expect(parseCheck(fixture('check-offline-blocked.json'), 1)).toMatchObject({
+      kind: 'checked',
+      reqId: '5e2d8c1a-7b3f-4e9d-a6c0-1f2e3d4c5b6a',
+      reqTimestamp: 1796605201000,
+      instance: '3b1f0c2e-6d0a-4b7e-9f4e-2a7c5d9e8b10',
+      version: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      code: { isBlocked: true, found: false },
     });
   });
 
@@ -79,7 +90,7 @@ describe("the local module's check answer", () => {
   it('names the field of a bad answer, under results[0] for v2', () => {
     const v1 = fixture('check-v1-sellable.json');
     expect(thrown(() => parseCheck({ ...v1, reqId: 'nope' }, 1)).field).toBe('reqId');
-    expect(thrown(() => parseCheck({ ...v1, reqTimestamp: '1796605200123' }, 1)).field).toBe('reqTimestamp');
+    expect(thrown(() => parseCheck({ ...v1, reqTimestamp: 'yesterday' }, 1)).field).toBe('reqTimestamp');
     expect(thrown(() => parseCheck({ ...v1, reqTimestamp: 1796605 }, 1)).field).toBe('reqTimestamp');
     expect(thrown(() => parseCheck({ ...v1, version: 'a b' }, 1)).field).toBe('version');
     expect(thrown(() => parseCheck({ ...v1, codes: [] }, 1)).field).toBe('codes');

@@ -43,7 +43,7 @@ export interface LocalModuleStatus {
   requiresDownload?: boolean;
 }
 
-/** One code in a check's answer: each flag counts only when the module states it. */
+/** One code in a check's answer (which flags decide a sale: permits.ts, `refusalOf`). */
 const codeSchema = z.looseObject({
   cis: z.string().optional(),
   gtin: z.string().optional(),
@@ -74,7 +74,16 @@ const resultSchema = z.looseObject({
   code: z.number().int(),
   description: z.string().nullish(),
   reqId: z.string().optional(),
-  reqTimestamp: z.number().int().optional(),
+  /** A number; one public client quotes an offline answer with it as a string of digits. */
+  reqTimestamp: z
+    .union([
+      z.number().int(),
+      z
+        .string()
+        .regex(/^\d{1,16}$/)
+        .transform(Number),
+    ])
+    .optional(),
   inst: z.string().optional(),
   version: z.string().optional(),
   codes: z.array(codeSchema).optional(),

@@ -125,16 +125,10 @@ const refusal = async (run: Promise<unknown>) => {
 describe("the local module's verdict on one code", () => {
   const base: LocalModuleCode = sellable().code;
   it.each([
-    [{ valid: false }, 'unrecognized'],
-    [{ found: false }, 'notFound'],
     [{ gtin: '04600000000008' }, 'wrongProduct'],
     [{ isBlocked: true }, 'blocked'],
     [{ sold: true, realizable: false }, 'sold'],
     [{ expireDate: '2026-12-06T23:59:59Z' }, 'expired'],
-    [{ verified: false }, 'notGenuine'],
-    [{ utilised: false }, 'notInCirculation'],
-    [{ realizable: false }, 'notInCirculation'],
-    [{ grayZone: true }, 'grayZone'],
   ] as const)('%o refuses as %s', (change, expected) => {
     expect(refusalOf({ ...base, ...change }, SHOES, NOW)?.refusal).toBe(expected);
   });
@@ -143,6 +137,14 @@ describe("the local module's verdict on one code", () => {
     expect(refusalOf(base, SHOES, NOW)).toBeUndefined();
     expect(refusalOf({ cis: '010463003022541621Yu7t_HclAYqqD' }, SHOES, NOW)).toBeUndefined();
     expect(refusalOf({ ...base, expireDate: '2026-12-08' }, SHOES, NOW)).toBeUndefined();
+  });
+
+  it('reads an offline answer by what it states against the code, not by the flags it leaves false', () => {
+    // Offline, found/valid/verified/utilised/realizable come back false whatever the code (the quoted answer).
+    const offline = parseCheck(fixture('check-offline-blocked.json'), 1) as LocalModuleCheck;
+    const scanned = `0104630030225416215LmBlk${GS}93abcd`;
+    expect(refusalOf(offline.code, scanned, NOW)).toEqual({ refusal: 'blocked', detail: 'isBlocked = true' });
+    expect(refusalOf({ ...offline.code, isBlocked: false }, scanned, NOW)).toBeUndefined();
   });
 });
 

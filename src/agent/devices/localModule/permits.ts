@@ -18,29 +18,15 @@ import { LocalModuleError } from './localModuleError.js';
  * next attempt asks again.
  */
 
-/** Why the module's answer forbids the sale, in the order a cashier's question is settled. */
-export type LocalModuleRefusal =
-  | 'unrecognized'
-  | 'notFound'
-  | 'wrongProduct'
-  | 'blocked'
-  | 'sold'
-  | 'expired'
-  | 'notGenuine'
-  | 'notInCirculation'
-  | 'grayZone';
+/** Why the module's answer forbids the sale. */
+export type LocalModuleRefusal = 'wrongProduct' | 'blocked' | 'sold' | 'expired';
 
 /** What a cashier does about each refusal; the bill is FAILED with this text. */
 const REFUSAL_TEXT: Record<LocalModuleRefusal, string> = {
-  unrecognized: 'the code was not recognised (a misread scan): scan the pack again',
-  notFound: 'Честный ЗНАК does not know this code: do not sell this item',
   wrongProduct: 'the code belongs to another product (its GTIN differs): scan the right pack',
   blocked: 'the sale of this item is blocked by a government authority: do not sell it',
   sold: 'the code is already sold (withdrawn from circulation): do not sell this item',
   expired: 'the item is past its expiry date: do not sell it',
-  notGenuine: 'the code failed its authenticity check: do not sell this item',
-  notInCirculation: 'the code is not in circulation (never put on sale): do not sell this item',
-  grayZone: 'the product has no card in the national catalogue (grey zone): do not sell it',
 };
 
 /** A code the local module says may not be sold: nothing is printed, the position and reason are named. */
@@ -68,16 +54,16 @@ export class LocalModuleUnavailableError extends LocalModuleError {
 }
 
 /**
- * The module's verdict on one code, or undefined when it allows the sale. A flag counts only when the
- * module states it: a module's database holds what forbids a sale, not every code.
+ * The module's verdict on one code, or undefined when it allows the sale. An offline answer carries
+ * `found`, `valid`, `verified`, `utilised` and `realizable` as false whatever the code (the module knows
+ * what forbids a sale, not every code: docs/protocol/chestny-znak-local-module.md §4), so only what it
+ * states against the code counts; whether Честный ЗНАК knows the code is the register's online check.
  */
 export function refusalOf(
   code: LocalModuleCode,
   scanned: string,
   nowMs: number,
 ): { refusal: LocalModuleRefusal; detail: string } | undefined {
-  if (code.valid === false) return { refusal: 'unrecognized', detail: 'valid = false' };
-  if (code.found === false) return { refusal: 'notFound', detail: 'found = false' };
   const gtin = gs1Parts(scanned)?.gtin;
   if (gtin && code.gtin && code.gtin.replace(/^0+/, '') !== gtin.replace(/^0+/, '')) {
     return { refusal: 'wrongProduct', detail: `gtin ${code.gtin}, the code holds ${gtin}` };
@@ -87,10 +73,6 @@ export function refusalOf(
   if (code.expireDate && Date.parse(code.expireDate) < nowMs) {
     return { refusal: 'expired', detail: `expireDate ${code.expireDate}` };
   }
-  if (code.verified === false) return { refusal: 'notGenuine', detail: 'verified = false' };
-  if (code.utilised === false) return { refusal: 'notInCirculation', detail: 'utilised = false' };
-  if (code.realizable === false) return { refusal: 'notInCirculation', detail: 'realizable = false' };
-  if (code.grayZone === true) return { refusal: 'grayZone', detail: 'grayZone = true' };
   return undefined;
 }
 
