@@ -179,6 +179,12 @@ describe('the permissive mode: the local module checks a marked sale the cloud d
     expect(String(mock.rejections[3]!.body.fiscalErrMsg)).toMatch(
       /MARKING_LM_UNAVAILABLE.*status is initialization/,
     );
+    // The technician is told the module, not the goods, is the trouble.
+    const { alerts } = (await agent!.call('status')) as { alerts: Array<{ code: string; message: string }> };
+    expect(alerts.find((a) => a.code === 'MARKING_LM_UNAVAILABLE')?.message).toMatch(
+      /2 bill\(s\) with marked goods refused in the last hour because the local module/,
+    );
+    expect(alerts.map((a) => a.code)).not.toContain('MARKING_OISM_UNAVAILABLE');
     expect(h.receipts()).toHaveLength(1);
   }, 120_000);
 
