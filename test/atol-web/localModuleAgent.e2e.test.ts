@@ -1,13 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { GS } from '../../src/lib/markingCode.js';
 import { type MockLocalModule, startMockLocalModule } from '../localModule/mockServer.js';
 import { type MockMoysklad, startMockMoysklad } from '../moysklad/mockServer.js';
 import { pairedFile } from '../moysklad/support.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
-import { fnDocumentTlv, startWeb, TZ, type WebHarness } from './support.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { fnDocumentTlv, moyskladWebConfig, startWeb, type WebHarness } from './support.js';
 
 /**
  * The permissive mode's check by the shop's local module (ЛМ ЧЗ), end to end: a real `kkt-agent run`
@@ -22,11 +22,10 @@ const CHEESE = `0104680029460908215jcmHzLmkdPML${GS}938p9E`;
 const BLOCKED = `010463003022541621LMBLOCKED1${GS}91006A${GS}92abcd`;
 const EXPIRED = `010463003022541621LMEXPIRED1${GS}91006A${GS}92abcd`;
 
-let dir: string;
+const box = useAgentBox('kkt-lm-agent-');
 let h: WebHarness;
 let mock: MockMoysklad;
 let lm: MockLocalModule;
-let agent: AgentProcess | undefined;
 
 interface JobRow {
   id: string;
@@ -36,72 +35,34 @@ interface JobRow {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-lm-agent-'));
   h = await startWeb();
-  mock = await startMockMoysklad();
-  lm = await startMockLocalModule();
-  await writeFile(join(dir, 'lm.json'), JSON.stringify({ username: lm.username, password: lm.password }), {
-    mode: 0o600,
-  });
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await lm.close();
-  await mock.close();
-  await h.web.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function startAgent(whenUnavailable: 'refuse' | 'sellWithoutPermit' = 'refuse'): Promise<AgentProcess> {
-  const credentialsFile = await pairedFile(mock, dir);
-  agent = await startAgentInDir(dir, {
-    timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: h.web.url,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        markingCheckTimeoutMs: 3000,
-        localModule: {
-          url: lm.url,
-          apiVersion: 2,
-          credentialsFile: join(dir, 'lm.json'),
-          timeoutMs: 1000,
-          whenUnavailable,
-        },
-        operator: { name: 'Кассир' },
-        taxationType: 'osn',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-      },
-    ],
-    fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
-    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
-    connectors: {
-      moysklad: [
-        {
-          id: 'shop',
-          baseUrl: mock.url,
-          credentialsFile,
-          pollIntervalMs: 100,
-          timeoutMs: 1000,
-          retries: 1,
-          retryDelayMs: 20,
-          maxRetryDelayMs: 100,
-          authRetryMs: 200,
-          state: { enabled: false },
-        },
-      ],
+  box.own(h.web);
+  mock = box.own(await startMockMoysklad());
+  lm = box.own(await startMockLocalModule());
+  await writeFile(
+    join(box.dir, 'lm.json'),
+    JSON.stringify({ username: lm.username, password: lm.password }),
+    {
+      mode: 0o600,
     },
-  });
-  return agent;
+  );
+});
+
+async function startAgent(whenUnavailable: 'refuse' | 'sellWithoutPermit' = 'refuse') {
+  const credentialsFile = await pairedFile(mock, box.dir);
+  const localModule = {
+    url: lm.url,
+    apiVersion: 2,
+    credentialsFile: join(box.dir, 'lm.json'),
+    timeoutMs: 1000,
+    whenUnavailable,
+  };
+  return box.startAgent(
+    moyskladWebConfig({ webUrl: h.web.url, moyskladUrl: mock.url, credentialsFile, device: { localModule } }),
+  );
 }
 
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
 
 const sale = (name: string, marks: [string, string] = [SHOES, CHEESE]) =>
   mock.enqueueOperation({
@@ -162,7 +123,7 @@ describe('the permissive mode: the local module checks a marked sale the cloud d
         /^positions\[1\] "Сыр": the sale of this item is blocked by a government authority/,
       ),
     ]);
-    const status = await runCli(['status', '--socket', join(dir, 'control.sock')]);
+    const status = await runCli(['status', '--socket', box.socket]);
     expect(status.stdout).toContain('MARKING_LM_REFUSED');
     expect(status.stdout).toMatch(/blocked by a government authority|past its expiry date/);
 
@@ -180,7 +141,9 @@ describe('the permissive mode: the local module checks a marked sale the cloud d
       /MARKING_LM_UNAVAILABLE.*status is initialization/,
     );
     // The technician is told the module, not the goods, is the trouble.
-    const { alerts } = (await agent!.call('status')) as { alerts: Array<{ code: string; message: string }> };
+    const { alerts } = (await box.agent.call('status')) as {
+      alerts: Array<{ code: string; message: string }>;
+    };
     expect(alerts.find((a) => a.code === 'MARKING_LM_UNAVAILABLE')?.message).toMatch(
       /2 bill\(s\) with marked goods refused in the last hour because the local module/,
     );
@@ -197,7 +160,7 @@ describe('the permissive mode: the local module checks a marked sale the cloud d
     const [receipt] = h.receipts();
     expect(await requisites(receipt!.documentNumber)).toEqual([undefined, undefined]);
     expect(validations().length).toBeGreaterThan(0);
-    expect(agent!.output()).toContain('device.sale-without-permit');
+    expect(box.agent.output()).toContain('device.sale-without-permit');
   }, 90_000);
 });
 
@@ -217,17 +180,16 @@ describe('SIGKILL during the local module check', () => {
       lm.fault('slow');
       lm.slowMs = 800;
       lm.on('request', (r) => {
-        if (r.path.endsWith('/cis/outCheck') && !killed) killed = agent!.kill();
+        if (r.path.endsWith('/cis/outCheck') && !killed) killed = box.agent.kill();
       });
     } else {
       h.web.on('task', (event) => {
-        if (event.type === 'beginMarkingCodeValidation' && !killed) killed = agent!.kill();
+        if (event.type === 'beginMarkingCodeValidation' && !killed) killed = box.agent.kill();
       });
     }
     await startAgent();
     await until(() => killed !== undefined, `the kill at: ${on}`, 30_000);
     await killed;
-    agent = undefined;
     lm.fault(undefined);
     await startAgent();
     await until(() => mock.approvals.length === 1, 'the sale approved after the restart', 30_000);
