@@ -3,6 +3,7 @@ import { parseDecimalToMinor } from '../../../lib/decimal.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import {
+  BILL_LIMITS,
   type Bill,
   type BillCashier,
   buildBill,
@@ -34,6 +35,7 @@ import {
   syncIdOf,
   taxationSystemOf,
   type WireCustomerOrder,
+  type WireMasterOperation,
   type WirePosition,
 } from './wire.js';
 
@@ -401,6 +403,35 @@ export interface MapMasterOptions {
   defaultTaxSystem?: string;
   /** The store's cashiers: the one the operation's `cashier.meta` names goes on the receipt. */
   cashiers?: readonly MoyskladCashier[];
+  /** The store's `isPhonePriority`: when an operation names both, the phone wins unless this is false. */
+  phonePriority?: boolean;
+}
+
+/**
+ * The buyer's contact for tag 1008 from the operation's `cheque.phone` / `cheque.email` (where the
+ * minion wants the electronic receipt sent); one of them when both are there, by the store's priority.
+ * Errors name the field, never the value: a contact must not reach the logs.
+ */
+export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
+  const phone = op.cheque?.phone?.trim() || undefined;
+  const email = op.cheque?.email?.trim() || undefined;
+  const chosen =
+    phone !== undefined && email !== undefined
+      ? phonePriority
+        ? { field: 'operation.cheque.phone', value: phone }
+        : { field: 'operation.cheque.email', value: email }
+      : phone !== undefined
+        ? { field: 'operation.cheque.phone', value: phone }
+        : email !== undefined
+          ? { field: 'operation.cheque.email', value: email }
+          : undefined;
+  if (chosen && chosen.value.length > BILL_LIMITS.emailOrPhoneLength) {
+    throw new MoyskladBillError(
+      chosen.field,
+      `the buyer's contact is longer than the ${BILL_LIMITS.emailOrPhoneLength} characters of tag 1008`,
+    );
+  }
+  return chosen?.value;
 }
 
 /** A polled operation → the bill and whether it is a sale or a return. Throws KktAgentError for what cannot print. */
@@ -452,6 +483,7 @@ export function mapMasterOperation(
   const source: MasterSourceData = { kind: 'master', operationType: key.type, operation: key.meta };
   if (taxation.code) source.taxSystem = taxation.code;
   const cashier = cashierByMeta(options.cashiers ?? [], op.cashier?.meta);
+  const contact = buyerContact(op, options.phonePriority);
   const bill = buildBill({
     source: MOYSKLAD_SOURCE,
     account: options.account,
@@ -461,6 +493,7 @@ export function mapMasterOperation(
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
     ...(cashier ? { cashier } : {}),
+    ...(contact !== undefined ? { customer: { emailOrPhone: contact } } : {}),
     ...(orderId !== undefined ? { order: `customerorder:${orderId}` } : {}),
     positions,
     payments,
