@@ -276,6 +276,16 @@ describe('master operation → bill', () => {
       '"cashSum": 1000, "cheque": { "phone": "", "email": " 1@m.com " }',
     );
     expect(mapMasterOperation(emailOnly, key, { account: 'a' }).bill.customer?.emailOrPhone).toBe('1@m.com');
+    // The quick-start example's top-level names.
+    const quickStart = operation(
+      'retaildemand',
+      '"cashSum": 1000, "chequeEmail": "test@test.org", "chequePhone": "123456"',
+    );
+    expect(mapMasterOperation(quickStart, key, { account: 'a', phonePriority: false }).bill.customer).toEqual(
+      {
+        emailOrPhone: 'test@test.org',
+      },
+    );
     const none = operation('retaildemand', '"cashSum": 1000, "cheque": { "online": false }');
     expect(mapMasterOperation(none, key, { account: 'a' }).bill.customer).toBeUndefined();
     // Too long for tag 1008: refused, naming the field and not the value.

@@ -413,18 +413,13 @@ export interface MapMasterOptions {
  * Errors name the field, never the value: a contact must not reach the logs.
  */
 export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
-  const phone = op.cheque?.phone?.trim() || undefined;
-  const email = op.cheque?.email?.trim() || undefined;
-  const chosen =
-    phone !== undefined && email !== undefined
-      ? phonePriority
-        ? { field: 'operation.cheque.phone', value: phone }
-        : { field: 'operation.cheque.email', value: email }
-      : phone !== undefined
-        ? { field: 'operation.cheque.phone', value: phone }
-        : email !== undefined
-          ? { field: 'operation.cheque.email', value: email }
-          : undefined;
+  const given = (field: string, value: string | undefined) => {
+    const text = value?.trim();
+    return text ? { field: `operation.${field}`, value: text } : undefined;
+  };
+  const phone = given('cheque.phone', op.cheque?.phone) ?? given('chequePhone', op.chequePhone);
+  const email = given('cheque.email', op.cheque?.email) ?? given('chequeEmail', op.chequeEmail);
+  const chosen = phone && email ? (phonePriority ? phone : email) : (phone ?? email);
   if (chosen && chosen.value.length > BILL_LIMITS.emailOrPhoneLength) {
     throw new MoyskladBillError(
       chosen.field,

@@ -274,6 +274,9 @@ export const masterOperationSchema = z.looseObject({
    * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"). Only those two are read.
    */
   cheque: z.looseObject({ phone: shortText(256).optional(), email: shortText(256).optional() }).optional(),
+  /** The same two, as the reference's quick-start example of a retail demand names them. */
+  chequePhone: shortText(256).optional(),
+  chequeEmail: shortText(256).optional(),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 
