@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
-import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
-import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AtolEmulator, JournalEntry } from '../../src/emulators/atol/index.js';
+import type { MockBridge } from '../../src/emulators/bridge/index.js';
+import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { shopConfig } from '../support/shopConfig.js';
 
 /**
  * A dead SD card (issue 19): the data directory is lost while receipts wait for their reports. The real
@@ -13,11 +13,9 @@ import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
  * every bill the bridge lists again is reported with the fiscal data of its one receipt and none prints twice.
  */
 
-const TZ = SHOP_TZ;
-let dir: string;
+const box = useAgentBox('kkt-sdcard-');
 let emulator: AtolEmulator;
 let bridge: MockBridge;
-let agent: AgentProcess | undefined;
 let receipts: JournalEntry[];
 
 interface JobRow {
@@ -26,37 +24,14 @@ interface JobRow {
   key: string;
 }
 
-async function startAgent() {
-  agent = await startAgentInDir(dir, shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url }));
-  return agent;
-}
-
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+const startAgent = () => box.startAgent(shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url }));
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
 const inState = async (state: string) => (await jobs()).filter((j) => j.state === state);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-sdcard-'));
-  emulator = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: TZ,
-    asyncLatencyMs: 5,
-    zReportStepMs: 50,
-    xReportMs: 50,
-  });
-  receipts = [];
-  emulator.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
-  bridge = await startMockBridge({ port: 0, timeZone: TZ });
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await bridge.close();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  emulator = await box.startRegister();
+  receipts = receiptsOf(emulator);
+  bridge = await box.startBridge();
 });
 
 describe('the SD card dies while reports wait', () => {
@@ -66,9 +41,9 @@ describe('the SD card dies while reports wait', () => {
     const expected = bridge.bills().length;
     await until(async () => (await inState('FISCALIZED')).length === expected, 'all printed', 30_000);
     expect(receipts).toHaveLength(expected);
-    await agent!.kill();
+    await box.agent.kill();
     // The card is replaced: nothing of the data directory survives.
-    await rm(join(dir, 'data'), { recursive: true, force: true });
+    await rm(join(box.dir, 'data'), { recursive: true, force: true });
     bridge.clearFaults();
 
     await startAgent();
@@ -81,7 +56,7 @@ describe('the SD card dies while reports wait', () => {
     );
     expect(new Set(delivered.map((d) => d.extras.billId)).size).toBe(expected);
     for (const job of await jobs()) {
-      const shown = (await agent!.call('jobs.show', { id: job.id })) as {
+      const shown = (await box.agent.call('jobs.show', { id: job.id })) as {
         job: { fiscal: { fiscalDocumentNumber: number; fiscalSign: string }; resolution?: { by: string } };
       };
       const receipt = byMarker.get(job.id);
@@ -95,7 +70,7 @@ describe('the SD card dies while reports wait', () => {
       expect(report?.shiftId).toBe(String(receipt!.shiftNumber));
       expect(Date.parse(report!.dateTime)).toBe(Date.parse(receipt!.dateTime));
     }
-    const status = JSON.parse((await runCli(['status', '--json', '--socket', agent!.socket])).stdout) as {
+    const status = JSON.parse((await runCli(['status', '--json', '--socket', box.agent.socket])).stdout) as {
       recovery: {
         origin: string;
         rebuild: string;
@@ -117,14 +92,14 @@ describe('the SD card dies while reports wait', () => {
     await startAgent();
     const expected = bridge.bills().length;
     await until(async () => (await inState('FISCALIZED')).length === expected, 'all printed', 30_000);
-    const config = join(dir, 'config.json');
+    const config = join(box.dir, 'config.json');
 
     const running = await runCli(['recover', '--from-register', '--config', config]);
     expect(running.code).not.toBe(0);
-    expect(running.stderr).toContain(String(agent!.child.pid));
+    expect(running.stderr).toContain(String(box.agent.child.pid));
     const confirm = await runCli(['recover', '--confirm', 'kkt', '--config', config]);
     expect(confirm.stderr).toContain('RECOVERY_NOTHING_TO_CONFIRM');
-    await agent!.stop();
+    await box.agent.stop();
 
     const declared = await runCli([
       'recover',
