@@ -1,16 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
 import { decodeVln } from '../../src/drivers/atol/protocol/tlv.js';
-import {
-  EMULATOR_EXTRA_TAX_BYTES,
-  type JournalEntry,
-  startAtolEmulator,
-} from '../../src/emulators/atol/index.js';
+import { EMULATOR_EXTRA_TAX_BYTES, type JournalEntry } from '../../src/emulators/atol/index.js';
 import { startWeb } from '../atol-web/support.js';
-import { type AgentProcess, startAgentInDir, until } from '../support/agentProcess.js';
+import { type AgentBox, receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { until } from '../support/agentProcess.js';
 
 /**
  * Credit end to end (docs/money.md, "Advances, credit and change"): the real daemon hands goods over on
@@ -20,28 +14,16 @@ import { type AgentProcess, startAgentInDir, until } from '../support/agentProce
  */
 
 interface Backend {
-  name: string;
   device: Record<string, unknown>;
   /** Every receipt the register made, as its journal records them. */
   receipts: JournalEntry[];
   /** The register's own fiscal document: its top-level tags. */
   tags(documentNumber: number): Array<{ tag: number; value: Buffer }>;
-  close(): Promise<void>;
 }
 
-async function binaryBackend(): Promise<Backend> {
-  const atol = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: 'Europe/Moscow',
-    asyncLatencyMs: 5,
-  });
-  const receipts: JournalEntry[] = [];
-  atol.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
+async function binaryBackend(box: AgentBox): Promise<Backend> {
+  const atol = await box.startRegister();
   return {
-    name: 'atol (protocol v3)',
     device: {
       id: 'kkt',
       kind: 'atol',
@@ -49,20 +31,15 @@ async function binaryBackend(): Promise<Backend> {
       operator: { name: 'Кассир' },
       taxBytes: EMULATOR_EXTRA_TAX_BYTES,
     },
-    receipts,
+    receipts: receiptsOf(atol),
     tags: (n) => atol.device.document(n)?.tlvs ?? [],
-    close: () => atol.close(),
   };
 }
 
-async function webBackend(): Promise<Backend> {
+async function webBackend(box: AgentBox): Promise<Backend> {
   const h = await startWeb();
-  const receipts: JournalEntry[] = [];
-  h.web.register.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
+  box.own(h.web);
   return {
-    name: 'atol-web (driver 10)',
     device: {
       id: 'kkt',
       kind: 'atol-web',
@@ -73,18 +50,13 @@ async function webBackend(): Promise<Backend> {
       operator: { name: 'Кассир' },
       reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
     },
-    receipts,
+    receipts: receiptsOf(h.web.register),
     tags: (n) => h.web.device.document(n)?.tlvs ?? [],
-    close: () => h.web.close(),
   };
 }
 
 interface Shown {
-  job: {
-    state: string;
-    failure?: { code: string; field?: string };
-    fiscal?: { fiscalDocumentNumber?: number };
-  };
+  job: { state: string; failure?: { code: string; field?: string } };
   links: { from: Array<{ kind: string; target: string; amountMinor: number }> };
 }
 
@@ -123,106 +95,101 @@ function bill(billId: string, order: string, positions: Bill['positions'], payme
   } as Parameters<typeof buildBill>[0]);
 }
 
-describe.each([
-  ['atol', binaryBackend],
-  ['atol-web', webBackend],
-])('credit through the daemon on %s', (_kind, start) => {
-  let dir: string;
-  let backend: Backend;
-  let agent: AgentProcess;
+describe('credit through the daemon', () => {
+  const box = useAgentBox('kkt-credit-');
 
-  const show = (id: string) => agent.call('jobs.show', { id }) as Promise<Shown>;
+  const show = (id: string) => box.agent.call('jobs.show', { id }) as Promise<Shown>;
   const submit = async (b: Bill) =>
-    ((await agent.call('fiscalize', { bill: b })) as { job: { id: string } }).job;
+    ((await box.agent.call('fiscalize', { bill: b })) as { job: { id: string } }).job;
   const settled = (id: string) =>
     until(async () => {
       const shown = await show(id);
       return ['FISCALIZED', 'REPORTED', 'FAILED', 'BLOCKED'].includes(shown.job.state) ? shown : undefined;
     }, `job ${id} settled`);
-  const creditTotal = (documentNumber: number) => {
-    const tag = backend.tags(documentNumber).find((t) => t.tag === 1216);
-    return tag ? decodeVln(tag.value) : undefined;
+  const printed = async (id: string) => {
+    const shown = await settled(id);
+    expect(shown.job.state, JSON.stringify(shown.job.failure)).toMatch(/FISCALIZED|REPORTED/);
+    return shown;
   };
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kkt-credit-'));
-    backend = await start();
-    agent = await startAgentInDir(dir, { devices: [backend.device] });
-  });
+  it.each([
+    ['atol', binaryBackend],
+    ['atol-web', webBackend],
+  ])(
+    'on %s: credit (6), part-paid (5), a repayment (7) linked, one over the debt refused',
+    async (_kind, start) => {
+      const backend = await start(box);
+      await box.startAgent({ devices: [backend.device] });
+      const creditTotal = (documentNumber: number) => {
+        const tag = backend.tags(documentNumber).find((t) => t.tag === 1216);
+        return tag ? decodeVln(tag.value) : undefined;
+      };
 
-  afterAll(async () => {
-    await agent.stop();
-    await backend.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+      // Goods on credit: 1214 = 6, the whole total a credit payment (1216, ATOL payment type 4).
+      const credit = await submit(
+        bill('k1', 'K-9', [tv('credit')], [{ type: 'credit', amountMinor: 3_000_000 }]),
+      );
+      const shownCredit = await printed(credit.id);
+      let entry = backend.receipts.at(-1)!;
+      expect(entry).toMatchObject({ receiptType: 1, totalKop: 3_000_000 });
+      expect(entry.items?.[0]).toMatchObject({ paymentMethod: 6 });
+      expect(entry.payments).toEqual([{ paymentType: 4, sumKop: 3_000_000 }]);
+      expect(creditTotal(entry.documentNumber)).toBe(3_000_000);
+      expect(shownCredit.links.from).toContainEqual(
+        expect.objectContaining({ kind: 'credit', target: 'pos/front/K-9', amountMinor: 3_000_000 }),
+      );
 
-  it('hands goods over on credit (1214 = 6) with the whole total as a credit payment (1216)', async () => {
-    const job = await submit(bill('k1', 'K-9', [tv('credit')], [{ type: 'credit', amountMinor: 3_000_000 }]));
-    const shown = await settled(job.id);
-    expect(shown.job.state, JSON.stringify(shown.job.failure)).toMatch(/FISCALIZED|REPORTED/);
-    const entry = backend.receipts.at(-1)!;
-    expect(entry).toMatchObject({ receiptType: 1, totalKop: 3_000_000 });
-    expect(entry.items?.[0]).toMatchObject({ paymentMethod: 6 });
-    expect(entry.payments).toEqual([{ paymentType: 4, sumKop: 3_000_000 }]);
-    expect(creditTotal(entry.documentNumber)).toBe(3_000_000);
-    expect(shown.links.from).toContainEqual(
-      expect.objectContaining({ kind: 'credit', target: 'pos/front/K-9', amountMinor: 3_000_000 }),
-    );
-  });
+      // Part now, the rest on credit: 1214 = 5, cash and 1216 on one receipt.
+      const partly = await submit(
+        bill(
+          'k2',
+          'K-10',
+          [tv('partialPayment')],
+          [
+            { type: 'cash', amountMinor: 1_000_000 },
+            { type: 'credit', amountMinor: 2_000_000 },
+          ],
+        ),
+      );
+      await printed(partly.id);
+      entry = backend.receipts.at(-1)!;
+      expect(entry.items?.[0]).toMatchObject({ paymentMethod: 5 });
+      expect(entry.payments).toEqual(
+        expect.arrayContaining([
+          { paymentType: 1, sumKop: 1_000_000 },
+          { paymentType: 4, sumKop: 2_000_000 },
+        ]),
+      );
+      expect(creditTotal(entry.documentNumber)).toBe(2_000_000);
 
-  it('takes part now and the rest on credit (1214 = 5): cash and 1216 on one receipt', async () => {
-    const job = await submit(
-      bill(
-        'k2',
-        'K-10',
-        [tv('partialPayment')],
-        [
-          { type: 'cash', amountMinor: 1_000_000 },
-          { type: 'credit', amountMinor: 2_000_000 },
-        ],
-      ),
-    );
-    const shown = await settled(job.id);
-    expect(shown.job.state, JSON.stringify(shown.job.failure)).toMatch(/FISCALIZED|REPORTED/);
-    const entry = backend.receipts.at(-1)!;
-    expect(entry.items?.[0]).toMatchObject({ paymentMethod: 5 });
-    expect(entry.payments).toEqual(
-      expect.arrayContaining([
-        { paymentType: 1, sumKop: 1_000_000 },
-        { paymentType: 4, sumKop: 2_000_000 },
-      ]),
-    );
-    expect(creditTotal(entry.documentNumber)).toBe(2_000_000);
-  });
+      // A repayment of 10 000 ₽ on K-9 (1214 = 7, subject 1212 = 10), paid by card and linked to the credit.
+      const repay = await submit(bill('r1', 'K-9', [repayment(1_000_000)], 'card'));
+      const shownRepay = await printed(repay.id);
+      entry = backend.receipts.at(-1)!;
+      expect(entry.items?.[0]).toMatchObject({ paymentMethod: 7, paymentObject: 10 });
+      expect(entry.payments).toEqual([{ paymentType: 2, sumKop: 1_000_000 }]);
+      expect(shownRepay.links.from).toContainEqual(
+        expect.objectContaining({ kind: 'creditPayment', target: 'pos/front/K-9', amountMinor: 1_000_000 }),
+      );
 
-  it('prints a repayment (1214 = 7) linked to the credit, and refuses one over what is owed: field named, nothing printed', async () => {
-    const partly = repayment(1_000_000);
-    const repay = await submit(bill('r1', 'K-9', [partly], 'card'));
-    const shown = await settled(repay.id);
-    expect(shown.job.state, JSON.stringify(shown.job.failure)).toMatch(/FISCALIZED|REPORTED/);
-    const entry = backend.receipts.at(-1)!;
-    expect(entry.items?.[0]).toMatchObject({ paymentMethod: 7, paymentObject: 10 });
-    expect(entry.payments).toEqual([{ paymentType: 2, sumKop: 1_000_000 }]);
-    expect(shown.links.from).toContainEqual(
-      expect.objectContaining({ kind: 'creditPayment', target: 'pos/front/K-9', amountMinor: 1_000_000 }),
-    );
+      // 20 000 ₽ is still owed on K-9: repaying 30 000 ₽ is refused, and so is a repayment on an order with
+      // no credit; nothing prints for either.
+      const count = backend.receipts.length;
+      const over = await submit(bill('r2', 'K-9', [repayment(3_000_000)], 'cash'));
+      expect((await settled(over.id)).job).toMatchObject({
+        state: 'FAILED',
+        failure: { code: 'CREDIT_PAYMENT_EXCEEDS_CREDIT', field: 'totalMinor' },
+      });
+      const stranger = await submit(bill('r3', 'K-404', [repayment(1_000_000)], 'cash'));
+      expect((await settled(stranger.id)).job.failure).toMatchObject({
+        code: 'CREDIT_PAYMENT_EXCEEDS_CREDIT',
+      });
+      expect(backend.receipts.length).toBe(count);
 
-    // 20 000 ₽ is still owed on K-9: repaying the whole 30 000 ₽ again is refused.
-    const count = backend.receipts.length;
-    const over = await submit(bill('r2', 'K-9', [repayment(3_000_000)], 'cash'));
-    const refused = await settled(over.id);
-    expect(refused.job).toMatchObject({
-      state: 'FAILED',
-      failure: { code: 'CREDIT_PAYMENT_EXCEEDS_CREDIT', field: 'totalMinor' },
-    });
-    // A repayment on an order that never had credit is refused the same way.
-    const stranger = await submit(bill('r3', 'K-404', [partly], 'cash'));
-    expect((await settled(stranger.id)).job.failure).toMatchObject({ code: 'CREDIT_PAYMENT_EXCEEDS_CREDIT' });
-    expect(backend.receipts.length).toBe(count);
-
-    // The rest of the debt, exactly, still prints.
-    const last = await submit(bill('r4', 'K-9', [repayment(2_000_000)], 'cash'));
-    expect((await settled(last.id)).job.state).toMatch(/FISCALIZED|REPORTED/);
-    expect(backend.receipts.length).toBe(count + 1);
-  });
+      // The rest of the debt, exactly, still prints.
+      const last = await submit(bill('r4', 'K-9', [repayment(2_000_000)], 'cash'));
+      await printed(last.id);
+      expect(backend.receipts.length).toBe(count + 1);
+    },
+  );
 });
