@@ -124,7 +124,7 @@ async function soak(
 ): Promise<ScenarioRow> {
   const rig = await ChaosRig.open({
     bills: options.bills,
-    firstBillId: options.gated ? 100_001 : 150_001,
+    firstBillId: options.tear === tearCommit ? 100_001 : 150_001,
     latencyMs: 3,
   });
   try {
@@ -177,7 +177,7 @@ export const tornWalScenario: Scenario = {
     'before the restart: a random-length prefix of one of its own frames, cut at a random byte, is appended ' +
     'after the last one, as when power fails in the middle of a commit (the part that reached the disk was ' +
     "never fsync'd, so nothing acted on it). SQLite must ignore it on open (its frame checksum does not " +
-    'match) and the agent carry on. The full run adds a row for storage that lies about fsync: the WAL is cut ' +
+    'match) and the agent carry on. A second row is for storage that lies about fsync: the WAL is cut ' +
     'at a random offset after one of its commits (in its last quarter where it can), never dropping frames a ' +
     'checkpoint had copied into agent.db (that mixes old and new pages: a malformed file, STORE_CORRUPT), ' +
     "losing the newest commits that had been fsync'd, so the database goes back to an earlier commit. Every " +
@@ -193,17 +193,15 @@ export const tornWalScenario: Scenario = {
         gated: true,
       }),
     ];
-    if (!context.quick) {
-      rows.push(
-        await soak(context, {
-          bills: 50,
-          tears: 10,
-          tear: loseCommittedTail,
-          label: "Storage that lies: fsync'd records lost",
-          gated: true,
-        }),
-      );
-    }
+    rows.push(
+      await soak(context, {
+        bills: context.quick ? 20 : 50,
+        tears: context.quick ? 5 : 10,
+        tear: loseCommittedTail,
+        label: "Storage that lies: fsync'd records lost",
+        gated: true,
+      }),
+    );
     return rows;
   },
 };
