@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { controlSocketPath } from '../agent/composition.js';
 import { type AgentConfig, ConfigError, loadConfigFile } from '../agent/config/config.js';
-import { callControl } from '../agent/control/client.js';
+import { ControlCallError, callControl } from '../agent/control/client.js';
 import { EXIT_CONFIG } from '../agent/daemon.js';
+import { refuseIfDataDirWasGone } from '../agent/store/dataDirWatch.js';
 import { needsTechnician } from '../agent/store/storeErrors.js';
 import { KktAgentError } from '../lib/errors.js';
 
@@ -44,11 +46,28 @@ const socketPath = async (options: AgentOptions, config?: AgentConfig): Promise<
   process.env.KKT_AGENT_SOCKET ||
   controlSocketPath(config ?? (await loadConfig(options.config)));
 
+/**
+ * The agent is not running: when it stopped at the DATA_DIR_GONE marker (its data directory was deleted or
+ * replaced under it), that error and its instructions are what the person needs, not "not running".
+ */
+async function refuseIfStoppedAtMarker(options: AgentOptions): Promise<void> {
+  const config = await loadConfig(options.config).catch(() => undefined);
+  if (config) refuseIfDataDirWasGone(resolve(config.dataDir));
+}
+
 export const cliHelpers: CliHelpers = {
   loadConfig,
   socketPath,
-  call: async (options, method, params = {}, timeoutMs) =>
-    callControl(await socketPath(options), method, params, timeoutMs),
+  call: async (options, method, params = {}, timeoutMs) => {
+    const socket = await socketPath(options);
+    try {
+      return await callControl(socket, method, params, timeoutMs);
+    } catch (error) {
+      if (error instanceof ControlCallError && error.code === 'AGENT_NOT_RUNNING')
+        await refuseIfStoppedAtMarker(options);
+      throw error;
+    }
+  },
   print: (value, json, render) => {
     process.stdout.write(`${json ? JSON.stringify(value, null, 2) : render(value as never)}\n`);
   },

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DATABASE_FILE } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config/config.js';
 import { declareStoreLost, type RecoveryStatus } from '../agent/jobs/recovery.js';
 import { AgentDatabase } from '../agent/store/database.js';
-import { lockDataDir } from '../agent/store/dataDirLock.js';
+import { claimDataDir } from '../agent/store/dataDirLock.js';
 import type { StoreOriginRecord } from '../agent/store/storeOrigin.js';
 import { KktAgentError } from '../lib/errors.js';
 import { agentOptions, type CliHelpers } from './cliHelpers.js';
@@ -20,8 +19,7 @@ import { agentOptions, type CliHelpers } from './cliHelpers.js';
 
 /** Declares the store in `config.dataDir` lost; only while no agent holds it (the lock names the holder). */
 export async function declareLostStandalone(config: AgentConfig, by: string, note?: string) {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
-  const lock = lockDataDir(config.dataDir);
+  const lock = await claimDataDir(resolve(config.dataDir));
   try {
     const db = AgentDatabase.open(join(config.dataDir, DATABASE_FILE));
     try {
