@@ -8,6 +8,7 @@ import type { Connector, ConnectorStore } from './connectors/types.js';
 import {
   type DeviceSnapshot,
   type FiscalDevice,
+  LOCAL_MODULE_FAULT_CODES,
   MARKING_OISM_UNAVAILABLE,
   type ReceiptSearch,
 } from './devices/device.js';
@@ -42,7 +43,8 @@ export interface AgentAlert {
     | 'JOURNAL_WRITES_FAILING'
     | 'BILLS_FAILING'
     | 'DATA_DIR_GONE'
-    | 'MARKING_OISM_UNAVAILABLE';
+    | 'MARKING_OISM_UNAVAILABLE'
+    | 'MARKING_LM_UNAVAILABLE';
   message: string;
   since: string;
   /** The connector whose bills fail (BILLS_FAILING). */
@@ -740,6 +742,23 @@ export class Agent {
         code: 'MARKING_OISM_UNAVAILABLE',
         message: `${silent.length} bill(s) with marked goods refused in the last hour because the register got no answer from Честный ЗНАК (ОИСМ) (latest: job ${silent[0]!.id}, bill ${silent[0]!.key}). Check the register's internet and OFD connection, then fiscalize the bills again (docs/marking.md).`,
         since: first.updatedAt,
+      });
+    }
+    const moduleFaults = this.jobs
+      .latest(RECENT_FAILURES, 'FAILED')
+      .filter(
+        (job) =>
+          job.failure !== undefined &&
+          LOCAL_MODULE_FAULT_CODES.has(job.failure.code) &&
+          now - Date.parse(job.updatedAt) < HOUR_MS,
+      );
+    const firstFault = moduleFaults.at(-1);
+    if (firstFault) {
+      const latest = moduleFaults[0]!;
+      alerts.push({
+        code: 'MARKING_LM_UNAVAILABLE',
+        message: `${moduleFaults.length} bill(s) with marked goods refused in the last hour because the local module of Честный ЗНАК could not be used (latest: job ${latest.id}, ${latest.failure!.code}: ${latest.failure!.message}). Check the module (its status, sync and credentials), then fiscalize the bills again (docs/marking.md, "Permissive mode").`,
+        since: firstFault.updatedAt,
       });
     }
     const failure = this.db.writeFailure;

@@ -5,7 +5,7 @@ import { type MockMoysklad, startMockMoysklad } from '../moysklad/mockServer.js'
 import { pairedFile } from '../moysklad/support.js';
 import { useAgentBox } from '../support/agentBox.js';
 import { runCli, until } from '../support/agentProcess.js';
-import { fnDocumentTlv, startWeb, TZ, type WebHarness } from './support.js';
+import { fnDocumentTlv, moyskladWebConfig, startWeb, type WebHarness } from './support.js';
 
 /**
  * Marked goods end to end: a real `kkt-agent run` process takes MoySklad retail demands from its master
@@ -42,41 +42,7 @@ beforeEach(async () => {
 
 async function startAgent() {
   const credentialsFile = await pairedFile(mock, box.dir);
-  return box.startAgent({
-    timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: h.web.url,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        markingCheckTimeoutMs: 3000,
-        operator: { name: 'Кассир' },
-        taxationType: 'osn',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-      },
-    ],
-    fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
-    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
-    connectors: {
-      moysklad: [
-        {
-          id: 'shop',
-          baseUrl: mock.url,
-          credentialsFile,
-          pollIntervalMs: 100,
-          timeoutMs: 1000,
-          retries: 1,
-          retryDelayMs: 20,
-          maxRetryDelayMs: 100,
-          authRetryMs: 200,
-          state: { enabled: false },
-        },
-      ],
-    },
-  });
+  return box.startAgent(moyskladWebConfig({ webUrl: h.web.url, moyskladUrl: mock.url, credentialsFile }));
 }
 
 const jobs = async () => ((await box.agent.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
