@@ -32,6 +32,7 @@ import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
+import { FailingBillTable } from './store/failingBillTable.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 import type { DataDirGoneError } from './store/storeErrors.js';
 
@@ -404,10 +405,15 @@ export class Agent {
 
   private async startConnectors(): Promise<void> {
     const rebuiltSince = this.recovery.horizon()?.coveredSince;
+    FailingBillTable.keepConnectors(
+      this.db,
+      this.parts.connectors.map((connector) => connector.name),
+    );
     for (const connector of this.parts.connectors) {
       await connector.start({
         intake: this.intake,
         store: this.storeFor(connector.name),
+        failingBills: new FailingBillTable(this.db, connector.name),
         logger: this.loggerFor('connector', { connector: connector.name }),
         devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
         ...(rebuiltSince !== undefined ? { rebuiltSince } : {}),

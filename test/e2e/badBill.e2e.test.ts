@@ -160,6 +160,42 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   );
 
   it(
+    'a restart remembers the failing bill: not asked for again before its backoff, still an alert; forgotten once the bridge drops it',
+    async () => {
+      bridge = await box.startBridge({ bills: todaysBills() });
+      bridge.setFault({ kind: 'http500', endpoint: 'bill', billId: '7001' } as MockBridgeFault);
+      const first = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
+      await reported(first, ['7002-CRM', '7003-CRM']);
+      await until(() => billRequests('7001') === 2, 'the bad bill tried once (a request and its retry)');
+      expect(await first.stop()).toBe(0);
+
+      const second = await box.startAgent();
+      const lists = listRequests();
+      await until(() => listRequests() >= lists + 3, 'three polls after the restart', 60_000);
+      // Its ten-minute backoff runs on across the restart: not one more request.
+      expect(billRequests('7001')).toBe(2);
+      const failing = async () =>
+        JSON.parse((await runCli(['status', '--json', '--socket', box.socket])).stdout) as {
+          connectors: Array<{ failingBills?: Array<{ billId: string; failures: number }> }>;
+          alerts: Array<{ code: string }>;
+        };
+      const after = await failing();
+      expect(after.connectors[0]!.failingBills).toMatchObject([{ billId: '7001', failures: 1 }]);
+      expect(after.alerts.map((alert) => alert.code)).toContain('BILLS_FAILING');
+
+      // The bridge no longer lists it (paid elsewhere): forgotten, and a restart does not bring it back.
+      bridge.removeBill('7001');
+      await until(async () => (await failing()).connectors[0]!.failingBills === undefined, 'forgotten');
+      expect(await second.stop()).toBe(0);
+      await box.startAgent();
+      const again = listRequests();
+      await until(() => listRequests() >= again + 1, 'a poll after the second restart', 60_000);
+      expect((await failing()).connectors[0]!.failingBills).toBeUndefined();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'the bridge going down mid-cycle stops the cycle without charging the bill (HELLO decides)',
     async () => {
       bridge = await box.startBridge({ bills: todaysBills() });
