@@ -96,8 +96,9 @@ const sections: Section[] = [
         `A new store reads the FN back from its last document (docs/fiscalization.md §7), as the agent does on a ` +
           `fresh SD card: ${size.rebuildReceipts} receipts of ours (3 positions, marker in tag 1192) and the shift ` +
           `opening on the zero-latency emulator in another process, read through the protocol v3 driver; ` +
-          `${runsNote(size.heavyRuns)}. Receipts are read in full (tags, positions), other documents to their ` +
-          'date-time. A real register answers slower than the emulator: the round trips per document are the ' +
+          `${runsNote(size.heavyRuns)}. A receipt is read until it has its marker, the tags matching needs and its positions ` +
+          '(on the emulator the marker comes after the payment totals: one tag, 1055, is left unread), other ' +
+          'documents to their date-time. A real register answers slower than the emulator: the round trips per document are the ' +
           'figure that carries over.',
         '',
         table(

@@ -8,6 +8,7 @@ import type { Connector, ConnectorStore } from './connectors/types.js';
 import {
   type DeviceSnapshot,
   type FiscalDevice,
+  LOCAL_MODULE_FAULT_CODES,
   MARKING_OISM_UNAVAILABLE,
   type ReceiptSearch,
 } from './devices/device.js';
@@ -25,12 +26,13 @@ import { type DeviceRouter, Intake } from './jobs/intake.js';
 import type { FiscalData, Job, JobState } from './jobs/job.js';
 import { JobStore } from './jobs/jobStore.js';
 import { JobLinks, type LinkKind } from './jobs/links.js';
-import { Recovery, type RecoveryStatus } from './jobs/recovery.js';
+import { type DeviceRecoveryProgress, Recovery, type RecoveryStatus } from './jobs/recovery.js';
 import { importJournals } from './journalImport.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './outbox/config.js';
 import { Outbox, type SinkStats } from './outbox/outbox.js';
 import type { AgentEvent, OutboxEntry, ReportSink } from './outbox/sink.js';
 import { AgentDatabase, type DatabaseStats, type StorageFigures } from './store/database.js';
+import { FailingBillTable } from './store/failingBillTable.js';
 import { openDurableDb } from './store/lowdbAdapter.js';
 import type { DataDirGoneError } from './store/storeErrors.js';
 
@@ -41,11 +43,15 @@ export interface AgentAlert {
     | 'JOURNAL_WRITES_FAILING'
     | 'BILLS_FAILING'
     | 'DATA_DIR_GONE'
-    | 'MARKING_OISM_UNAVAILABLE';
+    | 'MARKING_OISM_UNAVAILABLE'
+    | 'MARKING_LM_UNAVAILABLE'
+    | 'REGISTER_CHANGED';
   message: string;
   since: string;
   /** The connector whose bills fail (BILLS_FAILING). */
   connector?: string;
+  /** The device another register answers for (REGISTER_CHANGED). */
+  device?: string;
 }
 
 /** The database file in the data directory (docs/storage.md). */
@@ -387,12 +393,27 @@ export class Agent {
     await this.connectorsStarting;
   }
 
+  /**
+   * A technician's confirmation of a device after a lost store or a register change (`kkt-agent recover
+   * --confirm`); its fiscalizer looks again at once.
+   */
+  confirmDevice(deviceId: string, by: string): DeviceRecoveryProgress {
+    const progress = this.recovery.confirm(deviceId, by);
+    this.fiscalizers.get(deviceId)?.wake();
+    return progress;
+  }
+
   private async startConnectors(): Promise<void> {
     const rebuiltSince = this.recovery.horizon()?.coveredSince;
+    FailingBillTable.keepConnectors(
+      this.db,
+      this.parts.connectors.map((connector) => connector.name),
+    );
     for (const connector of this.parts.connectors) {
       await connector.start({
         intake: this.intake,
         store: this.storeFor(connector.name),
+        failingBills: new FailingBillTable(this.db, connector.name),
         logger: this.loggerFor('connector', { connector: connector.name }),
         devices: () => Promise.all(this.deviceList.map((device) => device.snapshot())),
         ...(rebuiltSince !== undefined ? { rebuiltSince } : {}),
@@ -736,6 +757,30 @@ export class Agent {
         since: first.updatedAt,
       });
     }
+    const moduleFaults = this.jobs
+      .latest(RECENT_FAILURES, 'FAILED')
+      .filter(
+        (job) =>
+          job.failure !== undefined &&
+          LOCAL_MODULE_FAULT_CODES.has(job.failure.code) &&
+          now - Date.parse(job.updatedAt) < HOUR_MS,
+      );
+    const firstFault = moduleFaults.at(-1);
+    if (firstFault) {
+      const latest = moduleFaults[0]!;
+      alerts.push({
+        code: 'MARKING_LM_UNAVAILABLE',
+        message: `${moduleFaults.length} bill(s) with marked goods refused in the last hour because the local module of Честный ЗНАК could not be used (latest: job ${latest.id}, ${latest.failure!.code}: ${latest.failure!.message}). Check the module (its status, sync and credentials), then fiscalize the bills again (docs/marking.md, "Permissive mode").`,
+        since: firstFault.updatedAt,
+      });
+    }
+    for (const changed of this.recovery.changedRegisterAlerts())
+      alerts.push({
+        code: 'REGISTER_CHANGED',
+        device: changed.deviceId,
+        message: changed.message,
+        since: changed.since,
+      });
     const failure = this.db.writeFailure;
     if (failure) {
       alerts.push({

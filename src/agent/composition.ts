@@ -8,6 +8,7 @@ import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
 import type { Connector } from './connectors/types.js';
 import type { FiscalDevice } from './devices/device.js';
+import type { LocalModuleConfig } from './devices/localModule/config.js';
 import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
@@ -67,6 +68,19 @@ export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
   };
 }
 
+/** The local module's client and its offline rules for one atol-web device (docs/marking.md). */
+async function localModulePermits(deviceId: string, config: LocalModuleConfig, logger: Logger) {
+  const { LocalModuleClient } = await import('./devices/localModule/client.js');
+  const { LocalModulePermits } = await import('./devices/localModule/permits.js');
+  return new LocalModulePermits({
+    client: new LocalModuleClient({ ...config, logger }),
+    maxSyncAgeHours: config.maxSyncAgeHours,
+    whenUnavailable: config.whenUnavailable,
+    deviceId,
+    logger,
+  });
+}
+
 export async function createDevice(
   config: DeviceConfig,
   agentConfig: AgentConfig,
@@ -92,6 +106,9 @@ export async function createDevice(
     }
     case 'atol-web': {
       const { AtolWebDevice } = await import('./devices/atolWeb/atolWebDevice.js');
+      const localModule = config.localModule?.enabled
+        ? await localModulePermits(config.id, config.localModule, logger)
+        : undefined;
       return new AtolWebDevice({
         id: config.id,
         server: {
@@ -107,6 +124,7 @@ export async function createDevice(
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
         markingCheckTimeoutMs: config.markingCheckTimeoutMs,
+        ...(localModule ? { localModule } : {}),
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });

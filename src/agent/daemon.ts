@@ -12,8 +12,8 @@ import { resolveStartupConfig } from './mqtt/configStore.js';
 import { withLiveLevels } from './mqtt/liveConfig.js';
 import { RemoteServices } from './mqtt/remoteServices.js';
 import { Scheduler } from './schedules/scheduler.js';
-import { type DataDirLock, lockDataDir } from './store/dataDirLock.js';
-import { leaveGoneMarker, refuseIfDataDirWasGone } from './store/dataDirWatch.js';
+import { claimDataDir, type DataDirLock } from './store/dataDirLock.js';
+import { leaveGoneMarker } from './store/dataDirWatch.js';
 import { SystemdIntegration } from './systemd/index.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -64,12 +64,10 @@ export async function startDaemon(
   fileConfig: AgentConfig,
   options: DaemonOptions = {},
 ): Promise<RunningDaemon> {
-  // One agent per data directory, locked before anything in it is opened or read.
-  await mkdir(fileConfig.dataDir, { recursive: true, mode: 0o750 });
-  const lock = lockDataDir(resolve(fileConfig.dataDir));
+  // One agent per data directory, locked before anything in it is opened or read; an earlier run that found
+  // this directory deleted or replaced under it stops this one (a person must look first).
+  const lock = await claimDataDir(resolve(fileConfig.dataDir));
   try {
-    // An earlier run found this directory deleted or replaced under it: a person must look first.
-    refuseIfDataDirWasGone(resolve(fileConfig.dataDir));
     return await startLocked(fileConfig, options, lock);
   } catch (error) {
     lock.release();

@@ -13,7 +13,7 @@ import { type FiscalDevice, PrintRefusedError } from './devices/device.js';
 import type { FiscalData, Job } from './jobs/job.js';
 import type { JobStore } from './jobs/jobStore.js';
 import type { ReceiptHistory } from './jobs/receiptHistory.js';
-import type { Recovery } from './jobs/recovery.js';
+import { type Recovery, RegisterChangedError } from './jobs/recovery.js';
 
 /**
  * The codes a job's failure or block carries when the fiscalizer names it itself, with what each means
@@ -64,6 +64,8 @@ export type FiscalizerOptions = Pick<
 export const FISCALIZER_DEFAULTS: FiscalizerConfig = fiscalizerConfigSchema.parse({});
 
 const monotonicNow = (): number => performance.now();
+/** How often a device blocked because another register answers asks again who answers. */
+const REGISTER_CHANGED_RECHECK_MS = 30_000;
 
 /** A job blocked because the register could not be asked: asked again whenever it answers. */
 const UNREACHABLE = 'RECONCILE_UNREACHABLE' satisfies ErrorCode;
@@ -198,6 +200,12 @@ export class Fiscalizer {
         }
         await this.exclusive(() => this.process(next));
       } catch (error) {
+        if (error instanceof RegisterChangedError) {
+          // Another register answers (logged once by the recovery): looked at again now and then, in case
+          // the right one is put back, and at once when a technician takes this one.
+          await this.sleep(REGISTER_CHANGED_RECHECK_MS);
+          continue;
+        }
         // The device dropped or refused to answer a query: wait for it rather than spin.
         this.logger.warn({
           event: 'fiscalizer.device-error',

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { controlSocketPath, createDevice, traceDevicesWire } from '../agent/composition.js';
+import { createDevice, traceDevicesWire } from '../agent/composition.js';
 import type { AgentConfig } from '../agent/config/config.js';
 import { ControlCallError, callControl } from '../agent/control/client.js';
 import type { FiscalDevice } from '../agent/devices/device.js';
@@ -10,6 +10,7 @@ import type { DoctorReport } from '../agent/devices/doctorReport.js';
 import { Doctor } from '../agent/doctor/doctor.js';
 import { lockDataDir } from '../agent/store/dataDirLock.js';
 import { KktAgentError } from '../lib/errors.js';
+import { type CliHelpers, socketOptions } from './cliHelpers.js';
 import { needsAttention, renderDoctor } from './doctorView.js';
 
 export interface DoctorCommandOptions {
@@ -69,20 +70,14 @@ export async function runDoctorStandalone(
 }
 
 /** `kkt-agent doctor`: through the running agent when there is one, on its own otherwise. */
-export function registerDoctorCommand(
-  program: Command,
-  helpers: {
-    loadConfig: (explicit?: string) => Promise<AgentConfig>;
-    fail: (error: unknown) => never;
-  },
-): void {
-  program
-    .command('doctor')
-    .description(
-      'self-test of the registers: identity, shift, paper, OFD backlog, and every tag and VAT rate the agent writes, probed inside a receipt the register cancels (no fiscal document)',
-    )
-    .option('-c, --config <file>', 'config file (default: $KKT_AGENT_CONFIG or /etc/kkt-agent/config.json)')
-    .option('--socket <path>', 'control socket of the running agent (default: from the config)')
+export function registerDoctorCommand(program: Command, helpers: CliHelpers): void {
+  socketOptions(
+    program
+      .command('doctor')
+      .description(
+        'self-test of the registers: identity, shift, paper, OFD backlog, and every tag and VAT rate the agent writes, probed inside a receipt the register cancels (no fiscal document)',
+      ),
+  )
     .option('--device <id>', 'test one device (default: every device)')
     .option(
       '--open-shift',
@@ -93,7 +88,6 @@ export function registerDoctorCommand(
       '--trace-wire <file>',
       'also write every frame both ways to this file (docs/protocol/atol-v3.md §14)',
     )
-    .option('--json', 'print JSON instead of a table', false)
     .action(
       async (options: {
         config?: string;
@@ -104,7 +98,7 @@ export function registerDoctorCommand(
         json: boolean;
       }) => {
         const config = await helpers.loadConfig(options.config).catch(helpers.fail);
-        const socket = options.socket ?? process.env.KKT_AGENT_SOCKET ?? controlSocketPath(config);
+        const socket = await helpers.socketPath(options, config);
         const params: DoctorCommandOptions = {
           openShift: options.openShift,
           ...(options.device ? { device: options.device } : {}),

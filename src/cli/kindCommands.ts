@@ -1,22 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseQuantityMilli } from '../agent/domain/quantity.js';
 import { RECEIPT_KIND_NAMES } from '../agent/domain/receiptKind.js';
+import { type CliHelpers, socketOptions } from './cliHelpers.js';
 
 /**
  * `kkt-agent refund` and `kkt-agent correct`: a return built from an earlier job's positions, a correction
  * of a settlement (docs/fiscalization.md, "Receipt kinds"). Both ask the running agent, which checks them
  * like any bill; a refused request prints the field and the reason and leaves nothing behind.
  */
-
-export interface KindCommandHelpers {
-  socketOptions: (command: Command) => Command;
-  call: (
-    options: { socket?: string; config?: string },
-    method: string,
-    params: Record<string, unknown>,
-  ) => Promise<unknown>;
-  print: (value: unknown, json: boolean, render: (value: never) => string) => void;
-}
 
 /** `1,3:0.5` → position 1 whole, position 3 half (positions numbered from 1 as `jobs show` lists them). */
 export function parsePositions(text: string): Array<{ index: number; quantityMilli?: number }> {
@@ -44,8 +35,8 @@ const queued = (r: Queued) =>
 
 const contact = (options: { email?: string; phone?: string }) => options.email ?? options.phone;
 
-export function registerKindCommands(program: Command, helpers: KindCommandHelpers): void {
-  const { socketOptions, call, print } = helpers;
+export function registerKindCommands(program: Command, helpers: CliHelpers): void {
+  const { call, print } = helpers;
   socketOptions(
     program
       .command('refund')

@@ -1,20 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { controlSocketPath } from '../agent/composition.js';
-import {
-  ConfigError,
-  configJsonSchema,
-  type DeviceConfig,
-  loadConfigFile,
-  parseConfig,
-} from '../agent/config/config.js';
+import { configJsonSchema, type DeviceConfig, parseConfig } from '../agent/config/config.js';
 import { configWarnings } from '../agent/config/warnings.js';
-import { callControl } from '../agent/control/client.js';
-import { AGENT_VERSION, EXIT_CONFIG, runDaemon } from '../agent/daemon.js';
-import { needsTechnician } from '../agent/store/storeErrors.js';
+import { AGENT_VERSION, runDaemon } from '../agent/daemon.js';
 import { parseDecimalToMinor } from '../lib/decimal.js';
 import { KktAgentError } from '../lib/errors.js';
+import { cliHelpers, configOption, configPath, socketOptions } from './cliHelpers.js';
 import { registerDoctorCommand } from './doctorCommand.js';
 import { registerEmulatorCommands } from './emulatorCommands.js';
 import { age, keyValues, money, table } from './format.js';
@@ -22,31 +14,6 @@ import { registerKindCommands } from './kindCommands.js';
 import { registerMoyskladCommands } from './moyskladCommands.js';
 import { registerRecoverCommand } from './recoverCommand.js';
 import { renderStatus } from './statusView.js';
-
-const DEFAULT_CONFIG = '/etc/kkt-agent/config.json';
-
-function configPath(explicit?: string): string {
-  return explicit ?? process.env.KKT_AGENT_CONFIG ?? DEFAULT_CONFIG;
-}
-
-/** The daemon's control socket: --socket, $KKT_AGENT_SOCKET, or from the config file. */
-async function socketPath(options: { socket?: string; config?: string }): Promise<string> {
-  if (options.socket) return options.socket;
-  if (process.env.KKT_AGENT_SOCKET) return process.env.KKT_AGENT_SOCKET;
-  return controlSocketPath(await loadConfigFile(configPath(options.config)));
-}
-
-function print(value: unknown, json: boolean, render: (value: never) => string): void {
-  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : render(value as never)}\n`);
-}
-
-function fail(error: unknown): never {
-  const known = error instanceof KktAgentError;
-  process.stderr.write(
-    `kkt-agent: ${known ? `${error.message} [${error.code}]` : ((error as Error).stack ?? String(error))}\n`,
-  );
-  process.exit(error instanceof ConfigError || needsTechnician(error) ? EXIT_CONFIG : 1);
-}
 
 function amountArg(value: string): number {
   try {
@@ -90,29 +57,22 @@ const jobsTable = (jobs: JobRow[]) =>
     ]),
   );
 
+const { loadConfig, call, print, fail } = cliHelpers;
+
 export function buildProgram(): Command {
   const program = new Command('kkt-agent')
     .description('Edge agent for fiscal cash registers (ATOL protocol v3, SmartX), with cloud connectors')
     .version(AGENT_VERSION)
     .showHelpAfterError();
 
-  const socketOptions = (command: Command) =>
-    command
-      .option('--socket <path>', 'control socket of the running agent (default: from the config)')
-      .option('-c, --config <file>', `config file (default: $KKT_AGENT_CONFIG or ${DEFAULT_CONFIG})`)
-      .option('--json', 'print JSON instead of a table', false);
-
-  program
-    .command('run')
-    .description('run the agent (what systemd starts)')
-    .option('-c, --config <file>', `config file (default: $KKT_AGENT_CONFIG or ${DEFAULT_CONFIG})`)
+  configOption(program.command('run').description('run the agent (what systemd starts)'))
     .option('--log-file <path>', 'also write logs to this file, rotated (for systems without journald)')
     .option(
       '--trace-wire <file>',
       'write every frame to and from the ATOL registers to this file, customer contacts masked (docs/protocol/atol-v3.md §14)',
     )
     .action(async (options: { config?: string; logFile?: string; traceWire?: string }) => {
-      let config = await loadConfigFile(configPath(options.config)).catch(fail);
+      let config = await loadConfig(options.config).catch(fail);
       if (options.logFile !== undefined) {
         // Relative to where the command was typed; then held to the same rules as `log.file.path`.
         const file = { maxSizeMb: 10, keep: 5, ...config.log.file, path: resolve(options.logFile) };
@@ -129,7 +89,7 @@ export function buildProgram(): Command {
   socketOptions(
     program.command('status').description('register, shift, FN, OFD backlog, outbox and blocked jobs'),
   ).action(async (options: { socket?: string; config?: string; json: boolean }) => {
-    const status = await callControl(await socketPath(options), 'status');
+    const status = await call(options, 'status');
     print(status, options.json, renderStatus);
   });
 
@@ -153,7 +113,7 @@ export function buildProgram(): Command {
       id?: string;
       payment?: 'card' | 'cash';
     }) => {
-      const result = (await callControl(await socketPath(options), 'fiscalize', {
+      const result = (await call(options, 'fiscalize', {
         account: options.account,
         connector: options.connector,
         number: options.number,
@@ -173,7 +133,7 @@ export function buildProgram(): Command {
   socketOptions(report.command('x').description('print an X report').option('--device <id>')).action(
     async (options: { socket?: string; config?: string; json: boolean; device?: string }) => {
       print(
-        await callControl(await socketPath(options), 'report.x', { device: options.device }),
+        await call(options, 'report.x', { device: options.device }),
         options.json,
         () => 'X report printed.',
       );
@@ -188,12 +148,7 @@ export function buildProgram(): Command {
         .description(`${action} the shift${action === 'close' ? ' (Z report)' : ''}`)
         .option('--device <id>'),
     ).action(async (options: { socket?: string; config?: string; json: boolean; device?: string }) => {
-      const result = await callControl(
-        await socketPath(options),
-        `shift.${action}`,
-        { device: options.device },
-        180_000,
-      );
+      const result = await call(options, `shift.${action}`, { device: options.device }, 180_000);
       print(
         result,
         options.json,
@@ -216,7 +171,7 @@ export function buildProgram(): Command {
         amountMinor: number,
         options: { socket?: string; config?: string; json: boolean; device?: string },
       ) => {
-        const result = await callControl(await socketPath(options), `cash.${action}`, {
+        const result = await call(options, `cash.${action}`, {
           device: options.device,
           amountMinor,
         });
@@ -233,7 +188,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--state <state>').choices(['pending', 'delivered', 'dead'])),
   ).action(
     async (options: { socket?: string; config?: string; json: boolean; sink?: string; state?: string }) => {
-      const result = (await callControl(await socketPath(options), 'outbox.list', {
+      const result = (await call(options, 'outbox.list', {
         sink: options.sink,
         state: options.state,
       })) as {
@@ -267,7 +222,7 @@ export function buildProgram(): Command {
   );
   socketOptions(outbox.command('retry').description('retry dead reports now').option('--sink <name>')).action(
     async (options: { socket?: string; config?: string; json: boolean; sink?: string }) => {
-      const result = await callControl(await socketPath(options), 'outbox.retry', { sink: options.sink });
+      const result = await call(options, 'outbox.retry', { sink: options.sink });
       print(
         result,
         options.json,
@@ -293,7 +248,7 @@ export function buildProgram(): Command {
       .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50),
   ).action(
     async (options: { socket?: string; config?: string; json: boolean; state?: string; limit: number }) => {
-      const result = (await callControl(await socketPath(options), 'jobs.list', {
+      const result = (await call(options, 'jobs.list', {
         state: options.state,
         limit: options.limit,
       })) as { jobs: JobRow[] };
@@ -304,7 +259,7 @@ export function buildProgram(): Command {
   );
   socketOptions(jobs.command('show').argument('<id>')).action(
     async (id: string, options: { socket?: string; config?: string; json: boolean }) => {
-      const result = await callControl(await socketPath(options), 'jobs.show', { id });
+      const result = await call(options, 'jobs.show', { id });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     },
   );
@@ -341,7 +296,7 @@ export function buildProgram(): Command {
         fail(new KktAgentError('CLI_USAGE', 'Give exactly one of --printed or --not-printed.'));
       if (options.force && !options.notPrinted)
         fail(new KktAgentError('CLI_USAGE', '--force goes with --not-printed only.'));
-      const result = (await callControl(await socketPath(options), 'jobs.resolve', {
+      const result = (await call(options, 'jobs.resolve', {
         id,
         printed: Boolean(options.printed),
         by: `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`,
@@ -365,7 +320,7 @@ export function buildProgram(): Command {
     .argument('[file]', 'config file', undefined)
     .action(async (file: string | undefined) => {
       const path = configPath(file);
-      const parsed = await loadConfigFile(path).catch(fail);
+      const parsed = await loadConfig(path).catch(fail);
       const warnings = configWarnings(parsed);
       process.stdout.write(
         `${keyValues([
@@ -400,15 +355,11 @@ export function buildProgram(): Command {
       process.exit(ok ? 0 : 1);
     });
 
-  registerDoctorCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
-  registerRecoverCommand(program, { loadConfig: (file) => loadConfigFile(configPath(file)), fail });
+  registerDoctorCommand(program, cliHelpers);
+  registerRecoverCommand(program, cliHelpers);
   registerEmulatorCommands(program);
   registerMoyskladCommands(program);
-  registerKindCommands(program, {
-    socketOptions,
-    call: async (options, method, params) => callControl(await socketPath(options), method, params),
-    print,
-  });
+  registerKindCommands(program, cliHelpers);
   return program;
 }
 

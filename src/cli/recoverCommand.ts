@@ -1,16 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DATABASE_FILE } from '../agent/agent.js';
-import { controlSocketPath } from '../agent/composition.js';
 import type { AgentConfig } from '../agent/config/config.js';
-import { callControl } from '../agent/control/client.js';
 import { declareStoreLost, type RecoveryStatus } from '../agent/jobs/recovery.js';
 import { AgentDatabase } from '../agent/store/database.js';
-import { lockDataDir } from '../agent/store/dataDirLock.js';
+import { claimDataDir } from '../agent/store/dataDirLock.js';
 import type { StoreOriginRecord } from '../agent/store/storeOrigin.js';
 import { KktAgentError } from '../lib/errors.js';
+import { agentOptions, type CliHelpers } from './cliHelpers.js';
 
 /**
  * `kkt-agent recover`: after a dead SD card or a data directory restored from an old copy
@@ -21,8 +19,7 @@ import { KktAgentError } from '../lib/errors.js';
 
 /** Declares the store in `config.dataDir` lost; only while no agent holds it (the lock names the holder). */
 export async function declareLostStandalone(config: AgentConfig, by: string, note?: string) {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
-  const lock = lockDataDir(config.dataDir);
+  const lock = await claimDataDir(resolve(config.dataDir));
   try {
     const db = AgentDatabase.open(join(config.dataDir, DATABASE_FILE));
     try {
@@ -96,26 +93,23 @@ function renderStatus(status: RecoveryStatus): string {
   return lines.join('\n');
 }
 
-export function registerRecoverCommand(
-  program: Command,
-  helpers: {
-    loadConfig: (explicit?: string) => Promise<AgentConfig>;
-    fail: (error: unknown) => never;
-  },
-): void {
-  program
-    .command('recover')
-    .description(
-      'after a dead SD card: declare the store lost so the registers are read back before any bill is taken, confirm a device that cannot be read back, or show the read-back',
-    )
-    .option('-c, --config <file>', 'config file (default: $KKT_AGENT_CONFIG or /etc/kkt-agent/config.json)')
-    .option('--socket <path>', 'control socket of the running agent (default: from the config)')
+export function registerRecoverCommand(program: Command, helpers: CliHelpers): void {
+  agentOptions(
+    program
+      .command('recover')
+      .description(
+        'after a dead SD card: declare the store lost so the registers are read back before any bill is taken, confirm a device that cannot be read back, or show the read-back',
+      ),
+  )
     .option(
       '--from-register',
       'declare the store lost (the agent must be stopped): the next start rebuilds it from the registers',
       false,
     )
-    .option('--confirm <device>', 'a device that cannot be read back: its earlier sales are accounted for')
+    .option(
+      '--confirm <device>',
+      'a device that cannot be read back: its earlier sales are accounted for; a device blocked because another register answers (RECOVERY_REGISTER_CHANGED): that register serves it from now on',
+    )
     .option('--note <text>', 'why, kept with the declaration')
     .option('--json', 'print JSON', false)
     .action(
@@ -128,13 +122,10 @@ export function registerRecoverCommand(
         json: boolean;
       }) => {
         const by = `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
-        const given = options.socket ?? process.env.KKT_AGENT_SOCKET;
-        // The config is read for --from-register (the data directory) and to find the socket when not given.
-        const config =
-          options.fromRegister || given === undefined
-            ? await helpers.loadConfig(options.config).catch(helpers.fail)
-            : undefined;
-        const socket = given ?? controlSocketPath(config!);
+        // --from-register works on the data directory, with the agent stopped; the rest asks the agent.
+        const config = options.fromRegister
+          ? await helpers.loadConfig(options.config).catch(helpers.fail)
+          : undefined;
         if (options.fromRegister && options.confirm)
           helpers.fail(new KktAgentError('CLI_USAGE', 'Give --from-register or --confirm, not both.'));
         if (options.fromRegister) {
@@ -156,20 +147,29 @@ export function registerRecoverCommand(
           return;
         }
         if (options.confirm) {
-          const result = (await callControl(socket, 'recovery.confirm', {
-            device: options.confirm,
-            by,
-          }).catch(helpers.fail)) as { device: { deviceId: string; phase: string } };
+          const result = (await helpers
+            .call(options, 'recovery.confirm', {
+              device: options.confirm,
+              by,
+            })
+            .catch(helpers.fail)) as {
+            device: {
+              deviceId: string;
+              phase: string;
+              registerSerial?: string;
+              previousRegisterSerial?: string;
+            };
+          };
+          const { device } = result;
           if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          else
+          else if (device.previousRegisterSerial !== undefined || device.registerSerial !== undefined)
             process.stdout.write(
-              `Device ${result.device.deviceId} is ${result.device.phase}: it prints again.\n`,
+              `Device ${device.deviceId} now takes register ${device.registerSerial ?? '(serial unknown)'} (was ${device.previousRegisterSerial ?? '(serial unknown)'}): its FN is read back for receipts of ours, then it prints.\n`,
             );
+          else process.stdout.write(`Device ${device.deviceId} is ${device.phase}: it prints again.\n`);
           return;
         }
-        const status = (await callControl(socket, 'recovery.status', {}).catch(
-          helpers.fail,
-        )) as RecoveryStatus;
+        const status = (await helpers.call(options, 'recovery.status').catch(helpers.fail)) as RecoveryStatus;
         process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : renderStatus(status)}\n`);
       },
     );

@@ -425,6 +425,33 @@ describe("the agent's own alerts (issue 18.4, 18.11)", () => {
     expect(agent.alerts(Date.now() + 2 * 3_600_000).map((a) => a.code)).toEqual(['RECEIPTS_UNREPORTED']);
   });
 
+  it('a bill refused for a fault of the local module of Честный ЗНАК is an alert for an hour; a forbidden code is not', async () => {
+    const device = new FakeDevice();
+    device.script = (job) =>
+      job.key.endsWith('/down')
+        ? new PrintRefusedError(
+            'MARKING_LM_UNAVAILABLE',
+            'The local module … (its status is initialization)',
+            false,
+          )
+        : new PrintRefusedError('MARKING_LM_REFUSED', 'positions[0] "Духи": blocked', false);
+    const agent = await openAgent(device, new RecordingSink());
+    const blocked = await agent.intake.submit({ bill: sampleBill('blocked'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, blocked.job.id) === 'FAILED', 'the forbidden code FAILED');
+    expect(agent.alerts()).toEqual([]);
+    const down = await agent.intake.submit({ bill: sampleBill('down'), trigger: { kind: 'test' } });
+    await until(() => stateOf(agent, down.job.id) === 'FAILED', 'the unavailable module FAILED');
+    const [alert] = agent.alerts();
+    expect(alert).toMatchObject({
+      code: 'MARKING_LM_UNAVAILABLE',
+      since: agent.jobs.get(down.job.id)!.updatedAt,
+    });
+    expect(alert!.message).toContain(
+      `1 bill(s) with marked goods refused in the last hour because the local module of Честный ЗНАК could not be used (latest: job ${down.job.id}, MARKING_LM_UNAVAILABLE`,
+    );
+    expect(agent.alerts(Date.now() + 3_601_000)).toEqual([]);
+  });
+
   it('failing database writes are an alert until a write succeeds (a full disk)', async () => {
     const device = new FakeDevice();
     const agent = await openAgent(device, new RecordingSink());

@@ -35,6 +35,7 @@ const AGENT_ROOMS = [
   'systemd',
   'config',
   'logging',
+  'logFile',
   'version',
 ];
 const DRIVERS = ['drivers/http', 'drivers/atol', 'drivers/intent'];
@@ -70,7 +71,8 @@ export const ROOMS: Record<string, Room> = {
     mayImport: [...CORE, 'agent', 'control', 'state', 'config', 'logging', 'version'],
   },
   systemd: { path: 'src/agent/systemd/', mayImport: ['lib'] },
-  logging: { path: 'src/agent/logging.ts', mayImport: ['lib'] },
+  logging: { path: 'src/agent/logging.ts', mayImport: ['lib', 'logFile'] },
+  logFile: { path: 'src/agent/logFile.ts', mayImport: [] },
   version: { path: 'src/agent/version.ts', mayImport: [] },
   config: {
     path: 'src/agent/config/',

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import type { MockBridge } from '../../src/emulators/bridge/index.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
 import { startWeb, TZ, type WebHarness } from './support.js';
 
 /**
@@ -14,18 +12,21 @@ import { startWeb, TZ, type WebHarness } from './support.js';
 const RECEIPTS = { taskTypes: ['sell', 'sellReturn'] };
 const AUTH = { username: 'kassa', password: 'pa55' };
 
-let dir: string;
+// Registered before the box, so it runs after the box has stopped everything (hooks run as a stack).
+afterEach(() => {
+  expect(h.warnings).toEqual([]);
+});
+const box = useAgentBox('kkt-atol-web-e2e-');
 let h: WebHarness;
 let bridge: MockBridge;
-let agent: AgentProcess | undefined;
 
 interface JobRow {
   id: string;
   state: string;
 }
 
-async function startAgent(): Promise<AgentProcess> {
-  agent = await startAgentInDir(dir, {
+function startAgent() {
+  return box.startAgent({
     timeZone: TZ,
     devices: [
       {
@@ -58,10 +59,9 @@ async function startAgent(): Promise<AgentProcess> {
       ],
     },
   });
-  return agent;
 }
 
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
 
 const allReported = async (expected: number) =>
   until(
@@ -78,18 +78,9 @@ async function expectOneReceiptPerJob(): Promise<void> {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-atol-web-e2e-'));
   h = await startWeb({ auth: AUTH });
-  bridge = await startMockBridge({ port: 0, timeZone: TZ });
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await bridge.close();
-  await h.web.close();
-  await rm(dir, { recursive: true, force: true });
-  expect(h.warnings).toEqual([]);
+  box.own(h.web);
+  bridge = await box.startBridge({ timeZone: TZ });
 });
 
 describe('kkt-agent with an ATOL register behind the driver-10 web server', () => {
@@ -100,7 +91,7 @@ describe('kkt-agent with an ATOL register behind the driver-10 web server', () =
     await expectOneReceiptPerJob();
     expect(h.documents[0]?.kind).toBe('openShift');
 
-    const socket = ['--socket', agent!.socket];
+    const socket = ['--socket', box.agent.socket];
     const status = await runCli(['status', ...socket]);
     expect(status.stdout).toMatch(/Device kkt \(atol-web\) — online/);
     expect((await runCli(['cash', 'in', '500.00', ...socket])).stdout).toContain('Cash in: 500.00');
@@ -138,7 +129,7 @@ describe('kkt-agent with an ATOL register behind the driver-10 web server', () =
       'a receipt submitted',
       20_000,
     );
-    await agent!.kill();
+    await box.agent.kill();
     h.web.clearFaults();
     await startAgent();
     await allReported(bridge.bills().length);

@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Printout } from '../../src/emulators/atol/index.js';
 import { GS } from '../../src/lib/markingCode.js';
 import { type MockMoysklad, startMockMoysklad } from '../moysklad/mockServer.js';
 import { pairedFile } from '../moysklad/support.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
-import { fnDocumentTlv, startWeb, TZ, type WebHarness } from './support.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { fnDocumentTlv, moyskladWebConfig, startWeb, type WebHarness } from './support.js';
 
 /**
  * Marked goods end to end: a real `kkt-agent run` process takes MoySklad retail demands from its master
@@ -23,10 +21,9 @@ const CHEESE = `0104680029460908215jcmHzLmkdPML${GS}938p9E`;
 /** A code the emulator's ОИСМ reports as already sold (docs/marking.md, "The emulator"). */
 const SOLD = `010463003022541621SOLD4711${GS}91006A${GS}92abcd`;
 
-let dir: string;
+const box = useAgentBox('kkt-marking-');
 let h: WebHarness;
 let mock: MockMoysklad;
-let agent: AgentProcess | undefined;
 let printouts: Printout[];
 
 interface JobRow {
@@ -36,62 +33,19 @@ interface JobRow {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-marking-'));
   h = await startWeb();
+  box.own(h.web);
   printouts = [];
   h.web.register.on('printed', (p) => printouts.push(p));
-  mock = await startMockMoysklad();
+  mock = box.own(await startMockMoysklad());
 });
 
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await mock.close();
-  await h.web.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function startAgent(): Promise<AgentProcess> {
-  const credentialsFile = await pairedFile(mock, dir);
-  agent = await startAgentInDir(dir, {
-    timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: h.web.url,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        markingCheckTimeoutMs: 3000,
-        operator: { name: 'Кассир' },
-        taxationType: 'osn',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-      },
-    ],
-    fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
-    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
-    connectors: {
-      moysklad: [
-        {
-          id: 'shop',
-          baseUrl: mock.url,
-          credentialsFile,
-          pollIntervalMs: 100,
-          timeoutMs: 1000,
-          retries: 1,
-          retryDelayMs: 20,
-          maxRetryDelayMs: 100,
-          authRetryMs: 200,
-          state: { enabled: false },
-        },
-      ],
-    },
-  });
-  return agent;
+async function startAgent() {
+  const credentialsFile = await pairedFile(mock, box.dir);
+  return box.startAgent(moyskladWebConfig({ webUrl: h.web.url, moyskladUrl: mock.url, credentialsFile }));
 }
 
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
 
 /** A retail demand of a marked pair of shoes and 250 g of marked cheese (weighed), paid in cash. */
 const enqueueMarkedSale = (name: string) =>
@@ -151,7 +105,7 @@ describe('a MoySklad retail demand with marked goods, through the real agent and
     // The refused code is a FAILED job, with the cashier's reason, in `status`.
     const failed = (await jobs()).find((j) => j.state === 'FAILED');
     expect(failed).toBeDefined();
-    const status = await runCli(['status', '--socket', join(dir, 'control.sock')]);
+    const status = await runCli(['status', '--socket', box.socket]);
     expect(status.stdout).toContain('Failed jobs');
     expect(status.stdout).toContain('MARKING_CODE_REFUSED');
 
@@ -174,7 +128,9 @@ describe('a MoySklad retail demand with marked goods, through the real agent and
     expect(String(mock.rejections[2]!.body.fiscalErrMsg)).toMatch(
       /MARKING_OISM_UNAVAILABLE.*no answer from Честный ЗНАК/,
     );
-    const { alerts } = (await agent!.call('status')) as { alerts: Array<{ code: string; message: string }> };
+    const { alerts } = (await box.agent.call('status')) as {
+      alerts: Array<{ code: string; message: string }>;
+    };
     expect(alerts.map((a) => a.code)).toContain('MARKING_OISM_UNAVAILABLE');
     expect(h.receipts()).toHaveLength(1);
   }, 120_000);
@@ -228,12 +184,11 @@ describe('SIGKILL after each step of a marked sale', () => {
     h.web.on('task', (event) => {
       if (event.type !== task || event.status !== 'ready' || killed) return;
       seen += 1;
-      if (seen === nth) killed = agent!.kill();
+      if (seen === nth) killed = box.agent.kill();
     });
     await startAgent();
     await until(() => killed !== undefined, `the ${task} step`, 30_000);
     await killed;
-    agent = undefined;
     await startAgent();
     await until(() => mock.approvals.length === 1, 'the sale approved after the restart', 30_000);
     expect(mock.approvals[0]!.syncId).toBe(sale);

@@ -109,3 +109,51 @@ export async function fnDocumentTlv(web: AtolWebEmulator, number: number): Promi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * The config of an agent selling MoySklad retail demands on one `atol-web` device `kkt` (quick polls and
+ * backoffs for tests); `device` adds to or overrides the device's fields (its `localModule`…).
+ */
+export function moyskladWebConfig(options: {
+  webUrl: string;
+  moyskladUrl: string;
+  credentialsFile: string;
+  device?: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    timeZone: TZ,
+    devices: [
+      {
+        id: 'kkt',
+        kind: 'atol-web',
+        url: options.webUrl,
+        pollIntervalMs: 20,
+        requestTimeoutMs: 2000,
+        taskTimeoutMs: 5000,
+        markingCheckTimeoutMs: 3000,
+        operator: { name: 'Кассир' },
+        taxationType: 'osn',
+        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
+        ...options.device,
+      },
+    ],
+    fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
+    outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
+    connectors: {
+      moysklad: [
+        {
+          id: 'shop',
+          baseUrl: options.moyskladUrl,
+          credentialsFile: options.credentialsFile,
+          pollIntervalMs: 100,
+          timeoutMs: 1000,
+          retries: 1,
+          retryDelayMs: 20,
+          maxRetryDelayMs: 100,
+          authRetryMs: 200,
+          state: { enabled: false },
+        },
+      ],
+    },
+  };
+}

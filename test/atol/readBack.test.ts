@@ -131,6 +131,39 @@ describe('reading a fiscal document back, with the bytes of a real register (Zzz
     expect(hasHistoryFields(3, [{ tag: 1012, value: Buffer.alloc(4) }])).toBe(false);
   });
 
+  it('stops a history read of a receipt of ours once it has the marker, what matching needs and its positions', async () => {
+    // The real receipt with our marker written after its payment totals (1031, 1081): 1055, 1036, 1102 and
+    // the rest after it are not read. Where the marker is its last TLV, the receipt is read in full.
+    const marker: [number, string] = [1192, Buffer.from('k3v9x0a1b2c3d4e5').toString('hex')];
+    const afterTotals = ZZ_RECEIPT.findIndex(([tag]) => tag === 1081) + 1;
+    const withMarker = [...ZZ_RECEIPT.slice(0, afterTotals), marker, ...ZZ_RECEIPT.slice(afterTotals)];
+    const readWith = async (tlvs: Array<[number, string]>) => {
+      let served = 0;
+      const read = await readDocumentTlvs(
+        {
+          select: async () => ({
+            documentType: 3,
+            size: tlvs.reduce((n, [, hex]) => n + 4 + hex.length / 2, 0),
+          }),
+          next: async () => tlvBytes(tlvs[served++]!),
+        },
+        87,
+        (header, read) => hasHistoryFields(header.documentType, read),
+      );
+      return { served, tags: read.tlvs.map((t) => t.tag) };
+    };
+    const early = await readWith(withMarker);
+    expect(early.tags.at(-1)).toBe(1192);
+    expect(early.served).toBe(afterTotals + 1);
+    expect(early.served).toBeLessThan(withMarker.length);
+    expect((await readWith([...ZZ_RECEIPT, marker])).served).toBe(ZZ_RECEIPT.length + 1);
+    // A marker before the positions: read on to the first tag after them, never stopping inside them.
+    const first = [...ZZ_RECEIPT.slice(0, 3), marker, ...ZZ_RECEIPT.slice(3)];
+    const beforePositions = await readWith(first);
+    expect(beforePositions.tags.at(-2)).toBe(1059);
+    expect(beforePositions.tags.at(-1)).not.toBe(1059);
+  });
+
   it('decodes FVLN quantities to thousandths, refusing what thousandths cannot hold', () => {
     expect(decodeFvlnMilli(Buffer.from('0001', 'hex'))).toBe(1000);
     expect(decodeFvlnMilli(Buffer.from('03e803', 'hex'))).toBe(1000);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { encodeRequest } from '../../src/drivers/atol/commands/command.js';
+import { closeReceipt } from '../../src/drivers/atol/commands/receipt.js';
 import { Kkt } from '../../src/drivers/atol/kkt.js';
 import { decodeTlvList, encodeTlv } from '../../src/drivers/atol/protocol/tlv.js';
 import type { ReceiptInput } from '../../src/drivers/atol/receipt.js';
+import { PAYMENT_TYPES } from '../../src/drivers/atol/vocabulary.js';
 import { scriptedIdentity, ZZ_SELECT_ANSWER, ZZ_TLV_ANSWERS } from '../support/fixtures/zzzzipperReceipt.js';
 import { ScriptedRegister } from '../support/scriptedRegister.js';
 
@@ -152,5 +155,47 @@ describe('receipt kinds on the wire', () => {
     // EB body after flags(1) price(7) quantity(5) amount(7) tax(1) taxSum(7) department(1):
     // payment object (1212, BCD: 10 is 0x10) then payment method (1214), docs/protocol/atol-v3.md §7.
     expect([eb[30], eb[31]]).toEqual([0x10, 0x03]);
+  });
+});
+
+/**
+ * TerminalClient's online ATOL driver (docs/protocol/atol-v3.md §17, "Payment types") closes a receipt with
+ * `4A`, flags 00, its payment type byte and a zero sum; its online registers number the types 1 cash,
+ * 2 card, 3 prepayment (АВАНС), 4 credit (КРЕДИТ), 5 other consideration (ВСТРЕЧНОЕ ПРЕДОСТАВЛЕНИЕ).
+ */
+const TC_CLOSE = {
+  cash: '4a00010000000000',
+  electronically: '4a00020000000000',
+  prepaid: '4a00030000000000',
+  credit: '4a00040000000000',
+  other: '4a00050000000000',
+} as const;
+
+describe('payment types of 99/4A against a public driver', () => {
+  it.each(Object.entries(TC_CLOSE))(
+    'closes a receipt paid %s with the byte the public driver sends',
+    (name, hex) => {
+      const bytes = encodeRequest(closeReceipt, {
+        flags: 0,
+        paymentType: PAYMENT_TYPES[name as keyof typeof PAYMENT_TYPES],
+        sumKop: 0,
+      });
+      expect(bytes.toString('hex')).toBe(hex);
+    },
+  );
+
+  it('sends a credit sale and its cash part with types 4 and 1, an other-consideration payment with 5', async () => {
+    const onCredit = base('sell', {
+      items: [{ ...item, paymentMethod: 'partialPayment' }],
+      payments: [
+        { type: 'cash', sumKop: 50 },
+        { type: 'credit', sumKop: 10_000 },
+      ],
+    });
+    const commands = await sendOn(onCredit);
+    expect(commands.find((c) => c[0] === 0x99)?.subarray(1, 3)).toEqual(Buffer.of(0x00, 0x01));
+    expect(commands.find((c) => c[0] === 0x4a)?.subarray(1, 3)).toEqual(Buffer.of(0x00, 0x04));
+    const other = await sendOn(base('sell', { payments: [{ type: 'other', sumKop: 10050 }] }));
+    expect(other.find((c) => c[0] === 0x4a)?.subarray(1, 3)).toEqual(Buffer.of(0x00, 0x05));
   });
 });

@@ -71,7 +71,7 @@ describe('golden: seed log 000, bills 346042 and 346044', () => {
       expect(JSON.stringify(withTimestamp(draft, logged.timestamp))).toBe(receiptText);
     });
 
-    it(`bill ${billId}: the connector drafts it field for field, with fresh ids`, async () => {
+    it(`bill ${billId}: the connector drafts it field for field, with ids named by the job`, async () => {
       const connector = new BridgeConnector({
         id: '120',
         // Nothing listens there: start() says HELLO once, fails fast, and the connector starts offline.
@@ -102,6 +102,7 @@ describe('golden: seed log 000, bills 346042 and 346044', () => {
         fiscal: fiscalFor(logged, local, bill.totalMinor),
       } satisfies Job;
       const drafts: OutboxDraft[] = connector.sink.draft({ type: 'job.fiscalized', job });
+      const redrafted: OutboxDraft[] = connector.sink.draft({ type: 'job.fiscalized', job });
       await connector.stop();
 
       expect(drafts).toHaveLength(1);
@@ -113,11 +114,15 @@ describe('golden: seed log 000, bills 346042 and 346044', () => {
       const { id: draftDataId, ...draftBody } = draftData;
       expect(draftEnvelope).toEqual(envelope);
       expect(draftBody).toEqual(body);
+      // RFC 9562 UUIDs as the log's are, but named by the job (version 5), not random like the app's.
       for (const uuid of [draftId, draftDataId]) {
-        expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       }
       expect(draftId).not.toBe(draftDataId);
       expect([id, dataId, timestamp]).not.toContain(draftId);
+      // The same job drafted again (a store rebuilt from the register) carries the same ids.
+      const again = (redrafted[0]!.payload as ReceiptCreatedPayload).event;
+      expect([again.id, again.data.id]).toEqual([draftId, draftDataId]);
     });
   }
 

@@ -285,6 +285,20 @@ const CASES: Array<{
     field: 'bill.source',
   },
   {
+    name: 'fiscalize: an inline bill offsetting an advance receipted elsewhere',
+    command: 'fiscalize',
+    payload: json({
+      cmdId: 'x-5',
+      bill: {
+        ...bill(),
+        payments: [{ type: 'prepaid', amountMinor: bill().totalMinor }],
+        prepaidElsewhere: true,
+      },
+    }),
+    code: 'VALIDATION_FAILED',
+    field: 'bill.prepaidElsewhere',
+  },
+  {
     name: 'resolveJob: printed not a boolean',
     command: 'resolveJob',
     payload: json({ cmdId: 'r-1', id: 'x', printed: 'yes' }),

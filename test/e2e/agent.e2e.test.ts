@@ -1,26 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type AtolEmulator,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
-  startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
-import { faultyBill, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import { faultyBill, type MockBridge } from '../../src/emulators/bridge/index.js';
+import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { SHOP_TZ } from '../support/shopConfig.js';
 
 /**
  * The agent as shops run it: a real `kkt-agent run` process, the ATOL emulator on TCP and a mock CRM
  * bridge on loopback, driven through the technician CLI.
  */
 
-const TZ = 'Europe/Moscow';
-let dir: string;
+const box = useAgentBox('kkt-e2e-');
 let emulator: AtolEmulator;
 let bridge: MockBridge;
-let agent: AgentProcess | undefined;
 let receipts: JournalEntry[];
 
 interface JobRow {
@@ -31,8 +27,8 @@ interface JobRow {
 }
 
 async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Record<string, number> } = {}) {
-  agent = await startAgentInDir(dir, {
-    timeZone: TZ,
+  return box.startAgent({
+    timeZone: SHOP_TZ,
     devices: [
       {
         id: 'kkt',
@@ -61,10 +57,9 @@ async function startAgent(overrides: { autoFiscalize?: boolean; taxBytes?: Recor
       ],
     },
   });
-  return agent;
 }
 
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
 
 /** Every one of `total` jobs REPORTED or FAILED. */
 const allSettled = (total: number) =>
@@ -80,28 +75,9 @@ const allSettled = (total: number) =>
   );
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-e2e-'));
-  emulator = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: TZ,
-    asyncLatencyMs: 5,
-    zReportStepMs: 50,
-    xReportMs: 50,
-  });
-  receipts = [];
-  emulator.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
-  bridge = await startMockBridge({ port: 0, timeZone: TZ });
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await bridge.close();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  emulator = await box.startRegister();
+  receipts = receiptsOf(emulator);
+  bridge = await box.startBridge();
 });
 
 describe('bridge bills become receipts, exactly once', () => {
@@ -121,11 +97,11 @@ describe('bridge bills become receipts, exactly once', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(receipts).toHaveLength(expected);
 
-    const status = await runCli(['status', '--socket', agent!.socket]);
+    const status = await runCli(['status', '--socket', box.agent.socket]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('OK: nothing needs attention.');
     expect(status.stdout).toMatch(/Device kkt \(atol\) — online/);
-    const json = JSON.parse((await runCli(['status', '--json', '--socket', agent!.socket])).stdout) as {
+    const json = JSON.parse((await runCli(['status', '--json', '--socket', box.agent.socket])).stdout) as {
       jobs: Record<string, number>;
       devices: Array<{ shift: { state: string } }>;
     };
@@ -144,7 +120,7 @@ describe('bridge bills become receipts, exactly once', () => {
       '--payment',
       'cash',
       '--socket',
-      agent!.socket,
+      box.agent.socket,
     ]);
     expect(first.stdout).toMatch(/^Queued: job \w+/);
     await until(async () => (await jobs()).some((j) => j.state === 'REPORTED'), 'reported');
@@ -155,7 +131,7 @@ describe('bridge bills become receipts, exactly once', () => {
       '--number',
       '1307620',
       '--socket',
-      agent!.socket,
+      box.agent.socket,
     ]);
     expect(again.stdout).toMatch(/^Already known, nothing printed again/);
     expect(receipts).toHaveLength(1);
@@ -169,7 +145,7 @@ describe('bridge bills become receipts, exactly once', () => {
       '--number',
       'NOPE',
       '--socket',
-      agent!.socket,
+      box.agent.socket,
     ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('BRIDGE_BILL_NOT_FOUND');
@@ -177,7 +153,7 @@ describe('bridge bills become receipts, exactly once', () => {
 
   it('runs the technician commands: X report, shift close, cash in, outbox and jobs listings', async () => {
     await startAgent({ autoFiscalize: false });
-    const socket = ['--socket', agent!.socket];
+    const socket = ['--socket', box.agent.socket];
     expect((await runCli(['shift', 'open', ...socket])).stdout).toMatch(/Shift 1 opened/);
     expect((await runCli(['cash', 'in', '1500.00', ...socket])).stdout).toContain('Cash in: 1500.00');
     expect(emulator.device.cashKop).toBe(150_000);
@@ -208,7 +184,7 @@ describe('the cloud misbehaves', () => {
     // The event ids drafted while the bridge refused them, as the outbox holds them.
     const queuedIds = new Set<string>();
     for (const job of await jobs()) {
-      const shown = (await agent!.call('jobs.show', { id: job.id })) as {
+      const shown = (await box.agent.call('jobs.show', { id: job.id })) as {
         outbox: Array<{ payload: { event: { data: { id: string } } } }>;
       };
       for (const entry of shown.outbox) queuedIds.add(entry.payload.event.data.id);
@@ -256,10 +232,18 @@ describe('the cloud misbehaves', () => {
     bridge.addBill({ ...faultyBill('unknownTaxRate', { id: 9100, date }) });
     bridge.setFault({ kind: 'hugeBody', endpoint: 'bill', bytes: 5 * 1024 * 1024, times: 1_000 });
     await startAgent({ autoFiscalize: false });
-    const huge = await runCli(['fiscalize', '--account', '120', '--id', '9100', '--socket', agent!.socket]);
+    const huge = await runCli([
+      'fiscalize',
+      '--account',
+      '120',
+      '--id',
+      '9100',
+      '--socket',
+      box.agent.socket,
+    ]);
     expect(huge.code).toBe(0);
     bridge.clearFaults();
-    await agent!.stop();
+    await box.agent.stop();
     await startAgent({ autoFiscalize: true });
     const total = bridge.bills().length;
     const settled = await allSettled(total);
@@ -299,7 +283,7 @@ describe('clean shutdown', () => {
       async () => (await jobs()).filter((j) => j.state === 'REPORTED').length === expected,
       'all reported',
     );
-    expect(await agent!.stop()).toBe(0);
+    expect(await box.agent.stop()).toBe(0);
     await startAgent();
     const after = await jobs();
     expect(after.filter((j) => j.state === 'REPORTED')).toHaveLength(expected);

@@ -1,24 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EMULATOR_EXTRA_TAX_BYTES, startAtolEmulator } from '../../src/emulators/atol/index.js';
+import { describe, expect, it } from 'vitest';
+import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 import {
   faultyBill,
   type MockBillJson,
   type MockBridge,
   type MockBridgeFault,
   SEED_BILLS,
-  startMockBridge,
 } from '../../src/emulators/bridge/index.js';
 import { wallClockAt } from '../../src/lib/time.js';
-import {
-  type AgentProcess,
-  runCli,
-  startAgentProcess,
-  until,
-  writeAgentConfig,
-} from '../support/agentProcess.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { type AgentProcess, runCli, until } from '../support/agentProcess.js';
+import { SHOP_TZ } from '../support/shopConfig.js';
 
 /**
  * Issue 18.2, "One bad bill stops every newer bill": the oldest listed bill answers 500, hangs, redirects,
@@ -27,25 +19,10 @@ import {
  * on every poll. The ATOL emulator is the register; the mock bridge is the cloud.
  */
 
-const ZONE = 'Europe/Moscow';
-let dir: string;
-let agent: AgentProcess | undefined;
-let bridge: MockBridge | undefined;
-let emulator: Awaited<ReturnType<typeof startAtolEmulator>> | undefined;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-badbill-'));
-});
-
-afterEach(async () => {
-  await agent?.kill();
-  await bridge?.close();
-  await emulator?.close();
-  agent = bridge = emulator = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
-
-const socketOf = () => join(dir, 'control.sock');
+const ZONE = SHOP_TZ;
+// A test may leave the bridge hanging: the daemon is killed, not waited for.
+const box = useAgentBox('kkt-badbill-', { teardown: 'kill' });
+let bridge: MockBridge;
 
 function today(): string {
   const t = wallClockAt(new Date(), ZONE);
@@ -67,12 +44,10 @@ const TEST_TIMEOUT_MS = 90_000;
 
 /** The box: the ATOL emulator, the bridge polled every 200 ms. */
 async function startBox(billRetry: { firstDelayMs: number; maxDelayMs: number }): Promise<AgentProcess> {
-  emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: ZONE });
-  const path = await writeAgentConfig(dir, {
-    dataDir: join(dir, 'data'),
+  const emulator = await box.startRegister();
+  return box.startAgent({
     timeZone: ZONE,
     log: { level: 'info' },
-    control: { socketPath: socketOf() },
     devices: [
       {
         id: 'kkt',
@@ -86,7 +61,7 @@ async function startBox(billRetry: { firstDelayMs: number; maxDelayMs: number })
       bridge: [
         {
           id: '120',
-          baseUrl: bridge!.url,
+          baseUrl: bridge.url,
           timeoutMs: 700,
           retries: 1,
           retryDelayMs: 50,
@@ -96,8 +71,6 @@ async function startBox(billRetry: { firstDelayMs: number; maxDelayMs: number })
       ],
     },
   });
-  agent = await startAgentProcess(path, socketOf());
-  return agent;
 }
 
 type JobRow = { number?: string; state: string };
@@ -118,8 +91,8 @@ async function reported(running: AgentProcess, numbers: string[]): Promise<void>
 }
 
 const billRequests = (id: string) =>
-  bridge!.requests.filter((request) => request.url === `/api/v2/bill/byid/${id}`).length;
-const listRequests = () => bridge!.requests.filter((request) => request.endpoint === 'list').length;
+  bridge.requests.filter((request) => request.url === `/api/v2/bill/byid/${id}`).length;
+const listRequests = () => bridge.requests.filter((request) => request.endpoint === 'list').length;
 
 const FAULTS: Array<[string, MockBridgeFault['kind']]> = [
   ['answers HTTP 500', 'http500'],
@@ -133,7 +106,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   it.each(FAULTS)(
     'the oldest bill %s: the newer bills print, the bad one waits on its own backoff as an alert',
     async (_name, kind) => {
-      bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
+      bridge = await box.startBridge({ bills: todaysBills() });
       bridge.setFault({ kind, endpoint: 'bill', billId: '7001' } as MockBridgeFault);
       const running = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
       await reported(running, ['7002-CRM', '7003-CRM']);
@@ -147,12 +120,12 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
       // One warning, then quiet.
       expect(running.output().split('"event":"bridge.bill.failing"').length - 1).toBe(1);
 
-      const text = await runCli(['status', '--socket', socketOf()]);
+      const text = await runCli(['status', '--socket', box.socket]);
       expect(text.stdout).not.toContain('OK: nothing needs attention');
       expect(text.stdout).toMatch(
         /bridge:120: 1 bill\(s\) could not be taken since .*: 7001 \(1 tries, BRIDGE_/,
       );
-      const json = JSON.parse((await runCli(['status', '--json', '--socket', socketOf()])).stdout) as {
+      const json = JSON.parse((await runCli(['status', '--json', '--socket', box.socket])).stdout) as {
         connectors: Array<{ online: boolean; failingBills?: Array<{ billId: string; failures: number }> }>;
         alerts: Array<{ code: string; connector?: string }>;
       };
@@ -169,14 +142,14 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   it(
     'the bad bill is tried again on its backoff, prints once the bridge serves it, and the alert clears',
     async () => {
-      bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
+      bridge = await box.startBridge({ bills: todaysBills() });
       // Four tries of two requests each fail; the fifth try gets the bill.
       bridge.setFault({ kind: 'http500', endpoint: 'bill', billId: '7001', times: 8 });
       const running = await startBox({ firstDelayMs: 300, maxDelayMs: 600 });
       await reported(running, ['7002-CRM', '7003-CRM', '7001-CRM']);
       expect(billRequests('7001')).toBe(9);
       expect(running.output()).toContain('"event":"bridge.bill.recovered"');
-      const json = JSON.parse((await runCli(['status', '--json', '--socket', socketOf()])).stdout) as {
+      const json = JSON.parse((await runCli(['status', '--json', '--socket', box.socket])).stdout) as {
         connectors: Array<{ failingBills?: unknown[] }>;
         alerts: Array<{ code: string }>;
       };
@@ -187,9 +160,45 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
   );
 
   it(
+    'a restart remembers the failing bill: not asked for again before its backoff, still an alert; forgotten once the bridge drops it',
+    async () => {
+      bridge = await box.startBridge({ bills: todaysBills() });
+      bridge.setFault({ kind: 'http500', endpoint: 'bill', billId: '7001' } as MockBridgeFault);
+      const first = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
+      await reported(first, ['7002-CRM', '7003-CRM']);
+      await until(() => billRequests('7001') === 2, 'the bad bill tried once (a request and its retry)');
+      expect(await first.stop()).toBe(0);
+
+      const second = await box.startAgent();
+      const lists = listRequests();
+      await until(() => listRequests() >= lists + 3, 'three polls after the restart', 60_000);
+      // Its ten-minute backoff runs on across the restart: not one more request.
+      expect(billRequests('7001')).toBe(2);
+      const failing = async () =>
+        JSON.parse((await runCli(['status', '--json', '--socket', box.socket])).stdout) as {
+          connectors: Array<{ failingBills?: Array<{ billId: string; failures: number }> }>;
+          alerts: Array<{ code: string }>;
+        };
+      const after = await failing();
+      expect(after.connectors[0]!.failingBills).toMatchObject([{ billId: '7001', failures: 1 }]);
+      expect(after.alerts.map((alert) => alert.code)).toContain('BILLS_FAILING');
+
+      // The bridge no longer lists it (paid elsewhere): forgotten, and a restart does not bring it back.
+      bridge.removeBill('7001');
+      await until(async () => (await failing()).connectors[0]!.failingBills === undefined, 'forgotten');
+      expect(await second.stop()).toBe(0);
+      await box.startAgent();
+      const again = listRequests();
+      await until(() => listRequests() >= again + 1, 'a poll after the second restart', 60_000);
+      expect((await failing()).connectors[0]!.failingBills).toBeUndefined();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'the bridge going down mid-cycle stops the cycle without charging the bill (HELLO decides)',
     async () => {
-      bridge = await startMockBridge({ port: 0, bills: todaysBills(), timeZone: ZONE });
+      bridge = await box.startBridge({ bills: todaysBills() });
       const running = await startBox({ firstDelayMs: 600_000, maxDelayMs: 600_000 });
       await reported(running, ['7001-CRM', '7002-CRM', '7003-CRM']);
       // A new bill whose BILL fails like a dead bridge, and HELLO fails with it.
@@ -198,7 +207,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
       // HELLO fails from the moment BILL did (the bridge died after LIST).
       bridge.events.on('request', (request) => {
         if (request.url === '/api/v2/bill/byid/7005' && request.outcome === 500 && billRequests('7005') === 1)
-          bridge!.setFault({ kind: 'http500', endpoint: 'hello', times: 2 });
+          bridge.setFault({ kind: 'http500', endpoint: 'hello', times: 2 });
       });
       // …but the LIST before it still answered; the next cycle finds the bridge well and takes 7005.
       await reported(running, ['7005-CRM']);
@@ -214,7 +223,7 @@ describe('18.2 one bad bill does not stop the newer ones (bridge)', () => {
         faultyBill('unknownTaxRate', { id: 7000, number: '7000-BAD', date: `${today()} 08:00:00` }),
         ...todaysBills(),
       ];
-      bridge = await startMockBridge({ port: 0, bills, timeZone: ZONE });
+      bridge = await box.startBridge({ bills });
       const running = await startBox({ firstDelayMs: 300, maxDelayMs: 600 });
       await reported(running, ['7001-CRM', '7002-CRM', '7003-CRM']);
       const lists = listRequests();

@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
-import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
-import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AtolEmulator, JournalEntry } from '../../src/emulators/atol/index.js';
+import type { MockBridge } from '../../src/emulators/bridge/index.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { shopConfig } from '../support/shopConfig.js';
 import { type SilenceableProxy, startSilenceableProxy } from '../support/silenceableProxy.js';
 
 /**
@@ -14,12 +12,10 @@ import { type SilenceableProxy, startSilenceableProxy } from '../support/silence
  * the register answers, and a person's "not printed" is checked against the FN first.
  */
 
-const TZ = SHOP_TZ;
-let dir: string;
+const box = useAgentBox('kkt-outage-');
 let emulator: AtolEmulator;
 let proxy: SilenceableProxy;
 let bridge: MockBridge;
-let agent: AgentProcess | undefined;
 let receipts: JournalEntry[];
 
 interface JobRow {
@@ -39,14 +35,13 @@ async function startAgent(fiscalizer: Record<string, number>) {
     device: { reconnect: { reopenAfterTimeouts: 100 } },
     extra: { fiscalizer: { maxReconcileFailures: 2, retryDelayMs: 100, ...fiscalizer } },
   });
-  agent = await startAgentInDir(dir, config);
-  return agent;
+  return box.startAgent(config);
 }
 
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 100 })) as { jobs: JobRow[] }).jobs;
 const only = async () => (await jobs())[0];
 const resolve = (id: string, ...flags: string[]) =>
-  runCli(['jobs', 'resolve', id, ...flags, '--socket', agent!.socket]);
+  runCli(['jobs', 'resolve', id, ...flags, '--socket', box.agent.socket]);
 
 /** The register goes silent the moment its receipt is made: the close runs, its answer never arrives. */
 function silenceAfterFirstReceipt(): void {
@@ -73,28 +68,11 @@ async function foreignShiftReports(cycles: number): Promise<void> {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-outage-'));
-  emulator = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: TZ,
-    asyncLatencyMs: 5,
-    zReportStepMs: 50,
-    xReportMs: 50,
-  });
-  proxy = await startSilenceableProxy(emulator.port);
+  emulator = await box.startRegister();
+  proxy = box.own(await startSilenceableProxy(emulator.port));
   receipts = [];
-  bridge = await startMockBridge({ port: 0, timeZone: TZ });
+  bridge = await box.startBridge();
   for (const bill of bridge.bills().slice(1)) bridge.removeBill(String(bill['id']));
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await bridge.close();
-  await proxy.close();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('a receipt made just before the register went silent', () => {
@@ -106,7 +84,7 @@ describe('a receipt made just before the register went silent', () => {
       'blocked after its reconcile tries',
       30_000,
     );
-    const shown = (await agent!.call('jobs.show', { id: blocked!.id })) as {
+    const shown = (await box.agent.call('jobs.show', { id: blocked!.id })) as {
       job: { blocked: { code: string } };
     };
     expect(shown.job.blocked.code).toBe('RECONCILE_UNREACHABLE');
@@ -140,7 +118,7 @@ describe('a receipt made just before the register went silent', () => {
     await foreignShiftReports(11);
     proxy.silent = false;
     await until(async () => {
-      const job = (await agent!.call('jobs.show', { id: blocked!.id })) as {
+      const job = (await box.agent.call('jobs.show', { id: blocked!.id })) as {
         job: { state: string; blocked?: { code: string } };
       };
       return job.job.blocked?.code === 'RECONCILE_AMBIGUOUS';
@@ -180,7 +158,7 @@ describe('a receipt made just before the register went silent', () => {
     const forced = await resolve(blocked!.id, '--not-printed', '--force');
     expect(forced.code).toBe(0);
     expect(forced.stderr).toContain('RESOLVE_FORCED');
-    const shown = (await agent!.call('jobs.show', { id: blocked!.id })) as {
+    const shown = (await box.agent.call('jobs.show', { id: blocked!.id })) as {
       job: { resolution: { forced?: string } };
     };
     expect(shown.job.resolution.forced).toBeDefined();

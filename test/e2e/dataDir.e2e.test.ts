@@ -312,4 +312,34 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    'the CLI stops at the marker too: the store is not opened, and the agent-asking commands say why the agent is down',
+    async () => {
+      const agent = await startWatched('agent', 200);
+      await printed(agent, 'before-delete');
+      await rm(dataDir, { recursive: true, force: true });
+      expect(await exitedWithin(agent, 30_000)).toBe(75);
+      const marker = join(dataDir, 'DATA_DIR_GONE');
+      const config = join(dir, 'agent', 'config.json');
+      for (const args of [
+        ['recover', '--from-register'],
+        ['recover'],
+        ['status'],
+        ['jobs', 'list'],
+        ['refund', 'job0000000001'],
+      ]) {
+        const run = await runCli([...args, '--config', config]);
+        expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(78);
+        expect(run.stderr).toContain('[DATA_DIR_GONE]');
+        expect(run.stderr).toContain('the directory was deleted while the agent ran (detected at');
+        expect(run.stderr).toContain(`remove ${marker} to start`);
+      }
+      // `recover --from-register` did not open (and so create) a database beside the marker.
+      expect(
+        (await readdir(dataDir)).filter((name) => name.startsWith('agent.db') && !name.includes('rescued')),
+      ).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

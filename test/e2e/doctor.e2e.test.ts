@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildBill, buildPosition } from '../../src/agent/domain/bill.js';
 import { parseWireTrace } from '../../src/drivers/atol/transport/wireTrace.js';
 import {
@@ -10,26 +9,19 @@ import {
   type CommandEvent,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
-  startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
-import {
-  type AgentProcess,
-  runCli,
-  startAgentProcess,
-  until,
-  writeAgentConfig,
-} from '../support/agentProcess.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { SHOP_TZ } from '../support/shopConfig.js';
 
 /**
  * `kkt-agent doctor` as a technician runs it: on its own at install, and through the running agent, which
  * owns the register (one link, between receipts). The register is the ATOL emulator on TCP.
  */
 
-const TZ = 'Europe/Moscow';
-let dir: string;
+const box = useAgentBox('kkt-doctor-e2e-');
 let configPath: string;
 let emulator: AtolEmulator;
-let agent: AgentProcess | undefined;
 let documents: JournalEntry[];
 let commands: CommandEvent[];
 let connections: number;
@@ -42,24 +34,15 @@ interface JobView {
 }
 
 async function setUp(options: Partial<AtolEmulatorOptions> = {}) {
-  emulator = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: TZ,
-    asyncLatencyMs: 5,
-    ...options,
-  });
+  emulator = await box.startRegister(options);
   documents = [];
   commands = [];
   connections = 0;
   emulator.on('document', (entry) => documents.push(entry));
   emulator.on('command', (event) => commands.push(event));
   emulator.on('connection', () => connections++);
-  configPath = await writeAgentConfig(dir, {
-    dataDir: join(dir, 'data'),
-    timeZone: TZ,
-    log: { level: 'warn' },
-    control: { socketPath: join(dir, 'control.sock') },
+  configPath = await box.writeConfig({
+    timeZone: SHOP_TZ,
     devices: [
       {
         id: 'kkt',
@@ -76,8 +59,7 @@ async function setUp(options: Partial<AtolEmulatorOptions> = {}) {
 
 /** Starts `kkt-agent run` and waits until its register is connected (the control socket answers sooner). */
 const startAgent = async (env: Record<string, string> = {}) => {
-  const started = await startAgentProcess(configPath, join(dir, 'control.sock'), { env });
-  agent = started;
+  const started = await box.startAgent(undefined, { env });
   await until(async () => {
     const status = (await started.call('status')) as { devices: Array<{ online: boolean }> };
     return status.devices[0]?.online;
@@ -98,18 +80,7 @@ const bill = (billId: string, vat: 'vat22' | 'vat10') =>
     payments: 'card',
   });
 
-const job = async (id: string) => ((await agent!.call('jobs.show', { id })) as { job: JobView }).job;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-doctor-e2e-'));
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await emulator?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const job = async (id: string) => ((await box.agent.call('jobs.show', { id })) as { job: JobView }).job;
 
 describe('kkt-agent doctor at install (no agent running)', () => {
   it('with no shift open probes nothing, says to use --open-shift and exits 2', async () => {
@@ -154,7 +125,7 @@ describe('kkt-agent doctor at install (no agent running)', () => {
     expect(documents.map((d) => d.kind)).toEqual(['openShift']);
     expect(reports[0]?.fiscalDocuments).toEqual({ before, after: before + 1 });
     expect(emulator.device.receipt).toBeUndefined();
-    const kept = JSON.parse(await readFile(join(dir, 'data', 'doctor.json'), 'utf8')) as {
+    const kept = JSON.parse(await readFile(join(box.dir, 'data', 'doctor.json'), 'utf8')) as {
       reports: Record<string, unknown>;
     };
     expect(Object.keys(kept.reports)).toEqual(['kkt']);
@@ -168,11 +139,11 @@ describe('kkt-agent doctor at install (no agent running)', () => {
     expect(stdout).toMatch(/What to do:\n.*VAT 22 % \(vat22\): the register refuses this tax byte/);
 
     await startAgent();
-    const refused = (await agent!.call('fiscalize', { bill: bill('b22', 'vat22') })) as { job: JobView };
+    const refused = (await box.agent.call('fiscalize', { bill: bill('b22', 'vat22') })) as { job: JobView };
     const failed = await job(refused.job.id);
     expect(failed.state).toBe('FAILED');
     expect(failed.failure).toMatchObject({ code: 'KKT_REFUSED_IN_SELF_TEST', field: 'positions[0].vat' });
-    const fine = (await agent!.call('fiscalize', { bill: bill('b10', 'vat10') })) as { job: JobView };
+    const fine = (await box.agent.call('fiscalize', { bill: bill('b10', 'vat10') })) as { job: JobView };
     await until(async () => (await job(fine.job.id)).fiscal !== undefined, 'the 10 % bill printed');
     expect(documents.filter((d) => d.kind === 'receipt')).toHaveLength(1);
   });
@@ -182,9 +153,9 @@ describe('kkt-agent doctor while the agent runs', () => {
   it('goes through the agent (no second link), traces the wire on request, and printing goes on', async () => {
     await setUp();
     await startAgent();
-    await agent!.call('shift.open');
+    await box.agent.call('shift.open');
     const before = emulator.device.lastDocumentNumber;
-    const trace = join(dir, 'doctor.trace');
+    const trace = join(box.dir, 'doctor.trace');
 
     const { code, stdout } = await doctor('--json', '--trace-wire', trace);
     expect(code).toBe(0);
@@ -200,12 +171,12 @@ describe('kkt-agent doctor while the agent runs', () => {
     // The probe's contact went out masked.
     expect(frames.some((f) => f.direction === 'host' && f.masked)).toBe(true);
 
-    const printed = (await agent!.call('fiscalize', { bill: bill('after', 'vat10') })) as { job: JobView };
+    const printed = (await box.agent.call('fiscalize', { bill: bill('after', 'vat10') })) as { job: JobView };
     await until(async () => (await job(printed.job.id)).fiscal !== undefined, 'printed after the doctor');
     expect(emulator.device.lastDocumentNumber).toBe(before + 1);
 
     // A CLI that cannot reach the agent's socket does not open a second link: the data directory is taken.
-    const blind = await doctor('--socket', join(dir, 'elsewhere.sock'));
+    const blind = await doctor('--socket', join(box.dir, 'elsewhere.sock'));
     expect(blind.code).toBe(1);
     expect(blind.stderr).toContain('DATA_DIR_LOCKED');
     expect(connections).toBe(1);
@@ -214,33 +185,31 @@ describe('kkt-agent doctor while the agent runs', () => {
   it('a crash in the middle of the probes leaves an open receipt that the next print cancels', async () => {
     await setUp();
     await startAgent({ KKT_AGENT_CRASH_AT: 'doctor:after-probe' });
-    await agent!.call('shift.open');
+    await box.agent.call('shift.open');
     const before = emulator.device.lastDocumentNumber;
-    await expect(agent!.call('doctor')).rejects.toMatchObject({ code: 'CONTROL_CLOSED' });
-    await agent!.exited;
+    await expect(box.agent.call('doctor')).rejects.toMatchObject({ code: 'CONTROL_CLOSED' });
+    await box.agent.exited;
     expect(emulator.device.receipt).toBeDefined();
-    const kept = JSON.parse(await readFile(join(dir, 'data', 'doctor.json'), 'utf8')) as {
+    const kept = JSON.parse(await readFile(join(box.dir, 'data', 'doctor.json'), 'utf8')) as {
       running: Record<string, unknown>;
     };
     expect(Object.keys(kept.running)).toEqual(['kkt']);
 
     await startAgent();
-    const printed = (await agent!.call('fiscalize', { bill: bill('after-crash', 'vat10') })) as {
+    const printed = (await box.agent.call('fiscalize', { bill: bill('after-crash', 'vat10') })) as {
       job: JobView;
     };
     await until(async () => (await job(printed.job.id)).fiscal !== undefined, 'printed after the crash');
     expect(emulator.device.lastDocumentNumber).toBe(before + 1);
     expect(documents.filter((d) => d.kind === 'receipt').map((d) => d.marker)).toEqual([printed.job.id]);
     expect(emulator.device.receipt).toBeUndefined();
-    expect(agent!.output()).toContain('doctor.interrupted');
+    expect(box.agent.output()).toContain('doctor.interrupted');
   });
 
   it('run --trace-wire traces every frame from the first connection on, customer contacts masked', async () => {
     await setUp();
-    const trace = join(dir, 'run.trace');
-    agent = await startAgentProcess(configPath, join(dir, 'control.sock'), {
-      extraArgs: ['--trace-wire', trace],
-    });
+    const trace = join(box.dir, 'run.trace');
+    const agent = await box.startAgent(undefined, { extraArgs: ['--trace-wire', trace] });
     const withContact = {
       ...bill('contact', 'vat10'),
       customer: { emailOrPhone: 'secret.buyer@example.com' },
@@ -248,7 +217,6 @@ describe('kkt-agent doctor while the agent runs', () => {
     const printed = (await agent.call('fiscalize', { bill: withContact })) as { job: JobView };
     await until(async () => (await job(printed.job.id)).fiscal !== undefined, 'printed');
     await agent.stop();
-    agent = undefined;
     const text = await readFile(trace, 'utf8');
     const entries = parseWireTrace(text, trace);
     const frames = entries.filter((e) => e.kind === 'frame');

@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtolEmulator, type JournalEntry, startAtolEmulator } from '../../src/emulators/atol/index.js';
-import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
-import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AtolEmulator, JournalEntry } from '../../src/emulators/atol/index.js';
+import type { MockBridge } from '../../src/emulators/bridge/index.js';
+import { Observer, uniqueDeviceId } from '../mqtt/harness.js';
+import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { Mosquitto } from '../support/mosquitto.js';
+import { shopConfig } from '../support/shopConfig.js';
 
 /**
  * A dead SD card (issue 19): the data directory is lost while receipts wait for their reports. The real
@@ -13,11 +15,9 @@ import { SHOP_TZ, shopConfig } from '../support/shopConfig.js';
  * every bill the bridge lists again is reported with the fiscal data of its one receipt and none prints twice.
  */
 
-const TZ = SHOP_TZ;
-let dir: string;
+const box = useAgentBox('kkt-sdcard-');
 let emulator: AtolEmulator;
 let bridge: MockBridge;
-let agent: AgentProcess | undefined;
 let receipts: JournalEntry[];
 
 interface JobRow {
@@ -26,37 +26,17 @@ interface JobRow {
   key: string;
 }
 
-async function startAgent() {
-  agent = await startAgentInDir(dir, shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url }));
-  return agent;
-}
-
-const jobs = async () => ((await agent!.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
+const startAgent = (extra?: Record<string, unknown>) =>
+  box.startAgent(
+    shopConfig({ registerPort: emulator.port, bridgeUrl: bridge.url, ...(extra ? { extra } : {}) }),
+  );
+const jobs = async () => ((await box.agent.call('jobs.list', { limit: 1000 })) as { jobs: JobRow[] }).jobs;
 const inState = async (state: string) => (await jobs()).filter((j) => j.state === state);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-sdcard-'));
-  emulator = await startAtolEmulator({
-    port: 0,
-    persist: false,
-    timeZone: TZ,
-    asyncLatencyMs: 5,
-    zReportStepMs: 50,
-    xReportMs: 50,
-  });
-  receipts = [];
-  emulator.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
-  bridge = await startMockBridge({ port: 0, timeZone: TZ });
-});
-
-afterEach(async () => {
-  await agent?.stop();
-  agent = undefined;
-  await bridge.close();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  emulator = await box.startRegister();
+  receipts = receiptsOf(emulator);
+  bridge = await box.startBridge();
 });
 
 describe('the SD card dies while reports wait', () => {
@@ -66,9 +46,9 @@ describe('the SD card dies while reports wait', () => {
     const expected = bridge.bills().length;
     await until(async () => (await inState('FISCALIZED')).length === expected, 'all printed', 30_000);
     expect(receipts).toHaveLength(expected);
-    await agent!.kill();
+    await box.agent.kill();
     // The card is replaced: nothing of the data directory survives.
-    await rm(join(dir, 'data'), { recursive: true, force: true });
+    await rm(join(box.dir, 'data'), { recursive: true, force: true });
     bridge.clearFaults();
 
     await startAgent();
@@ -81,7 +61,7 @@ describe('the SD card dies while reports wait', () => {
     );
     expect(new Set(delivered.map((d) => d.extras.billId)).size).toBe(expected);
     for (const job of await jobs()) {
-      const shown = (await agent!.call('jobs.show', { id: job.id })) as {
+      const shown = (await box.agent.call('jobs.show', { id: job.id })) as {
         job: { fiscal: { fiscalDocumentNumber: number; fiscalSign: string }; resolution?: { by: string } };
       };
       const receipt = byMarker.get(job.id);
@@ -95,7 +75,7 @@ describe('the SD card dies while reports wait', () => {
       expect(report?.shiftId).toBe(String(receipt!.shiftNumber));
       expect(Date.parse(report!.dateTime)).toBe(Date.parse(receipt!.dateTime));
     }
-    const status = JSON.parse((await runCli(['status', '--json', '--socket', agent!.socket])).stdout) as {
+    const status = JSON.parse((await runCli(['status', '--json', '--socket', box.agent.socket])).stdout) as {
       recovery: {
         origin: string;
         rebuild: string;
@@ -117,14 +97,14 @@ describe('the SD card dies while reports wait', () => {
     await startAgent();
     const expected = bridge.bills().length;
     await until(async () => (await inState('FISCALIZED')).length === expected, 'all printed', 30_000);
-    const config = join(dir, 'config.json');
+    const config = join(box.dir, 'config.json');
 
     const running = await runCli(['recover', '--from-register', '--config', config]);
     expect(running.code).not.toBe(0);
-    expect(running.stderr).toContain(String(agent!.child.pid));
+    expect(running.stderr).toContain(String(box.agent.child.pid));
     const confirm = await runCli(['recover', '--confirm', 'kkt', '--config', config]);
     expect(confirm.stderr).toContain('RECOVERY_NOTHING_TO_CONFIRM');
-    await agent!.stop();
+    await box.agent.stop();
 
     const declared = await runCli([
       'recover',
@@ -154,4 +134,99 @@ describe('the SD card dies while reports wait', () => {
     );
     expect(shown.stdout).toContain(`Receipts read back: ${expected} found, 0 taken`);
   }, 60_000);
+
+  it('reports delivered before the card died are sent again with the same ids: each cloud sees one report per bill', async () => {
+    const broker = await Mosquitto.start();
+    box.own({ close: () => broker.dispose() });
+    const deviceId = uniqueDeviceId();
+    const topic = `kkt/${deviceId}/event/receipt`;
+    const watcher = box.own(await Observer.connect(broker.url, [topic]));
+    const extra = {
+      mqtt: { url: broker.url, deviceId, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } },
+    };
+    await startAgent(extra);
+    const expected = bridge.bills().length;
+    // Every report is delivered while the card still works.
+    await until(async () => (await inState('REPORTED')).length === expected, 'all reported', 30_000);
+    await until(() => watcher.on(topic).length >= expected, 'every MQTT receipt event', 10_000);
+    expect(bridge.receipts).toHaveLength(expected);
+    await box.agent.kill();
+    await rm(join(box.dir, 'data'), { recursive: true, force: true });
+
+    await startAgent(extra);
+    // The rebuilt store knows no report was delivered: each is sent again, once the connectors run.
+    await until(async () => (await inState('REPORTED')).length === expected, 'all reported again', 30_000);
+    await until(() => watcher.on(topic).length >= 2 * expected, 'the MQTT events again', 10_000);
+    expect(receipts).toHaveLength(expected);
+    const bridgeEvents = bridge.receipts.map((r) => r.body as { id: string; data: { id: string } });
+    expect(bridgeEvents.length).toBeGreaterThanOrEqual(2 * expected);
+    // The same ids a second time, so a bridge that deduplicates by them keeps one receipt per bill.
+    expect(new Set(bridgeEvents.map((e) => e.id)).size).toBe(expected);
+    expect(new Set(bridgeEvents.map((e) => e.data.id)).size).toBe(expected);
+    const mqttEvents = watcher.jsonOn<{ eventId: string; jobId: string }>(topic);
+    expect(new Set(mqttEvents.map((e) => e.eventId)).size).toBe(expected);
+    expect(new Set(mqttEvents.map((e) => e.jobId)).size).toBe(expected);
+  }, 90_000);
+});
+
+describe("another register at the device's address", () => {
+  it('blocks the device with both serials named until a technician takes the new register; then its FN is read back and it prints', async () => {
+    await startAgent();
+    const expected = bridge.bills().length;
+    await until(async () => (await inState('REPORTED')).length === expected, 'all reported', 30_000);
+    await box.agent.stop();
+    const oldSerial = emulator.device.identity.serial;
+
+    // The register is swapped for another box's: another factory serial and another FN.
+    const other = await box.startRegister({
+      identity: { serial: '00555000000777', fnSerial: '7281440500009999' },
+    });
+    const printedOnOther = receiptsOf(other);
+    const template = bridge.bills()[0]!;
+    bridge.addBill({ ...template, id: 7777, number: '7777' });
+    await box.startAgent(shopConfig({ registerPort: other.port, bridgeUrl: bridge.url }));
+    const alertOf = async () =>
+      (
+        (await box.agent.call('status')) as {
+          alerts: Array<{ code: string; message: string; device?: string }>;
+        }
+      ).alerts.find((a) => a.code === 'REGISTER_CHANGED');
+    const alert = await until(alertOf, 'the REGISTER_CHANGED alert', 20_000);
+    expect(alert.device).toBe('kkt');
+    expect(alert.message).toContain('register 00555000000777 with FN 7281440500009999');
+    expect(alert.message).toContain(`this store knew register ${oldSerial}`);
+    expect(alert.message).toContain('kkt-agent recover --confirm kkt');
+    // The new bill is taken but not printed, and nothing is read from the other register's FN.
+    await until(
+      async () => (await jobs()).some((j) => j.key.endsWith('/7777')),
+      'the new bill taken',
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(printedOnOther).toHaveLength(0);
+    expect((await jobs()).find((j) => j.key.endsWith('/7777'))?.state).toBe('RECEIVED');
+    const status = JSON.parse((await runCli(['status', '--json', '--socket', box.socket])).stdout) as {
+      recovery: {
+        devices: Array<{ phase: string; registerSerial?: string; previousRegisterSerial?: string }>;
+      };
+    };
+    expect(status.recovery.devices[0]).toMatchObject({
+      phase: 'blocked',
+      registerSerial: '00555000000777',
+      previousRegisterSerial: oldSerial,
+    });
+
+    const confirmed = await runCli(['recover', '--confirm', 'kkt', '--socket', box.socket]);
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.stdout).toContain(`now takes register 00555000000777 (was ${oldSerial})`);
+    await until(
+      async () => (await jobs()).find((j) => j.key.endsWith('/7777'))?.state === 'REPORTED',
+      'the new bill printed on the new register',
+      20_000,
+    );
+    expect(printedOnOther).toHaveLength(1);
+    expect(await alertOf()).toBeUndefined();
+    // The earlier bills stay as they were: nothing of theirs printed again.
+    expect(receipts).toHaveLength(expected);
+  }, 90_000);
 });

@@ -29,6 +29,8 @@ export interface MockStoreInput {
   authTokenAttached?: boolean;
   fiscalType?: 'STANDARD' | 'MASTER' | 'CLOUD';
   defaultTaxSystem?: string;
+  /** The store's `isPhonePriority` (absent from its settings when not given). */
+  isPhonePriority?: boolean;
 }
 
 export interface MockStore {
@@ -41,6 +43,7 @@ export interface MockStore {
   authTokenAttached: boolean;
   fiscalType: string;
   defaultTaxSystem: string;
+  isPhonePriority?: boolean;
 }
 
 export interface MockOptions {
@@ -228,6 +231,7 @@ export class MockMoysklad {
       authTokenAttached: input.authTokenAttached ?? false,
       fiscalType: input.fiscalType ?? 'MASTER',
       defaultTaxSystem: input.defaultTaxSystem ?? 'SIMPLIFIED_TAX_SYSTEM_INCOME',
+      ...(input.isPhonePriority !== undefined ? { isPhonePriority: input.isPhonePriority } : {}),
     }));
     this.rate = {
       requests: options.rateLimit?.requests ?? 100,
@@ -377,6 +381,8 @@ export class MockMoysklad {
     cashSum?: number;
     noCashSum?: number;
     taxSystem?: string;
+    /** The minion's `cheque`: where the electronic receipt goes (`phone`, `email`), as the seed shows it. */
+    cheque?: Json;
   }): string {
     const type = input.type ?? 'retaildemand';
     const syncId = randomUUID();
@@ -419,6 +425,7 @@ export class MockMoysklad {
       cashier: { meta: this.meta('employee', this.store.cashierEmployeeId) },
     };
     if (input.taxSystem) body.taxSystem = input.taxSystem;
+    if (input.cheque !== undefined) body.cheque = input.cheque;
     this.operations.push({ syncId, type, storeId: this.store.id, body, status: 'PENDING', handedOut: 0 });
     return syncId;
   }
@@ -842,6 +849,7 @@ export class MockMoysklad {
       defaultTaxSystem: store.defaultTaxSystem,
       orderTaxSystem: store.defaultTaxSystem,
       ofdEnabled: true,
+      ...(store.isPhonePriority !== undefined ? { isPhonePriority: store.isPhonePriority } : {}),
       cashiers: {
         rows: [
           {

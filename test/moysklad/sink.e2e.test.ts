@@ -268,4 +268,33 @@ describe('the MoySklad sink on its own', () => {
     await outbox.stop();
     db.close();
   });
+
+  it('a store rebuilt after an SD-card swap reports a sale again under the same syncIds: one shift, one sale', async () => {
+    const order = mock.addOrder({ name: 'N1', positions: [{ name: 'Чай', priceKop: 10_000 }] });
+    const credentials = await pairedFile(mock, dir.path);
+    const job = fiscalizedJob(order.id as string, 9);
+    job.fiscal = { ...job.fiscal!, fnNumber: '7380440700000001' };
+    const reportOnce = async () => {
+      // Each run is a new card: an empty connector store, so the shift is adopted afresh.
+      const connector = new MoyskladConnector(
+        testAccount(mock, credentials, { mode: 'customerOrders', customerOrders: { autoFiscalize: false } }),
+      );
+      connectors.push(connector);
+      await connector.start(context(new MemoryStore()));
+      const event: AgentEvent = { type: 'job.fiscalized', job };
+      const drafts = connector.sink.draft(event);
+      connector.sink.recorded?.(event, drafts);
+      for (const draft of drafts) await connector.sink.deliver(entry(draft));
+      await connector.stop();
+      connectors.splice(connectors.indexOf(connector), 1);
+      return drafts.map((draft) => (draft.payload as { syncId?: string }).syncId);
+    };
+    const first = await reportOnce();
+    const second = await reportOnce();
+    expect(second).toEqual(first);
+    // MoySklad answered 3006 to the repeats (the mock's reading of a repeated syncId), counted as delivered.
+    expect(mock.demands).toHaveLength(1);
+    expect(mock.shifts.size).toBe(1);
+    expect(mock.duplicates.map((d) => d.kind).sort()).toEqual(['openshift', 'retaildemand']);
+  });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Agent } from '../../src/agent/agent.js';
 import type { MoyskladAccountInput } from '../../src/agent/connectors/moysklad/config.js';
 import { MoyskladConnector } from '../../src/agent/connectors/moysklad/connector.js';
@@ -225,11 +225,12 @@ export async function openHarness(
   dataDir: string,
   account: MoyskladAccountInput,
   device = new ShiftRegister(),
+  log: Logger = logger,
 ): Promise<Harness> {
   const connector = new MoyskladConnector(account, { softwareVersion: '0.1.0-test', hostname: 'pi-kassa' });
   const agent = await Agent.open({
     dataDir,
-    logger,
+    logger: log,
     devices: [device],
     connectors: [connector],
     router: () => device.id,

@@ -96,14 +96,17 @@ export async function startAgentInDir(
   config: Record<string, unknown>,
   options: StartAgentOptions = {},
 ): Promise<AgentProcess> {
-  const socket = join(dir, 'control.sock');
-  const configPath = await writeAgentConfig(dir, {
+  return startAgentProcess(await writeAgentConfigInDir(dir, config), join(dir, 'control.sock'), options);
+}
+
+/** Writes `dir/config.json` as startAgentInDir runs it and returns its path. */
+export function writeAgentConfigInDir(dir: string, config: Record<string, unknown>): Promise<string> {
+  return writeAgentConfig(dir, {
     dataDir: join(dir, 'data'),
     log: { level: 'warn' },
-    control: { socketPath: socket },
+    control: { socketPath: join(dir, 'control.sock') },
     ...config,
   });
-  return startAgentProcess(configPath, socket, options);
 }
 
 export async function waitReady(agent: AgentProcess, timeoutMs = 20_000): Promise<void> {

@@ -1,5 +1,10 @@
 import type { FiscalData, Job } from '../../src/agent/jobs/job.js';
-import type { HistoryDocument, PrintedReceipt, ReceiptHistory } from '../../src/agent/jobs/receiptHistory.js';
+import type {
+  HistoryDocument,
+  HistoryHead,
+  PrintedReceipt,
+  ReceiptHistory,
+} from '../../src/agent/jobs/receiptHistory.js';
 
 /**
  * A register's fiscal storage as a list of documents, for tests of the rebuild: shift reports and receipts
@@ -10,10 +15,13 @@ export class ScriptedHistory implements ReceiptHistory {
   reads: number[] = [];
   failOnceAt: number | undefined;
   fnSerial: string;
+  /** The register's factory serial; `null`: a device that does not tell it. */
+  registerSerial: string | null;
   private readonly startMs: number;
 
-  constructor(options: { fnSerial?: string; start?: string } = {}) {
+  constructor(options: { fnSerial?: string; registerSerial?: string | null; start?: string } = {}) {
     this.fnSerial = options.fnSerial ?? '9999078900007317';
+    this.registerSerial = options.registerSerial === undefined ? '00555000000001' : options.registerSerial;
     this.startMs = Date.parse(options.start ?? '2026-11-16T09:00:00+03:00');
   }
 
@@ -76,8 +84,12 @@ export class ScriptedHistory implements ReceiptHistory {
     this.add('shift-close', base + 12);
   }
 
-  async head(): Promise<{ fnSerial: string; lastDocumentNumber: number }> {
-    return { fnSerial: this.fnSerial, lastDocumentNumber: this.last };
+  async head(): Promise<HistoryHead> {
+    return {
+      fnSerial: this.fnSerial,
+      lastDocumentNumber: this.last,
+      ...(this.registerSerial === null ? {} : { registerSerial: this.registerSerial }),
+    };
   }
 
   async read(documentNumber: number): Promise<HistoryDocument> {

@@ -89,6 +89,10 @@ describe('config', () => {
       { ...minimal, connectors: { bridge: [{ id: 'a', baseUrl: 'http://x', device: 'other' }] } },
       'connectors.bridge[0].device: no device "other"',
     ],
+    [
+      { ...minimal, connectors: { bridge: [{ id: 'a', baseUrl: 'http://x', prepayment: 'offset' }] } },
+      'connectors.bridge[0].prepayment: Invalid option: expected one of "refuse"|"offsetElsewhere"',
+    ],
     [{ ...minimal, unknownKey: 1 }, 'unknownKey'],
   ])('names the bad field: %#', (value, expected) => {
     expect(errorOf(value)).toContain(expected);

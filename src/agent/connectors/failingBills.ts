@@ -5,9 +5,10 @@ import { errorCode, errorMessage } from '../../lib/errors.js';
 /**
  * The bills of one connector that could not be taken (docs/bridge.md, "One bad bill"): each has its own
  * backoff, so a bill that answers 500 or hangs is tried again later without holding up the newer bills
- * behind it, and is an alert in `status` until it is taken. Also remembers the bills already warned
- * about as unreadable, so that a broken row is one warning, not one per poll. Memory only: a restart tries
- * every bill once more, which is what a person who restarted it wants.
+ * behind it, and is an alert in `status` until it is taken. With the store attached (`attach`), the
+ * failing bills outlive a restart, so a bill that keeps failing is not asked for again by every start. Also
+ * remembers the bills already warned about as unreadable, so that a broken row is one warning, not one per
+ * poll (in memory: after a restart a broken row is warned about once more).
  */
 
 export interface BillRetrySchedule {
@@ -30,6 +31,14 @@ export interface FailingBill {
   nextTryAt: string;
 }
 
+/** Where a connector's failing bills are kept across restarts (the store's `failing_bills`, docs/storage.md). */
+export interface FailingBillRecords {
+  /** In the order of their last failure. */
+  list(): FailingBill[];
+  put(bill: FailingBill): void;
+  delete(billIds: readonly string[]): void;
+}
+
 export interface BillFailureNote {
   bill: FailingBill;
   /** The first failure, or a failure with another code than the last one: worth a warning. */
@@ -43,11 +52,23 @@ export class FailingBills {
   private readonly failing = new Map<string, FailingBill & { nextTryMs: number }>();
   /** Row id → the content last warned about. */
   private readonly warned = new Map<string, string>();
+  private records: FailingBillRecords | undefined;
 
   constructor(
     private readonly schedule: BillRetrySchedule,
     private readonly now: () => Date,
   ) {}
+
+  /** Takes up the failing bills `records` kept (an earlier run's), and keeps every change there from now on. */
+  attach(records: FailingBillRecords): void {
+    this.records = records;
+    this.failing.clear();
+    for (const bill of records.list()) {
+      const nextTryMs = Date.parse(bill.nextTryAt);
+      // A time that does not parse would never come: such a bill is due now.
+      this.failing.set(bill.billId, { ...bill, nextTryMs: Number.isFinite(nextTryMs) ? nextTryMs : 0 });
+    }
+  }
 
   /** Whether the bill may be tried now (it is not failing, or its backoff has passed). */
   due(billId: string): boolean {
@@ -74,8 +95,11 @@ export class FailingBills {
     // Delete first: the map's order is the order of last failure, so the stalest is forgotten first.
     this.failing.delete(billId);
     this.failing.set(billId, entry);
-    trim(this.failing);
-    return { bill: publicOf(entry), news: previous?.code !== code };
+    const bill = publicOf(entry);
+    const forgotten = trim(this.failing);
+    this.records?.put(bill);
+    this.records?.delete(forgotten);
+    return { bill, news: previous?.code !== code };
   }
 
   /** The bill was taken: it is no longer failing. Returns what it was, if it was failing. */
@@ -83,12 +107,15 @@ export class FailingBills {
     const entry = this.failing.get(billId);
     if (entry === undefined) return undefined;
     this.failing.delete(billId);
+    this.records?.delete([billId]);
     return publicOf(entry);
   }
 
   /** Forgets failing bills the cloud no longer lists (paid elsewhere, deleted). */
   keepOnly(listed: ReadonlySet<string>): void {
-    for (const billId of this.failing.keys()) if (!listed.has(billId)) this.failing.delete(billId);
+    const gone = [...this.failing.keys()].filter((billId) => !listed.has(billId));
+    for (const billId of gone) this.failing.delete(billId);
+    this.records?.delete(gone);
     for (const rowId of this.warned.keys()) if (!listed.has(rowId)) this.warned.delete(rowId);
   }
 
@@ -118,8 +145,15 @@ function publicOf(entry: FailingBill & { nextTryMs: number }): FailingBill {
   return bill;
 }
 
-function trim(map: Map<string, unknown>): void {
-  while (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+/** Forgets the oldest entries beyond MAX_REMEMBERED; returns their keys. */
+function trim(map: Map<string, unknown>): string[] {
+  const forgotten: string[] = [];
+  while (map.size > MAX_REMEMBERED) {
+    const oldest = map.keys().next().value as string;
+    map.delete(oldest);
+    forgotten.push(oldest);
+  }
+  return forgotten;
 }
 
 /** A short digest of a row as the cloud sent it: what `firstWarning` compares (the row itself is not kept). */

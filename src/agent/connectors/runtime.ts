@@ -213,6 +213,7 @@ export class ConnectorRuntime<R = unknown> implements Connector {
     this.contextValue = context;
     this.loggerValue = context.logger.child({ connector: this.name });
     this.abort = new AbortController();
+    if (context.failingBills) this.failingBills.attach(context.failingBills);
     for (const part of this.allParts()) await part.open?.();
     this.runningValue = true;
     for (const part of this.allParts()) await part.start?.();

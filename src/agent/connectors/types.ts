@@ -3,7 +3,7 @@ import type { DeviceSnapshot } from '../devices/device.js';
 import type { BillIntake, IntakeResult } from '../jobs/intake.js';
 import type { JobTrigger } from '../jobs/job.js';
 import type { ReportSink } from '../outbox/sink.js';
-import type { FailingBill } from './failingBills.js';
+import type { FailingBill, FailingBillRecords } from './failingBills.js';
 
 /**
  * What a cloud connector is to the agent. Data flows one way: a connector hands bills to the intake
@@ -20,6 +20,8 @@ export interface ConnectorStore {
 export interface ConnectorContext {
   intake: BillIntake;
   store: ConnectorStore;
+  /** Where the connector's failing bills outlive a restart (without it they are kept in memory only). */
+  failingBills?: FailingBillRecords;
   logger: Logger;
   /** Current state of every fiscal device (for clouds that want register health, e.g. MoySklad /state). */
   devices(): Promise<DeviceSnapshot[]>;

@@ -15,6 +15,20 @@ const amountMinor = z.number().int().min(1).max(9_999_999_999);
 /** The sources an MQTT inline bill may claim when the config names none (`mqtt.inlineBillSources`). */
 export const DEFAULT_INLINE_BILL_SOURCES: readonly string[] = ['mqtt'];
 
+/**
+ * Offsetting an advance receipted outside this agent skips the order's ledger; only a connector configured
+ * for it may say so (the bridge's `prepayment: "offsetElsewhere"`, docs/bridge.md), never a pushed bill.
+ */
+function refuseOffsetElsewhere(bill: { prepaidElsewhere?: boolean } | undefined, ctx: z.RefinementCtx): void {
+  if (bill?.prepaidElsewhere !== true) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['bill', 'prepaidElsewhere'],
+    message:
+      'only a connector configured for it may offset an advance receipted elsewhere; name the order of an advance this agent printed instead',
+  });
+}
+
 export interface AgentInfo {
   version: string;
   /**
@@ -111,6 +125,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         .refine((p) => [p.number, p.billId, p.bill].filter((v) => v !== undefined).length === 1, {
           message: 'give exactly one of number, billId or bill',
         })
+        .superRefine((p, ctx) => refuseOffsetElsewhere(p.bill, ctx))
         .superRefine((p, ctx) => {
           const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
           if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
@@ -201,6 +216,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
         .refine((p) => (p.jobId === undefined) !== (p.bill === undefined), {
           message: 'give exactly one of jobId or bill',
         })
+        .superRefine((p, ctx) => refuseOffsetElsewhere(p.bill, ctx))
         .superRefine((p, ctx) => {
           // The same rule as an inline `fiscalize`: a pushed bill may not claim another connector's source.
           const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
@@ -314,7 +330,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
     'recovery.status': method(z.object({}), async () => agent.recovery.status()),
     'recovery.confirm': method(
       z.object({ device: z.string().min(1), by: z.string().min(1).max(64).default('cli') }),
-      async (p) => ({ device: agent.recovery.confirm(p.device, p.by) }),
+      async (p) => ({ device: agent.confirmDevice(p.device, p.by) }),
     ),
     'jobs.resolve': method(
       z.strictObject({

@@ -66,6 +66,17 @@ export class MarkingUnsupportedError extends KktAgentError {
 /** The failure code of a bill refused because ОИСМ did not answer the register's marking code check. */
 export const MARKING_OISM_UNAVAILABLE = 'MARKING_OISM_UNAVAILABLE';
 
+/**
+ * Refusals that mean the shop's local module of Честный ЗНАК could not be used (down, not ready, stale,
+ * credentials, unreadable answers), not that an item may not be sold: the agent raises an alert for them.
+ */
+export const LOCAL_MODULE_FAULT_CODES: ReadonlySet<string> = new Set([
+  'MARKING_LM_UNAVAILABLE',
+  'MARKING_LM_AUTH_FAILED',
+  'MARKING_LM_CREDENTIALS',
+  'MARKING_LM_ANSWER_INVALID',
+]);
+
 /** The first position that carries a Russian marking code, as a field path, or undefined. */
 export function firstMarkedPosition(bill: Bill): string | undefined {
   const index = bill.positions.findIndex((position) => position.marking !== undefined);

@@ -25,6 +25,16 @@ export const DEVICES_ERROR_CODES = {
     'The register (Честный ЗНАК) refused a marking code: not recognised, not genuine, already sold or withdrawn. Nothing was printed; the message names the code.',
   MARKING_OISM_UNAVAILABLE:
     'The register got no answer from Честный ЗНАК (ОИСМ) in time; nothing was printed. Check its internet and OFD link, then fiscalize the bill again.',
+  MARKING_LM_REFUSED:
+    "The shop's local module of Честный ЗНАК says a code may not be sold (blocked, already sold, expired, unknown, another product's): nothing was printed; the message names the position and why.",
+  MARKING_LM_UNAVAILABLE:
+    'The local module of Честный ЗНАК could not vouch for a code (unreachable, not initialised, its database stale, or answering with an error) and `whenUnavailable` is `refuse`: nothing was printed. Check the module, then fiscalize the bill again.',
+  MARKING_LM_AUTH_FAILED:
+    "The local module of Честный ЗНАК refused the agent's credentials (HTTP 401/403): nothing was printed. Fix the device's `localModule.credentialsFile`.",
+  MARKING_LM_CREDENTIALS:
+    'The local module\'s credentials file is missing, unreadable or not `{ "username", "password" }`: nothing was printed; the message names the file and the field.',
+  MARKING_LM_ANSWER_INVALID:
+    'The local module of Честный ЗНАК answered with something the agent cannot read (not JSON, or a field missing or of the wrong type): nothing was printed; the message names the field.',
   DEVICE_RECEIPT_KIND_UNSUPPORTED:
     'This device cannot issue this kind of receipt (SmartX: plain sales only); the message names the field. Route the bill to an ATOL register.',
 } as const;

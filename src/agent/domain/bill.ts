@@ -68,6 +68,12 @@ export interface Bill {
    * own words: the agent keeps a ledger per (source, account, order) (docs/fiscalization.md, "Links").
    */
   order?: string;
+  /**
+   * The «prepaid» payment (1215) offsets an advance receipted outside this agent, which the source vouches
+   * for (the bridge's `prepayment` under the `offsetElsewhere` policy, docs/bridge.md): no ledger of ours
+   * holds it, so it is not checked against one and needs no `order`.
+   */
+  prepaidElsewhere?: boolean;
   /** The earlier receipt of this agent that this one returns or corrects. */
   relatesTo?: BillRelation;
   /**
@@ -256,6 +262,7 @@ export const billShapeSchema = z.strictObject({
   electronicOnly: z.boolean().optional(),
   internet: z.boolean().optional(),
   order: text(BILL_LIMITS.orderLength).optional(),
+  prepaidElsewhere: z.boolean().optional(),
   relatesTo: relationSchema.optional(),
   sourceData: z.record(z.string(), z.json()).optional(),
 });

@@ -153,7 +153,7 @@ describe('permissive mode requisite (1260)', () => {
   it('writes 1265 as UUID and time, with instance and version for an offline check', () => {
     const online = { uuid: '35499265-dab8-4a6d-8700-7e8d3c319f0e', timestampMs: 1_710_391_776_278 };
     expect(permitAttribute(online)).toBe('UUID=35499265-dab8-4a6d-8700-7e8d3c319f0e&Time=1710391776278');
-    // The local module's offline answer quoted in public clients (docs/protocol/crpt-local-module.md).
+    // The local module's offline answer quoted in public clients (docs/protocol/chestny-znak-local-module.md §4).
     const offline = {
       uuid: 'c9188551-817a-85a7-93e4-7042d907ab13',
       timestampMs: 1_757_681_987_579,

@@ -45,7 +45,7 @@ export interface IdentificationMark {
 
 /** 1265 holds 256 characters; the check's UUID. */
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const PERMIT_TOKEN = /^[0-9A-Za-z-]{1,64}$/;
+const PERMIT_TOKEN = /^[0-9A-Za-z._-]{1,64}$/;
 /** Limits of 1293/1294 (VLN); a pack of more parts than this is not a pack. */
 export const MAX_FRACTION_DENOMINATOR = 1_000_000;
 

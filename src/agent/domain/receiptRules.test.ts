@@ -154,6 +154,8 @@ describe('advances', () => {
     });
     expect(refusal(() => assertReceiptRules(final, 'sell')).code).toBe('ORDER_REQUIRED');
     expect(() => assertReceiptRules({ ...final, order: 'order-17' }, 'sell')).not.toThrow();
+    // An advance receipted elsewhere (the source vouches, docs/bridge.md) is on no ledger: no order needed.
+    expect(() => assertReceiptRules({ ...final, prepaidElsewhere: true }, 'sell')).not.toThrow();
   });
 
   it('refuses a prepaid payment for another advance', () => {

@@ -137,7 +137,8 @@ function checkPayments(bill: Bill, kind: ReceiptKind): void {
     );
   }
   const needsOrder =
-    bill.payments.some((p) => p.type === 'prepaid') || (methods.has('creditPayment') && !isReturn(kind));
+    (bill.payments.some((p) => p.type === 'prepaid') && bill.prepaidElsewhere !== true) ||
+    (methods.has('creditPayment') && !isReturn(kind));
   if (needsOrder && bill.order === undefined) {
     throw new ReceiptRuleError(
       'ORDER_REQUIRED',

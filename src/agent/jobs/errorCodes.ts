@@ -27,6 +27,8 @@ export const JOBS_ERROR_CODES = {
   CREDIT_PAYMENT_EXCEEDS_CREDIT: 'The credit repayment is more than what is left of the order’s credit.',
   RECOVERY_NOTHING_TO_CONFIRM:
     'No device of this id waits for a technician after a lost store; nothing to confirm.',
+  RECOVERY_REGISTER_CHANGED:
+    'Another register answers at the device’s address than the one the store knows (its serial, or its FN where the serial is unknown): a register swapped, or an SD card from another box. The device prints nothing until a technician runs "kkt-agent recover --confirm <device>" or puts the right register or card back.',
 } as const;
 
 declare module '../../lib/errors.js' {

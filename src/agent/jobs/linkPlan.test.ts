@@ -87,6 +87,14 @@ describe('planLinks', () => {
     expect(planLinks(final, 'sell', undefined)).toEqual([
       { kind: 'offset', target: 'pos/front/O-1', amountMinor: 25_000 },
     ]);
+    // Offsetting an advance receipted elsewhere books nothing: no ledger of ours holds it.
+    expect(
+      planLinks(
+        bill('f2', { payments: [{ type: 'prepaid', amountMinor: 25_000 }], prepaidElsewhere: true }),
+        'sell',
+        undefined,
+      ),
+    ).toEqual([]);
     const credit = bill('c1', { order: 'O-2', payments: [{ type: 'credit', amountMinor: 25_000 }] }, [
       tea(2000, { paymentMethod: 'credit' }),
     ]);

@@ -145,7 +145,8 @@ export function planLinks(bill: Bill, kind: ReceiptKind, related: Job | undefine
   }
   const order = orderKeyOf(bill);
   if (advanceMinor > 0) links.push({ kind: 'advance', target: order, amountMinor: advanceMinor });
-  const offsetMinor = paidBy(bill, 'prepaid');
+  // An advance receipted elsewhere is on no ledger of ours: nothing to draw on, nothing to book.
+  const offsetMinor = bill.prepaidElsewhere === true ? 0 : paidBy(bill, 'prepaid');
   if (offsetMinor > 0) links.push({ kind: 'offset', target: order, amountMinor: offsetMinor });
   const creditMinor = paidBy(bill, 'credit');
   if (creditMinor > 0) links.push({ kind: 'credit', target: order, amountMinor: creditMinor });

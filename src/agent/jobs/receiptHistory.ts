@@ -48,9 +48,18 @@ export interface HistoryDocument {
   receipt?: PrintedReceipt;
 }
 
+export interface HistoryHead {
+  fnSerial: string;
+  lastDocumentNumber: number;
+  registerSerial?: string;
+}
+
 export interface ReceiptHistory {
-  /** Where the history ends now: the fiscal storage's serial and its last document number. */
-  head(): Promise<{ fnSerial: string; lastDocumentNumber: number }>;
+  /**
+   * Where the history ends now: the fiscal storage's serial and its last document number, and the factory
+   * serial of the register that holds it when the device knows it.
+   */
+  head(): Promise<HistoryHead>;
   /** One document, read as far as telling it needs (a receipt in full, others to their date-time). */
   read(documentNumber: number): Promise<HistoryDocument>;
 }

@@ -48,6 +48,14 @@ interface ReceiptRow {
 
 export type DeviceRecoveryState = 'done' | 'unreadable' | 'confirmed';
 
+/** How far a device's documents are accounted for, and on which FN and register. */
+export interface FnWatermark {
+  fnSerial: string;
+  documentNumber: number;
+  /** The register's factory serial; absent when not known (a watermark of an older version). */
+  registerSerial?: string;
+}
+
 export interface DeviceRecoveryRecord {
   deviceId: string;
   state: DeviceRecoveryState;
@@ -141,14 +149,47 @@ export class RecoveredReceipts {
     );
   }
 
-  watermark(deviceId: string): { fnSerial: string; documentNumber: number } | undefined {
+  watermark(deviceId: string): FnWatermark | undefined {
     const row = this.db.read(
       () =>
         this.db
-          .statement('SELECT fn_serial, document_number FROM fn_watermarks WHERE device_id = ?')
-          .get(deviceId) as { fn_serial: string; document_number: number } | undefined,
+          .statement(
+            'SELECT fn_serial, document_number, register_serial FROM fn_watermarks WHERE device_id = ?',
+          )
+          .get(deviceId) as
+          | { fn_serial: string; document_number: number; register_serial: string | null }
+          | undefined,
     );
-    return row && { fnSerial: row.fn_serial, documentNumber: row.document_number };
+    return (
+      row && {
+        fnSerial: row.fn_serial,
+        documentNumber: row.document_number,
+        ...(row.register_serial === null ? {} : { registerSerial: row.register_serial }),
+      }
+    );
+  }
+
+  /** Records which register a device's watermark was read on, once it is known. Joins the caller's write. */
+  setRegisterWithin(deviceId: string, registerSerial: string): void {
+    this.db
+      .statement('UPDATE fn_watermarks SET register_serial = ? WHERE device_id = ?')
+      .run(registerSerial, deviceId);
+  }
+
+  /**
+   * A technician took another register for a device: its watermark is that register's, at `documentNumber`
+   * (0: every document of its FN is read back at the next start). Joins the caller's write.
+   */
+  replaceWatermarkWithin(deviceId: string, watermark: FnWatermark, at: string): void {
+    this.db
+      .statement(
+        `INSERT INTO fn_watermarks (device_id, fn_serial, document_number, at, register_serial)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET fn_serial = excluded.fn_serial,
+           document_number = excluded.document_number, at = excluded.at,
+           register_serial = excluded.register_serial`,
+      )
+      .run(deviceId, watermark.fnSerial, watermark.documentNumber, at, watermark.registerSerial ?? null);
   }
 
   /**

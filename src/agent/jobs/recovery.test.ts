@@ -11,7 +11,7 @@ import type { RecoveryConfig } from './config.js';
 import { billKeyString, billSummary, type Job } from './job.js';
 import { jobIdFor } from './jobId.js';
 import { JobStore } from './jobStore.js';
-import { Recovery } from './recovery.js';
+import { Recovery, RegisterChangedError } from './recovery.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -224,7 +224,7 @@ describe('catching up on a trusted store', () => {
       fiscal: history.documents.at(-1)!.receipt!.fiscal,
     });
     db.write('note', () => r.noteWithin(fiscalized));
-    expect(r.receipts.watermark('kkt')).toEqual({ fnSerial: history.fnSerial, documentNumber: 5 });
+    expect(r.receipts.watermark('kkt')).toMatchObject({ fnSerial: history.fnSerial, documentNumber: 5 });
     await recovery().prepare('kkt', 'history', history);
     expect(history.reads).toEqual([]);
   });
@@ -243,7 +243,92 @@ describe('catching up on a trusted store', () => {
       fnSerial: replaced.fnSerial,
       previousFnSerial: history.fnSerial,
     });
-    expect(recovery().receipts.watermark('kkt')).toEqual({ fnSerial: replaced.fnSerial, documentNumber: 3 });
+    expect(recovery().receipts.watermark('kkt')).toEqual({
+      fnSerial: replaced.fnSerial,
+      documentNumber: 3,
+      registerSerial: history.registerSerial,
+    });
+  });
+});
+
+describe('another register at the device’s address', () => {
+  async function knownRegister(): Promise<ScriptedHistory> {
+    writeStoreOrigin(db, { origin: 'upgraded', rebuild: 'not-needed', at: new Date().toISOString() });
+    const history = new ScriptedHistory();
+    history.addDay(0, 4);
+    await recovery().prepare('kkt', 'history', history);
+    return history;
+  }
+
+  it('blocks the device naming both registers, reads nothing, and takes the new one only when a technician confirms', async () => {
+    const known = await knownRegister();
+    const job = await received('elsewhere');
+    const other = new ScriptedHistory({ fnSerial: '7281440500999999', registerSerial: '00555000000777' });
+    other.addDay(0, 1);
+    other.addReceipt(job, 3);
+    const r = recovery();
+    const blocked = await r.prepare('kkt', 'history', other).catch((error: unknown) => error);
+    expect(blocked).toBeInstanceOf(RegisterChangedError);
+    expect(blocked).toMatchObject({
+      code: 'RECOVERY_REGISTER_CHANGED',
+      details: {
+        device: 'kkt',
+        was: { registerSerial: known.registerSerial, fnSerial: known.fnSerial },
+        now: { registerSerial: '00555000000777', fnSerial: '7281440500999999' },
+      },
+    });
+    expect((blocked as Error).message).toContain('kkt-agent recover --confirm kkt');
+    expect(other.reads).toEqual([]);
+    // The old register's watermark is kept as it was, and the other FN's receipt is not matched.
+    expect(r.receipts.watermark('kkt')).toMatchObject({ fnSerial: known.fnSerial, documentNumber: 6 });
+    expect(r.claim(job).kind).toBe('none');
+    expect(r.status().devices[0]).toMatchObject({
+      phase: 'blocked',
+      registerSerial: '00555000000777',
+      previousRegisterSerial: known.registerSerial,
+    });
+    expect(r.changedRegisterAlerts()).toHaveLength(1);
+
+    r.confirm('kkt', 'cli:tech');
+    expect(r.changedRegisterAlerts()).toEqual([]);
+    await r.prepare('kkt', 'history', other);
+    expect(other.reads).toEqual([4, 3, 2, 1]);
+    expect(r.claim(job).kind).toBe('match');
+    expect(recovery().receipts.watermark('kkt')).toEqual({
+      fnSerial: other.fnSerial,
+      documentNumber: 4,
+      registerSerial: '00555000000777',
+    });
+  });
+
+  it('lets the device go on when the register it knew is put back, without a technician', async () => {
+    const known = await knownRegister();
+    const other = new ScriptedHistory({ fnSerial: '7281440500999999', registerSerial: '00555000000777' });
+    other.addDay(0, 1);
+    const r = recovery();
+    await expect(r.prepare('kkt', 'history', other)).rejects.toBeInstanceOf(RegisterChangedError);
+    await r.prepare('kkt', 'history', known);
+    expect(r.changedRegisterAlerts()).toEqual([]);
+    expect(r.status().devices[0]).toMatchObject({ phase: 'done', registerSerial: known.registerSerial });
+    expect(() => r.confirm('kkt', 'cli:tech')).toThrow(/not waiting for a confirmation/);
+  });
+
+  it('blocks on another FN when the register does not tell its serial, and names its register on a watermark of an older version', async () => {
+    writeStoreOrigin(db, { origin: 'upgraded', rebuild: 'not-needed', at: new Date().toISOString() });
+    const silent = new ScriptedHistory({ registerSerial: null });
+    silent.addDay(0, 2);
+    await recovery().prepare('kkt', 'history', silent);
+    expect(recovery().receipts.watermark('kkt')).not.toHaveProperty('registerSerial');
+    const otherFn = new ScriptedHistory({ fnSerial: '7281440500999999' });
+    otherFn.addDay(0, 1);
+    await expect(recovery().prepare('kkt', 'history', otherFn)).rejects.toThrow(
+      /register 00555000000001 with FN 7281440500999999 answers where this store knew register \(serial unknown\) with FN 9999078900007317/,
+    );
+    // The same FN, now with a serial: nothing changed, and the watermark learns its register.
+    const same = new ScriptedHistory();
+    same.addDay(0, 2);
+    await recovery().prepare('kkt', 'history', same);
+    expect(recovery().receipts.watermark('kkt')).toMatchObject({ registerSerial: same.registerSerial });
   });
 });
 

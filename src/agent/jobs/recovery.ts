@@ -5,8 +5,19 @@ import { readStoreOrigin, type StoreOriginRecord, writeStoreOrigin } from '../st
 import { RECOVERY_DEFAULTS, type RecoveryConfig } from './config.js';
 import type { FiscalData, Job } from './job.js';
 import type { JobStore } from './jobStore.js';
-import { matchReceipt, type PrintedReceipt, type ReadBack, type ReceiptHistory } from './receiptHistory.js';
-import { type DeviceRecoveryRecord, type RecoveredReceipt, RecoveredReceipts } from './recoveredReceipts.js';
+import {
+  type HistoryHead,
+  matchReceipt,
+  type PrintedReceipt,
+  type ReadBack,
+  type ReceiptHistory,
+} from './receiptHistory.js';
+import {
+  type DeviceRecoveryRecord,
+  type FnWatermark,
+  type RecoveredReceipt,
+  RecoveredReceipts,
+} from './recoveredReceipts.js';
 
 /**
  * Rebuilding from the register (docs/fiscalization.md, "Rebuilding from the register"). Before a device
@@ -17,7 +28,7 @@ import { type DeviceRecoveryRecord, type RecoveredReceipt, RecoveredReceipts } f
  * start it covers the documents after the device's watermark (usually none, or a shift report).
  */
 
-export type RecoveryPhase = 'waiting' | 'reading' | 'done' | 'unreadable' | 'confirmed';
+export type RecoveryPhase = 'waiting' | 'reading' | 'done' | 'unreadable' | 'confirmed' | 'blocked';
 
 /** What `status` shows of one device's read-back. */
 export interface DeviceRecoveryProgress {
@@ -33,6 +44,10 @@ export interface DeviceRecoveryProgress {
   fnSerial?: string;
   /** The FN the store knew before this one answered (a replaced FN or another register). */
   previousFnSerial?: string;
+  /** The factory serial of the register that answered, when the device tells it. */
+  registerSerial?: string;
+  /** The register the store knew, while another one answers at the device's address (phase `blocked`). */
+  previousRegisterSerial?: string;
   /** The newest and the oldest document read. */
   lastDocument?: number;
   firstDocument?: number;
@@ -64,6 +79,47 @@ export type RecoveredClaim =
 
 export class RecoveryError extends KktAgentError {}
 
+/**
+ * The register at a device's address is not the one the store's watermark was read on (another serial, or
+ * another FN where a serial cannot tell): a register swapped, or this SD card from another box. Nothing of
+ * the old register's watermark is applied and no marker is matched against this FN until a technician
+ * takes the new register with `kkt-agent recover --confirm <device>`.
+ */
+export class RegisterChangedError extends RecoveryError {
+  constructor(
+    readonly deviceId: string,
+    readonly was: FnWatermark,
+    readonly now: HistoryHead,
+  ) {
+    const name = (r: { registerSerial?: string | undefined; fnSerial: string }) =>
+      `register ${r.registerSerial ?? '(serial unknown)'} with FN ${r.fnSerial}`;
+    super(
+      'RECOVERY_REGISTER_CHANGED',
+      `Device ${deviceId}: ${name(now)} answers where this store knew ${name(was)}. A register was ` +
+        'swapped, or this SD card comes from another box: nothing is printed on it or matched against its FN ' +
+        'until a technician checks. If this register serves the device from now on, run ' +
+        `"kkt-agent recover --confirm ${deviceId}" (its FN is then read back for receipts of ours before ` +
+        'anything prints); if not, put the right register (or the right card) back.',
+      {
+        device: deviceId,
+        was: { registerSerial: was.registerSerial, fnSerial: was.fnSerial },
+        now: { registerSerial: now.registerSerial, fnSerial: now.fnSerial },
+      },
+    );
+  }
+}
+
+/**
+ * Whether the register that answers is another one than the watermark's: another serial, or (where either
+ * serial is unknown) another FN. The same register with another FN is an FN replaced, which is read from
+ * the new FN's first document.
+ */
+function registerChanged(was: FnWatermark, now: HistoryHead): boolean {
+  if (was.registerSerial !== undefined && now.registerSerial !== undefined)
+    return was.registerSerial !== now.registerSerial;
+  return was.fnSerial !== now.fnSerial;
+}
+
 const YIELD_EVERY_DOCUMENTS = 50;
 const COMMIT_EVERY_DOCUMENTS = 50;
 const LOG_EVERY_DOCUMENTS = 100;
@@ -85,6 +141,7 @@ function deferred(): Deferred {
 interface ScanState {
   mode: 'rebuild' | 'gap';
   fnSerial: string;
+  registerSerial?: string;
   head: number;
   /** The next document to read, going back. */
   next: number;
@@ -100,6 +157,8 @@ export class Recovery {
   private readonly progress = new Map<string, DeviceRecoveryProgress>();
   private readonly prepared = new Map<string, Deferred>();
   private readonly scans = new Map<string, ScanState>();
+  /** Devices blocked because another register answers at their address, until a technician takes it. */
+  private readonly changedRegisters = new Map<string, { error: RegisterChangedError; since: string }>();
   private stored = new Map<string, DeviceRecoveryRecord>();
 
   constructor(
@@ -176,14 +235,15 @@ export class Recovery {
     const head = await history.head();
     if (watermark === undefined) {
       // A trusted store (imported, upgraded) or a device new to it: its documents so far are not ours to find.
-      this.db.write('fn-watermark', () =>
+      this.db.write('fn-watermark', () => {
         this.receipts.advanceWatermarkWithin(
           deviceId,
           head.fnSerial,
           head.lastDocumentNumber,
           new Date().toISOString(),
-        ),
-      );
+        );
+        if (head.registerSerial) this.receipts.setRegisterWithin(deviceId, head.registerSerial);
+      });
       this.logger.info({
         event: 'recovery.watermark-set',
         device: deviceId,
@@ -194,9 +254,18 @@ export class Recovery {
         phase: 'done',
         fnSerial: head.fnSerial,
         lastDocument: head.lastDocumentNumber,
+        ...(head.registerSerial ? { registerSerial: head.registerSerial } : {}),
       });
       return;
     }
+    if (registerChanged(watermark, head)) this.blockChangedRegister(deviceId, watermark, head);
+    this.forgetChangedRegister(deviceId);
+    if (head.registerSerial && watermark.registerSerial === undefined) {
+      // A watermark of an older version: from now on it names its register.
+      const serial = head.registerSerial;
+      this.db.write('fn-watermark', () => this.receipts.setRegisterWithin(deviceId, serial));
+    }
+    if (head.registerSerial) this.markProgress(deviceId, { registerSerial: head.registerSerial });
     const sameFn = watermark.fnSerial === head.fnSerial;
     if (sameFn && head.lastDocumentNumber <= watermark.documentNumber) {
       this.markProgress(deviceId, {
@@ -207,16 +276,15 @@ export class Recovery {
       return;
     }
     // Documents the store does not account for: another POS, a technician's report, or commits a lying disk
-    // lost. A replaced FN is read back like a rebuild (its numbers say nothing about the old one's): the
-    // register behind the link is not the one the store knew, which a person should know of.
+    // lost. An FN replaced in the same register is read from its first document (its numbers say nothing
+    // about the old one's), which a person should know of.
     if (!sameFn) {
       this.logger.warn({
         event: 'recovery.fn-changed',
         device: deviceId,
         was: watermark.fnSerial,
         now: head.fnSerial,
-        reason:
-          'another FN (a replaced one, or another register) answers: it is read from its first document',
+        reason: 'the register answers with another FN (a replaced one): it is read from its first document',
       });
       this.markProgress(deviceId, { previousFnSerial: watermark.fnSerial });
     }
@@ -228,7 +296,7 @@ export class Recovery {
     history: ReceiptHistory,
     mode: 'rebuild' | 'gap',
     lowest = 1,
-    knownHead?: { fnSerial: string; lastDocumentNumber: number },
+    knownHead?: HistoryHead,
   ): Promise<void> {
     let state = this.scans.get(deviceId);
     const progress = this.progressOf(deviceId);
@@ -237,6 +305,7 @@ export class Recovery {
       state = {
         mode,
         fnSerial: head.fnSerial,
+        ...(head.registerSerial ? { registerSerial: head.registerSerial } : {}),
         head: head.lastDocumentNumber,
         next: head.lastDocumentNumber,
         lowest,
@@ -345,6 +414,7 @@ export class Recovery {
     Object.assign(progress, { phase: 'done', complete, finishedAt: at });
     this.db.write('recovery-read', () => {
       this.receipts.advanceWatermarkWithin(deviceId, state.fnSerial, state.head, at);
+      if (state.registerSerial) this.receipts.setRegisterWithin(deviceId, state.registerSerial);
       if (state.mode === 'rebuild') {
         const record = { deviceId, state: 'done' as const, at, detail: detailOf(progress) };
         this.receipts.setDeviceWithin(record);
@@ -427,8 +497,14 @@ export class Recovery {
     );
   }
 
-  /** A technician's word that an unreadable device's earlier sales are accounted for: it prints again. */
+  /**
+   * A technician's word: for a device blocked because another register answers, that this register serves
+   * it from now on (its FN is read back from its first document at the next prepare, then it prints); for a
+   * device that cannot be read back, that its earlier sales are accounted for (it prints again).
+   */
   confirm(deviceId: string, by: string): DeviceRecoveryProgress {
+    const changed = this.changedRegisters.get(deviceId);
+    if (changed) return this.takeRegister(deviceId, changed.error, by);
     const record = this.stored.get(deviceId);
     if (record?.state !== 'unreadable') {
       throw new RecoveryError(
@@ -447,6 +523,79 @@ export class Recovery {
     this.stored.set(deviceId, confirmed);
     this.logger.info({ event: 'recovery.device-confirmed', device: deviceId, by });
     return this.markProgress(deviceId, progressOf(confirmed));
+  }
+
+  /** Another register answers at a device's address: recorded for `status` and the alert, then thrown. */
+  private blockChangedRegister(deviceId: string, was: FnWatermark, now: HistoryHead): never {
+    const error = new RegisterChangedError(deviceId, was, now);
+    const earlier = this.changedRegisters.get(deviceId);
+    if (earlier?.error.message !== error.message) {
+      this.changedRegisters.set(deviceId, { error, since: earlier?.since ?? new Date().toISOString() });
+      this.logger.error({
+        event: 'recovery.register-changed',
+        device: deviceId,
+        code: error.code,
+        was: error.details?.['was'],
+        now: error.details?.['now'],
+        reason: error.message,
+      });
+    }
+    this.markProgress(deviceId, {
+      phase: 'blocked',
+      fnSerial: now.fnSerial,
+      previousFnSerial: was.fnSerial,
+      registerSerial: now.registerSerial,
+      previousRegisterSerial: was.registerSerial,
+      error: error.message,
+    });
+    throw error;
+  }
+
+  /** The register the store knew answers again (it was put back): nothing for a technician any more. */
+  private forgetChangedRegister(deviceId: string): void {
+    if (!this.changedRegisters.delete(deviceId)) return;
+    this.logger.info({ event: 'recovery.register-back', device: deviceId });
+    this.markProgress(deviceId, { phase: 'waiting', previousRegisterSerial: undefined, error: undefined });
+  }
+
+  private takeRegister(deviceId: string, error: RegisterChangedError, by: string): DeviceRecoveryProgress {
+    const { now } = error;
+    // Document 0: every document of the new register's FN is after the watermark, so the next prepare reads
+    // it back (up to recovery.maxDocuments) before anything prints; nothing of the old register's is kept.
+    this.db.write('recovery-register-taken', () =>
+      this.receipts.replaceWatermarkWithin(
+        deviceId,
+        {
+          fnSerial: now.fnSerial,
+          documentNumber: 0,
+          ...(now.registerSerial ? { registerSerial: now.registerSerial } : {}),
+        },
+        new Date().toISOString(),
+      ),
+    );
+    this.changedRegisters.delete(deviceId);
+    this.logger.warn({
+      event: 'recovery.register-taken',
+      device: deviceId,
+      by,
+      was: error.details?.['was'],
+      now: error.details?.['now'],
+    });
+    return this.markProgress(deviceId, {
+      phase: 'waiting',
+      confirmedBy: by,
+      previousRegisterSerial: error.was.registerSerial,
+      error: undefined,
+    });
+  }
+
+  /** Devices blocked because another register answers at their address: what `status` alerts. */
+  changedRegisterAlerts(): Array<{ deviceId: string; message: string; since: string }> {
+    return [...this.changedRegisters.entries()].map(([deviceId, { error, since }]) => ({
+      deviceId,
+      message: error.message,
+      since,
+    }));
   }
 
   /** The receipt a job's marker finds, if any, and whether it is this bill's (docs/fiscalization.md). */

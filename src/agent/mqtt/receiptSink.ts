@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../lib/errors.js';
 import { changeMinor } from '../domain/bill.js';
 import type { Job } from '../jobs/job.js';
 import { DeliveryError } from '../outbox/deliveryError.js';
+import { reportId } from '../outbox/reportId.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../outbox/sink.js';
 import type { PublishOptions } from './connection.js';
 
@@ -10,7 +10,10 @@ export const MQTT_RECEIPT_KIND = 'mqtt.receipt';
 
 /** `…/event/receipt`: a fiscalized receipt. No customer contacts, ever. */
 export interface ReceiptEvent {
-  /** Drafted once: a redelivery (QoS 1, outbox retry) carries the same id; consumers dedupe on it. */
+  /**
+   * Named by the job: a redelivery (QoS 1, outbox retry) and a report drafted again by a store rebuilt
+   * from the register carry the same id; consumers dedupe on it (docs/mqtt.md).
+   */
   eventId: string;
   type: 'receipt';
   jobId: string;
@@ -38,7 +41,7 @@ export interface ReceiptEvent {
 
 export function receiptEvent(job: Job): ReceiptEvent {
   return {
-    eventId: randomUUID(),
+    eventId: reportId('mqtt', MQTT_RECEIPT_KIND, job.id),
     type: 'receipt',
     jobId: job.id,
     operation: job.operation,

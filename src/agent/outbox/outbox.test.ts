@@ -87,6 +87,25 @@ const until = async (probe: () => boolean, what: string) => {
 };
 
 describe('Outbox', () => {
+  it('names an entry by its event and sink: a new store drafting the same event gives it the same id, and a kept entry is not doubled', async () => {
+    outbox = openOutbox();
+    outbox.addSink(sink());
+    const [first] = await outbox.publish(fiscalized('j1'));
+    const [other] = await outbox.publish(fiscalized('j2'));
+    await closeOutbox();
+    // The card is replaced: an empty database drafts the event again.
+    await rm(join(dir, 'agent.db'), { force: true });
+    outbox = openOutbox();
+    outbox.addSink(sink());
+    const [again] = await outbox.publish(fiscalized('j1'));
+    expect(again!.id).toBe(first!.id);
+    expect(other!.id).not.toBe(first!.id);
+    // An entry kept under that id (its draft marker gone) is not drafted a second time.
+    db.write('test', () => db.statement('DELETE FROM outbox_drafts').run());
+    expect(await outbox.publish(fiscalized('j1'))).toEqual([]);
+    expect(outbox.entries({ sink: 'cloud' })).toHaveLength(1);
+  });
+
   it('a sink that cannot draft does not cancel the others; it alone is drafted again later (issue 18.4)', async () => {
     outbox = openOutbox();
     const good = sink();

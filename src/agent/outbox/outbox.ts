@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { jitteredBackoffMs } from '../../lib/backoff.js';
@@ -8,6 +7,7 @@ import type { AgentDatabase } from '../store/database.js';
 import { StoreRecordError } from '../store/storeErrors.js';
 import { DAY_MS, OUTBOX_DEFAULTS, type OutboxConfig } from './config.js';
 import { DeliveryError } from './deliveryError.js';
+import { reportId } from './reportId.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from './sink.js';
 
 /** The config's `outbox` section (its schema holds the defaults). */
@@ -239,13 +239,16 @@ export class Outbox {
     return this.db.write('outbox-publish', () => {
       const entries: OutboxEntry[] = [];
       const insert = this.db.statement(
-        `INSERT INTO outbox (id, sink, state, job_id, kind, created_at, payload) VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+        `INSERT INTO outbox (id, sink, state, job_id, kind, created_at, payload) VALUES (?, ?, 'pending', ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
       );
       for (const [sink, list] of drafts) {
-        for (const draft of list) {
-          const id = randomUUID();
+        for (const [index, draft] of list.entries()) {
+          // Named by the event and the sink, like the ids inside the report: an event drafted again (a store
+          // rebuilt from the register) gets the same id, and an entry still kept under it is not doubled.
+          const id = reportId(eventKey, sink.name, draft.kind, String(index));
           const payload = JSON.stringify(draft.payload ?? null);
-          const { lastInsertRowid } = insert.run(
+          const { lastInsertRowid, changes } = insert.run(
             id,
             sink.name,
             draft.jobId ?? null,
@@ -253,6 +256,7 @@ export class Outbox {
             now,
             payload,
           );
+          if (changes === 0) continue;
           entries.push({
             kind: draft.kind,
             jobId: draft.jobId,

@@ -1,7 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageWriteError } from '../../lib/durableFile.js';
+import { refuseIfDataDirWasGone } from './dataDirWatch.js';
 import { DataDirLockedError } from './storeErrors.js';
 
 /**
@@ -80,4 +82,21 @@ export function lockDataDir(dataDir: string): DataDirLock {
       }
     },
   };
+}
+
+/**
+ * What the daemon and every standalone command that opens the store do first: make the directory, take its
+ * lock, and stop with `DataDirGoneError` while an earlier run's DATA_DIR_GONE marker is there (a person must
+ * look before anything works on this directory again; docs/storage.md).
+ */
+export async function claimDataDir(dataDir: string): Promise<DataDirLock> {
+  await mkdir(dataDir, { recursive: true, mode: 0o750 });
+  const lock = lockDataDir(dataDir);
+  try {
+    refuseIfDataDirWasGone(dataDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return lock;
 }

@@ -125,6 +125,25 @@ describe('AgentDatabase.open', () => {
     expect(() => openDb()).toThrow(StoreVersionError);
   });
 
+  it('upgrades a store of schema 5 in place: its watermarks are kept, their register not known yet', () => {
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 5');
+    old
+      .prepare(
+        "INSERT INTO fn_watermarks (device_id, fn_serial, document_number, at) VALUES ('kkt', 'F1', 42, 'then')",
+      )
+      .run();
+    old.close();
+    const db = openDb();
+    expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
+    expect(db.statement('SELECT * FROM fn_watermarks').all()).toEqual([
+      { device_id: 'kkt', fn_serial: 'F1', document_number: 42, at: 'then', register_serial: null },
+    ]);
+    expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded' });
+  });
+
   it('upgrades a store of schema 1 in place: its drafts are kept, and a failed sink can now be named', () => {
     // What an agent of schema 1 left behind: its tables and one draft marker.
     const old = new Database(path);
@@ -142,6 +161,28 @@ describe('AgentDatabase.open', () => {
     ]);
     db.statement('UPDATE outbox_drafts SET undrafted = \'["flaky"]\'').run();
     expect(() => db.statement("UPDATE outbox_drafts SET undrafted = 'flaky'").run()).toThrow(/CHECK/);
+  });
+
+  it('upgrades a store of schema 4 in place: its rows and origin kept, failing bills now kept per connector', () => {
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 4');
+    old.exec("INSERT INTO imported_journals (file, at, records) VALUES ('jobs.jsonl', 'then', 3)");
+    old.close();
+    const db = openDb();
+    expect(Number(db.statement('PRAGMA user_version').pluck().get())).toBe(SCHEMA_VERSION);
+    expect(count(db)).toBe(1);
+    expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded', rebuild: 'not-needed' });
+    expect(count(db, 'failing_bills')).toBe(0);
+    const insertBill = db.statement(
+      `INSERT INTO failing_bills (connector, bill_id, code, message, since, failures, next_try_at)
+       VALUES ('bridge:120', ?, 'BRIDGE_HTTP_STATUS', 'HTTP 500', 'then', ?, 'later')`,
+    );
+    insertBill.run('7001', 1);
+    expect(() => insertBill.run('7001', 2)).toThrow(/UNIQUE/);
+    expect(() => insertBill.run('7002', 0)).toThrow(/CHECK/);
+    expect(() => insertBill.run('7003', 'many')).toThrow(/cannot store TEXT value in INTEGER column/);
   });
 
   it('refuses a database of ours with a table missing', () => {

@@ -188,8 +188,45 @@ CREATE INDEX recovered_by_marker ON recovered_receipts (marker);
 CREATE INDEX recovered_by_time ON recovered_receipts (found_at);
 `;
 
+/**
+ * Version 5, failing bills (issue 18.2): a cloud's bill that could not be taken keeps its backoff across a
+ * restart, so a bill that keeps failing is not asked for again by every start (docs/bridge.md, "One bad
+ * bill"). A row goes when the bill is taken or the cloud no longer lists it.
+ */
+const VERSION_5 = `
+CREATE TABLE failing_bills (
+  -- The connector's name, 'bridge:120'.
+  connector TEXT NOT NULL,
+  bill_id TEXT NOT NULL,
+  -- The last failure's code and message.
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  since TEXT NOT NULL,
+  failures INTEGER NOT NULL CHECK (failures >= 1),
+  next_try_at TEXT NOT NULL,
+  PRIMARY KEY (connector, bill_id)
+) STRICT, WITHOUT ROWID;
+`;
+
+/**
+ * Version 6, the register of a watermark (issue 19): another register at a device's address blocks it.
+ */
+const VERSION_6 = `
+-- The register a device's watermark was read on (its factory serial): a start that finds another register
+-- at the device's address (swapped, or this card from another box) applies nothing of the old one's
+-- watermark and blocks the device for a technician. NULL: not known yet (written by an older version).
+ALTER TABLE fn_watermarks ADD COLUMN register_serial TEXT;
+`;
+
 /** Index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2, VERSION_3, VERSION_4];
+export const MIGRATIONS: readonly string[] = [
+  VERSION_1,
+  VERSION_2,
+  VERSION_3,
+  VERSION_4,
+  VERSION_5,
+  VERSION_6,
+];
 
 /** Run after the migrations when the database was created empty: a new store is rebuilt from the registers. */
 export const NEW_STORE_SQL = "UPDATE store_origin SET origin = 'new', rebuild = 'pending' WHERE id = 1";
@@ -210,4 +247,5 @@ export const TABLES = [
   'recovery_devices',
   'fn_watermarks',
   'recovered_receipts',
+  'failing_bills',
 ] as const;

@@ -33,12 +33,28 @@ const PositionTag = { price: 1079, quantity: 1023, amount: 1043 } as const;
 export const RECEIPT_DOCUMENT_TYPES: ReadonlySet<number> = new Set([DocumentType.Receipt, 4, 31, 41]);
 
 /**
- * True once a document is read far enough for a history scan (a rebuild after a lost store): a receipt in
- * full (its marker sits near its end), any other document up to its date-time, which is all the scan needs
- * of it (docs/protocol/atol-v3.md §10).
+ * What a history scan matches a receipt of ours on and reports of it: the fiscal data (FN, registration,
+ * FD, date-time, fiscal sign, shift, receipt number), the operation and the total, and the marker.
+ */
+const RECEIPT_HISTORY_TAGS: readonly number[] = [
+  ...RECEIPT_RESULT_TAGS,
+  DocumentTag.operationType,
+  DocumentTag.total,
+  Tag.marker,
+];
+
+/**
+ * True once a document is read far enough for a history scan (a rebuild after a lost store), so the read
+ * stops there (docs/protocol/atol-v3.md §10): any document but a receipt up to its date-time, which is all
+ * the scan needs of it; a receipt once it has its marker, the tags the scan matches on and its positions
+ * (a tag after the last 1059 read: they come in one run). Payment totals, tax sums and the other tags after
+ * that are not read. A receipt without our marker (another program's) is read to its end.
  */
 export function hasHistoryFields(documentType: number, tlvs: readonly Tlv[]): boolean {
-  return !RECEIPT_DOCUMENT_TYPES.has(documentType) && tlvs.some((tlv) => tlv.tag === DocumentTag.dateTime);
+  if (!RECEIPT_DOCUMENT_TYPES.has(documentType)) return tlvs.some((tlv) => tlv.tag === DocumentTag.dateTime);
+  const lastPosition = tlvs.findLastIndex((tlv) => tlv.tag === DocumentTag.position);
+  if (lastPosition < 0 || lastPosition === tlvs.length - 1) return false;
+  return RECEIPT_HISTORY_TAGS.every((tag) => tlvs.some((tlv) => tlv.tag === tag));
 }
 
 /** FVLN (tag 1023): a byte with the number of decimal places, then the digits as a VLN; in thousandths. */

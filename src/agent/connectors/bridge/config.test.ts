@@ -29,6 +29,7 @@ describe('bridgeAccountSchema', () => {
       maxResponseBytes: 2 * 1024 * 1024,
       autoFiscalize: { enabled: false, intervalMs: 30_000, filter: 'none' },
       defaultPayment: 'card',
+      prepayment: 'refuse',
       ids: {},
     });
   });
@@ -64,6 +65,8 @@ describe('bridgeAccountSchema', () => {
     ],
     [{ id: '120', baseUrl: 'https://crm.example.ru', defaultPayment: 'bonus' }, 'bridge.defaultPayment'],
     [{ id: 'a b', baseUrl: 'https://crm.example.ru' }, 'bridge.id'],
+    [{ id: '120', baseUrl: 'https://crm.example.ru', prepayment: 'offset' }, 'bridge.prepayment'],
+    [{ id: '120', baseUrl: 'https://crm.example.ru', prepayment: true }, 'bridge.prepayment'],
   ])('refuses %j at %s', (value, field) => {
     expect(fieldOf(value)).toBe(field);
   });

@@ -38,6 +38,14 @@ export const BRIDGE_PAYMENT_TYPES = ['card', 'cash'] as const;
 export type BridgePaymentType = (typeof BRIDGE_PAYMENT_TYPES)[number];
 
 /**
+ * What a bill's non-zero `prepayment` means (docs/bridge.md, "prepayment"): `refuse` it (nobody has seen
+ * one), or `offsetElsewhere`: money the buyer paid in advance, whose advance receipt was printed outside
+ * this agent; the receipt is a final settlement offsetting it as «prepaid» (1215).
+ */
+export const BRIDGE_PREPAYMENT_POLICIES = ['refuse', 'offsetElsewhere'] as const;
+export type BridgePrepaymentPolicy = (typeof BRIDGE_PREPAYMENT_POLICIES)[number];
+
+/**
  * One `/api/v2` bridge account. `ids` are what the shop's current POS app puts into its ReceiptCreated
  * events; copy them from it when migrating, since a bridge may recognise the shop by them. Those left out
  * are generated at first start in the same format and kept.
@@ -76,6 +84,8 @@ export const bridgeAccountSchema = z.strictObject({
     .prefault({}),
   /** The payment recorded when a command does not say (the whole total, one payment). */
   defaultPayment: z.enum(BRIDGE_PAYMENT_TYPES).default('card'),
+  /** A bill's non-zero `prepayment`: refused unless the shop says what it is (`offsetElsewhere`). */
+  prepayment: z.enum(BRIDGE_PREPAYMENT_POLICIES).default('refuse'),
   /** The register that prints this account's bills; default: the agent's default register. */
   device: z.string().min(1).max(64).optional(),
   ids: z

@@ -102,6 +102,24 @@ describe('buildReceiptCreated', () => {
     expect(event.data.dateTime).toBe('2026-02-10T08:06:12.000Z');
   });
 
+  it('an offset advance is echoed in extras.prepayment; the payment source is what was paid today', () => {
+    const bill = mapBridgeBill(parseJsonLossless(BILL_7001.replace('"prepayment":0', '"prepayment":1000')), {
+      account: '120',
+      payment: 'cash',
+      prepayment: 'offsetElsewhere',
+    });
+    const event = buildReceiptCreated({
+      bill,
+      fiscal: FISCAL,
+      identity: IDENTITY,
+      eventId: EVENT_ID,
+      receiptId: RECEIPT_ID,
+    });
+    expect(event.data.extras).toMatchObject({ prepayment: 1000, settlementMethod: 'FullSettlement' });
+    expect(event.data.totalAmount).toBe(1049.75);
+    expect(event.data.paymentSource).toBe('PAY_CASH');
+  });
+
   it('a cash bill is PAY_CASH', () => {
     expect(eventFor(BILL_7001, 'cash').data.paymentSource).toBe('PAY_CASH');
   });

@@ -166,7 +166,8 @@ export function buildReceiptCreated(input: BuildReceiptCreatedInput): ReceiptCre
       infoCheck: false,
       employeeId: identity.employeeId,
       totalAmount: money(bill.totalMinor),
-      paymentSource: paymentSourceOf(bill.payments),
+      // The advance offset (prepaymentEnable/`prepayment`) is not how the buyer paid today.
+      paymentSource: paymentSourceOf(bill.payments.filter((p) => p.type !== 'prepaid')),
       totalDiscount: 0,
     },
     type: RECEIPT_CREATED_TYPE,

@@ -258,6 +258,44 @@ describe('mapBridgeBill refuses a malformed bill, naming the field', () => {
     expect(fieldOf(() => map(value))).toBe(field);
   });
 
+  it('a prepayment under each policy (docs/bridge.md, "prepayment")', () => {
+    const prepaid = bill({ summ: 100, prepayment: 30 });
+    const offset = (value: Json, payment: 'card' | 'cash' = 'card') =>
+      mapBridgeBill(parseJsonLossless(JSON.stringify(value)), {
+        account: '120',
+        payment,
+        prepayment: 'offsetElsewhere',
+      });
+    // refuse (the default, and said outright): the field is named, nothing is built.
+    expect(fieldOf(() => map(prepaid))).toBe('prepayment');
+    expect(
+      fieldOf(() =>
+        mapBridgeBill(parseJsonLossless(JSON.stringify(prepaid)), {
+          account: '120',
+          payment: 'card',
+          prepayment: 'refuse',
+        }),
+      ),
+    ).toBe('prepayment');
+    // offsetElsewhere: a final settlement (1214 = 4) paid first by the advance, the rest as the bill says.
+    const mapped = offset(prepaid, 'cash');
+    expect(mapped.payments).toEqual([
+      { type: 'prepaid', amountMinor: 3000 },
+      { type: 'cash', amountMinor: 7000 },
+    ]);
+    expect(mapped).toMatchObject({ prepaidElsewhere: true, totalMinor: 10_000 });
+    expect(mapped.positions[0]?.paymentMethod).toBe('fullPayment');
+    expect(mapped.order).toBeUndefined();
+    expect(offset(bill({ summ: 100, prepayment: 100 })).payments).toEqual([
+      { type: 'prepaid', amountMinor: 10_000 },
+    ]);
+    expect(fieldOf(() => offset(bill({ summ: 100, prepayment: 100.01 })))).toBe('prepayment');
+    // A zero prepayment is a plain sale under either policy.
+    const plain = offset(bill());
+    expect(plain.payments).toEqual([{ type: 'card', amountMinor: 10_000 }]);
+    expect(plain.prepaidElsewhere).toBeUndefined();
+  });
+
   it('a summ that is not Σ price × quantity: BILL_TOTAL_MISMATCH on summ', () => {
     const error = (() => {
       try {

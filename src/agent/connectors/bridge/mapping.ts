@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatMinor } from '../../../lib/decimal.js';
 import { ValidationError } from '../../../lib/errors.js';
 import { jsonIdString, LosslessNumber, losslessToPlain, parseWithSchema } from '../../../lib/json.js';
 import { assertNoControlCharacters } from '../../../lib/printableText.js';
@@ -12,13 +13,14 @@ import {
   jsonMoneyMinor,
   jsonQuantityMilli,
   type MeasurementUnit,
+  type Payment,
   type PaymentObject,
   type Position,
   parseBridgeTaxRate,
   parseUnitName,
   positionsTotalMinor,
 } from '../../domain/index.js';
-import type { BridgePaymentType } from './config.js';
+import type { BridgePaymentType, BridgePrepaymentPolicy } from './config.js';
 
 /**
  * A raw `/api/v2` BILL (docs/protocol/bridge-api-v2.md §3) → the agent's Bill. Every problem is a
@@ -156,6 +158,8 @@ export interface MapBridgeBillOptions {
   commandPayment?: BridgePaymentType;
   /** The id asked for in `bill/byid/{id}`; a bill with another id is refused. */
   expectedId?: string;
+  /** The account's policy for a non-zero `prepayment`; `refuse` when not given. */
+  prepayment?: BridgePrepaymentPolicy;
 }
 
 /** Raw BILL (parseJsonLossless output) → Bill. Throws ValidationError / BillTotalMismatchError. */
@@ -168,12 +172,17 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
     );
   }
   const prepaymentMinor = parsed.prepayment ?? 0;
-  if (prepaymentMinor !== 0) {
-    // A prepaid part would have to be offset on the receipt (payment type "prepaid", settlement method
-    // "full payment" of the rest); the logs never show one and the event's fields for it are unknown.
+  if (prepaymentMinor !== 0 && (options.prepayment ?? 'refuse') === 'refuse') {
+    // The logs only ever show 0: which advance, which order, nobody has seen (docs/bridge.md).
     throw new ValidationError(
       'prepayment',
-      'bills with a prepayment are not supported; fiscalize it by hand',
+      'bills with a prepayment are refused (the account\'s prepayment policy is "refuse"); fiscalize it by hand',
+    );
+  }
+  if (prepaymentMinor > parsed.summ) {
+    throw new ValidationError(
+      'prepayment',
+      `the prepayment (${formatMinor(prepaymentMinor, 2)}) is more than the bill's summ (${formatMinor(parsed.summ, 2)})`,
     );
   }
 
@@ -212,6 +221,15 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
   }
 
   const { payment, paymentFrom } = paymentOf(parsed.paymentSource, options);
+  // offsetElsewhere: a final settlement (1214 = 4) paid first by the advance, the rest as the bill says.
+  const restMinor = parsed.summ - prepaymentMinor;
+  const payments: Payment[] | BridgePaymentType =
+    prepaymentMinor === 0
+      ? payment
+      : [
+          { type: 'prepaid', amountMinor: prepaymentMinor },
+          ...(restMinor > 0 ? [{ type: payment, amountMinor: restMinor }] : []),
+        ];
   const sourceData: BridgeSourceData = {
     billId: parsed.id,
     number: parsed.number,
@@ -231,7 +249,8 @@ export function mapBridgeBill(raw: unknown, options: MapBridgeBillOptions): Bill
     currency: BRIDGE_CURRENCY,
     ...(customer ? { customer } : {}),
     positions,
-    payments: payment,
+    payments,
+    ...(prepaymentMinor > 0 ? { prepaidElsewhere: true } : {}),
     sourceData: sourceData as unknown as Record<string, unknown>,
   });
 }

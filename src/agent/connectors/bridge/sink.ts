@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../../lib/errors.js';
 import { DeliveryError } from '../../outbox/deliveryError.js';
+import { reportId } from '../../outbox/reportId.js';
 import type { AgentEvent, OutboxDraft, OutboxEntry, ReportSink } from '../../outbox/sink.js';
 import { ConnectorNotStartedError, type ConnectorPart, type ConnectorRuntime } from '../runtime.js';
 import { deliveryErrorOf, isJobOf } from '../sink.js';
@@ -21,7 +21,7 @@ export const RECEIPT_CREATED_KIND = 'bridge.receiptCreated';
 
 /**
  * The ReceiptCreated events of one bridge account: drafted once per fiscalized sale of its bills (their
- * ids generated then, and the account's Evotor-style ids resolved at start), POSTed with the send's time.
+ * ids named by the job, and the account's Evotor-style ids resolved at start), POSTed with the send's time.
  */
 export class BridgeSink implements ReportSink, ConnectorPart {
   readonly name: string;
@@ -62,7 +62,7 @@ export class BridgeSink implements ReportSink, ConnectorPart {
     return this.identityValue ? { ids: { ...this.identityValue } } : {};
   }
 
-  /** A ReceiptCreated for each fiscalized sale of this account's bills; ids are generated here, once. */
+  /** A ReceiptCreated for each fiscalized sale of this account's bills; its ids are the job's, always the same. */
   draft(event: AgentEvent): OutboxDraft[] {
     if (event.type !== 'job.fiscalized') return [];
     const { job } = event;
@@ -89,8 +89,10 @@ export class BridgeSink implements ReportSink, ConnectorPart {
         bill: job.bill,
         fiscal: job.fiscal,
         identity,
-        eventId: randomUUID(),
-        receiptId: randomUUID(),
+        // Named by the job (derived from the bill's key), not random: a store rebuilt from the register
+        // drafts the same event again with the same ids, which a bridge can deduplicate (docs/bridge.md).
+        eventId: reportId(this.name, RECEIPT_CREATED_KIND, job.id, 'event'),
+        receiptId: reportId(this.name, RECEIPT_CREATED_KIND, job.id, 'receipt'),
       });
     } catch (error) {
       if (error instanceof ValidationError) throw new BridgeReportError(account, job.id, error.message);

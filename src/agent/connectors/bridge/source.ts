@@ -222,6 +222,7 @@ export class BridgeSource implements BillSource<BridgePollResult> {
       bill = mapBridgeBill(raw, {
         account: runtime.account,
         payment: this.config.defaultPayment,
+        prepayment: this.config.prepayment,
         ...(commandPayment !== undefined ? { commandPayment } : {}),
         expectedId: id,
       });

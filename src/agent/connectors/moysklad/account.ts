@@ -24,6 +24,8 @@ interface Settings {
   fiscalType?: string;
   defaultTaxSystem?: string;
   orderTaxSystem?: string;
+  /** `isPhonePriority`: which contact an electronic receipt goes to when an operation names both. */
+  phonePriority?: boolean;
   storeName: string;
   loadedAt: number;
 }
@@ -151,6 +153,7 @@ export class MoyskladAccount implements ConnectorPart {
       if (store.fiscalType) settings.fiscalType = store.fiscalType;
       if (store.defaultTaxSystem) settings.defaultTaxSystem = store.defaultTaxSystem;
       if (store.orderTaxSystem) settings.orderTaxSystem = store.orderTaxSystem;
+      if (store.isPhonePriority !== undefined) settings.phonePriority = store.isPhonePriority;
       this.settingsValue = settings;
       const warning =
         'the store is not a master cash register (fiscalType is not MASTER): the queue stays empty';
@@ -176,6 +179,11 @@ export class MoyskladAccount implements ConnectorPart {
   /** The store's cashiers as the settings last listed them. */
   get cashiers(): MoyskladCashier[] {
     return this.settingsValue?.cashiers ?? [];
+  }
+
+  /** The store's `isPhonePriority`, when its settings say. */
+  get phonePriority(): boolean | undefined {
+    return this.settingsValue?.phonePriority;
   }
 
   /** The paired cashier, if the store's list names them. */

@@ -70,7 +70,7 @@ export class MoyskladConnector extends ConnectorRuntime<MoyskladPollResult> {
       maxResponseBytes: parsed.maxResponseBytes,
     });
     account = new MoyskladAccount(this, client, parsed, this.limiter);
-    const shifts = new ShiftRegistry();
+    const shifts = new ShiftRegistry(undefined, this.name);
     const source = new MoyskladSource(this, client, account, parsed);
     const reporter = new MoyskladStateReporter(
       this,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Job, ShiftEvent } from '../../jobs/job.js';
+import { reportId } from '../../outbox/reportId.js';
 import type { AgentEvent, OutboxDraft } from '../../outbox/sink.js';
 import type { ConnectorRuntime } from '../runtime.js';
 import { isJobOf } from '../sink.js';
@@ -129,7 +129,7 @@ export class MoyskladDrafts {
         deviceId,
         number: shift.shiftNumber,
         ...(shift.fnNumber ? { fnNumber: shift.fnNumber } : {}),
-        syncId: randomUUID(),
+        syncId: this.shifts.syncIdFor({ fnNumber: shift.fnNumber, number: shift.shiftNumber }),
       },
       name: String(shift.shiftNumber),
       openmoment,
@@ -269,7 +269,9 @@ export class MoyskladDrafts {
     const payload: RetailDemandDraft = {
       account,
       billId: bill.billId,
-      syncId: randomUUID(),
+      // Named by the job (derived from the bill's key): drafted again after an SD-card swap, the document
+      // keeps its syncId, MoySklad's unique client-made id (docs/protocol/moysklad-posap.md §2).
+      syncId: reportId(this.runtime.name, REPORT_KINDS.retailDemand, job.id),
       shift,
       name: fiscal.fiscalDocumentNumber !== undefined ? String(fiscal.fiscalDocumentNumber) : job.id,
       moment: time,

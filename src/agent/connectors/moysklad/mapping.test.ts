@@ -255,6 +255,56 @@ describe('master operation → bill', () => {
     );
   });
 
+  it("takes the buyer's contact (1008) from cheque.phone / cheque.email, by the store's priority", () => {
+    // The `cheque` of the seed's minion retail demand (POST /cheque/minion/entity/retaildemand): "phone —
+    // where the electronic receipt is sent", "email — likewise" (docs/protocol/moysklad-posap.md §4).
+    const SEED_CHEQUE =
+      '"cheque": { "fiscal": true, "online": true, "printed": true, "phone": "89992223311", "email": "1@m.com", "number": "4165132132", "sum": 123.6, "fnNumber": "1223334444", "fiscalDocSign": "111222333", "fiscalDocNumber": "1234567", "time": "2016-09-06 21:41:46" }';
+    const raw = operation('retaildemand', `"cashSum": 1000, ${SEED_CHEQUE}`);
+    const key = masterOperationKey(raw)!;
+    expect(mapMasterOperation(raw, key, { account: 'a' }).bill.customer).toEqual({
+      emailOrPhone: '89992223311',
+    });
+    expect(
+      mapMasterOperation(raw, key, { account: 'a', phonePriority: true }).bill.customer?.emailOrPhone,
+    ).toBe('89992223311');
+    expect(
+      mapMasterOperation(raw, key, { account: 'a', phonePriority: false }).bill.customer?.emailOrPhone,
+    ).toBe('1@m.com');
+    const emailOnly = operation(
+      'retaildemand',
+      '"cashSum": 1000, "cheque": { "phone": "", "email": " 1@m.com " }',
+    );
+    expect(mapMasterOperation(emailOnly, key, { account: 'a' }).bill.customer?.emailOrPhone).toBe('1@m.com');
+    // The quick-start example's top-level names.
+    const quickStart = operation(
+      'retaildemand',
+      '"cashSum": 1000, "chequeEmail": "test@test.org", "chequePhone": "123456"',
+    );
+    expect(mapMasterOperation(quickStart, key, { account: 'a', phonePriority: false }).bill.customer).toEqual(
+      {
+        emailOrPhone: 'test@test.org',
+      },
+    );
+    const none = operation('retaildemand', '"cashSum": 1000, "cheque": { "online": false }');
+    expect(mapMasterOperation(none, key, { account: 'a' }).bill.customer).toBeUndefined();
+    // Too long for tag 1008: refused, naming the field and not the value.
+    const long = `${'x'.repeat(60)}@m.com`;
+    const tooLong = operation('retaildemand', `"cashSum": 1000, "cheque": { "email": "${long}" }`);
+    const error = (() => {
+      try {
+        mapMasterOperation(tooLong, key, { account: 'a' });
+      } catch (e) {
+        return e as { code: string; field: string; message: string };
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ code: 'MOYSKLAD_BILL_UNSUPPORTED', field: 'operation.cheque.email' });
+    expect(error?.message).not.toContain(long);
+    const notText = operation('retaildemand', '"cashSum": 1000, "cheque": { "phone": 89992223311 }');
+    expect(() => mapMasterOperation(notText, key, { account: 'a' })).toThrow(/cheque\.phone/);
+  });
+
   it('refuses missing payments and sums that do not add up', () => {
     const unpaid = operation('retaildemand', '"cashSum": 0');
     expect(() => mapMasterOperation(unpaid, masterOperationKey(unpaid)!, { account: 'a' })).toThrow(/paid/);

@@ -3,6 +3,7 @@ import { parseDecimalToMinor } from '../../../lib/decimal.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import {
+  BILL_LIMITS,
   type Bill,
   type BillCashier,
   buildBill,
@@ -34,6 +35,7 @@ import {
   syncIdOf,
   taxationSystemOf,
   type WireCustomerOrder,
+  type WireMasterOperation,
   type WirePosition,
 } from './wire.js';
 
@@ -401,6 +403,30 @@ export interface MapMasterOptions {
   defaultTaxSystem?: string;
   /** The store's cashiers: the one the operation's `cashier.meta` names goes on the receipt. */
   cashiers?: readonly MoyskladCashier[];
+  /** The store's `isPhonePriority`: when an operation names both, the phone wins unless this is false. */
+  phonePriority?: boolean;
+}
+
+/**
+ * The buyer's contact for tag 1008 from the operation's `cheque.phone` / `cheque.email` (where the
+ * minion wants the electronic receipt sent); one of them when both are there, by the store's priority.
+ * Errors name the field, never the value: a contact must not reach the logs.
+ */
+export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
+  const given = (field: string, value: string | undefined) => {
+    const text = value?.trim();
+    return text ? { field: `operation.${field}`, value: text } : undefined;
+  };
+  const phone = given('cheque.phone', op.cheque?.phone) ?? given('chequePhone', op.chequePhone);
+  const email = given('cheque.email', op.cheque?.email) ?? given('chequeEmail', op.chequeEmail);
+  const chosen = phone && email ? (phonePriority ? phone : email) : (phone ?? email);
+  if (chosen && chosen.value.length > BILL_LIMITS.emailOrPhoneLength) {
+    throw new MoyskladBillError(
+      chosen.field,
+      `the buyer's contact is longer than the ${BILL_LIMITS.emailOrPhoneLength} characters of tag 1008`,
+    );
+  }
+  return chosen?.value;
 }
 
 /** A polled operation → the bill and whether it is a sale or a return. Throws KktAgentError for what cannot print. */
@@ -452,6 +478,7 @@ export function mapMasterOperation(
   const source: MasterSourceData = { kind: 'master', operationType: key.type, operation: key.meta };
   if (taxation.code) source.taxSystem = taxation.code;
   const cashier = cashierByMeta(options.cashiers ?? [], op.cashier?.meta);
+  const contact = buyerContact(op, options.phonePriority);
   const bill = buildBill({
     source: MOYSKLAD_SOURCE,
     account: options.account,
@@ -461,6 +488,7 @@ export function mapMasterOperation(
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
     ...(cashier ? { cashier } : {}),
+    ...(contact !== undefined ? { customer: { emailOrPhone: contact } } : {}),
     ...(orderId !== undefined ? { order: `customerorder:${orderId}` } : {}),
     positions,
     payments,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { reportId } from '../../outbox/reportId.js';
 import type { ConnectorStore } from '../types.js';
 
 /**
@@ -62,7 +63,22 @@ export class ShiftRegistry {
   private writeScheduled = false;
   lastWriteError: unknown;
 
-  constructor(private readonly keepPerDevice = 20) {}
+  /** `owner`: the sink whose shifts these are (`moysklad:<account>`), part of every syncId named here. */
+  constructor(
+    private readonly keepPerDevice = 20,
+    private readonly owner = '',
+  ) {}
+
+  /**
+   * The syncId of the MoySklad shift of a KKT shift, named by the shift (its FN and number identify it for
+   * good), so a store rebuilt after an SD-card swap tells MoySklad of the same shift again rather than of a
+   * second one (docs/operations.md, "Replacing the SD card"). Without an FN number, a fresh one.
+   */
+  syncIdFor(shift: { fnNumber?: string | undefined; number: number }): string {
+    return shift.fnNumber
+      ? reportId(this.owner, 'moysklad.retailShift', shift.fnNumber, String(shift.number))
+      : randomUUID();
+  }
 
   /**
    * Loads what was persisted and keeps persisting from now on. Shifts recorded before (drafts that came
@@ -114,11 +130,11 @@ export class ShiftRegistry {
     return this.store !== undefined;
   }
 
-  /** A new MoySklad shift for a KKT shift: the syncId its open report carries (a fresh one if none), persisted. */
+  /** A new MoySklad shift for a KKT shift: the syncId its open report carries (named if none), persisted. */
   open(input: Omit<ShiftRecord, 'syncId' | 'state' | 'receipts'> & { syncId?: string }): ShiftRecord {
     const record: ShiftRecord = {
       ...input,
-      syncId: input.syncId ?? randomUUID(),
+      syncId: input.syncId ?? this.syncIdFor(input),
       state: 'open',
       receipts: 0,
     };

@@ -138,6 +138,7 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
           account,
           defaultTaxSystem: this.store.defaultTaxSystem('master'),
           cashiers: this.store.cashiers,
+          ...(this.store.phonePriority !== undefined ? { phonePriority: this.store.phonePriority } : {}),
         });
       } catch (error) {
         if (!(error instanceof KktAgentError)) throw error;

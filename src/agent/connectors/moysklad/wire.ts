@@ -139,6 +139,8 @@ export const retailStoreSchema = z.looseObject({
   defaultTaxSystem: shortText(64).optional(),
   orderTaxSystem: shortText(64).optional(),
   ofdEnabled: flag.optional(),
+  /** Which of a receipt's two contacts the electronic receipt goes to: phone (true) or e-mail (false). */
+  isPhonePriority: flag.optional().catch(undefined),
   organization: z
     .looseObject({
       id: z.string().regex(UUID_PATTERN, 'expected a UUID').optional(),
@@ -267,6 +269,14 @@ export const masterOperationSchema = z.looseObject({
    * the order's ledger of advances (docs/moysklad.md, "Prepayments").
    */
   customerOrder: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
+  /**
+   * The receipt the minion asks for: its `phone` and `email` are where the electronic receipt goes
+   * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"). Only those two are read.
+   */
+  cheque: z.looseObject({ phone: shortText(256).optional(), email: shortText(256).optional() }).optional(),
+  /** The same two, as the reference's quick-start example of a retail demand names them. */
+  chequePhone: shortText(256).optional(),
+  chequeEmail: shortText(256).optional(),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 

@@ -62,14 +62,26 @@ export function historyDocumentOf(
   };
 }
 
-/** An ATOL register's FN as a receipt history (either backend): its anchor, then documents by number. */
-export function fnReceiptHistory(device: FiscalDeviceIdentity, fn: FnDocumentReader): ReceiptHistory {
+/**
+ * An ATOL register's FN as a receipt history (either backend): its anchor (with the serial of the register
+ * identified on this connection, when known), then documents by number.
+ */
+export function fnReceiptHistory(
+  device: FiscalDeviceIdentity,
+  fn: FnDocumentReader & { readonly deviceInfoCached?: { serial?: string } | undefined },
+): ReceiptHistory {
   let fnSerial = '';
   return {
     async head() {
       const anchor = await fn.fnAnchor();
       fnSerial = anchor.fnSerial;
-      return { fnSerial: anchor.fnSerial, lastDocumentNumber: anchor.lastDocumentNumber };
+      // Read after the anchor: a link that dropped and came back identified the register again.
+      const registerSerial = fn.deviceInfoCached?.serial;
+      return {
+        fnSerial: anchor.fnSerial,
+        lastDocumentNumber: anchor.lastDocumentNumber,
+        ...(registerSerial ? { registerSerial } : {}),
+      };
     },
     async read(documentNumber) {
       return historyDocumentOf(device, fnSerial, await fn.document(documentNumber, 'history'));

@@ -19,6 +19,8 @@ import {
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
+import { LocalModuleError } from '../localModule/localModuleError.js';
+import type { LocalModulePermits } from '../localModule/permits.js';
 import { checkMarkedPositions, MarkingCodeRefusedError } from './markingCheck.js';
 
 export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
@@ -28,6 +30,8 @@ export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
   reconcileWaitMs?: number;
   /** How long the register's check of one marking code waits for ОИСМ (docs/marking.md); default 20 s. */
   markingCheckTimeoutMs?: number;
+  /** The shop's local module of Честный ЗНАК, asked for a permit before a marked sale that has none. */
+  localModule?: LocalModulePermits;
 }
 
 const DEFAULT_MARKING_CHECK_TIMEOUT_MS = 20_000;
@@ -77,14 +81,17 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
     }
     const request = { requestId: job.id, retired: this.retired.get(job.id) };
     try {
+      // Permissive mode: the local module vouches for each code the source did not check (tag 1260).
+      const permitted = this.options.localModule ? await this.options.localModule.fill(job) : job;
       // Marked goods: the register checks each code first; a refused code fails the bill before anything prints.
-      const receipt = await checkMarkedPositions(this.kkt, this.receiptFor(job), {
+      const receipt = await checkMarkedPositions(this.kkt, this.receiptFor(permitted), {
         timeoutMs: this.options.markingCheckTimeoutMs ?? DEFAULT_MARKING_CHECK_TIMEOUT_MS,
       });
       const result = await this.kkt.receipt(receipt, request);
       this.retired.delete(job.id);
       return fiscalDataFromReceipt(this, result);
     } catch (error) {
+      if (error instanceof LocalModuleError) throw error;
       if (error instanceof MarkingCodeRefusedError) {
         this.logger.warn({ event: 'device.marking-refused', device: this.id, job: job.id, ...error.details });
         throw error;

@@ -52,4 +52,34 @@ describe('the atol-web device config', () => {
       /baudRate/,
     );
   });
+
+  it('takes the local module of Честный ЗНАК with its defaults, and names a bad field under localModule', () => {
+    const device = (localModule: unknown) => ({ id: 'k', kind: 'atol-web', operator, localModule });
+    const config = parseConfig({ devices: [device({ credentialsFile: '/etc/kkt-agent/lm.json' })] });
+    expect(config.devices[0]).toMatchObject({
+      localModule: {
+        enabled: true,
+        url: 'http://127.0.0.1:5995',
+        apiVersion: 1,
+        credentialsFile: '/etc/kkt-agent/lm.json',
+        timeoutMs: 3000,
+        maxSyncAgeHours: 72,
+        whenUnavailable: 'refuse',
+      },
+    });
+    const bad: Array<[unknown, RegExp]> = [
+      [{}, /devices\[0\]\.localModule\.credentialsFile/],
+      [{ credentialsFile: 'lm.json' }, /localModule\.credentialsFile.*absolute/],
+      [{ credentialsFile: '/lm.json', url: 'https://lm:5995' }, /localModule\.url/],
+      [{ credentialsFile: '/lm.json', url: 'http://admin:pw@lm:5995' }, /localModule\.url.*credentialsFile/],
+      [{ credentialsFile: '/lm.json', apiVersion: 3 }, /localModule\.apiVersion/],
+      [{ credentialsFile: '/lm.json', timeoutMs: 50 }, /localModule\.timeoutMs/],
+      [{ credentialsFile: '/lm.json', maxSyncAgeHours: 0 }, /localModule\.maxSyncAgeHours/],
+      [{ credentialsFile: '/lm.json', whenUnavailable: 'sell' }, /localModule\.whenUnavailable/],
+      [{ credentialsFile: '/lm.json', password: 'x' }, /localModule.*password/],
+    ];
+    for (const [localModule, field] of bad) {
+      expect(() => parseConfig({ devices: [device(localModule)] })).toThrow(field);
+    }
+  });
 });

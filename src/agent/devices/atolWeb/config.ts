@@ -4,6 +4,7 @@ import { isValidTimeZone } from '../../../lib/time.js';
 import { urlSchema } from '../../../lib/urlSchema.js';
 import { atolReconnectSchema } from '../atolCommon/config.js';
 import { atolOperatorSchema } from '../atolCommon/operatorConfig.js';
+import { localModuleSchema } from '../localModule/config.js';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -28,6 +29,11 @@ export const atolWebDeviceSchema = z.strictObject({
   taskTimeoutMs: ms(1000, 900_000).default(120_000),
   /** How long the register's check of one marking code waits for ОИСМ before the bill is refused (docs/marking.md). */
   markingCheckTimeoutMs: ms(1000, 120_000).default(20_000),
+  /**
+   * The shop's local module of Честный ЗНАК (ЛМ ЧЗ): asked for the permissive mode's permit (tag 1260) before
+   * a marked sale whose source made no check (docs/marking.md, "Permissive mode"). Absent: not asked.
+   */
+  localModule: localModuleSchema.optional(),
   /** The register clock's zone; defaults to the agent's `timeZone`. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Moscow').optional(),
   operator: atolOperatorSchema,

@@ -199,7 +199,7 @@ export const writeTag = defineCommand<WriteTagParams, void>({
   decodeResult: noBytes.decode,
 });
 
-/** Payment types of `99`/`4A` (LIBFPTR_PT_* + 1). */
+/** Payment types of `99`/`4A` (docs/protocol/atol-v3.md §17, "Payment types"). */
 export const PaymentType = { Cash: 1, Electronically: 2, Prepaid: 3, Credit: 4, Other: 5 } as const;
 
 export interface PaymentParams {
