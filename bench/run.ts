@@ -21,6 +21,7 @@ import { benchReadyFootprint } from './readyFootprint.js';
 import { benchRebuild } from './rebuild.js';
 import { benchStartup } from './startup.js';
 import { benchThroughput } from './throughput.js';
+import { benchWarmup } from './warmup.js';
 
 /**
  * `npm run bench`: runs every bench (each a module with one job), takes the median of several runs, and
@@ -56,6 +57,7 @@ const size = {
   growthReceipts: options.receipts ?? (quick ? 100 : 20_000),
   ageFsyncReceipts: quick ? 0 : 300,
   readyFootprintRuns: quick ? 1 : 3,
+  warmupCheckpoints: quick ? [0, 50] : [0, 500, 5_000, 10_000, 20_000],
 };
 
 interface Section {
@@ -499,6 +501,55 @@ const sections: Section[] = [
     },
   },
   {
+    name: 'warmup',
+    title: 'Where a serving agent grows',
+    run: async () => {
+      const nodeArgs = unitNodeFlags();
+      const readings = await benchWarmup({ nodeArgs, checkpoints: size.warmupCheckpoints });
+      const idle = readings[0]!;
+      return [
+        `A fresh \`kkt-agent run\` (one ATOL register on TCP, one bridge account polled every second; the unit's ` +
+          `flags \`node ${nodeArgs.join(' ')}\`) fed bills as a bridge shows them and read 3 s after each ` +
+          `checkpoint (\`bench/warmup.ts\`, one run): RSS, its anonymous pages and peak RSS from /proc, then ` +
+          `after a forced full GC the heap in use, V8's old space (objects: ours and V8's), its code space and ` +
+          `the machine code and bytecode V8 holds. Growth that is code is V8 compiling hot functions (baseline ` +
+          `and optimized), not data the agent keeps.`,
+        '',
+        table(
+          [
+            'receipts',
+            'RSS',
+            'anonymous',
+            'peak RSS',
+            'peak / idle',
+            'heap after GC',
+            'old space used',
+            'code space',
+            'machine code',
+            'bytecode',
+            'CPU per receipt',
+          ],
+          readings.map((reading, i) => {
+            const before = readings[i - 1];
+            return [
+              reading.receipts === 0 ? 'idle' : num(reading.receipts, 0),
+              mib(reading.rssBytes),
+              mib(reading.rssAnonBytes),
+              mib(reading.peakRssBytes),
+              `${(reading.peakRssBytes / idle.rssBytes).toFixed(2)} ×`,
+              mib(reading.heapAfterGcBytes),
+              mib(reading.oldSpaceUsedBytes),
+              mib(reading.codeSpaceBytes),
+              mib(reading.codeBytes),
+              mib(reading.bytecodeBytes),
+              before ? ms((reading.cpuMs - before.cpuMs) / (reading.receipts - before.receipts)) : '',
+            ];
+          }),
+        ),
+      ].join('\n');
+    },
+  },
+  {
     name: 'ages',
     title: 'A box that ages: start-up and memory against history',
     run: async () => {
@@ -552,7 +603,7 @@ async function main(): Promise<number> {
     '',
     '`npm run bench` (the full form, about a quarter of an hour on two cores) rewrites this file; ' +
       '`npm run bench -- --quick` (CI, `.ci/run`) runs small sizes once and writes to a temp file. ' +
-      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, anatomy, ages); ' +
+      '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, anatomy, warmup, ages); ' +
       '`--ages 0,1825` and `--receipts 20000` size the ages section (its growth run is at the last age); ' +
       '`--out FILE` writes elsewhere. A bench that throws makes the exit code 1; a slow figure never does.',
     '',

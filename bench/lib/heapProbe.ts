@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { getHeapCodeStatistics, getHeapSpaceStatistics } from 'node:v8';
 import { heapAfterGc } from './gc.js';
 
 /**
@@ -12,6 +13,11 @@ if (out) {
     const heap = heapAfterGc();
     // Where the rest of RSS is (V8's committed heap, buffers, native): beside it, for a look by hand.
     writeFileSync(`${out}.usage.json`, JSON.stringify(process.memoryUsage()));
+    // V8's heap by space and its code (JIT output, bytecode) after the same GC: what a warm-up grows.
+    writeFileSync(
+      `${out}.spaces.json`,
+      JSON.stringify({ spaces: getHeapSpaceStatistics(), code: getHeapCodeStatistics() }),
+    );
     writeFileSync(out, String(heap));
   });
 }

@@ -47,7 +47,7 @@ describe('kkt-agent.service settings', () => {
     expect(value('Service', 'Type')).toBe('notify');
     expect(value('Service', 'NotifyAccess')).toBe('main');
     expect(value('Service', 'ExecStart')).toBe(
-      '/usr/bin/node --optimize-for-size --max-semi-space-size=1 --max-old-space-size=128 ' +
+      '/usr/bin/node --optimize-for-size --max-semi-space-size=1 --max-old-space-size=128 --no-sparkplug ' +
         '/opt/kkt-agent/bin/kkt-agent.js run --config /etc/kkt-agent/config.json',
     );
     expect(unitText).not.toMatch(/^ExecStart=.*\bnpm\b/m);
