@@ -512,8 +512,8 @@ const sections: Section[] = [
           `flags \`node ${nodeArgs.join(' ')}\`) fed bills as a bridge shows them and read 3 s after each ` +
           `checkpoint (\`bench/warmup.ts\`, one run): RSS, its anonymous pages and peak RSS from /proc, then ` +
           `after a forced full GC the heap in use, V8's old space (objects: ours and V8's), its code space and ` +
-          `the machine code and bytecode V8 holds. Growth that is code is V8 compiling hot functions (baseline ` +
-          `and optimized), not data the agent keeps.`,
+          `the machine code and bytecode V8 holds; CPU per receipt between checkpoints (the 3 s idle and the ` +
+          `forced GC included). Growth that is code is V8 compiling hot functions, not data the agent keeps.`,
         '',
         table(
           [
