@@ -1,5 +1,9 @@
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+
+// Required, not imported: an ESM import of node:http loads undici on Node 22+ (see src/lib/nodeHttp.ts).
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /**
  * One HTTP exchange with a device on the network (the ATOL web server, the SmartX terminal), classified by
@@ -86,8 +90,8 @@ export function httpExchange(request: HttpExchangeRequest): Promise<HttpExchange
     req.on('error', (error: NodeJS.ErrnoException) => lost(error.code ?? error.message, error));
 
     const chunks: Buffer[] = [];
-    let response: http.IncomingMessage | undefined;
-    const answered = (res: http.IncomingMessage): void => {
+    let response: IncomingMessage | undefined;
+    const answered = (res: IncomingMessage): void => {
       settle({
         kind: 'answered',
         statusCode: res.statusCode ?? 0,

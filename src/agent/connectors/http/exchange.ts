@@ -1,5 +1,6 @@
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { KktAgentError } from '../../../lib/errors.js';
+import { nodeHttp, nodeHttps } from '../../../lib/nodeHttp.js';
 
 export interface ExchangeRequest {
   url: string;
@@ -85,7 +86,7 @@ export async function exchange(
     const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
     const headers = requestHeaders(request.headers, body);
     // TLS is loaded for the first https: cloud only (a loopback or LAN bridge never needs it).
-    const send = url.protocol === 'https:' ? (await import('node:https')).request : http.request;
+    const send = url.protocol === 'https:' ? nodeHttps().request : nodeHttp().request;
     return await new Promise<ExchangeAnswer>((resolve, reject) => {
       const req: ClientRequest = send(url, { method: request.method, headers }, (response) => {
         const status = response.statusCode ?? 0;
