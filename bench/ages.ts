@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type MockBridge, startMockBridge } from '../src/emulators/bridge/index.js';
 import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
-import { benchAgentConfig, memoryOf } from './lib/agentProcessRig.js';
+import { benchAgentConfig, HEAP_PROBE, memoryOf } from './lib/agentProcessRig.js';
 import { BENCH_TZ, tempDir } from './lib/agentRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
 import { startEmulatorProcess } from './lib/emulatorProcess.js';
@@ -67,7 +66,6 @@ export interface AgeResult {
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const heapProbe = pathToFileURL(join(import.meta.dirname, 'lib', 'heapProbe.js')).href;
 
 async function heapOf(pid: number, file: string): Promise<number> {
   await rm(file, { force: true });
@@ -163,7 +161,7 @@ export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> 
           const agent = await spawnUntilReady({
             configPath,
             notifyDir: dir.path,
-            nodeArgs: [...(options.nodeArgs ?? unitNodeFlags()), '--import', heapProbe],
+            nodeArgs: [...(options.nodeArgs ?? unitNodeFlags()), '--import', HEAP_PROBE],
             env: { KKT_BENCH_HEAP_FILE: heapFile },
           });
           try {

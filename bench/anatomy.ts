@@ -1,14 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { startMockBridge } from '../src/emulators/bridge/index.js';
-import { benchAgentConfig } from './lib/agentProcessRig.js';
-import { BENCH_TZ, tempDir } from './lib/agentRig.js';
-import { startEmulatorProcess } from './lib/emulatorProcess.js';
+import { withProbedAgent } from './lib/agentProcessRig.js';
 import { anatomyOf, type ProcessAnatomy } from './lib/processAnatomy.js';
-import { spawnUntilReady } from './lib/readyProbe.js';
 
 /**
  * Where an idle agent's memory goes (issue 17): a fresh `kkt-agent run` (one ATOL register on TCP, one
@@ -29,47 +23,23 @@ export interface AgentAnatomy extends ProcessAnatomy {
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const heapProbe = pathToFileURL(join(import.meta.dirname, 'lib', 'heapProbe.js')).href;
 
 export async function benchAgentAnatomy(options: AnatomyOptions): Promise<AgentAnatomy> {
-  const emulator = await startEmulatorProcess();
-  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
-  const dir = await tempDir();
-  try {
-    const { configPath } = await benchAgentConfig(dir.path, {
-      emulatorPort: emulator.port,
-      bridgeUrl: bridge.url,
-      pollIntervalMs: 1000,
-    });
-    const heapFile = join(dir.path, 'heap.txt');
-    const agent = await spawnUntilReady({
-      configPath,
-      notifyDir: dir.path,
-      nodeArgs: [...options.nodeArgs, '--import', heapProbe],
-      env: { KKT_BENCH_HEAP_FILE: heapFile, ...options.env },
-    });
-    try {
-      await settle(options.idleMs ?? 3000);
-      const pid = agent.child.pid!;
-      const anatomy = await anatomyOf(pid);
-      await rm(heapFile, { force: true });
-      process.kill(pid, 'SIGUSR2');
-      let usage: NodeJS.MemoryUsage | undefined;
-      for (let i = 0; i < 100 && !usage; i++) {
-        await settle(50);
-        const text = await readFile(heapFile, 'utf8').catch(() => '');
-        if (text !== '') usage = JSON.parse(await readFile(`${heapFile}.usage.json`, 'utf8'));
-      }
-      if (!usage) throw new Error('bench: the heap probe did not answer');
-      return { ...anatomy, readyMs: agent.readyMs, readyCpuMs: agent.readyCpuMs, usage };
-    } finally {
-      await agent.stop();
+  return withProbedAgent(options, async ({ agent, heapFile }) => {
+    await settle(options.idleMs ?? 3000);
+    const pid = agent.child.pid!;
+    const anatomy = await anatomyOf(pid);
+    await rm(heapFile, { force: true });
+    process.kill(pid, 'SIGUSR2');
+    let usage: NodeJS.MemoryUsage | undefined;
+    for (let i = 0; i < 100 && !usage; i++) {
+      await settle(50);
+      const text = await readFile(heapFile, 'utf8').catch(() => '');
+      if (text !== '') usage = JSON.parse(await readFile(`${heapFile}.usage.json`, 'utf8'));
     }
-  } finally {
-    await dir.remove();
-    await bridge.close();
-    await emulator.stop();
-  }
+    if (!usage) throw new Error('bench: the heap probe did not answer');
+    return { ...anatomy, readyMs: agent.readyMs, readyCpuMs: agent.readyCpuMs, usage };
+  });
 }
 
 /** The floor: `node <nodeArgs> -e` that only waits, read after `idleMs`. */

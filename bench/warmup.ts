@@ -1,15 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { HeapCodeStatistics, HeapSpaceInfo } from 'node:v8';
-import { startMockBridge } from '../src/emulators/bridge/index.js';
-import { benchAgentConfig } from './lib/agentProcessRig.js';
-import { BENCH_TZ, tempDir } from './lib/agentRig.js';
+import { withProbedAgent } from './lib/agentProcessRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
-import { startEmulatorProcess } from './lib/emulatorProcess.js';
 import { anatomyOf } from './lib/processAnatomy.js';
-import { spawnUntilReady } from './lib/readyProbe.js';
 
 /**
  * Where a serving agent's memory grows while it warms up (issue 17): a fresh `kkt-agent run` (one ATOL
@@ -43,7 +37,6 @@ export interface WarmupReading {
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const heapProbe = pathToFileURL(join(import.meta.dirname, 'lib', 'heapProbe.js')).href;
 
 async function readingOf(child: ChildProcess, heapFile: string, receipts: number): Promise<WarmupReading> {
   const pid = child.pid!;
@@ -76,43 +69,20 @@ async function readingOf(child: ChildProcess, heapFile: string, receipts: number
 }
 
 export async function benchWarmup(options: WarmupOptions): Promise<WarmupReading[]> {
-  const emulator = await startEmulatorProcess();
-  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
-  const dir = await tempDir();
-  try {
-    const { configPath } = await benchAgentConfig(dir.path, {
-      emulatorPort: emulator.port,
-      bridgeUrl: bridge.url,
-      pollIntervalMs: 1000,
-    });
-    const heapFile = join(dir.path, 'heap.txt');
-    const agent = await spawnUntilReady({
-      configPath,
-      notifyDir: dir.path,
-      nodeArgs: [...options.nodeArgs, '--import', heapProbe],
-      env: { KKT_BENCH_HEAP_FILE: heapFile },
-    });
-    try {
-      const readings: WarmupReading[] = [];
-      let served = 0;
-      for (const receipts of options.checkpoints) {
-        if (receipts > served) {
-          await feedLikeBridge(bridge, agent.child, {
-            receipts: receipts - served,
-            firstBillId: 6_000_000 + served,
-          });
-          served = receipts;
-        }
-        await settle(options.idleMs ?? 3000);
-        readings.push(await readingOf(agent.child, heapFile, receipts));
+  return withProbedAgent(options, async ({ agent, bridge, heapFile }) => {
+    const readings: WarmupReading[] = [];
+    let served = 0;
+    for (const receipts of options.checkpoints) {
+      if (receipts > served) {
+        await feedLikeBridge(bridge, agent.child, {
+          receipts: receipts - served,
+          firstBillId: 6_000_000 + served,
+        });
+        served = receipts;
       }
-      return readings;
-    } finally {
-      await agent.stop();
+      await settle(options.idleMs ?? 3000);
+      readings.push(await readingOf(agent.child, heapFile, receipts));
     }
-  } finally {
-    await dir.remove();
-    await bridge.close();
-    await emulator.stop();
-  }
+    return readings;
+  });
 }

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../../test/support/agentProcess.js';
 import { BENCH_TZ, tempDir } from './agentRig.js';
 import { startEmulatorProcess } from './emulatorProcess.js';
+import { type ReadyAgent, spawnUntilReady } from './readyProbe.js';
 
 /** The config of a real `kkt-agent run` for the bench: one ATOL register on TCP, optionally a bridge account. */
 export async function benchAgentConfig(
@@ -80,4 +82,50 @@ export async function startBridgedAgent(options: {
       await dir.remove();
     },
   };
+}
+
+/** The preload (`--import`) that writes an agent's heap after a forced full GC on SIGUSR2 (`heapProbe.ts`). */
+export const HEAP_PROBE = pathToFileURL(join(import.meta.dirname, 'heapProbe.js')).href;
+
+/** A bench agent started until READY=1 with the heap probe preloaded, and the file the probe writes. */
+export interface ProbedAgent {
+  agent: ReadyAgent;
+  bridge: MockBridge;
+  heapFile: string;
+}
+
+/**
+ * Runs `work` on a real `kkt-agent run` (one ATOL register on TCP in another process, one bridge account
+ * polled every second) started with `nodeArgs` and the heap probe, then stops all of it.
+ */
+export async function withProbedAgent<T>(
+  options: { nodeArgs: string[]; env?: Record<string, string> | undefined },
+  work: (rig: ProbedAgent) => Promise<T>,
+): Promise<T> {
+  const emulator = await startEmulatorProcess();
+  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
+  const dir = await tempDir();
+  try {
+    const { configPath } = await benchAgentConfig(dir.path, {
+      emulatorPort: emulator.port,
+      bridgeUrl: bridge.url,
+      pollIntervalMs: 1000,
+    });
+    const heapFile = join(dir.path, 'heap.txt');
+    const agent = await spawnUntilReady({
+      configPath,
+      notifyDir: dir.path,
+      nodeArgs: [...options.nodeArgs, '--import', HEAP_PROBE],
+      env: { KKT_BENCH_HEAP_FILE: heapFile, ...options.env },
+    });
+    try {
+      return await work({ agent, bridge, heapFile });
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await dir.remove();
+    await bridge.close();
+    await emulator.stop();
+  }
 }
