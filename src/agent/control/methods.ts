@@ -29,6 +29,24 @@ function refuseOffsetElsewhere(bill: { prepaidElsewhere?: boolean } | undefined,
   });
 }
 
+/**
+ * A bill pushed over MQTT may claim only the sources `mqtt.inlineBillSources` names, never another
+ * connector's bill (issue 18.4): the same rule for an inline `fiscalize` and an inline kind command.
+ */
+function refuseForeignSource(
+  p: { via: 'command' | 'mqtt'; bill?: { source: string } | undefined },
+  configured: readonly string[] | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  const allowed = configured ?? DEFAULT_INLINE_BILL_SOURCES;
+  if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['bill', 'source'],
+    message: `a bill pushed over MQTT may only claim the source${allowed.length === 1 ? '' : 's'} ${allowed.map((s) => `"${s}"`).join(', ')} (mqtt.inlineBillSources), not "${p.bill.source}"`,
+  });
+}
+
 export interface AgentInfo {
   version: string;
   /**
@@ -126,15 +144,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           message: 'give exactly one of number, billId or bill',
         })
         .superRefine((p, ctx) => refuseOffsetElsewhere(p.bill, ctx))
-        .superRefine((p, ctx) => {
-          const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
-          if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
-          ctx.addIssue({
-            code: 'custom',
-            path: ['bill', 'source'],
-            message: `a bill pushed over MQTT may only claim the source${allowed.length === 1 ? '' : 's'} ${allowed.map((s) => `"${s}"`).join(', ')} (mqtt.inlineBillSources), not "${p.bill.source}"`,
-          });
-        })
+        .superRefine((p, ctx) => refuseForeignSource(p, info.inlineBillSources, ctx))
         .refine((p) => p.kind === undefined || p.bill !== undefined, {
           message: 'kind goes with an inline bill only',
           path: ['kind'],
@@ -217,16 +227,7 @@ export function agentControlMethods(agent: Agent, info: AgentInfo): ControlMetho
           message: 'give exactly one of jobId or bill',
         })
         .superRefine((p, ctx) => refuseOffsetElsewhere(p.bill, ctx))
-        .superRefine((p, ctx) => {
-          // The same rule as an inline `fiscalize`: a pushed bill may not claim another connector's source.
-          const allowed = info.inlineBillSources ?? DEFAULT_INLINE_BILL_SOURCES;
-          if (p.via !== 'mqtt' || p.bill === undefined || allowed.includes(p.bill.source)) return;
-          ctx.addIssue({
-            code: 'custom',
-            path: ['bill', 'source'],
-            message: `a bill pushed over MQTT may only claim the sources ${allowed.join(', ')} (mqtt.inlineBillSources)`,
-          });
-        }),
+        .superRefine((p, ctx) => refuseForeignSource(p, info.inlineBillSources, ctx)),
       async (p) => {
         const basis = {
           ...(p.date !== undefined ? { baseDate: p.date } : {}),
