@@ -24,7 +24,6 @@ import {
   openReceipt,
   PositionFlags,
   payment,
-  ReceiptType,
   registerPosition,
   Tag,
   writeTag,
@@ -54,7 +53,13 @@ import { encodeCp866 } from './protocol/cp866.js';
 import { type DeviceDateTime, ffdSecondsToWallClock, wallClockToFfdSeconds } from './protocol/dateTime.js';
 import { KktDeviceError } from './protocol/deviceErrors.js';
 import { encodeTlv, tlvUint32 } from './protocol/tlv.js';
-import { type Receipt, type ReceiptInput, type ReceiptTypeName, validateReceipt } from './receipt.js';
+import {
+  RECEIPT_TYPE_BYTES,
+  type Receipt,
+  type ReceiptInput,
+  type ReceiptTypeName,
+  validateReceipt,
+} from './receipt.js';
 import {
   effectiveFfdVersion,
   FfdVersion,
@@ -119,18 +124,6 @@ export interface KktEvents {
 }
 
 const SHIFT_LIMIT_SECONDS = 24 * 3600;
-
-/** `92`'s receipt type byte per JSON-task type (docs/protocol/atol-v3.md §14). */
-const RECEIPT_TYPE_BYTES: Readonly<Record<ReceiptTypeName, number>> = {
-  sell: ReceiptType.Sell,
-  sellReturn: ReceiptType.SellReturn,
-  buy: ReceiptType.Buy,
-  buyReturn: ReceiptType.BuyReturn,
-  sellCorrection: ReceiptType.SellCorrection,
-  sellReturnCorrection: ReceiptType.SellReturnCorrection,
-  buyCorrection: ReceiptType.BuyCorrection,
-  buyReturnCorrection: ReceiptType.BuyReturnCorrection,
-};
 
 /** Receipts that pay money out of the drawer: their positions go with `EB` flag 0x02 (§7). */
 const PAYS_OUT: ReadonlySet<ReceiptTypeName> = new Set([

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
 import { findControlCharacter } from '../../lib/printableText.js';
 import { parseWith } from '../../lib/validation.js';
-import { MAX_BCD7_KOP, MAX_POSITION_NAME_LENGTH, MAX_QUANTITY_MILLI } from './commands/receipt.js';
+import {
+  MAX_BCD7_KOP,
+  MAX_POSITION_NAME_LENGTH,
+  MAX_QUANTITY_MILLI,
+  ReceiptType,
+} from './commands/receipt.js';
 import { industryInfoSchema, receiptMarkingSchema } from './marking.js';
 import { isCp866Encodable } from './protocol/cp866.js';
 import {
@@ -82,6 +87,18 @@ export const RECEIPT_TYPES = [
   'buyReturnCorrection',
 ] as const;
 export type ReceiptTypeName = (typeof RECEIPT_TYPES)[number];
+
+/** `92`'s receipt type byte per JSON-task type (docs/protocol/atol-v3.md §14): the driver and its emulator. */
+export const RECEIPT_TYPE_BYTES: Readonly<Record<ReceiptTypeName, number>> = {
+  sell: ReceiptType.Sell,
+  sellReturn: ReceiptType.SellReturn,
+  buy: ReceiptType.Buy,
+  buyReturn: ReceiptType.BuyReturn,
+  sellCorrection: ReceiptType.SellCorrection,
+  sellReturnCorrection: ReceiptType.SellReturnCorrection,
+  buyCorrection: ReceiptType.BuyCorrection,
+  buyReturnCorrection: ReceiptType.BuyReturnCorrection,
+};
 
 export const isCorrectionType = (type: ReceiptTypeName): boolean => type.endsWith('Correction');
 

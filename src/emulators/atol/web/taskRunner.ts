@@ -8,7 +8,6 @@ import {
   OpenReceiptFlags,
   openReceipt,
   payment,
-  ReceiptType,
   registerPosition,
   Tag,
   writeTag,
@@ -18,6 +17,7 @@ import { openShift, zReport } from '../../../drivers/atol/commands/shift.js';
 import { encodeCp866 } from '../../../drivers/atol/protocol/cp866.js';
 import { ffdSecondsToWallClock, wallClockToFfdSeconds } from '../../../drivers/atol/protocol/dateTime.js';
 import { encodeTlv, encodeVln } from '../../../drivers/atol/protocol/tlv.js';
+import { RECEIPT_TYPE_BYTES } from '../../../drivers/atol/receipt.js';
 import { innField, isFfd12 } from '../../../drivers/atol/receiptForm.js';
 import {
   MEASUREMENT_UNITS,
@@ -55,17 +55,6 @@ import {
  * (the way the driver does over its own protocol), through the emulated register's command path, and
  * answers in the driver's JSON (`fiscalParams`, `deviceStatus`, …). Reads look at the register's state.
  */
-
-const RECEIPT_TYPES = {
-  sell: ReceiptType.Sell,
-  sellReturn: ReceiptType.SellReturn,
-  buy: ReceiptType.Buy,
-  buyReturn: ReceiptType.BuyReturn,
-  sellCorrection: ReceiptType.SellCorrection,
-  sellReturnCorrection: ReceiptType.SellReturnCorrection,
-  buyCorrection: ReceiptType.BuyCorrection,
-  buyReturnCorrection: ReceiptType.BuyReturnCorrection,
-} as const;
 
 const Z_REPORT_STATES = [
   [3, 2],
@@ -321,7 +310,7 @@ export class TaskRunner {
     await register.enterMode(Mode.Registration);
     await register.run(openReceipt, {
       flags: task.electronically ? OpenReceiptFlags.Electronic : 0,
-      receiptType: RECEIPT_TYPES[task.type],
+      receiptType: RECEIPT_TYPE_BYTES[task.type],
     });
     try {
       await this.writeCorrection(task);
