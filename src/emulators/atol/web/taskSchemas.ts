@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RECEIPT_TYPES } from '../../../drivers/atol/receipt.js';
 import { DriverError } from '../../../drivers/atol/web/driverErrors.js';
 import { formatFieldPath, jsonInteger, jsonMinor } from '../../../lib/json.js';
 import { TaskFailure } from './registerPort.js';
@@ -62,16 +63,7 @@ export const additionalAttributeItemSchema = z.object({
 });
 
 export const receiptTaskSchema = z.object({
-  type: z.enum([
-    'sell',
-    'sellReturn',
-    'buy',
-    'buyReturn',
-    'sellCorrection',
-    'sellReturnCorrection',
-    'buyCorrection',
-    'buyReturnCorrection',
-  ]),
+  type: z.enum(RECEIPT_TYPES),
   // Correction tasks (docs/protocol/atol-v3.md §17): the basis, its date as `YYYY.MM.DD`.
   correctionType: z.enum(['self', 'instruction']).optional(),
   correctionBaseDate: z
