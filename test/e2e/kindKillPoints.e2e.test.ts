@@ -1,16 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
   type CommandEvent,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
-  startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
-import { type AgentProcess, startAgentInDir, until } from '../support/agentProcess.js';
+import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { type AgentProcess, until } from '../support/agentProcess.js';
+import { atolDevice, SHOP_TZ } from '../support/shopConfig.js';
 
 /**
  * The kill-point matrix for the other receipt kinds (docs/fiscalization.md, "Receipt kinds"): a return, a
@@ -20,47 +18,22 @@ import { type AgentProcess, startAgentInDir, until } from '../support/agentProce
  * correction's 1174), the FD made but unread (4A), the read-back (A4 46).
  */
 
-const TZ = 'Europe/Moscow';
-let dir: string;
+// Every daemon a test started is SIGKILLed after it: most were killed mid-receipt already.
+const box = useAgentBox('kkt-kind-kill-', { teardown: 'kill' });
 let emulator: AtolEmulator;
 let receipts: JournalEntry[];
-let agents: AgentProcess[];
 
 const config = (port: number) => ({
-  timeZone: TZ,
-  devices: [
-    {
-      id: 'kkt',
-      kind: 'atol',
-      link: { type: 'tcp', host: '127.0.0.1', port },
-      operator: { name: 'Кассир' },
-      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-    },
-  ],
+  timeZone: SHOP_TZ,
+  devices: [atolDevice(port, { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } })],
   fiscalizer: { retryDelayMs: 100 },
 });
 
-async function start(): Promise<AgentProcess> {
-  const agent = await startAgentInDir(dir, config(emulator.port));
-  agents.push(agent);
-  return agent;
-}
+const start = (): Promise<AgentProcess> => box.startAgent(config(emulator.port));
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-kind-kill-'));
-  emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: TZ, asyncLatencyMs: 5 });
-  receipts = [];
-  agents = [];
-  emulator.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
-});
-
-afterEach(async () => {
-  for (const agent of agents) await agent.kill();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  emulator = await box.startRegister();
+  receipts = receiptsOf(emulator);
 });
 
 interface Step {
