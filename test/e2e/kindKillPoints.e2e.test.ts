@@ -2,12 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
-  type CommandEvent,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
 } from '../../src/emulators/atol/index.js';
 import { receiptsOf, useAgentBox } from '../support/agentBox.js';
 import { type AgentProcess, until } from '../support/agentProcess.js';
+import { killAfterReceiptStep } from '../support/killPoints.js';
 import { atolDevice, SHOP_TZ } from '../support/shopConfig.js';
 
 /**
@@ -49,21 +49,7 @@ const BASIS: Step = { step: 'correction basis (E8 1174, posted)', code: 'E8', ta
 
 /** Runs `request` on a live agent and SIGKILLs it right after the receipt's `step`. */
 async function killDuring(agent: AgentProcess, step: Step, request: () => Promise<unknown>): Promise<void> {
-  let inReceipt = false;
-  const killed = new Promise<void>((resolve) => {
-    const onCommand = (event: CommandEvent) => {
-      if (event.code === '92') inReceipt = true;
-      if (!inReceipt || event.code !== step.code) return;
-      if (step.tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== step.tag) return;
-      emulator.off('command', onCommand);
-      emulator.setFault('slowMs', 3000);
-      void agent.kill().then(() => {
-        emulator.setFault('slowMs', 0);
-        resolve();
-      });
-    };
-    emulator.on('command', onCommand);
-  });
+  const killed = killAfterReceiptStep(emulator, agent, step);
   // The answer may or may not arrive before the kill: the job is journaled before either.
   await request().catch(() => undefined);
   await killed;
