@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import { decodeVln } from '../../src/drivers/atol/protocol/tlv.js';
 import type { JournalEntry } from '../../src/emulators/atol/index.js';
 import { startWeb } from '../atol-web/support.js';
 import { type AgentBox, receiptsOf, useAgentBox } from '../support/agentBox.js';
 import { until } from '../support/agentProcess.js';
+import { frontBill } from '../support/bills.js';
 import { atolDevice } from '../support/shopConfig.js';
 
 /**
@@ -76,19 +77,8 @@ const repayment = (priceMinor: number) =>
     paymentObject: 'payment',
   });
 
-function bill(billId: string, order: string, positions: Bill['positions'], payments: unknown): Bill {
-  return buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    order,
-    positions,
-    payments,
-  } as Parameters<typeof buildBill>[0]);
-}
+const bill = (billId: string, order: string, positions: Bill['positions'], payments: unknown): Bill =>
+  frontBill(billId, positions, { order, payments });
 
 describe('credit through the daemon', () => {
   const box = useAgentBox('kkt-credit-');

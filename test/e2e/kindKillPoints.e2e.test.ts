@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
   EMULATOR_EXTRA_TAX_BYTES,
@@ -7,6 +7,7 @@ import {
 } from '../../src/emulators/atol/index.js';
 import { receiptsOf, useAgentBox } from '../support/agentBox.js';
 import { type AgentProcess, until } from '../support/agentProcess.js';
+import { frontBill, tea } from '../support/bills.js';
 import { killAfterReceiptStep } from '../support/killPoints.js';
 import { atolDevice, SHOP_TZ } from '../support/shopConfig.js';
 
@@ -80,21 +81,8 @@ async function verifyOnce(agent: AgentProcess, kind: string, receiptType: number
   return job;
 }
 
-const tea = (quantityMilli: number) =>
-  buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
-
 const bill = (billId: string, extra: Partial<Bill>, positions = [tea(2000)]): Bill =>
-  buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    positions,
-    payments: 'card',
-    ...extra,
-  } as Parameters<typeof buildBill>[0]);
+  frontBill(billId, positions, { payments: 'card', ...extra });
 
 async function printedSale(agent: AgentProcess): Promise<string> {
   const { job } = (await agent.call('fiscalize', { bill: bill('sale', {}) })) as { job: { id: string } };

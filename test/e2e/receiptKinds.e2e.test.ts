@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
   EMULATOR_EXTRA_TAX_BYTES,
@@ -7,6 +7,7 @@ import {
 } from '../../src/emulators/atol/index.js';
 import { useAgentBox } from '../support/agentBox.js';
 import { runCli, until } from '../support/agentProcess.js';
+import { frontBill, tea } from '../support/bills.js';
 import { atolDevice } from '../support/shopConfig.js';
 
 /**
@@ -51,23 +52,8 @@ const printed = (id: string) =>
 
 const documents = () => atol.device.documents;
 
-function bill(billId: string, extra: Partial<Bill> = {}, positions = [tea(2000)]): Bill {
-  return buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    positions,
-    payments: 'cash',
-    ...extra,
-  } as Parameters<typeof buildBill>[0]);
-}
-
-function tea(quantityMilli: number) {
-  return buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
-}
+const bill = (billId: string, extra: Partial<Bill> = {}, positions = [tea(2000)]): Bill =>
+  frontBill(billId, positions, { payments: 'cash', ...extra });
 
 const submit = async (b: Bill, kind?: string) =>
   ((await box.agent.call('fiscalize', { bill: b, ...(kind ? { kind } : {}) })) as { job: JobView }).job;
