@@ -2,9 +2,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HeapCodeStatistics, HeapSpaceInfo } from 'node:v8';
-import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../../test/support/agentProcess.js';
+import { atolDevice } from '../../test/support/shopConfig.js';
 import { BENCH_TZ, tempDir } from './agentRig.js';
 import { startEmulatorProcess } from './emulatorProcess.js';
 import { type ReadyAgent, spawnUntilReady } from './readyProbe.js';
@@ -20,15 +20,7 @@ export async function benchAgentConfig(
     timeZone: BENCH_TZ,
     log: { level: 'warn' },
     control: { socketPath: socket },
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol',
-        link: { type: 'tcp', host: '127.0.0.1', port: options.emulatorPort },
-        operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-      },
-    ],
+    devices: [atolDevice(options.emulatorPort)],
     connectors: {
       bridge: options.bridgeUrl
         ? [
