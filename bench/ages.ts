@@ -1,9 +1,9 @@
+import { unitNodeFlags } from '../test/support/unitFlags.js';
 import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
 import { memoryOf, type ProbedAgent, readHeapProbe, withProbedAgent } from './lib/agentProcessRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
 import { cpuMsOf } from './lib/processAnatomy.js';
-import { unitNodeFlags } from './lib/unitFlags.js';
 
 /**
  * A box at several ages (issue 17): for each age a data directory is built as years of 300 receipts a day

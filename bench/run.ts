@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { unitNodeFlags } from '../test/support/unitFlags.js';
 import { benchAgentOverhead } from './agentOverhead.js';
 import { benchAges } from './ages.js';
 import { agesMarkdown } from './agesReport.js';
@@ -12,7 +13,6 @@ import { kib, mib, ms, num, table } from './lib/markdown.js';
 import { parseRunOptions } from './lib/options.js';
 import { errorText, exitWhenDone, writeRunDocument } from './lib/runDocument.js';
 import { median } from './lib/stats.js';
-import { unitNodeFlags } from './lib/unitFlags.js';
 import { benchMemory } from './memory.js';
 import { benchMoysklad } from './moysklad.js';
 import { benchMqttLatency } from './mqttLatency.js';

@@ -1,17 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { callControl } from '../../src/agent/control/client.js';
+import { REPO_ROOT } from './repoRoot.js';
+import { unitNodeFlags } from './unitFlags.js';
 import { untilWith } from './until.js';
 
-/** The repository root, from the sources (vitest) or from their build in dist/ (bench, chaos). */
-export const REPO_ROOT = (() => {
-  let dir = import.meta.dirname;
-  while (!existsSync(join(dir, 'bin', 'kkt-agent.js')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-})();
+export { REPO_ROOT };
+
+const UNIT_NODE_FLAGS = unitNodeFlags();
 const BIN = join(REPO_ROOT, 'bin', 'kkt-agent.js');
 
 /** A real `kkt-agent run` process, for end-to-end tests. Needs `npm run build` (npm test runs it). */
@@ -39,7 +37,10 @@ export interface StartAgentOptions {
   readyTimeoutMs?: number;
   waitReady?: boolean;
   extraArgs?: string[];
-  /** Node's own flags, before the script (`--optimize-for-size`, `--import …`). */
+  /**
+   * Node's own flags, before the script (`--import …`). Default: the systemd unit's, so every daemon a test
+   * starts runs as the box runs it (interpreter only, the heap cap); `[]` for Node's defaults.
+   */
   nodeArgs?: string[];
 }
 
@@ -50,7 +51,14 @@ export async function startAgentProcess(
 ): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), BIN, 'run', '--config', configPath, ...(options.extraArgs ?? [])],
+    [
+      ...(options.nodeArgs ?? UNIT_NODE_FLAGS),
+      BIN,
+      'run',
+      '--config',
+      configPath,
+      ...(options.extraArgs ?? []),
+    ],
     {
       env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
