@@ -68,17 +68,28 @@ export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
   };
 }
 
-/** The local module's client and its offline rules for one atol-web device (docs/marking.md). */
-async function localModulePermits(deviceId: string, config: LocalModuleConfig, logger: Logger) {
+/**
+ * The local module's client for one atol-web device (docs/marking.md): its offline rules for sales when
+ * `enabled`, and its doctor probe whenever the config names it; both keep its last condition in one watch.
+ */
+async function localModuleParts(deviceId: string, config: LocalModuleConfig, logger: Logger) {
   const { LocalModuleClient } = await import('./devices/localModule/client.js');
   const { LocalModulePermits } = await import('./devices/localModule/permits.js');
-  return new LocalModulePermits({
-    client: new LocalModuleClient({ ...config, logger }),
+  const { LocalModuleWatch } = await import('./devices/localModule/condition.js');
+  const { LocalModuleDoctor } = await import('./devices/localModule/probe.js');
+  const client = new LocalModuleClient({ ...config, logger });
+  const watch = new LocalModuleWatch(config.url);
+  const localModuleDoctor = new LocalModuleDoctor({ client, config, watch });
+  if (!config.enabled) return { localModuleDoctor };
+  const localModule = new LocalModulePermits({
+    client,
+    watch,
     maxSyncAgeHours: config.maxSyncAgeHours,
     whenUnavailable: config.whenUnavailable,
     deviceId,
     logger,
   });
+  return { localModule, localModuleDoctor };
 }
 
 export async function createDevice(
@@ -106,9 +117,9 @@ export async function createDevice(
     }
     case 'atol-web': {
       const { AtolWebDevice } = await import('./devices/atolWeb/atolWebDevice.js');
-      const localModule = config.localModule?.enabled
-        ? await localModulePermits(config.id, config.localModule, logger)
-        : undefined;
+      const localModule = config.localModule
+        ? await localModuleParts(config.id, config.localModule, logger)
+        : {};
       return new AtolWebDevice({
         id: config.id,
         server: {
@@ -124,7 +135,7 @@ export async function createDevice(
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
         markingCheckTimeoutMs: config.markingCheckTimeoutMs,
-        ...(localModule ? { localModule } : {}),
+        ...localModule,
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });

@@ -1,4 +1,5 @@
 import type { AgentStatus } from '../agent/agent.js';
+import type { LocalModuleCondition } from '../agent/devices/localModule/reportTypes.js';
 import { age, bytes, keyValues, table } from './format.js';
 
 type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [extra: string]: unknown };
@@ -91,6 +92,7 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
         ],
         ['  cover', device.coverOpen === undefined ? undefined : device.coverOpen ? 'OPEN' : 'closed'],
         ['  last error', device.lastError && `${device.lastError.code}: ${device.lastError.message}`],
+        ['  local module', device.localModule && localModuleLine(device.localModule, now)],
       ]),
     );
   }
@@ -150,6 +152,29 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
     );
   }
   return out.join('\n');
+}
+
+/** What each condition of the local module of Честный ЗНАК reads as (docs/marking.md, "Checking the module"). */
+const LOCAL_MODULE_STATES: Record<LocalModuleCondition['state'], string> = {
+  ready: 'ready',
+  notReady: 'NOT READY',
+  staleSync: 'SYNC STALE',
+  unreachable: 'UNREACHABLE',
+  credentialsRefused: 'CREDENTIALS REFUSED',
+  credentialsUnusable: 'CREDENTIALS FILE UNUSABLE',
+  answerInvalid: 'ANSWER UNREADABLE',
+};
+
+/** The module's last known condition in one line: its state, its own facts, when the agent last asked. */
+function localModuleLine(condition: LocalModuleCondition, now: number): string {
+  return [
+    `${LOCAL_MODULE_STATES[condition.state] ?? condition.state}${condition.reason ? ` (${condition.reason})` : ''}`,
+    condition.lastSyncAt && `last sync ${age(condition.lastSyncAt, now)} ago`,
+    condition.version && `version ${condition.version}`,
+    `seen ${age(condition.seenAt, now)} ago at ${condition.url}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function findProblems(status: StatusAnswer): string[] {
