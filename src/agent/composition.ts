@@ -78,7 +78,7 @@ async function localModuleParts(deviceId: string, config: LocalModuleConfig, log
   const { LocalModuleWatch } = await import('./devices/localModule/condition.js');
   const { LocalModuleDoctor } = await import('./devices/localModule/probe.js');
   const client = new LocalModuleClient({ ...config, logger });
-  const watch = new LocalModuleWatch(config.url);
+  const watch = new LocalModuleWatch(config.url, config.credentialsFile);
   const localModuleDoctor = new LocalModuleDoctor({ client, config, watch });
   if (!config.enabled) return { localModuleDoctor };
   const localModule = new LocalModulePermits({

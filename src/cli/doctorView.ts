@@ -197,10 +197,11 @@ function renderOne(report: DoctorReport): string {
 
 /** The doctor's answer as a technician reads it: one block per device, the table, then what to do. */
 export function renderDoctor(result: { reports: DoctorReport[] }): string {
-  const attention = result.reports.filter(needsAttention).map((r) => r.deviceId);
+  const attention = result.reports.filter(needsAttention);
+  const registers = attention.some((r) => needsAttention({ ...r, localModule: undefined }));
   const head =
     attention.length === 0
       ? `OK: every register takes everything the agent writes${result.reports.some((r) => r.localModule) ? ', and the local module of Честный ЗНАК can check codes' : ''}.`
-      : `ATTENTION: ${attention.join(', ')} need(s) a look (below). Bills that need what a register refused are refused at intake.`;
+      : `ATTENTION: ${attention.map((r) => r.deviceId).join(', ')} need(s) a look (below).${registers ? ' Bills that need what a register refused are refused at intake.' : ''}`;
   return [head, '', ...result.reports.map(renderOne)].join('\n');
 }

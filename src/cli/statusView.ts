@@ -7,7 +7,7 @@ type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [ext
 /** The `status` answer as a technician reads it: what is wrong first, then the details. */
 export function renderStatus(status: StatusAnswer, now = Date.now()): string {
   const out: string[] = [];
-  const problems = findProblems(status);
+  const problems = findProblems(status, now);
   out.push(
     problems.length === 0
       ? 'OK: nothing needs attention.'
@@ -177,7 +177,7 @@ function localModuleLine(condition: LocalModuleCondition, now: number): string {
     .join(', ');
 }
 
-function findProblems(status: StatusAnswer): string[] {
+function findProblems(status: StatusAnswer, now: number): string[] {
   const problems: string[] = [];
   for (const d of status.devices) {
     if (d.notAnsweringSince)
@@ -188,6 +188,10 @@ function findProblems(status: StatusAnswer): string[] {
       problems.push(`device ${d.id} is offline${d.lastError ? `: ${d.lastError.message}` : ''}`);
     if (d.paper && !d.paper.present) problems.push(`device ${d.id}: out of paper`);
     if (d.coverOpen) problems.push(`device ${d.id}: cover open`);
+    if (d.localModule && d.localModule.state !== 'ready')
+      problems.push(
+        `device ${d.id}: the local module of Честный ЗНАК was ${LOCAL_MODULE_STATES[d.localModule.state]?.toLowerCase() ?? d.localModule.state} when last asked (${age(d.localModule.seenAt, now)} ago${d.localModule.reason ? `: ${d.localModule.reason}` : ''}); kkt-agent doctor shows what to do`,
+      );
     if (d.shift?.state === 'expired')
       problems.push(`device ${d.id}: shift older than 24 h, close it (kkt-agent shift close)`);
   }

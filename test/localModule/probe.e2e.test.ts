@@ -43,7 +43,7 @@ function moduleDoctor(options: { url?: string; timeoutMs?: number; apiVersion?: 
     timeoutMs: options.timeoutMs ?? 1000,
     maxSyncAgeHours: 72,
   };
-  const watch = new LocalModuleWatch(config.url);
+  const watch = new LocalModuleWatch(config.url, credentialsFile);
   const client = new LocalModuleClient({ ...config, logger: pino({ level: 'silent' }) });
   return { doctor: new LocalModuleDoctor({ client, config, watch }), watch };
 }

@@ -63,7 +63,10 @@ export function syncFault(
 export class LocalModuleWatch {
   private last: LocalModuleCondition | undefined;
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    private readonly credentialsFile: string,
+  ) {}
 
   get condition(): LocalModuleCondition | undefined {
     return this.last;
@@ -75,6 +78,17 @@ export class LocalModuleWatch {
     at: Date = new Date(),
   ): void {
     this.last = { state, seenAt: at.toISOString(), url: this.url, ...facts };
+  }
+
+  /** A request failed with a typed error of the module (credentials, unreadable answer); others are ignored. */
+  noteError(error: { code: string; message: string; details?: Record<string, unknown> }): void {
+    const state = conditionOfError(error);
+    if (!state) return;
+    const reason =
+      state === 'credentialsRefused'
+        ? `HTTP ${String(error.details?.statusCode ?? 401)} for the login in ${this.credentialsFile}`
+        : error.message;
+    this.note(state, { reason });
   }
 
   /** The module answered its status: its own facts, and whether it can check codes. */

@@ -6,7 +6,7 @@ import { operationOf } from '../../domain/receiptKind.js';
 import type { Job } from '../../jobs/job.js';
 import type { LocalModuleCode } from './answers.js';
 import type { LocalModuleClient } from './client.js';
-import { conditionOfError, type LocalModuleWatch, statusFault } from './condition.js';
+import { type LocalModuleWatch, statusFault } from './condition.js';
 import type { LocalModuleConfig } from './config.js';
 import { LocalModuleError } from './localModuleError.js';
 
@@ -172,8 +172,7 @@ export class LocalModulePermits {
     try {
       return await request();
     } catch (error) {
-      const state = error instanceof LocalModuleError ? conditionOfError(error) : undefined;
-      if (state) this.options.watch?.note(state, { reason: (error as Error).message });
+      if (error instanceof LocalModuleError) this.options.watch?.noteError(error);
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import type { ErrorCode, KktAgentError } from '../../../lib/errors.js';
 import type { LocalModuleStatus } from './answers.js';
 import type { LocalModuleClient, LocalModuleReply } from './client.js';
-import { conditionOfError, type LocalModuleWatch, readinessFault, syncFault } from './condition.js';
+import { type LocalModuleWatch, readinessFault, syncFault } from './condition.js';
 import type { LocalModuleConfig } from './config.js';
 import { LocalModuleError } from './localModuleError.js';
 import type {
@@ -129,8 +129,7 @@ export class LocalModuleDoctor {
 
   private linesOfFailure(error: KktAgentError, elapsedMs: number): LocalModuleProbeLine[] {
     const { config, watch } = this.options;
-    const state = conditionOfError(error);
-    if (state) watch?.note(state, { reason: error.message });
+    watch?.noteError(error);
     if (error.code === 'MARKING_LM_CREDENTIALS') {
       return [
         skipped('reachable', 'not asked: the credentials file cannot be used'),
