@@ -5,7 +5,7 @@ import type { DoctorReport } from '../../src/agent/devices/doctorReport.js';
 import { type MockLocalModule, startMockLocalModule } from '../localModule/mockServer.js';
 import { useAgentBox } from '../support/agentBox.js';
 import { runCli } from '../support/agentProcess.js';
-import { startWeb, TZ, type WebHarness } from './support.js';
+import { startWeb, TZ, type WebHarness, webDeviceConfig } from './support.js';
 
 /**
  * `kkt-agent doctor` looks at the shop's local module of Честный ЗНАК (docs/marking.md, "Checking the
@@ -29,20 +29,7 @@ beforeEach(async () => {
   await writeCredentials(lm.password);
   configPath = await box.writeConfig({
     timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: h.web.url,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        operator: { name: 'Кассир' },
-        taxationType: 'osn',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-        localModule: { url: lm.url, credentialsFile, timeoutMs: 1000 },
-      },
-    ],
+    devices: [webDeviceConfig(h.web.url, { localModule: { url: lm.url, credentialsFile, timeoutMs: 1000 } })],
   });
 });
 
