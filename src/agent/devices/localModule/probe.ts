@@ -72,7 +72,7 @@ export class LocalModuleDoctor {
       return [
         failed(
           'reachable',
-          `${config.url}: ${reply.reason}${reply.reason.startsWith('no answer') ? ` within ${config.timeoutMs} ms` : ''}`,
+          `${config.url}: ${reply.reason}`,
           'MARKING_LM_UNREACHABLE',
           `check that the module's service runs, that localModule.url (host and port, 5995 by default) is its address, and that this box reaches it; a sale waits localModule.timeoutMs (${config.timeoutMs} ms) for it`,
         ),
