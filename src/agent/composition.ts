@@ -8,7 +8,6 @@ import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
 import type { Connector } from './connectors/types.js';
 import type { FiscalDevice } from './devices/device.js';
-import type { LocalModuleConfig } from './devices/localModule/config.js';
 import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
@@ -68,30 +67,6 @@ export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
   };
 }
 
-/**
- * The local module's client for one atol-web device (docs/marking.md): its offline rules for sales when
- * `enabled`, and its doctor probe whenever the config names it; both keep its last condition in one watch.
- */
-async function localModuleParts(deviceId: string, config: LocalModuleConfig, logger: Logger) {
-  const { LocalModuleClient } = await import('./devices/localModule/client.js');
-  const { LocalModulePermits } = await import('./devices/localModule/permits.js');
-  const { LocalModuleWatch } = await import('./devices/localModule/condition.js');
-  const { LocalModuleDoctor } = await import('./devices/localModule/probe.js');
-  const client = new LocalModuleClient({ ...config, logger });
-  const watch = new LocalModuleWatch(config.url, config.credentialsFile);
-  const localModuleDoctor = new LocalModuleDoctor({ client, config, watch });
-  if (!config.enabled) return { localModuleDoctor };
-  const localModule = new LocalModulePermits({
-    client,
-    watch,
-    maxSyncAgeHours: config.maxSyncAgeHours,
-    whenUnavailable: config.whenUnavailable,
-    deviceId,
-    logger,
-  });
-  return { localModule, localModuleDoctor };
-}
-
 export async function createDevice(
   config: DeviceConfig,
   agentConfig: AgentConfig,
@@ -117,8 +92,13 @@ export async function createDevice(
     }
     case 'atol-web': {
       const { AtolWebDevice } = await import('./devices/atolWeb/atolWebDevice.js');
+      // The local module of Честный ЗНАК, when named: permits for sales, the doctor's probe (docs/marking.md).
       const localModule = config.localModule
-        ? await localModuleParts(config.id, config.localModule, logger)
+        ? (await import('./devices/localModule/parts.js')).localModuleParts(
+            config.id,
+            config.localModule,
+            logger,
+          )
         : {};
       return new AtolWebDevice({
         id: config.id,
