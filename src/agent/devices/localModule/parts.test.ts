@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { printingJob } from '../../../../test/support/bills.js';
 import { GS } from '../../../lib/markingCode.js';
 import { buildBill, buildPosition } from '../../domain/bill.js';
 import type { Job } from '../../jobs/job.js';
@@ -56,18 +57,5 @@ function markedSale(): Job {
     ],
     payments: 'cash',
   });
-  return {
-    id: 'J1',
-    key: 'mqtt/shop/b1',
-    seq: 1,
-    bill,
-    summary: { source: 'mqtt', account: 'shop', billId: 'b1' },
-    operation: 'sell',
-    deviceId: 'kkt',
-    state: 'PRINTING',
-    receivedAt: '',
-    updatedAt: '',
-    trigger: { kind: 'test' },
-    attempts: 1,
-  };
+  return printingJob(bill);
 }

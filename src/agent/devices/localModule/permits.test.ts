@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { printingJob } from '../../../../test/support/bills.js';
 import { GS } from '../../../lib/markingCode.js';
 import { buildBill, buildPosition } from '../../domain/bill.js';
 import type { MarkingPermit } from '../../domain/marking.js';
@@ -60,20 +61,7 @@ function job(operation: JobOperation = 'sell', permitOnCheese = false): Job {
     ],
     payments: 'cash',
   });
-  return {
-    id: 'J1',
-    key: 'mqtt/shop/b1',
-    seq: 1,
-    bill,
-    summary: { source: 'mqtt', account: 'shop', billId: 'b1' },
-    operation,
-    deviceId: 'kkt',
-    state: 'PRINTING',
-    receivedAt: '',
-    updatedAt: '',
-    trigger: { kind: 'test' },
-    attempts: 1,
-  };
+  return printingJob(bill, operation);
 }
 
 const sellable = (): LocalModuleCheck => parseCheck(fixture('check-v1-sellable.json'), 1) as LocalModuleCheck;
