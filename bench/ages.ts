@@ -1,15 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type MockBridge, startMockBridge } from '../src/emulators/bridge/index.js';
 import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
-import { benchAgentConfig, HEAP_PROBE, memoryOf } from './lib/agentProcessRig.js';
-import { BENCH_TZ, tempDir } from './lib/agentRig.js';
+import { memoryOf, type ProbedAgent, readHeapProbe, withProbedAgent } from './lib/agentProcessRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
-import { startEmulatorProcess } from './lib/emulatorProcess.js';
 import { cpuMsOf } from './lib/processAnatomy.js';
-import { spawnUntilReady } from './lib/readyProbe.js';
 import { unitNodeFlags } from './lib/unitFlags.js';
 
 /**
@@ -67,26 +60,13 @@ export interface AgeResult {
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function heapOf(pid: number, file: string): Promise<number> {
-  await rm(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 100; i++) {
-    await settle(50);
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (text !== '') return Number(text);
-  }
-  throw new Error('bench: the heap probe did not answer');
-}
-
 let nextBillId = 5_000_000;
 
 async function growth(
-  child: ChildProcess,
-  bridge: MockBridge,
-  heapFile: string,
-  scratchDir: string,
+  { agent, bridge, heapFile, dir }: ProbedAgent,
   options: AgeBenchOptions,
 ): Promise<GrowthResult> {
+  const { child } = agent;
   const pid = child.pid!;
   const receipts = options.growthReceipts!;
   const cpuBefore = await cpuMsOf(pid);
@@ -104,11 +84,11 @@ async function growth(
   const endRssBytes = (await memoryOf(pid)).rssBytes;
   await settle(options.idleMs ?? 3000);
   const memory = await memoryOf(pid);
-  const heapAfterGcBytes = await heapOf(pid, heapFile);
+  const { heapAfterGcBytes } = await readHeapProbe(pid, heapFile);
   let fsyncsPerReceipt: number | string = 'not counted';
   const fsyncReceipts = options.fsyncReceipts ?? 0;
   if (fsyncReceipts > 0) {
-    const counted = await countFsyncs(pid, scratchDir, async () => {
+    const counted = await countFsyncs(pid, dir, async () => {
       await feedLikeBridge(bridge, child, { receipts: fsyncReceipts, firstBillId: nextBillId });
       nextBillId += fsyncReceipts;
       await settle(1000);
@@ -129,69 +109,48 @@ async function growth(
 }
 
 export async function benchAges(options: AgeBenchOptions): Promise<AgeResult[]> {
-  const emulator = await startEmulatorProcess();
-  const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
   const results: AgeResult[] = [];
-  try {
-    for (const ageDays of options.ages) {
-      const dir = await tempDir();
-      try {
-        const { configPath } = await benchAgentConfig(dir.path, {
-          emulatorPort: emulator.port,
-          bridgeUrl: bridge.url,
-          pollIntervalMs: 1000,
-        });
-        const built = await buildAgedDataDir(join(dir.path, 'data'), {
-          ageDays,
-          receiptsPerDay: options.receiptsPerDay,
-        });
-        const result: AgeResult = {
-          ageDays,
-          jobs: built.jobs,
-          databaseBytes: built.databaseBytes,
-          buildSeconds: built.buildSeconds,
-          readyMs: [],
-          readyCpuMs: [],
-          heapAfterGcBytes: Number.NaN,
-          idleRssBytes: Number.NaN,
-          peakRssBytes: Number.NaN,
-        };
-        const heapFile = join(dir.path, 'heap.txt');
-        for (let start = 0; start < options.starts; start++) {
-          const agent = await spawnUntilReady({
-            configPath,
-            notifyDir: dir.path,
-            nodeArgs: [...(options.nodeArgs ?? unitNodeFlags()), '--import', HEAP_PROBE],
-            env: { KKT_BENCH_HEAP_FILE: heapFile },
-          });
-          try {
-            result.readyMs.push(agent.readyMs);
-            result.readyCpuMs.push(agent.readyCpuMs);
-            // Memory is read on the last start only: the earlier ones warm the page cache as a box that
-            // restarts has it warm (a cold first start after boot is slower; its READY time is kept too).
-            if (start === options.starts - 1) {
-              await settle(options.idleMs ?? 3000);
-              const pid = agent.child.pid!;
-              result.heapAfterGcBytes = await heapOf(pid, heapFile);
-              const memory = await memoryOf(pid);
-              result.idleRssBytes = memory.rssBytes;
-              result.peakRssBytes = memory.peakRssBytes;
-              if (options.growthAges?.includes(ageDays) && (options.growthReceipts ?? 0) > 0) {
-                result.growth = await growth(agent.child, bridge, heapFile, dir.path, options);
-              }
-            }
-          } finally {
-            await agent.stop();
-          }
+  for (const ageDays of options.ages) {
+    const result: AgeResult = {
+      ageDays,
+      jobs: Number.NaN,
+      databaseBytes: Number.NaN,
+      buildSeconds: Number.NaN,
+      readyMs: [],
+      readyCpuMs: [],
+      heapAfterGcBytes: Number.NaN,
+      idleRssBytes: Number.NaN,
+      peakRssBytes: Number.NaN,
+    };
+    await withProbedAgent(
+      {
+        nodeArgs: options.nodeArgs ?? unitNodeFlags(),
+        starts: options.starts,
+        prepareDataDir: async (dataDir) => {
+          const built = await buildAgedDataDir(dataDir, { ageDays, receiptsPerDay: options.receiptsPerDay });
+          result.jobs = built.jobs;
+          result.databaseBytes = built.databaseBytes;
+          result.buildSeconds = built.buildSeconds;
+        },
+      },
+      async (rig, start) => {
+        result.readyMs.push(rig.agent.readyMs);
+        result.readyCpuMs.push(rig.agent.readyCpuMs);
+        // Memory is read on the last start only: the earlier ones warm the page cache as a box that
+        // restarts has it warm (a cold first start after boot is slower; its READY time is kept too).
+        if (start !== options.starts - 1) return;
+        await settle(options.idleMs ?? 3000);
+        const pid = rig.agent.child.pid!;
+        result.heapAfterGcBytes = (await readHeapProbe(pid, rig.heapFile)).heapAfterGcBytes;
+        const memory = await memoryOf(pid);
+        result.idleRssBytes = memory.rssBytes;
+        result.peakRssBytes = memory.peakRssBytes;
+        if (options.growthAges?.includes(ageDays) && (options.growthReceipts ?? 0) > 0) {
+          result.growth = await growth(rig, options);
         }
-        results.push(result);
-      } finally {
-        await dir.remove();
-      }
-    }
-    return results;
-  } finally {
-    await bridge.close();
-    await emulator.stop();
+      },
+    );
+    results.push(result);
   }
+  return results;
 }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, rm } from 'node:fs/promises';
-import { withProbedAgent } from './lib/agentProcessRig.js';
+import { readHeapProbe, withProbedAgent } from './lib/agentProcessRig.js';
 import { anatomyOf, type ProcessAnatomy } from './lib/processAnatomy.js';
 
 /**
@@ -29,15 +28,7 @@ export async function benchAgentAnatomy(options: AnatomyOptions): Promise<AgentA
     await settle(options.idleMs ?? 3000);
     const pid = agent.child.pid!;
     const anatomy = await anatomyOf(pid);
-    await rm(heapFile, { force: true });
-    process.kill(pid, 'SIGUSR2');
-    let usage: NodeJS.MemoryUsage | undefined;
-    for (let i = 0; i < 100 && !usage; i++) {
-      await settle(50);
-      const text = await readFile(heapFile, 'utf8').catch(() => '');
-      if (text !== '') usage = JSON.parse(await readFile(`${heapFile}.usage.json`, 'utf8'));
-    }
-    if (!usage) throw new Error('bench: the heap probe did not answer');
+    const { usage } = await readHeapProbe(pid, heapFile);
     return { ...anatomy, readyMs: agent.readyMs, readyCpuMs: agent.readyCpuMs, usage };
   });
 }

@@ -1,7 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
-import type { HeapCodeStatistics, HeapSpaceInfo } from 'node:v8';
-import { withProbedAgent } from './lib/agentProcessRig.js';
+import { readHeapProbe, withProbedAgent } from './lib/agentProcessRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
 import { anatomyOf } from './lib/processAnatomy.js';
 
@@ -41,31 +39,20 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function readingOf(child: ChildProcess, heapFile: string, receipts: number): Promise<WarmupReading> {
   const pid = child.pid!;
   const anatomy = await anatomyOf(pid);
-  await rm(heapFile, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 200; i++) {
-    await settle(50);
-    const text = await readFile(heapFile, 'utf8').catch(() => '');
-    if (text === '') continue;
-    const { spaces, code } = JSON.parse(await readFile(`${heapFile}.spaces.json`, 'utf8')) as {
-      spaces: HeapSpaceInfo[];
-      code: HeapCodeStatistics;
-    };
-    const space = (name: string) => spaces.find((entry) => entry.space_name === name);
-    return {
-      receipts,
-      rssBytes: anatomy.rssBytes,
-      rssAnonBytes: anatomy.rssAnonBytes,
-      peakRssBytes: anatomy.peakRssBytes,
-      heapAfterGcBytes: Number(text),
-      oldSpaceUsedBytes: space('old_space')?.space_used_size ?? Number.NaN,
-      codeSpaceBytes: space('code_space')?.physical_space_size ?? Number.NaN,
-      codeBytes: code.code_and_metadata_size,
-      bytecodeBytes: code.bytecode_and_metadata_size,
-      cpuMs: anatomy.cpuMs,
-    };
-  }
-  throw new Error('bench: the heap probe did not answer');
+  const { heapAfterGcBytes, spaces, code } = await readHeapProbe(pid, heapFile);
+  const space = (name: string) => spaces.find((entry) => entry.space_name === name);
+  return {
+    receipts,
+    rssBytes: anatomy.rssBytes,
+    rssAnonBytes: anatomy.rssAnonBytes,
+    peakRssBytes: anatomy.peakRssBytes,
+    heapAfterGcBytes,
+    oldSpaceUsedBytes: space('old_space')?.space_used_size ?? Number.NaN,
+    codeSpaceBytes: space('code_space')?.physical_space_size ?? Number.NaN,
+    codeBytes: code.code_and_metadata_size,
+    bytecodeBytes: code.bytecode_and_metadata_size,
+    cpuMs: anatomy.cpuMs,
+  };
 }
 
 export async function benchWarmup(options: WarmupOptions): Promise<WarmupReading[]> {

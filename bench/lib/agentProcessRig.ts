@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
+import type { HeapCodeStatistics, HeapSpaceInfo } from 'node:v8';
 import { type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../../test/support/agentProcess.js';
+import { atolDevice } from '../../test/support/shopConfig.js';
 import { BENCH_TZ, tempDir } from './agentRig.js';
 import { startEmulatorProcess } from './emulatorProcess.js';
 import { type ReadyAgent, spawnUntilReady } from './readyProbe.js';
@@ -19,15 +20,7 @@ export async function benchAgentConfig(
     timeZone: BENCH_TZ,
     log: { level: 'warn' },
     control: { socketPath: socket },
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol',
-        link: { type: 'tcp', host: '127.0.0.1', port: options.emulatorPort },
-        operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-      },
-    ],
+    devices: [atolDevice(options.emulatorPort)],
     connectors: {
       bridge: options.bridgeUrl
         ? [
@@ -87,20 +80,80 @@ export async function startBridgedAgent(options: {
 /** The preload (`--import`) that writes an agent's heap after a forced full GC on SIGUSR2 (`heapProbe.ts`). */
 export const HEAP_PROBE = pathToFileURL(join(import.meta.dirname, 'heapProbe.js')).href;
 
-/** A bench agent started until READY=1 with the heap probe preloaded, and the file the probe writes. */
+/** The preload (`--import`) that lists the modules an agent loaded (`test/support/moduleProbe.ts`). */
+export const MODULE_PROBE = pathToFileURL(
+  join(import.meta.dirname, '../../test/support/moduleProbe.js'),
+).href;
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the heap probe writes after one forced full GC (`heapProbe.ts`). */
+export interface HeapProbeReading {
+  heapAfterGcBytes: number;
+  /** `process.memoryUsage()` after that GC. */
+  usage: NodeJS.MemoryUsage;
+  /** `v8.getHeapSpaceStatistics()` after that GC. */
+  spaces: HeapSpaceInfo[];
+  /** `v8.getHeapCodeStatistics()` after that GC. */
+  code: HeapCodeStatistics;
+}
+
+/**
+ * Asks the heap probe preloaded into process `pid` (SIGUSR2) and reads what it writes to `heapFile` and
+ * beside it. The probe writes `heapFile` last, so once it has text the files beside it are this GC's.
+ */
+export async function readHeapProbe(pid: number, heapFile: string): Promise<HeapProbeReading> {
+  await rm(heapFile, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    await settle(50);
+    const text = await readFile(heapFile, 'utf8').catch(() => '');
+    if (text === '') continue;
+    const { spaces, code } = JSON.parse(await readFile(`${heapFile}.spaces.json`, 'utf8')) as {
+      spaces: HeapSpaceInfo[];
+      code: HeapCodeStatistics;
+    };
+    const usage = JSON.parse(await readFile(`${heapFile}.usage.json`, 'utf8')) as NodeJS.MemoryUsage;
+    return { heapAfterGcBytes: Number(text), usage, spaces, code };
+  }
+  throw new Error('bench: the heap probe did not answer');
+}
+
+/** A bench agent started until READY=1 with a probe preloaded, and the files that probe writes. */
 export interface ProbedAgent {
   agent: ReadyAgent;
   bridge: MockBridge;
+  /** The rig's directory: `config.json`, the data directory `data`, the probe's files; scratch room. */
+  dir: string;
+  /** Where the heap probe writes (`readHeapProbe`). */
   heapFile: string;
+  /** Where the module probe writes, when the agent carries it (`probe: 'modules'`). */
+  modulesFile: string;
+}
+
+export interface ProbedAgentOptions {
+  nodeArgs: string[];
+  env?: Record<string, string> | undefined;
+  /**
+   * The preload: the heap probe (default), or the module probe instead (its loader thread costs RSS, so
+   * an agent read for memory does not carry it).
+   */
+  probe?: 'heap' | 'modules';
+  /** Fills the data directory before the first start (an aged box); the agent then starts on it. */
+  prepareDataDir?: (dataDir: string) => Promise<void>;
+  /** How many times the agent is started on the same data directory, one after another (default 1). */
+  starts?: number;
 }
 
 /**
  * Runs `work` on a real `kkt-agent run` (one ATOL register on TCP in another process, one bridge account
- * polled every second) started with `nodeArgs` and the heap probe, then stops all of it.
+ * polled every second) started with `nodeArgs` and a probe, then stops all of it. With `starts` the agent
+ * is started that many times on the same data directory, register and bridge, `work` running on each
+ * start (`start` counts from 0) before the agent is stopped; it resolves what the last start's gave.
  */
 export async function withProbedAgent<T>(
-  options: { nodeArgs: string[]; env?: Record<string, string> | undefined },
-  work: (rig: ProbedAgent) => Promise<T>,
+  options: ProbedAgentOptions,
+  work: (rig: ProbedAgent, start: number) => Promise<T>,
 ): Promise<T> {
   const emulator = await startEmulatorProcess();
   const bridge = await startMockBridge({ port: 0, timeZone: BENCH_TZ, bills: [] });
@@ -111,18 +164,29 @@ export async function withProbedAgent<T>(
       bridgeUrl: bridge.url,
       pollIntervalMs: 1000,
     });
+    await options.prepareDataDir?.(join(dir.path, 'data'));
     const heapFile = join(dir.path, 'heap.txt');
-    const agent = await spawnUntilReady({
-      configPath,
-      notifyDir: dir.path,
-      nodeArgs: [...options.nodeArgs, '--import', HEAP_PROBE],
-      env: { KKT_BENCH_HEAP_FILE: heapFile, ...options.env },
-    });
-    try {
-      return await work({ agent, bridge, heapFile });
-    } finally {
-      await agent.stop();
+    const modulesFile = join(dir.path, 'modules.txt');
+    const probe: { url: string; env: Record<string, string> } =
+      options.probe === 'modules'
+        ? { url: MODULE_PROBE, env: { KKT_PROBE_MODULES_FILE: modulesFile } }
+        : { url: HEAP_PROBE, env: { KKT_BENCH_HEAP_FILE: heapFile } };
+    const starts = options.starts ?? 1;
+    let result: T | undefined;
+    for (let start = 0; start < starts; start++) {
+      const agent = await spawnUntilReady({
+        configPath,
+        notifyDir: dir.path,
+        nodeArgs: [...options.nodeArgs, '--import', probe.url],
+        env: { ...probe.env, ...options.env },
+      });
+      try {
+        result = await work({ agent, bridge, dir: dir.path, heapFile, modulesFile }, start);
+      } finally {
+        await agent.stop();
+      }
     }
+    return result as T;
   } finally {
     await dir.remove();
     await bridge.close();

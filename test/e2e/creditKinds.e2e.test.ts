@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import { decodeVln } from '../../src/drivers/atol/protocol/tlv.js';
-import { EMULATOR_EXTRA_TAX_BYTES, type JournalEntry } from '../../src/emulators/atol/index.js';
+import type { JournalEntry } from '../../src/emulators/atol/index.js';
 import { startWeb } from '../atol-web/support.js';
 import { type AgentBox, receiptsOf, useAgentBox } from '../support/agentBox.js';
 import { until } from '../support/agentProcess.js';
+import { frontBill } from '../support/bills.js';
+import { atolDevice } from '../support/shopConfig.js';
 
 /**
  * Credit end to end (docs/money.md, "Advances, credit and change"): the real daemon hands goods over on
@@ -24,13 +26,7 @@ interface Backend {
 async function binaryBackend(box: AgentBox): Promise<Backend> {
   const atol = await box.startRegister();
   return {
-    device: {
-      id: 'kkt',
-      kind: 'atol',
-      link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
-      operator: { name: 'Кассир' },
-      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-    },
+    device: atolDevice(atol.port),
     receipts: receiptsOf(atol),
     tags: (n) => atol.device.document(n)?.tlvs ?? [],
   };
@@ -81,19 +77,8 @@ const repayment = (priceMinor: number) =>
     paymentObject: 'payment',
   });
 
-function bill(billId: string, order: string, positions: Bill['positions'], payments: unknown): Bill {
-  return buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    order,
-    positions,
-    payments,
-  } as Parameters<typeof buildBill>[0]);
-}
+const bill = (billId: string, order: string, positions: Bill['positions'], payments: unknown): Bill =>
+  frontBill(billId, positions, { order, payments });
 
 describe('credit through the daemon', () => {
   const box = useAgentBox('kkt-credit-');

@@ -1,16 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
-  type CommandEvent,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
-  startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
-import { type AgentProcess, startAgentInDir, until } from '../support/agentProcess.js';
+import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { type AgentProcess, until } from '../support/agentProcess.js';
+import { frontBill, tea } from '../support/bills.js';
+import { killAfterReceiptStep } from '../support/killPoints.js';
+import { atolDevice, SHOP_TZ } from '../support/shopConfig.js';
 
 /**
  * The kill-point matrix for the other receipt kinds (docs/fiscalization.md, "Receipt kinds"): a return, a
@@ -20,47 +19,22 @@ import { type AgentProcess, startAgentInDir, until } from '../support/agentProce
  * correction's 1174), the FD made but unread (4A), the read-back (A4 46).
  */
 
-const TZ = 'Europe/Moscow';
-let dir: string;
+// Every daemon a test started is SIGKILLed after it: most were killed mid-receipt already.
+const box = useAgentBox('kkt-kind-kill-', { teardown: 'kill' });
 let emulator: AtolEmulator;
 let receipts: JournalEntry[];
-let agents: AgentProcess[];
 
 const config = (port: number) => ({
-  timeZone: TZ,
-  devices: [
-    {
-      id: 'kkt',
-      kind: 'atol',
-      link: { type: 'tcp', host: '127.0.0.1', port },
-      operator: { name: 'Кассир' },
-      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-      taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-    },
-  ],
+  timeZone: SHOP_TZ,
+  devices: [atolDevice(port, { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } })],
   fiscalizer: { retryDelayMs: 100 },
 });
 
-async function start(): Promise<AgentProcess> {
-  const agent = await startAgentInDir(dir, config(emulator.port));
-  agents.push(agent);
-  return agent;
-}
+const start = (): Promise<AgentProcess> => box.startAgent(config(emulator.port));
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-kind-kill-'));
-  emulator = await startAtolEmulator({ port: 0, persist: false, timeZone: TZ, asyncLatencyMs: 5 });
-  receipts = [];
-  agents = [];
-  emulator.on('document', (entry) => {
-    if (entry.kind === 'receipt') receipts.push(entry);
-  });
-});
-
-afterEach(async () => {
-  for (const agent of agents) await agent.kill();
-  await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  emulator = await box.startRegister();
+  receipts = receiptsOf(emulator);
 });
 
 interface Step {
@@ -76,21 +50,7 @@ const BASIS: Step = { step: 'correction basis (E8 1174, posted)', code: 'E8', ta
 
 /** Runs `request` on a live agent and SIGKILLs it right after the receipt's `step`. */
 async function killDuring(agent: AgentProcess, step: Step, request: () => Promise<unknown>): Promise<void> {
-  let inReceipt = false;
-  const killed = new Promise<void>((resolve) => {
-    const onCommand = (event: CommandEvent) => {
-      if (event.code === '92') inReceipt = true;
-      if (!inReceipt || event.code !== step.code) return;
-      if (step.tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== step.tag) return;
-      emulator.off('command', onCommand);
-      emulator.setFault('slowMs', 3000);
-      void agent.kill().then(() => {
-        emulator.setFault('slowMs', 0);
-        resolve();
-      });
-    };
-    emulator.on('command', onCommand);
-  });
+  const killed = killAfterReceiptStep(emulator, agent, step);
   // The answer may or may not arrive before the kill: the job is journaled before either.
   await request().catch(() => undefined);
   await killed;
@@ -121,21 +81,8 @@ async function verifyOnce(agent: AgentProcess, kind: string, receiptType: number
   return job;
 }
 
-const tea = (quantityMilli: number) =>
-  buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
-
 const bill = (billId: string, extra: Partial<Bill>, positions = [tea(2000)]): Bill =>
-  buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    positions,
-    payments: 'card',
-    ...extra,
-  } as Parameters<typeof buildBill>[0]);
+  frontBill(billId, positions, { payments: 'card', ...extra });
 
 async function printedSale(agent: AgentProcess): Promise<string> {
   const { job } = (await agent.call('fiscalize', { bill: bill('sale', {}) })) as { job: { id: string } };

@@ -1,15 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Bill, buildPosition } from '../../src/agent/domain/bill.js';
 import {
   type AtolEmulator,
   EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
-  startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
-import { type AgentProcess, runCli, startAgentInDir, until } from '../support/agentProcess.js';
+import { useAgentBox } from '../support/agentBox.js';
+import { runCli, until } from '../support/agentProcess.js';
+import { frontBill, tea } from '../support/bills.js';
+import { atolDevice } from '../support/shopConfig.js';
 
 /**
  * Every receipt kind through the real daemon to the emulated ATOL register (protocol v3): a sale with
@@ -18,9 +17,9 @@ import { type AgentProcess, runCli, startAgentInDir, until } from '../support/ag
  * document, and every bad request a typed error naming the field, with nothing printed.
  */
 
-let dir: string;
+// One daemon for the file: each test goes on from the documents the one before printed.
+const box = useAgentBox('kkt-kinds-', { lifetime: 'file' });
 let atol: AtolEmulator;
-let agent: AgentProcess;
 const journal: JournalEntry[] = [];
 
 interface JobView {
@@ -42,7 +41,7 @@ interface Shown {
   payment?: { changeMinor?: number };
 }
 
-const show = (id: string) => agent.call('jobs.show', { id }) as Promise<Shown>;
+const show = (id: string) => box.agent.call('jobs.show', { id }) as Promise<Shown>;
 
 const printed = (id: string) =>
   until(async () => {
@@ -53,26 +52,11 @@ const printed = (id: string) =>
 
 const documents = () => atol.device.documents;
 
-function bill(billId: string, extra: Partial<Bill> = {}, positions = [tea(2000)]): Bill {
-  return buildBill({
-    source: 'pos',
-    account: 'front',
-    billId,
-    number: `N${billId}`,
-    currency: 'RUB',
-    taxationSystem: 'osn',
-    positions,
-    payments: 'cash',
-    ...extra,
-  } as Parameters<typeof buildBill>[0]);
-}
-
-function tea(quantityMilli: number) {
-  return buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
-}
+const bill = (billId: string, extra: Partial<Bill> = {}, positions = [tea(2000)]): Bill =>
+  frontBill(billId, positions, { payments: 'cash', ...extra });
 
 const submit = async (b: Bill, kind?: string) =>
-  ((await agent.call('fiscalize', { bill: b, ...(kind ? { kind } : {}) })) as { job: JobView }).job;
+  ((await box.agent.call('fiscalize', { bill: b, ...(kind ? { kind } : {}) })) as { job: JobView }).job;
 
 async function refused(call: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> {
   const error = (await call.then(
@@ -84,26 +68,9 @@ async function refused(call: Promise<unknown>): Promise<{ code: string; details:
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kkt-kinds-'));
-  atol = await startAtolEmulator({ port: 0, persist: false, timeZone: 'Europe/Moscow', asyncLatencyMs: 5 });
+  atol = await box.startRegister();
   atol.on('document', (entry) => journal.push(entry));
-  agent = await startAgentInDir(dir, {
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol',
-        link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
-        operator: { name: 'Кассир' },
-        taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-      },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await agent.stop();
-  await atol.close();
-  await rm(dir, { recursive: true, force: true });
+  await box.startAgent({ devices: [atolDevice(atol.port)] });
 });
 
 describe('receipt kinds through the daemon', () => {
@@ -123,7 +90,7 @@ describe('receipt kinds through the daemon', () => {
   });
 
   it('returns part of the sale from the CLI, then refuses a return of more than is left; nothing prints for it', async () => {
-    const cli = await runCli(['refund', saleId, '--positions', '1:1.5', '--socket', agent.socket, '--json']);
+    const cli = await runCli(['refund', saleId, '--positions', '1:1.5', '--socket', box.socket, '--json']);
     expect(cli.code, cli.stderr).toBe(0);
     const first = JSON.parse(cli.stdout) as { job: JobView };
     expect(first.job.kind).toBe('sellReturn');
@@ -137,18 +104,18 @@ describe('receipt kinds through the daemon', () => {
     );
 
     const count = documents().length;
-    const over = await runCli(['refund', saleId, '--positions', '1:1', '--socket', agent.socket]);
+    const over = await runCli(['refund', saleId, '--positions', '1:1', '--socket', box.socket]);
     expect(over.code).not.toBe(0);
     expect(over.stderr).toMatch(/positions\[0\]\.quantityMilli.*RETURN_EXCEEDS_SALE/s);
     // The rest of the sale still goes back in one return; then nothing is left.
-    const rest = (await agent.call('refund', {
+    const rest = (await box.agent.call('refund', {
       jobId: saleId,
       payment: 'cash',
       positions: [{ index: 0, quantityMilli: 500 }, { index: 1 }],
     })) as { job: JobView };
     await printed(rest.job.id);
     const none = await refused(
-      agent.call('refund', { jobId: saleId, positions: [{ index: 1, quantityMilli: 1 }] }),
+      box.agent.call('refund', { jobId: saleId, positions: [{ index: 1, quantityMilli: 1 }] }),
     );
     expect(none).toMatchObject({ code: 'RETURN_EXCEEDS_SALE' });
     expect(documents().length).toBe(count + 1);
@@ -169,7 +136,7 @@ describe('receipt kinds through the daemon', () => {
     atol.clearFaults();
     const count = documents().length;
 
-    const noDate = await refused(agent.call('correct', { jobId: failed.id }));
+    const noDate = await refused(box.agent.call('correct', { jobId: failed.id }));
     expect(noDate.details).toMatchObject({ field: 'correction.baseDate' });
     expect(documents().length).toBe(count);
 
@@ -179,7 +146,7 @@ describe('receipt kinds through the daemon', () => {
       '--date',
       '2026-12-01',
       '--socket',
-      agent.socket,
+      box.socket,
       '--json',
     ]);
     expect(cli.code, cli.stderr).toBe(0);
@@ -196,7 +163,7 @@ describe('receipt kinds through the daemon', () => {
       expect.objectContaining({ kind: 'correction', target: failed.id }),
     );
 
-    const again = await refused(agent.call('correct', { jobId: failed.id, date: '2026-12-01' }));
+    const again = await refused(box.agent.call('correct', { jobId: failed.id, date: '2026-12-01' }));
     expect(again).toMatchObject({ code: 'SETTLEMENT_ALREADY_CORRECTED' });
     expect(documents().length).toBe(count + 1);
   });
@@ -251,7 +218,7 @@ describe('receipt kinds through the daemon', () => {
     await printed(final.id);
     expect(journal.at(-1)?.payments).toEqual(expect.arrayContaining([{ paymentType: 3, sumKop: 25_000 }]));
     expect((await show(final.id)).links.from).toContainEqual(expect.objectContaining({ kind: 'offset' }));
-    const status = (await agent.call('status')) as { jobs?: { links?: Record<string, number> } };
+    const status = (await box.agent.call('status')) as { jobs?: { links?: Record<string, number> } };
     expect(JSON.stringify(status)).toContain('"offset":1');
   });
 });

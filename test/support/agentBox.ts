@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import {
   type AtolEmulator,
   type AtolEmulatorOptions,
@@ -24,12 +24,13 @@ import { SHOP_TZ } from './shopConfig.js';
 /**
  * What one end-to-end test runs: a fresh temporary directory, the things it starts around the daemon (the
  * register's emulator, a mock cloud, a proxy) and the daemon itself (agentProcess.ts). After each test the
- * daemon is stopped first, then the rest in the reverse order of their start, then the directory removed.
+ * daemons it started are stopped first (the last first), then the rest in the reverse order of their
+ * start, then the directory removed. With `lifetime: 'file'` the box is the whole file's instead.
  */
 export interface AgentBox {
   /** This test's directory: `config.json`, the data directory `data`, the control socket `control.sock`. */
   readonly dir: string;
-  /** The daemon started last in this test. */
+  /** The daemon started last in this test (each start replaces the one before: a restart). */
   readonly agent: AgentProcess;
   readonly socket: string;
   /** Writes `dir/config.json` as startAgentInDir does and returns its path. */
@@ -45,20 +46,26 @@ export interface AgentBox {
 }
 
 /**
- * Registers the box with this file's `beforeEach`/`afterEach`. `teardown: 'kill'` ends the daemon with
- * SIGKILL rather than waiting for its clean stop (a test that leaves a cloud hanging).
+ * Registers the box with this file's `beforeEach`/`afterEach`, or with `lifetime: 'file'` its `beforeAll`/
+ * `afterAll` (tests that go on from where the one before left the daemon). `teardown: 'kill'` ends the
+ * daemons with SIGKILL rather than waiting for their clean stop (a test that leaves a cloud hanging, or
+ * one that kills and restarts the daemon itself).
  */
-export function useAgentBox(prefix: string, options: { teardown?: 'stop' | 'kill' } = {}): AgentBox {
+export function useAgentBox(
+  prefix: string,
+  options: { teardown?: 'stop' | 'kill'; lifetime?: 'test' | 'file' } = {},
+): AgentBox {
   let dir: string | undefined;
-  let agent: AgentProcess | undefined;
+  let agents: AgentProcess[] = [];
   let closers: Array<() => Promise<unknown>> = [];
+  const [setUp, tearDown] = options.lifetime === 'file' ? [beforeAll, afterAll] : [beforeEach, afterEach];
 
-  beforeEach(async () => {
+  setUp(async () => {
     dir = await mkdtemp(join(tmpdir(), prefix));
   });
-  afterEach(async () => {
-    await (options.teardown === 'kill' ? agent?.kill() : agent?.stop());
-    agent = undefined;
+  tearDown(async () => {
+    for (const agent of agents.reverse()) await (options.teardown === 'kill' ? agent.kill() : agent.stop());
+    agents = [];
     for (const close of closers.reverse()) await close();
     closers = [];
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -74,6 +81,7 @@ export function useAgentBox(prefix: string, options: { teardown?: 'stop' | 'kill
       return inTest();
     },
     get agent() {
+      const agent = agents.at(-1);
       if (!agent) throw new Error('no agent was started in this test');
       return agent;
     },
@@ -83,7 +91,8 @@ export function useAgentBox(prefix: string, options: { teardown?: 'stop' | 'kill
     writeConfig: (config) => writeAgentConfigInDir(inTest(), config),
     startAgent: async (config, startOptions) => {
       const path = config ? await box.writeConfig(config) : join(inTest(), 'config.json');
-      agent = await startAgentProcess(path, box.socket, startOptions);
+      const agent = await startAgentProcess(path, box.socket, startOptions);
+      agents.push(agent);
       return agent;
     },
     own: (thing) => {

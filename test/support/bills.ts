@@ -47,3 +47,29 @@ export function printingJob(bill: Bill, operation: JobOperation = 'sell'): Job {
     attempts: 1,
   };
 }
+
+/**
+ * A bill of the shop's front till for the receipt-kind tests: `pos/front`, ОСН, roubles, number
+ * `N<billId>`; `extra` gives the payments and adds or replaces fields (order …).
+ */
+export function frontBill(
+  billId: string,
+  positions: Bill['positions'],
+  extra: { payments: unknown } & Record<string, unknown>,
+): Bill {
+  return buildBill({
+    source: 'pos',
+    account: 'front',
+    billId,
+    number: `N${billId}`,
+    currency: 'RUB',
+    taxationSystem: 'osn',
+    positions,
+    ...extra,
+  } as Parameters<typeof buildBill>[0]);
+}
+
+/** `quantityMilli` thousandths of a packet of tea at 125 ₽, 22 % VAT. */
+export function tea(quantityMilli: number): Bill['positions'][number] {
+  return buildPosition({ name: 'Чай', priceMinor: 12_500, quantityMilli, vat: 'vat22' });
+}

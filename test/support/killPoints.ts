@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import {
   type AtolEmulator,
   type CommandEvent,
-  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
 import { type MockBillJson, type MockBridge, startMockBridge } from '../../src/emulators/bridge/index.js';
 import { type AgentProcess, startAgentInDir, until } from './agentProcess.js';
+import { atolDevice } from './shopConfig.js';
 
 /**
  * The kill-point matrix, shared by its end-to-end test (test/e2e/killPoints.e2e.test.ts, which asserts)
@@ -151,6 +151,36 @@ export interface KillPointRig {
   close(): Promise<void>;
 }
 
+/**
+ * SIGKILLs `agent` right after `emulator` ran the `occurrence`-th (default: first) command `code` within a
+ * receipt (from its 92 on; for `E8`, counting only writes of `tag` when it is given), holding the agent's
+ * next command so that the kill lands right after this step. Listens from the call; resolves once the
+ * agent is dead.
+ */
+export function killAfterReceiptStep(
+  emulator: AtolEmulator,
+  agent: AgentProcess,
+  step: { code: string; tag?: number; occurrence?: number },
+): Promise<void> {
+  let inReceipt = false;
+  let seen = 0;
+  return new Promise<void>((resolve) => {
+    const onCommand = (event: CommandEvent) => {
+      if (event.code === '92') inReceipt = true;
+      if (!inReceipt || event.code !== step.code) return;
+      if (step.tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== step.tag) return;
+      if (++seen !== (step.occurrence ?? 1)) return;
+      emulator.off('command', onCommand);
+      emulator.setFault('slowMs', 3000);
+      void agent.kill().then(() => {
+        emulator.setFault('slowMs', 0);
+        resolve();
+      });
+    };
+    emulator.on('command', onCommand);
+  });
+}
+
 export async function openKillPointRig(): Promise<KillPointRig> {
   const dir = await mkdtemp(join(tmpdir(), 'kkt-kill-'));
   const emulator = await startAtolEmulator({
@@ -170,16 +200,11 @@ export async function openKillPointRig(): Promise<KillPointRig> {
     const config = {
       timeZone: KILL_POINT_TZ,
       devices: [
-        {
-          id: 'kkt',
-          kind: 'atol',
-          link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
-          operator: { name: 'Кассир' },
-          // The bill's 5 % and 7 % positions are УСН rates.
+        // The bill's 5 % and 7 % positions are УСН rates.
+        atolDevice(emulator.port, {
           taxationType: 'usnIncome',
           reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-        },
+        }),
       ],
       fiscalizer: { retryDelayMs: 100 },
       outbox: { initialBackoffMs: 50, maxBackoffMs: 200 },
@@ -202,27 +227,10 @@ export async function openKillPointRig(): Promise<KillPointRig> {
   return {
     emulator,
     bridge,
-    async killAfterCommand({ code, occurrence, tag }) {
-      let inReceipt = false;
-      let seen = 0;
+    async killAfterCommand(kill) {
       // Listen from the moment the process exists: a fast agent prints before it answers `status`.
       const agent = await start({}, false);
-      await new Promise<void>((resolve) => {
-        const onCommand = (event: CommandEvent) => {
-          if (event.code === '92') inReceipt = true;
-          if (!inReceipt || event.code !== code) return;
-          if (tag !== undefined && (event.params as { tlv?: { tag: number } }).tlv?.tag !== tag) return;
-          if (++seen !== occurrence) return;
-          emulator.off('command', onCommand);
-          // Hold the agent's next command so the kill lands right after this step.
-          emulator.setFault('slowMs', 3000);
-          void agent.kill().then(() => {
-            emulator.setFault('slowMs', 0);
-            resolve();
-          });
-        };
-        emulator.on('command', onCommand);
-      });
+      await killAfterReceiptStep(emulator, agent, kill);
     },
     async crashAt(point) {
       const agent = await start({ KKT_AGENT_CRASH_AT: point }, false);
