@@ -8,7 +8,6 @@ import { Agent } from './agent.js';
 import type { AgentConfig, DeviceConfig } from './config/config.js';
 import type { Connector } from './connectors/types.js';
 import type { FiscalDevice } from './devices/device.js';
-import type { LocalModuleConfig } from './devices/localModule/config.js';
 import { RUSSIAN_VAT_TABLE, type VatPolicy } from './domain/vatRules.js';
 import type { DeviceRouter } from './jobs/intake.js';
 import type { AgentLogger } from './logging.js';
@@ -68,19 +67,6 @@ export function vatPolicyOf(agentConfig: AgentConfig): VatPolicy {
   };
 }
 
-/** The local module's client and its offline rules for one atol-web device (docs/marking.md). */
-async function localModulePermits(deviceId: string, config: LocalModuleConfig, logger: Logger) {
-  const { LocalModuleClient } = await import('./devices/localModule/client.js');
-  const { LocalModulePermits } = await import('./devices/localModule/permits.js');
-  return new LocalModulePermits({
-    client: new LocalModuleClient({ ...config, logger }),
-    maxSyncAgeHours: config.maxSyncAgeHours,
-    whenUnavailable: config.whenUnavailable,
-    deviceId,
-    logger,
-  });
-}
-
 export async function createDevice(
   config: DeviceConfig,
   agentConfig: AgentConfig,
@@ -106,9 +92,14 @@ export async function createDevice(
     }
     case 'atol-web': {
       const { AtolWebDevice } = await import('./devices/atolWeb/atolWebDevice.js');
-      const localModule = config.localModule?.enabled
-        ? await localModulePermits(config.id, config.localModule, logger)
-        : undefined;
+      // The local module of Честный ЗНАК, when named: permits for sales, the doctor's probe (docs/marking.md).
+      const localModule = config.localModule
+        ? (await import('./devices/localModule/parts.js')).localModuleParts(
+            config.id,
+            config.localModule,
+            logger,
+          )
+        : {};
       return new AtolWebDevice({
         id: config.id,
         server: {
@@ -124,7 +115,7 @@ export async function createDevice(
         receiptDefaults: { operator: config.operator, taxationType: config.taxationType },
         vatPolicy: vatPolicyOf(agentConfig),
         markingCheckTimeoutMs: config.markingCheckTimeoutMs,
-        ...(localModule ? { localModule } : {}),
+        ...localModule,
         timeZone: config.timeZone ?? agentConfig.timeZone,
         logger,
       });

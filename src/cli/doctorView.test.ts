@@ -73,4 +73,67 @@ describe('renderDoctor', () => {
       'Probes skipped: run again with --open-shift [SHIFT_CLOSED]',
     );
   });
+
+  it('shows the local module as one line per check, failures with their code and what to do', () => {
+    const web: DoctorReport = {
+      ...base,
+      kind: 'atol-web',
+      probes: 'unsupported',
+      reason: { code: 'NO_PROBES', message: 'a atol-web device has no self-test probes' },
+      findings: [],
+    };
+    const ready: DoctorReport = {
+      ...web,
+      localModule: {
+        url: 'http://127.0.0.1:5995',
+        apiVersion: 1,
+        enabled: true,
+        lines: [
+          { check: 'reachable', verdict: 'ok', text: 'http://127.0.0.1:5995 answered in 12 ms' },
+          { check: 'credentials', verdict: 'ok', text: 'accepted (/etc/kkt-agent/local-module.json)' },
+          { check: 'status', verdict: 'ok', text: 'ready (active mode)' },
+          { check: 'sync', verdict: 'ok', text: 'last sync 5 min ago (…), at most 72 h allowed' },
+          { check: 'version', verdict: 'ok', text: '1.4.1' },
+        ],
+      },
+    };
+    expect(needsAttention(ready)).toBe(false);
+    const fine = renderDoctor({ reports: [ready] });
+    expect(fine).toMatch(/^OK: .*and the local module of Честный ЗНАК can check codes\./);
+    expect(fine).toContain('Local module of Честный ЗНАК (ЛМ ЧЗ), API v1:');
+    expect(fine).toContain('    reachable    ok: http://127.0.0.1:5995 answered in 12 ms');
+    expect(fine).toContain('    last sync    ok: last sync 5 min ago');
+    expect(fine).toContain('    version      ok: 1.4.1');
+    expect(fine).not.toContain('What to do about the local module');
+
+    const refused: DoctorReport = {
+      ...web,
+      localModule: {
+        ...ready.localModule!,
+        enabled: false,
+        lines: [
+          ready.localModule!.lines[0]!,
+          {
+            check: 'credentials',
+            verdict: 'failed',
+            text: 'the module refused the login in /etc/kkt-agent/local-module.json (HTTP 401)',
+            error: { code: 'MARKING_LM_AUTH_FAILED', message: '…' },
+            todo: 'put the login and password set when the module was installed into /etc/kkt-agent/local-module.json',
+          },
+          { check: 'status', verdict: 'skipped', text: 'not known' },
+        ],
+      },
+    };
+    expect(needsAttention(refused)).toBe(true);
+    const text = renderDoctor({ reports: [refused] });
+    expect(text).toMatch(/^ATTENTION: kkt1/);
+    expect(text).toContain('API v1 — enabled: false, sales do not ask it:');
+    expect(text).toContain(
+      '    credentials  FAILED: the module refused the login in /etc/kkt-agent/local-module.json (HTTP 401) [MARKING_LM_AUTH_FAILED]',
+    );
+    expect(text).toContain('    status       - not known');
+    expect(text).toContain(
+      '    - credentials: put the login and password set when the module was installed into /etc/kkt-agent/local-module.json',
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import type { DoctorFinding, DoctorReport } from '../agent/devices/doctorReport.js';
+import type { LocalModuleProbeLine, LocalModuleReport } from '../agent/devices/localModule/reportTypes.js';
 import { keyValues, table } from './format.js';
 
 /**
@@ -45,14 +46,50 @@ function candidateAdvice(findings: readonly DoctorFinding[]): string | undefined
   return `${taken.map((f) => f.label).join(', ')}: ${CANDIDATE_ADVICE}: "taxBytes": { ${bytes} }`;
 }
 
-/** True when the technician has something to do: a refusal, skipped or interrupted probes. */
+/**
+ * True when the technician has something to do: a refusal, skipped or interrupted probes, a line of the
+ * local module that failed.
+ */
 export function needsAttention(report: DoctorReport): boolean {
   return (
     report.probes === 'skipped' ||
     report.probes === 'interrupted' ||
     report.probes === 'offline' ||
-    report.findings.some((f) => f.verdict === 'refused')
+    report.findings.some((f) => f.verdict === 'refused') ||
+    (report.localModule?.lines.some((line) => line.verdict === 'failed') ?? false)
   );
+}
+
+const LOCAL_MODULE_LABELS: Record<LocalModuleProbeLine['check'], string> = {
+  reachable: 'reachable',
+  credentials: 'credentials',
+  status: 'status',
+  sync: 'last sync',
+  version: 'version',
+};
+
+/** The local module of Честный ЗНАК: one line per check, then what to do about each failure. */
+function renderLocalModule(module: LocalModuleReport): string[] {
+  const out = [
+    `  Local module of Честный ЗНАК (ЛМ ЧЗ), API v${module.apiVersion}${module.enabled ? '' : ' — enabled: false, sales do not ask it'}:`,
+  ];
+  out.push(
+    keyValues(
+      module.lines.map((line) => [
+        `    ${LOCAL_MODULE_LABELS[line.check]}`,
+        line.verdict === 'failed'
+          ? `FAILED: ${line.text} [${line.error?.code}]`
+          : line.verdict === 'skipped'
+            ? `- ${line.text}`
+            : `ok: ${line.text}`,
+      ]),
+    ),
+  );
+  const todo = module.lines.flatMap((line) =>
+    line.todo ? [`    - ${LOCAL_MODULE_LABELS[line.check]}: ${line.todo}`] : [],
+  );
+  if (todo.length > 0) out.push('  What to do about the local module:', ...todo);
+  return out;
 }
 
 function resultOf(finding: DoctorFinding): string {
@@ -154,15 +191,17 @@ function renderOne(report: DoctorReport): string {
     if (candidates) todo.push(`    - ${candidates}`);
     if (todo.length > 0) out.push('  What to do:', ...todo);
   }
+  if (report.localModule) out.push(...renderLocalModule(report.localModule));
   return out.join('\n');
 }
 
 /** The doctor's answer as a technician reads it: one block per device, the table, then what to do. */
 export function renderDoctor(result: { reports: DoctorReport[] }): string {
-  const attention = result.reports.filter(needsAttention).map((r) => r.deviceId);
+  const attention = result.reports.filter(needsAttention);
+  const registers = attention.some((r) => needsAttention({ ...r, localModule: undefined }));
   const head =
     attention.length === 0
-      ? 'OK: every register takes everything the agent writes.'
-      : `ATTENTION: ${attention.join(', ')} need(s) a look (below). Bills that need what a register refused are refused at intake.`;
+      ? `OK: every register takes everything the agent writes${result.reports.some((r) => r.localModule) ? ', and the local module of Честный ЗНАК can check codes' : ''}.`
+      : `ATTENTION: ${attention.map((r) => r.deviceId).join(', ')} need(s) a look (below).${registers ? ' Bills that need what a register refused are refused at intake.' : ''}`;
   return [head, '', ...result.reports.map(renderOne)].join('\n');
 }

@@ -1,4 +1,5 @@
 import type { AgentStatus } from '../agent/agent.js';
+import type { LocalModuleCondition } from '../agent/devices/localModule/reportTypes.js';
 import { age, bytes, keyValues, table } from './format.js';
 
 type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [extra: string]: unknown };
@@ -6,7 +7,7 @@ type StatusAnswer = AgentStatus & { version: string; uptimeSeconds: number; [ext
 /** The `status` answer as a technician reads it: what is wrong first, then the details. */
 export function renderStatus(status: StatusAnswer, now = Date.now()): string {
   const out: string[] = [];
-  const problems = findProblems(status);
+  const problems = findProblems(status, now);
   out.push(
     problems.length === 0
       ? 'OK: nothing needs attention.'
@@ -91,6 +92,7 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
         ],
         ['  cover', device.coverOpen === undefined ? undefined : device.coverOpen ? 'OPEN' : 'closed'],
         ['  last error', device.lastError && `${device.lastError.code}: ${device.lastError.message}`],
+        ['  local module', device.localModule && localModuleLine(device.localModule, now)],
       ]),
     );
   }
@@ -152,7 +154,30 @@ export function renderStatus(status: StatusAnswer, now = Date.now()): string {
   return out.join('\n');
 }
 
-function findProblems(status: StatusAnswer): string[] {
+/** What each condition of the local module of Честный ЗНАК reads as (docs/marking.md, "Checking the module"). */
+const LOCAL_MODULE_STATES: Record<LocalModuleCondition['state'], string> = {
+  ready: 'ready',
+  notReady: 'NOT READY',
+  staleSync: 'SYNC STALE',
+  unreachable: 'UNREACHABLE',
+  credentialsRefused: 'CREDENTIALS REFUSED',
+  credentialsUnusable: 'CREDENTIALS FILE UNUSABLE',
+  answerInvalid: 'ANSWER UNREADABLE',
+};
+
+/** The module's last known condition in one line: its state, its own facts, when the agent last asked. */
+function localModuleLine(condition: LocalModuleCondition, now: number): string {
+  return [
+    `${LOCAL_MODULE_STATES[condition.state] ?? condition.state}${condition.reason ? ` (${condition.reason})` : ''}`,
+    condition.lastSyncAt && `last sync ${age(condition.lastSyncAt, now)} ago`,
+    condition.version && `version ${condition.version}`,
+    `seen ${age(condition.seenAt, now)} ago at ${condition.url}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function findProblems(status: StatusAnswer, now: number): string[] {
   const problems: string[] = [];
   for (const d of status.devices) {
     if (d.notAnsweringSince)
@@ -163,6 +188,10 @@ function findProblems(status: StatusAnswer): string[] {
       problems.push(`device ${d.id} is offline${d.lastError ? `: ${d.lastError.message}` : ''}`);
     if (d.paper && !d.paper.present) problems.push(`device ${d.id}: out of paper`);
     if (d.coverOpen) problems.push(`device ${d.id}: cover open`);
+    if (d.localModule && d.localModule.state !== 'ready')
+      problems.push(
+        `device ${d.id}: the local module of Честный ЗНАК was ${LOCAL_MODULE_STATES[d.localModule.state]?.toLowerCase() ?? d.localModule.state} when last asked (${age(d.localModule.seenAt, now)} ago${d.localModule.reason ? `: ${d.localModule.reason}` : ''}); kkt-agent doctor shows what to do`,
+      );
     if (d.shift?.state === 'expired')
       problems.push(`device ${d.id}: shift older than 24 h, close it (kkt-agent shift close)`);
   }

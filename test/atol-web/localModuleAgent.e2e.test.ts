@@ -141,9 +141,16 @@ describe('the permissive mode: the local module checks a marked sale the cloud d
       /MARKING_LM_UNAVAILABLE.*status is initialization/,
     );
     // The technician is told the module, not the goods, is the trouble.
-    const { alerts } = (await box.agent.call('status')) as {
+    const { alerts, devices } = (await box.agent.call('status')) as {
       alerts: Array<{ code: string; message: string }>;
+      devices: Array<{ localModule?: { state: string; status?: string; reason?: string } }>;
     };
+    // …and `status` shows the module as the last sale saw it (docs/marking.md, "Checking the module").
+    expect(devices[0]!.localModule).toMatchObject({
+      state: 'notReady',
+      status: 'initialization',
+      reason: 'its status is initialization',
+    });
     expect(alerts.find((a) => a.code === 'MARKING_LM_UNAVAILABLE')?.message).toMatch(
       /2 bill\(s\) with marked goods refused in the last hour because the local module/,
     );

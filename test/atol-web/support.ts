@@ -111,6 +111,29 @@ export async function fnDocumentTlv(web: AtolWebEmulator, number: number): Promi
 }
 
 /**
+ * One `atol-web` device `kkt` on the emulator's web server, with quick polls and reconnects for tests;
+ * `device` adds to or overrides its fields (its `localModule`…).
+ */
+export function webDeviceConfig(
+  webUrl: string,
+  device: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: 'kkt',
+    kind: 'atol-web',
+    url: webUrl,
+    pollIntervalMs: 20,
+    requestTimeoutMs: 2000,
+    taskTimeoutMs: 5000,
+    markingCheckTimeoutMs: 3000,
+    operator: { name: 'Кассир' },
+    taxationType: 'osn',
+    reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
+    ...device,
+  };
+}
+
+/**
  * The config of an agent selling MoySklad retail demands on one `atol-web` device `kkt` (quick polls and
  * backoffs for tests); `device` adds to or overrides the device's fields (its `localModule`…).
  */
@@ -122,21 +145,7 @@ export function moyskladWebConfig(options: {
 }): Record<string, unknown> {
   return {
     timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: options.webUrl,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        markingCheckTimeoutMs: 3000,
-        operator: { name: 'Кассир' },
-        taxationType: 'osn',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-        ...options.device,
-      },
-    ],
+    devices: [webDeviceConfig(options.webUrl, options.device)],
     fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
     connectors: {

@@ -22,6 +22,8 @@ const template = (name: string): Record<string, unknown> =>
 export type LocalModuleFault =
   /** `status: initialization`: installed but not initialised with a token yet. */
   | 'notReady'
+  /** `status: not_configured`, no `lastSync`: never initialised. */
+  | 'notConfigured'
   /** Last sync four days ago. */
   | 'stale'
   /** Every answer after `slowMs`. */
@@ -31,7 +33,11 @@ export type LocalModuleFault =
   /** The check answers `code: 5` with a description. */
   | 'moduleError'
   /** The check answers `reqTimestamp` as a word. */
-  | 'garbage';
+  | 'garbage'
+  /** The status answers 200 with an HTML page (a web server other than the module). */
+  | 'garbageStatus'
+  /** The status answers HTTP 500. */
+  | 'serverError';
 
 export interface LocalModuleRequest {
   method: string;
@@ -104,7 +110,15 @@ export async function startMockLocalModule(
         if (!request.authorized) return answer(res, 401, { code: 401, description: 'Unauthorized' });
         if (!route) return answer(res, 404, { code: 404, description: 'Not found' });
         const version = Number(route[1]) as 1 | 2;
-        if (route[2] === 'status') return answer(res, 200, statusBody());
+        if (route[2] === 'status') {
+          if (current === 'serverError')
+            return answer(res, 500, { code: 500, description: 'Internal error' });
+          if (current === 'garbageStatus') {
+            res.writeHead(200, { 'Content-Type': 'text/html' });
+            return res.end('<html><body>It works!</body></html>');
+          }
+          return answer(res, 200, statusBody());
+        }
         if (req.method !== (version === 1 ? 'GET' : 'POST') || cis === undefined) {
           return answer(res, 400, { code: 400, description: 'bad request' });
         }
@@ -124,6 +138,10 @@ export async function startMockLocalModule(
     const body = template('status-ready.json');
     body.lastSync = current === 'stale' ? Date.now() - 96 * 3_600_000 : Date.now() - 60_000;
     if (current === 'notReady') body.status = 'initialization';
+    if (current === 'notConfigured') {
+      body.status = 'not_configured';
+      delete body.lastSync;
+    }
     return body;
   };
 

@@ -1,4 +1,5 @@
 import { type Bill, buildBill, buildPosition } from '../../src/agent/domain/bill.js';
+import type { Job, JobOperation } from '../../src/agent/jobs/job.js';
 
 /**
  * A valid bill for tests: `n` positions mixing VAT rates any seller may charge in 2026 (docs/money.md), goods
@@ -27,6 +28,24 @@ export function sampleBill(
     positions,
     payments: 'card',
   });
+}
+
+/** The job a device's print gets for `bill`: journaled PRINTING on device `kkt`, first attempt. */
+export function printingJob(bill: Bill, operation: JobOperation = 'sell'): Job {
+  return {
+    id: 'J1',
+    key: `${bill.source}/${bill.account}/${bill.billId}`,
+    seq: 1,
+    bill,
+    summary: { source: bill.source, account: bill.account, billId: bill.billId },
+    operation,
+    deviceId: 'kkt',
+    state: 'PRINTING',
+    receivedAt: '',
+    updatedAt: '',
+    trigger: { kind: 'test' },
+    attempts: 1,
+  };
 }
 
 /**

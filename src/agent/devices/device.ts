@@ -5,6 +5,7 @@ import type { Bill } from '../domain/bill.js';
 import type { FiscalData, Job, ShiftEvent } from '../jobs/job.js';
 import type { ReadBack, ReceiptHistory } from '../jobs/receiptHistory.js';
 import type { DoctorOptions, DoctorReport } from './doctorReport.js';
+import type { LocalModuleCondition } from './localModule/reportTypes.js';
 
 /** What a reconcile concluded about a job left PRINTING. */
 export type ReconcileOutcome =
@@ -112,6 +113,8 @@ export interface DeviceSnapshot {
   /** The register has not answered since then, although its link was open (it is being reopened). */
   notAnsweringSince?: string;
   lastError?: { code: string; message: string; at: string };
+  /** The shop's local module of Честный ЗНАК as last seen (atol-web with `localModule`; absent until asked). */
+  localModule?: LocalModuleCondition;
   details?: Record<string, unknown>;
 }
 

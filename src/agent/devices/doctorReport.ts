@@ -1,4 +1,5 @@
 import { ValidationError } from '../../lib/errors.js';
+import type { LocalModuleReport } from './localModule/reportTypes.js';
 
 /**
  * What `kkt-agent doctor` learns about one device (docs/atol-backends.md, "The self-test"). The agent keeps
@@ -49,6 +50,8 @@ export interface DoctorReport {
   /** The FN's last document number before and after: equal unless the doctor was asked to open the shift. */
   fiscalDocuments?: { before: number; after: number };
   shiftOpened?: { shiftNumber: number; fiscalDocumentNumber: number };
+  /** The shop's local module of Честный ЗНАК, when the device's config names one (docs/marking.md). */
+  localModule?: LocalModuleReport;
 }
 
 export interface DoctorOptions {

@@ -35,6 +35,12 @@ export const DEVICES_ERROR_CODES = {
     'The local module\'s credentials file is missing, unreadable or not `{ "username", "password" }`: nothing was printed; the message names the file and the field.',
   MARKING_LM_ANSWER_INVALID:
     'The local module of Честный ЗНАК answered with something the agent cannot read (not JSON, or a field missing or of the wrong type): nothing was printed; the message names the field.',
+  MARKING_LM_UNREACHABLE:
+    'The doctor could not reach the local module of Честный ЗНАК (connection refused, or no answer within `localModule.timeoutMs`): check that its service runs and `localModule.url`.',
+  MARKING_LM_NOT_READY:
+    'The doctor found the local module of Честный ЗНАК not ready to check codes (not initialised, initialising, sync error, service mode, or failing with HTTP 5xx): its line says what to do.',
+  MARKING_LM_SYNC_STALE:
+    'The doctor found that the local module of Честный ЗНАК has not synced within `localModule.maxSyncAgeHours` (or does not say when it did): check its internet access.',
   DEVICE_RECEIPT_KIND_UNSUPPORTED:
     'This device cannot issue this kind of receipt (SmartX: plain sales only); the message names the field. Route the bill to an ATOL register.',
 } as const;

@@ -154,4 +154,36 @@ describe('buildStateDocument', () => {
     expect(stateFingerprint(grown)).toBe(stateFingerprint(a));
     expect(stateFingerprint(changed)).not.toBe(stateFingerprint(a));
   });
+
+  it("carries the local module's last condition; a new sighting of the same condition is not news", () => {
+    const context = { deviceId: 'b', version: '1', config: { version: 0, source: 'file' as const } };
+    const withModule = (condition: NonNullable<AgentStatus['devices'][number]['localModule']>) =>
+      buildStateDocument(
+        { ...status, devices: [{ ...status.devices[0]!, kind: 'atol-web', localModule: condition }] },
+        { ...context, now: new Date('2026-11-22T10:00:00Z') },
+      );
+    const seen = {
+      state: 'ready' as const,
+      seenAt: '2026-11-22T09:58:00.000Z',
+      url: 'http://127.0.0.1:5995',
+      status: 'ready',
+      lastSyncAt: '2026-11-22T09:00:00.000Z',
+      version: '1.4.1',
+    };
+    const ready = withModule(seen);
+    expect(ready.devices[0]!.localModule).toEqual(seen);
+    const again = withModule({
+      ...seen,
+      seenAt: '2026-11-22T09:59:00.000Z',
+      lastSyncAt: '2026-11-22T09:30:00.000Z',
+    });
+    expect(stateFingerprint(again)).toBe(stateFingerprint(ready));
+    const down = withModule({
+      state: 'unreachable',
+      seenAt: seen.seenAt,
+      url: seen.url,
+      reason: 'unreachable (ECONNREFUSED)',
+    });
+    expect(stateFingerprint(down)).not.toBe(stateFingerprint(ready));
+  });
 });

@@ -1,5 +1,6 @@
 import type { AgentStatus } from '../agent.js';
 import type { DeviceSnapshot } from '../devices/device.js';
+import type { LocalModuleCondition } from '../devices/localModule/reportTypes.js';
 import type { ReceiptKind } from '../domain/receiptKind.js';
 import type { JobState } from '../jobs/job.js';
 import type { LinkKind } from '../jobs/links.js';
@@ -77,6 +78,8 @@ export interface DeviceState {
   /** The register has not answered since then, although its link was open. */
   notAnsweringSince?: string;
   lastError?: { code: string; message: string; at: string };
+  /** The shop's local module of Честный ЗНАК as the agent last saw it (docs/marking.md, "Checking the module"). */
+  localModule?: LocalModuleCondition;
 }
 
 export interface StateContext {
@@ -115,6 +118,7 @@ function deviceState(snapshot: DeviceSnapshot): DeviceState {
         : undefined,
     notAnsweringSince: snapshot.notAnsweringSince,
     lastError: snapshot.lastError,
+    localModule: snapshot.localModule && defined({ ...snapshot.localModule }),
   });
 }
 
@@ -184,6 +188,9 @@ const DRIFTING_FIELDS = new Set([
   'lastRun',
   'memory',
   'storage',
+  // The local module's: asked at each marked sale, syncing by itself; its `state` says when it matters.
+  'seenAt',
+  'lastSyncAt',
 ]);
 
 /** The document without what changes by itself: equal fingerprints, nothing new to say. */

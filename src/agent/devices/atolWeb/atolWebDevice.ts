@@ -19,8 +19,10 @@ import {
   PrintRefusedError,
   type ReconcileOutcome,
 } from '../device.js';
+import type { DoctorOptions, DoctorReport } from '../doctorReport.js';
 import { LocalModuleError } from '../localModule/localModuleError.js';
 import type { LocalModulePermits } from '../localModule/permits.js';
+import type { LocalModuleDoctor } from '../localModule/probe.js';
 import { checkMarkedPositions, MarkingCodeRefusedError } from './markingCheck.js';
 
 export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
@@ -32,6 +34,11 @@ export interface AtolWebDeviceOptions extends AtolDeviceBaseOptions {
   markingCheckTimeoutMs?: number;
   /** The shop's local module of Честный ЗНАК, asked for a permit before a marked sale that has none. */
   localModule?: LocalModulePermits;
+  /**
+   * The module's probe for `kkt-agent doctor` and its last condition for `status`: present whenever the
+   * config names a module, even one not `enabled` for sales.
+   */
+  localModuleDoctor?: LocalModuleDoctor;
 }
 
 const DEFAULT_MARKING_CHECK_TIMEOUT_MS = 20_000;
@@ -198,6 +205,19 @@ export class AtolWebDevice extends AtolDeviceBase<AtolWebKkt> {
 
   cashOut(amountMinor: number): Promise<void> {
     return this.kkt.cashOut(amountMinor, this.receiptDefaults.operator);
+  }
+
+  /** The register's self-test, then the local module's when one is configured (docs/marking.md). */
+  override async doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+    const report = await super.doctor(options);
+    const moduleDoctor = this.options.localModuleDoctor;
+    return moduleDoctor ? { ...report, localModule: await moduleDoctor.probe() } : report;
+  }
+
+  override async snapshot(): Promise<DeviceSnapshot> {
+    const snapshot = await super.snapshot();
+    const condition = this.options.localModuleDoctor?.condition;
+    return condition ? { ...snapshot, localModule: condition } : snapshot;
   }
 
   protected override offlineSnapshot(base: DeviceSnapshot): DeviceSnapshot {

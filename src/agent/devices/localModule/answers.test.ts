@@ -19,12 +19,13 @@ const thrown = (run: () => unknown): LocalModuleAnswerError => {
 };
 
 describe('the local module status answer', () => {
-  it('reads status, mode, last sync and whether the database must be downloaded', () => {
+  it('reads status, mode, last sync, whether the database must be downloaded, and the version', () => {
     expect(parseStatus(fixture('status-ready.json'))).toEqual({
       status: 'ready',
       operationMode: 'active',
       lastSyncMs: 1796601600000,
       requiresDownload: false,
+      version: '1.4.1',
     });
   });
 

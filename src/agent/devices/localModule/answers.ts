@@ -41,6 +41,8 @@ export interface LocalModuleStatus {
   operationMode?: string;
   lastSyncMs?: number;
   requiresDownload?: boolean;
+  /** The module's software version (`1.4.1`), as public clients show it beside its status. */
+  version?: string;
 }
 
 /** One code in a check's answer (which flags decide a sale: permits.ts, `refusalOf`). */
@@ -115,9 +117,10 @@ export interface LocalModuleFailure {
 export function parseStatus(body: unknown): LocalModuleStatus {
   const parsed = statusSchema.safeParse(body);
   if (!parsed.success) throw answerError('its status', parsed.error);
-  const { status, operationMode, lastSync, requiresDownload } = parsed.data;
+  const { status, operationMode, lastSync, requiresDownload, version } = parsed.data;
   return {
     status,
+    ...(version !== undefined ? { version } : {}),
     ...(operationMode !== undefined ? { operationMode } : {}),
     ...(lastSync !== undefined ? { lastSyncMs: lastSync } : {}),
     ...(requiresDownload !== undefined ? { requiresDownload } : {}),

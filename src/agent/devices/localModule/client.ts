@@ -52,7 +52,10 @@ const credentialsSchema = z.strictObject({
 });
 
 /** What one request to the module came to. Errors that are nobody's network (credentials, answers) throw. */
-export type LocalModuleReply<T> = { kind: 'answered'; value: T } | { kind: 'unavailable'; reason: string };
+export type LocalModuleReply<T> =
+  | { kind: 'answered'; value: T }
+  /** `httpStatus` when the module answered (a 5xx), absent when it could not be reached or said nothing. */
+  | { kind: 'unavailable'; reason: string; httpStatus?: number };
 
 export type LocalModuleClientOptions = Pick<
   LocalModuleConfig,
@@ -124,7 +127,11 @@ export class LocalModuleClient {
     const { statusCode, bodyText } = outcome;
     if (statusCode === 401 || statusCode === 403) throw new LocalModuleAuthError(statusCode);
     if (statusCode >= 500) {
-      return { kind: 'unavailable', reason: `HTTP ${statusCode}${describeBody(bodyText)}` };
+      return {
+        kind: 'unavailable',
+        reason: `HTTP ${statusCode}${describeBody(bodyText)}`,
+        httpStatus: statusCode,
+      };
     }
     if (statusCode !== 200) {
       // 404 and the like: the address or apiVersion is wrong, which no offline rule excuses.

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { printingJob } from '../../../../test/support/bills.js';
 import { GS } from '../../../lib/markingCode.js';
 import { buildBill, buildPosition } from '../../domain/bill.js';
 import type { MarkingPermit } from '../../domain/marking.js';
 import type { Job, JobOperation } from '../../jobs/job.js';
 import { type LocalModuleCheck, type LocalModuleCode, parseCheck, parseStatus } from './answers.js';
-import type { LocalModuleClient, LocalModuleReply } from './client.js';
+import { LocalModuleAuthError, type LocalModuleClient, type LocalModuleReply } from './client.js';
+import { LocalModuleWatch } from './condition.js';
 import {
   LocalModulePermits,
   LocalModuleRefusedError,
@@ -59,20 +61,7 @@ function job(operation: JobOperation = 'sell', permitOnCheese = false): Job {
     ],
     payments: 'cash',
   });
-  return {
-    id: 'J1',
-    key: 'mqtt/shop/b1',
-    seq: 1,
-    bill,
-    summary: { source: 'mqtt', account: 'shop', billId: 'b1' },
-    operation,
-    deviceId: 'kkt',
-    state: 'PRINTING',
-    receivedAt: '',
-    updatedAt: '',
-    trigger: { kind: 'test' },
-    attempts: 1,
-  };
+  return printingJob(bill, operation);
 }
 
 const sellable = (): LocalModuleCheck => parseCheck(fixture('check-v1-sellable.json'), 1) as LocalModuleCheck;
@@ -271,5 +260,48 @@ describe('permits from the local module before a marked sale', () => {
     const error = await refusal(permits(client, 'sellWithoutPermit').fill(job()));
     expect(error.code).toBe('MARKING_LM_REFUSED');
     expect(error.message).toMatch(/already sold/);
+  });
+
+  it("keeps the module's last condition as each sale saw it, for status", async () => {
+    const watch = new LocalModuleWatch('http://127.0.0.1:5995', '/etc/kkt-agent/local-module.json');
+    const watched = (client: Pick<LocalModuleClient, 'status' | 'check'>) =>
+      new LocalModulePermits({
+        client,
+        watch,
+        maxSyncAgeHours: 72,
+        whenUnavailable: 'refuse',
+        deviceId: 'kkt',
+        logger: pino({ level: 'silent' }),
+        now: () => NOW,
+      });
+    await watched(stub(ready(), [{ kind: 'answered', value: sellable() }]).client).fill(job('sell', true));
+    expect(watch.condition).toEqual({
+      state: 'ready',
+      seenAt: new Date(NOW).toISOString(),
+      url: 'http://127.0.0.1:5995',
+      status: 'ready',
+      lastSyncAt: new Date(NOW - 3_600_000).toISOString(),
+      version: '1.4.1',
+    });
+    const stale: LocalModuleReply<ReturnType<typeof parseStatus>> = {
+      kind: 'answered',
+      value: { ...parseStatus(fixture('status-ready.json')), lastSyncMs: NOW - 100 * 3_600_000 },
+    };
+    await refusal(watched(stub(stale, []).client).fill(job()));
+    expect(watch.condition).toMatchObject({ state: 'staleSync', reason: expect.stringMatching(/100 h ago/) });
+    await refusal(
+      watched(stub({ kind: 'unavailable', reason: 'unreachable (ECONNREFUSED)' }, []).client).fill(job()),
+    );
+    expect(watch.condition).toMatchObject({ state: 'unreachable', reason: 'unreachable (ECONNREFUSED)' });
+    const refusing: Pick<LocalModuleClient, 'status' | 'check'> = {
+      status: async () => {
+        throw new LocalModuleAuthError(401);
+      },
+      check: async () => {
+        throw new Error('unexpected check');
+      },
+    };
+    expect((await refusal(watched(refusing).fill(job()))).code).toBe('MARKING_LM_AUTH_FAILED');
+    expect(watch.condition).toMatchObject({ state: 'credentialsRefused' });
   });
 });

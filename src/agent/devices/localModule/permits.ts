@@ -6,6 +6,7 @@ import { operationOf } from '../../domain/receiptKind.js';
 import type { Job } from '../../jobs/job.js';
 import type { LocalModuleCode } from './answers.js';
 import type { LocalModuleClient } from './client.js';
+import { type LocalModuleWatch, statusFault } from './condition.js';
 import type { LocalModuleConfig } from './config.js';
 import { LocalModuleError } from './localModuleError.js';
 
@@ -79,12 +80,12 @@ export function refusalOf(
 export interface LocalModulePermitsOptions
   extends Pick<LocalModuleConfig, 'maxSyncAgeHours' | 'whenUnavailable'> {
   client: Pick<LocalModuleClient, 'status' | 'check'>;
+  /** Where the module's last condition is kept for `status` (condition.ts). */
+  watch?: LocalModuleWatch;
   logger: Logger;
   deviceId: string;
   now?: () => number;
 }
-
-const HOUR_MS = 3_600_000;
 
 export class LocalModulePermits {
   private readonly now: () => number;
@@ -112,9 +113,13 @@ export class LocalModulePermits {
     const positions: Position[] = [...bill.positions];
     for (const { position, index } of asked) {
       const marking = position.marking!;
-      const reply = await this.options.client.check(productCodeGs1M(marking.code) ?? marking.code);
-      if (reply.kind === 'unavailable')
+      const reply = await this.watched(() =>
+        this.options.client.check(productCodeGs1M(marking.code) ?? marking.code),
+      );
+      if (reply.kind === 'unavailable') {
+        this.options.watch?.note('unreachable', { reason: reply.reason });
         return this.offline({ ...job, bill: { ...bill, positions } }, reply.reason, asked.length);
+      }
       const answer = reply.value;
       if (answer.kind === 'moduleError') {
         const reason = `it answered code ${answer.code}${answer.description ? `: ${answer.description}` : ''}`;
@@ -152,20 +157,24 @@ export class LocalModulePermits {
 
   /** Why the module cannot be relied on now, or undefined when it is ready and fresh. */
   private async notReady(): Promise<string | undefined> {
-    const reply = await this.options.client.status();
-    if (reply.kind === 'unavailable') return reply.reason;
-    const status = reply.value;
-    if (status.status.toLowerCase() !== 'ready') return `its status is ${status.status}`;
-    if (status.operationMode !== undefined && status.operationMode.toLowerCase() !== 'active') {
-      return `it is in ${status.operationMode} mode`;
+    const reply = await this.watched(() => this.options.client.status());
+    if (reply.kind === 'unavailable') {
+      this.options.watch?.note('unreachable', { reason: reply.reason });
+      return reply.reason;
     }
-    if (status.requiresDownload === true) return 'its database must be downloaded again';
-    if (status.lastSyncMs === undefined) return 'it does not say when it last synced with Честный ЗНАК';
-    const ageMs = this.now() - status.lastSyncMs;
-    if (ageMs > this.options.maxSyncAgeHours * HOUR_MS) {
-      return `its last sync with Честный ЗНАК was ${Math.floor(ageMs / HOUR_MS)} h ago (at most ${this.options.maxSyncAgeHours} h)`;
+    const fault = statusFault(reply.value, this.options.maxSyncAgeHours, this.now());
+    this.options.watch?.noteStatus(reply.value, fault, new Date(this.now()));
+    return fault?.reason;
+  }
+
+  /** A request to the module whose typed failure (credentials, unreadable answer) is also its condition. */
+  private async watched<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof LocalModuleError) this.options.watch?.noteError(error);
+      throw error;
     }
-    return undefined;
   }
 
   private offline(job: Job, reason: string, codes: number): Job {
