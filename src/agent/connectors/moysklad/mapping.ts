@@ -9,6 +9,7 @@ import {
   buildBill,
   buildPosition,
   calculatedFormOf,
+  chooseCustomerContact,
   type MeasurementUnit,
   mulDivHalfUp,
   type Payment,
@@ -25,6 +26,7 @@ import type { JobOperation } from '../../jobs/job.js';
 import { cashierByMeta, type MoyskladCashier } from './cashiers.js';
 import { MoyskladBillError } from './errors.js';
 import {
+  counterpartySchema,
   customerOrderSchema,
   isMoyskladTaxSystem,
   type MoyskladTaxSystem,
@@ -299,6 +301,8 @@ export interface MapCustomerOrderOptions {
   defaultTaxSystem?: string;
   /** The MoySklad cashier the agent works as (its paired uid), named on the receipt. */
   cashier?: BillCashier;
+  /** The buyer's contact for tag 1008, from the order's counterparty (`counterpartyContact`). */
+  emailOrPhone?: string;
 }
 
 export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerOrderOptions): Bill {
@@ -331,10 +335,58 @@ export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerO
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
     ...(options.cashier ? { cashier: options.cashier } : {}),
+    ...(options.emailOrPhone !== undefined ? { customer: { emailOrPhone: options.emailOrPhone } } : {}),
     positions: mapped.map((item) => item.position),
     payments: options.payment,
     sourceData: source,
   });
+}
+
+// --- the buyer of a customer order -------------------------------------------------------------------
+
+/** The id of an order's counterparty (`agent.meta`), or undefined when the meta names none. */
+export function agentIdOf(order: WireCustomerOrder): string | undefined {
+  const meta = order.agent?.meta;
+  if (meta === undefined) return undefined;
+  const id = meta.id ?? syncIdOf(meta.href) ?? nativeIdOf(meta.href);
+  return id?.toLowerCase();
+}
+
+/** The row of `GET /entity/counterparty` that is the counterparty `agentId`, or undefined. */
+export function findCounterparty(rows: readonly unknown[], agentId: string): unknown {
+  return rows.find((row) => {
+    if (row === null || typeof row !== 'object') return false;
+    const { id, meta } = row as { id?: unknown; meta?: { href?: unknown } };
+    if (typeof id === 'string' && id.toLowerCase() === agentId) return true;
+    const href = meta?.href;
+    return typeof href === 'string' && (syncIdOf(href) ?? nativeIdOf(href)) === agentId;
+  });
+}
+
+/**
+ * The buyer's contact for tag 1008 from the order's counterparty: its `phone` or `email`, one of them when
+ * both are there by the store's `isPhonePriority` (docs/moysklad.md, "The buyer's contact"). Typed in the
+ * back office as free text, so it is normalised (customerContact.ts); one that no receipt can go to is a
+ * MoyskladBillError naming `counterparty.phone` / `counterparty.email`, never the value.
+ */
+export function counterpartyContact(raw: unknown, phonePriority = true): string | undefined {
+  const counterparty = parseWithSchema(counterpartySchema, raw, 'counterparty');
+  try {
+    return chooseCustomerContact(
+      {
+        ...(counterparty.phone !== undefined
+          ? { phone: { value: counterparty.phone, field: 'counterparty.phone' } }
+          : {}),
+        ...(counterparty.email !== undefined
+          ? { email: { value: counterparty.email, field: 'counterparty.email' } }
+          : {}),
+      },
+      phonePriority,
+    );
+  } catch (error) {
+    if (error instanceof ValidationError) throw new MoyskladBillError(error.field, error.details.reason as string);
+    throw error;
+  }
 }
 
 // --- master queue ---------------------------------------------------------------------------------------
