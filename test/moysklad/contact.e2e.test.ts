@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { parseJsonLossless } from '../../src/lib/json.js';
 import { startMockMoysklad } from './mockServer.js';
+import { SEED_COUNTERPARTY_CREATED, SEED_COUNTERPARTY_LIST } from './seed003.js';
 import { openHarness, pairedFile, tempDir, testAccount, until } from './support.js';
 
 /**
@@ -89,4 +91,137 @@ describe("MoySklad buyer's contact, end to end with a real Agent", () => {
       }
     },
   );
+});
+
+/** A counterparty of the seed's examples, as plain JSON the mock can list. */
+function seedCounterparty(name: string): Record<string, unknown> {
+  if (name === 'Иван Иванович') {
+    const { meta: _meta, ...fields } = JSON.parse(SEED_COUNTERPARTY_CREATED) as Record<string, unknown>;
+    return fields;
+  }
+  const rows = (parseJsonLossless(SEED_COUNTERPARTY_LIST) as { rows: Array<Record<string, unknown>> }).rows;
+  const { meta: _meta, discounts: _discounts, ...fields } = rows.find((row) => row.name === name)!;
+  return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+}
+
+describe('a customer order\'s buyer contact (docs/moysklad.md, "The buyer\'s contact")', () => {
+  it("goes from the order's counterparty to tag 1008; a bad one refuses that order only; MoySklad down defers it; no counterparty, no contact", async () => {
+    const mock = await startMockMoysklad({ stores: [{ fiscalType: 'STANDARD' }] });
+    const dir = await tempDir();
+    const log = capturingLogger();
+    try {
+      const ivan = mock.addCounterparty(seedCounterparty('Иван Иванович'));
+      const bank = mock.addCounterparty(seedCounterparty('АО компания-банк'));
+      // Same name as Ivan, another counterparty: the buyer is picked by id, never by name.
+      mock.addCounterparty({ name: 'Иван Иванович', phone: '+7 900 000 00 00' });
+      const strangerId = '00000000-0000-4000-8000-000000000001';
+      const stranger = {
+        meta: {
+          ...(ivan.meta as object),
+          href: `${mock.url}/entity/counterparty/${strangerId}`,
+          id: strangerId,
+        },
+        name: 'Иван Иванович',
+      };
+      const withIvan = mock.addOrder({
+        name: '00061',
+        moment: '2026-11-22 09:01:00',
+        agent: ivan,
+        positions: [{ name: 'Кофе', priceKop: 15_000 }],
+      });
+      const withBank = mock.addOrder({
+        name: '00062',
+        moment: '2026-11-22 09:02:00',
+        agent: bank,
+        positions: [{ name: 'Чай', priceKop: 9_000 }],
+      });
+      const withStranger = mock.addOrder({
+        name: '00063',
+        moment: '2026-11-22 09:03:00',
+        agent: stranger,
+        positions: [{ name: 'Сахар', priceKop: 8_000 }],
+      });
+      const retail = mock.addOrder({
+        name: '00064',
+        moment: '2026-11-22 09:04:00',
+        positions: [{ name: 'Соль', priceKop: 3_000 }],
+      });
+      // The first search fails through every retry: Ivan's order waits; the others go on.
+      mock.inject({ kind: 'status500', method: 'GET', path: /^\/entity\/counterparty$/, times: 3 });
+      const credentials = await pairedFile(mock, dir.path);
+      const harness = await openHarness(
+        `${dir.path}/data`,
+        testAccount(mock, credentials, {
+          mode: 'customerOrders',
+          billRetry: { firstDelayMs: 300, maxDelayMs: 300 },
+        }),
+        undefined,
+        log.logger,
+      );
+      try {
+        const { agent, device } = harness;
+        const key = (order: Record<string, unknown>) => ({
+          source: 'moysklad',
+          account: 'shop',
+          billId: `customerorder:${order.id}`,
+        });
+        await until(() => device.printed.length === 3, 'three orders printed');
+        const printed = Object.fromEntries(
+          device.printed.map((job) => [job.bill?.number, job.bill?.customer]),
+        );
+        expect(printed).toEqual({
+          '00063': undefined,
+          '00064': undefined,
+          '00061': { emailOrPhone: '+79258762323' },
+        });
+        // Ivan's order was printed last: deferred while the search failed, not printed without its contact.
+        expect(device.printed.at(-1)?.bill?.number).toBe('00061');
+        const refused = agent.jobs.findByBill(key(withBank));
+        expect(refused?.state).toBe('FAILED');
+        expect(refused?.failure).toMatchObject({
+          code: 'MOYSKLAD_BILL_UNSUPPORTED',
+          field: 'counterparty.phone',
+        });
+        expect(refused?.failure?.message).not.toMatch(/666/);
+        expect(agent.jobs.findByBill(key(withStranger))?.state).not.toBe('FAILED');
+        expect(agent.jobs.findByBill(key(withIvan))?.state).not.toBe('FAILED');
+        expect(agent.jobs.findByBill(key(retail))?.state).not.toBe('FAILED');
+        // The retail buyer's order asked nothing; each of the three others was searched by its name.
+        expect(new Set(mock.counterpartySearches)).toEqual(new Set(['Иван Иванович', 'АО компания-банк']));
+      } finally {
+        await harness.stop();
+      }
+      const all = log.lines.join('');
+      expect(all).toContain('moysklad.order.contact_unavailable');
+      for (const secret of ['8762323', 'email@example.com', 'aoalmost', '666 555', 'Иван Иванович'])
+        expect(all).not.toContain(secret);
+    } finally {
+      await mock.close();
+      await dir.remove();
+    }
+  });
+
+  it('a store that sends no e-receipts (ofdEnabled false) asks for no counterparty and prints no contact', async () => {
+    const mock = await startMockMoysklad({ stores: [{ fiscalType: 'STANDARD', ofdEnabled: false }] });
+    const dir = await tempDir();
+    try {
+      const ivan = mock.addCounterparty(seedCounterparty('Иван Иванович'));
+      mock.addOrder({ name: '00071', agent: ivan, positions: [{ name: 'Кофе', priceKop: 15_000 }] });
+      const credentials = await pairedFile(mock, dir.path);
+      const harness = await openHarness(
+        `${dir.path}/data`,
+        testAccount(mock, credentials, { mode: 'customerOrders' }),
+      );
+      try {
+        await until(() => harness.device.printed.length === 1, 'printed');
+        expect(harness.device.printed[0]!.bill?.customer).toBeUndefined();
+        expect(mock.counterpartySearches).toEqual([]);
+      } finally {
+        await harness.stop();
+      }
+    } finally {
+      await mock.close();
+      await dir.remove();
+    }
+  });
 });

@@ -384,7 +384,8 @@ export function counterpartyContact(raw: unknown, phonePriority = true): string 
       phonePriority,
     );
   } catch (error) {
-    if (error instanceof ValidationError) throw new MoyskladBillError(error.field, error.details.reason as string);
+    if (error instanceof ValidationError)
+      throw new MoyskladBillError(error.field, error.details.reason as string);
     throw error;
   }
 }

@@ -2,12 +2,12 @@ import { errorMessage, KktAgentError, ValidationError } from '../../../lib/error
 import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, JobTrigger } from '../../jobs/job.js';
 import { rowDigest } from '../failingBills.js';
+import { isCloudUnavailable } from '../http/errors.js';
 import type { BillSource, ConnectorRuntime, PollCycle } from '../runtime.js';
 import type { BillCommand } from '../types.js';
 import type { MoyskladAccount } from './account.js';
 import type { MoyskladClient } from './client.js';
 import type { MoyskladAccountConfig } from './config.js';
-import { isCloudUnavailable } from '../http/errors.js';
 import {
   MoyskladApiError,
   MoyskladAuthError,
@@ -349,7 +349,8 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     try {
       rows = await runtime.track(() => this.client.counterparties(name, runtime.signal));
     } catch (error) {
-      if (!(error instanceof MoyskladApiError || error instanceof MoyskladMalformedResponseError)) throw error;
+      if (!(error instanceof MoyskladApiError || error instanceof MoyskladMalformedResponseError))
+        throw error;
       if (
         error instanceof MoyskladAuthError ||
         error instanceof MoyskladRateLimitError ||
