@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EMULATOR_EXTRA_TAX_BYTES } from '../../src/emulators/atol/index.js';
 import { parseJsonLossless } from '../../src/lib/json.js';
 import { startMockMoysklad } from '../moysklad/mockServer.js';
 import { SEED_COUNTERPARTY_CREATED } from '../moysklad/seed003.js';
 import { pairedFile, testAccount } from '../moysklad/support.js';
-import { receiptsOf, useAgentBox } from '../support/agentBox.js';
+import { atolOnEmulator, receiptsOf, useAgentBox } from '../support/agentBox.js';
 import { until } from '../support/agentProcess.js';
 
 /**
@@ -45,15 +44,7 @@ describe("MoySklad customer order → tag 1008 in the register's FN, with the re
     const agent = await box.startAgent({
       timeZone: 'Europe/Moscow',
       log: { level: 'debug' },
-      devices: [
-        {
-          id: 'kkt',
-          kind: 'atol',
-          link: { type: 'tcp', host: '127.0.0.1', port: atol.port },
-          operator: { name: 'Кассир' },
-          taxBytes: EMULATOR_EXTRA_TAX_BYTES,
-        },
-      ],
+      devices: [atolOnEmulator(atol)],
       connectors: { moysklad: [testAccount(mock, credentials, { mode: 'customerOrders' })] },
     });
 

@@ -19,15 +19,6 @@ const json = (text: string) => parseJsonLossless(text) as Record<string, unknown
 const seedOrder = () => parseCustomerOrder(json(SEED_CUSTOMER_ORDER));
 const seedRows = () => json(SEED_COUNTERPARTY_LIST).rows as unknown[];
 
-function thrown(call: () => unknown): { code?: string; field?: string; message: string } {
-  try {
-    call();
-  } catch (error) {
-    return error as { code?: string; field?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
-
 describe("a customer order's buyer, from the seed's examples", () => {
   it("names its counterparty by the agent's meta; the default retail buyer has no agent", () => {
     expect(agentIdOf(seedOrder())).toBe('90fdbe2f-d973-11e6-5bed-427b00000056');
@@ -64,14 +55,22 @@ describe("a customer order's buyer, from the seed's examples", () => {
   it("refuses a chosen contact that tag 1008 cannot hold, naming the field and never the value (the seed's own landline)", () => {
     const bank = findCounterparty(seedRows(), '688bd078-800c-11e6-8a84-bae5000000a2');
     // "+7 666 555 444 333": thirteen digits after a +7 is no subscriber number.
-    const error = thrown(() => counterpartyContact(bank, true));
-    expect(error).toMatchObject({ code: 'MOYSKLAD_BILL_UNSUPPORTED', field: 'counterparty.phone' });
-    expect(error.message).not.toMatch(/666|555/);
+    expect(() => counterpartyContact(bank, true)).toThrow(
+      expect.objectContaining({
+        code: 'MOYSKLAD_BILL_UNSUPPORTED',
+        field: 'counterparty.phone',
+        message: expect.not.stringMatching(/666|555/),
+      }),
+    );
     expect(counterpartyContact(bank, false)).toBe('aoalmost@bank.ru');
     const badMail = { ...(bank as Record<string, unknown>), email: 'aoalmost at bank.ru' };
-    expect(thrown(() => counterpartyContact(badMail, false))).toMatchObject({ field: 'counterparty.email' });
+    expect(() => counterpartyContact(badMail, false)).toThrow(
+      expect.objectContaining({ field: 'counterparty.email' }),
+    );
     const notText = { ...(bank as Record<string, unknown>), phone: 79991234567 };
-    expect(thrown(() => counterpartyContact(notText, true))).toMatchObject({ field: 'counterparty.phone' });
+    expect(() => counterpartyContact(notText, true)).toThrow(
+      expect.objectContaining({ field: 'counterparty.phone' }),
+    );
   });
 
   it("puts the contact on the seed order's bill as tag 1008's customer.emailOrPhone", () => {

@@ -123,29 +123,17 @@ describe('a customer order\'s buyer contact (docs/moysklad.md, "The buyer\'s con
         },
         name: 'Иван Иванович',
       };
-      const withIvan = mock.addOrder({
-        name: '00061',
-        moment: '2026-11-22 09:01:00',
-        agent: ivan,
-        positions: [{ name: 'Кофе', priceKop: 15_000 }],
-      });
-      const withBank = mock.addOrder({
-        name: '00062',
-        moment: '2026-11-22 09:02:00',
-        agent: bank,
-        positions: [{ name: 'Чай', priceKop: 9_000 }],
-      });
-      const withStranger = mock.addOrder({
-        name: '00063',
-        moment: '2026-11-22 09:03:00',
-        agent: stranger,
-        positions: [{ name: 'Сахар', priceKop: 8_000 }],
-      });
-      const retail = mock.addOrder({
-        name: '00064',
-        moment: '2026-11-22 09:04:00',
-        positions: [{ name: 'Соль', priceKop: 3_000 }],
-      });
+      const order = (name: string, agent: Record<string, unknown> | undefined, good: string) =>
+        mock.addOrder({
+          name,
+          moment: `2026-11-22 09:${name.slice(-2)}:00`,
+          ...(agent ? { agent } : {}),
+          positions: [{ name: good, priceKop: 9_000 }],
+        });
+      const withIvan = order('00061', ivan, 'Кофе');
+      const withBank = order('00062', bank, 'Чай');
+      const withStranger = order('00063', stranger, 'Сахар');
+      const retail = order('00064', undefined, 'Соль');
       // The first search fails through every retry: Ivan's order waits; the others go on.
       mock.inject({ kind: 'status500', method: 'GET', path: /^\/entity\/counterparty$/, times: 3 });
       const credentials = await pairedFile(mock, dir.path);
