@@ -305,6 +305,26 @@ describe('master operation → bill', () => {
     expect(() => mapMasterOperation(notText, key, { account: 'a' })).toThrow(/cheque\.phone/);
   });
 
+  it('takes no contact when the operation says no electronic receipt (cheque.online or electronicCheque false)', () => {
+    // The seed's minion cheque with its "electronic receipt flag" off, and the quick-start's names with
+    // `electronicCheque: false`: the phone is there, but nobody asked for the receipt to go to it.
+    const offline = operation(
+      'retaildemand',
+      '"cashSum": 1000, "cheque": { "fiscal": true, "online": false, "printed": true, "phone": "89992223311", "email": "1@m.com" }',
+    );
+    const key = masterOperationKey(offline)!;
+    expect(mapMasterOperation(offline, key, { account: 'a' }).bill.customer).toBeUndefined();
+    const quickStart = (electronic: boolean) =>
+      operation(
+        'retaildemand',
+        `"cashSum": 1000, "chequeEmail": "test@test.org", "chequePhone": "123456", "electronicCheque": ${electronic}, "paperCheque": true`,
+      );
+    expect(mapMasterOperation(quickStart(false), key, { account: 'a' }).bill.customer).toBeUndefined();
+    expect(
+      mapMasterOperation(quickStart(true), key, { account: 'a', phonePriority: false }).bill.customer,
+    ).toEqual({ emailOrPhone: 'test@test.org' });
+  });
+
   it('refuses missing payments and sums that do not add up', () => {
     const unpaid = operation('retaildemand', '"cashSum": 0');
     expect(() => mapMasterOperation(unpaid, masterOperationKey(unpaid)!, { account: 'a' })).toThrow(/paid/);

@@ -463,9 +463,12 @@ export interface MapMasterOptions {
 /**
  * The buyer's contact for tag 1008 from the operation's `cheque.phone` / `cheque.email` (where the
  * minion wants the electronic receipt sent); one of them when both are there, by the store's priority.
- * Errors name the field, never the value: a contact must not reach the logs.
+ * None when the operation says no electronic receipt (`cheque.online` or `electronicCheque` false): the
+ * buyer's number is then no address for one. Errors name the field, never the value: a contact must not
+ * reach the logs.
  */
 export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
+  if (op.cheque?.online === false || op.electronicCheque === false) return undefined;
   const given = (field: string, value: string | undefined) => {
     const text = value?.trim();
     return text ? { field: `operation.${field}`, value: text } : undefined;

@@ -287,12 +287,20 @@ export const masterOperationSchema = z.looseObject({
   customerOrder: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
   /**
    * The receipt the minion asks for: its `phone` and `email` are where the electronic receipt goes
-   * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"). Only those two are read.
+   * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"), and `online`, "the electronic receipt
+   * flag": an explicit false says no e-receipt was asked for. An odd `online` counts as not said.
    */
-  cheque: z.looseObject({ phone: shortText(256).optional(), email: shortText(256).optional() }).optional(),
-  /** The same two, as the reference's quick-start example of a retail demand names them. */
+  cheque: z
+    .looseObject({
+      phone: shortText(256).optional(),
+      email: shortText(256).optional(),
+      online: flag.optional().catch(undefined),
+    })
+    .optional(),
+  /** The same three, as the reference's quick-start example of a retail demand names them. */
   chequePhone: shortText(256).optional(),
   chequeEmail: shortText(256).optional(),
+  electronicCheque: flag.optional().catch(undefined),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 
