@@ -370,8 +370,8 @@ export function findCounterparty(rows: readonly unknown[], agentId: string): unk
  * MoyskladBillError naming `counterparty.phone` / `counterparty.email`, never the value.
  */
 export function counterpartyContact(raw: unknown, phonePriority = true): string | undefined {
-  const counterparty = parseWithSchema(counterpartySchema, raw, 'counterparty');
   try {
+    const counterparty = parseWithSchema(counterpartySchema, raw, 'counterparty');
     return chooseCustomerContact(
       {
         ...(counterparty.phone !== undefined

@@ -252,7 +252,7 @@ export const counterpartyListSchema = z.looseObject({ rows: z.array(z.unknown())
  * почты") and `phone` ("номер городского телефона"), free text typed in MoySklad.
  */
 export const counterpartySchema = z.looseObject({
-  meta: metaSchema,
+  meta: metaSchema.optional().catch(undefined),
   id: shortText(64).optional(),
   email: shortText(256).optional(),
   phone: shortText(256).optional(),
