@@ -189,6 +189,45 @@ describe('a customer order\'s buyer contact (docs/moysklad.md, "The buyer\'s con
     }
   });
 
+  it('a search MoySklad refuses for good (403) prints the order without a contact and says so, naming no one', async () => {
+    const mock = await startMockMoysklad({ stores: [{ fiscalType: 'STANDARD' }] });
+    const dir = await tempDir();
+    const log = capturingLogger();
+    try {
+      const ivan = mock.addCounterparty(seedCounterparty('Иван Иванович'));
+      mock.addOrder({ name: '00091', agent: ivan, positions: [{ name: 'Кофе', priceKop: 15_000 }] });
+      mock.inject({
+        kind: 'apiError',
+        status: 403,
+        code: 1016,
+        method: 'GET',
+        path: /^\/entity\/counterparty$/,
+      });
+      const credentials = await pairedFile(mock, dir.path);
+      const harness = await openHarness(
+        `${dir.path}/data`,
+        testAccount(mock, credentials, { mode: 'customerOrders' }),
+        undefined,
+        log.logger,
+      );
+      try {
+        await until(() => harness.device.printed.length === 1, 'printed');
+        expect(harness.device.printed[0]!.bill?.customer).toBeUndefined();
+        // Asked once, answered 403, not retried: a refusal is no outage.
+        expect(mock.counters.byRoute['GET /entity/counterparty']).toBe(1);
+      } finally {
+        await harness.stop();
+      }
+      const warnings = log.lines.filter((line) => line.includes('moysklad.order.contact_unavailable'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, reason: 'MOYSKLAD_API_ERROR' });
+      expect(log.lines.join('')).not.toContain('Иван Иванович');
+    } finally {
+      await mock.close();
+      await dir.remove();
+    }
+  });
+
   it('a store that sends no e-receipts (ofdEnabled false) asks for no counterparty and prints no contact', async () => {
     const mock = await startMockMoysklad({ stores: [{ fiscalType: 'STANDARD', ofdEnabled: false }] });
     const dir = await tempDir();

@@ -2,7 +2,6 @@ import { errorMessage, KktAgentError, ValidationError } from '../../../lib/error
 import type { IntakeResult } from '../../jobs/intake.js';
 import type { BillKey, JobTrigger } from '../../jobs/job.js';
 import { rowDigest } from '../failingBills.js';
-import { isCloudUnavailable } from '../http/errors.js';
 import type { BillSource, ConnectorRuntime, PollCycle } from '../runtime.js';
 import type { BillCommand } from '../types.js';
 import type { MoyskladAccount } from './account.js';
@@ -349,15 +348,14 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     try {
       rows = await runtime.track(() => this.client.counterparties(name, runtime.signal));
     } catch (error) {
-      if (!(error instanceof MoyskladApiError || error instanceof MoyskladMalformedResponseError))
-        throw error;
-      if (
-        error instanceof MoyskladAuthError ||
-        error instanceof MoyskladRateLimitError ||
-        error instanceof MoyskladUnavailableError ||
-        isCloudUnavailable(error)
-      )
-        throw error;
+      // Transport errors (unreachable, timeout, too large) are no MoyskladApiError: thrown as well.
+      const refusedForGood =
+        (error instanceof MoyskladApiError &&
+          !(error instanceof MoyskladAuthError) &&
+          !(error instanceof MoyskladRateLimitError) &&
+          !(error instanceof MoyskladUnavailableError)) ||
+        error instanceof MoyskladMalformedResponseError;
+      if (!refusedForGood) throw error;
       this.warnNoContact(billId, error.code);
       return undefined;
     }
@@ -369,7 +367,7 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
   private warnNoContact(billId: string, reason: string): void {
     this.runtime.logger.warn(
       { event: 'moysklad.order.contact_unavailable', account: this.runtime.account, billId, reason },
-      "the order's counterparty could not be read: its receipt carries no buyer contact (tag 1008)",
+      "no contact could be read for the order's counterparty: its receipt carries no buyer contact (tag 1008)",
     );
   }
 
