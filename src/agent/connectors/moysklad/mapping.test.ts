@@ -262,12 +262,13 @@ describe('master operation → bill', () => {
       '"cheque": { "fiscal": true, "online": true, "printed": true, "phone": "89992223311", "email": "1@m.com", "number": "4165132132", "sum": 123.6, "fnNumber": "1223334444", "fiscalDocSign": "111222333", "fiscalDocNumber": "1234567", "time": "2016-09-06 21:41:46" }';
     const raw = operation('retaildemand', `"cashSum": 1000, ${SEED_CHEQUE}`);
     const key = masterOperationKey(raw)!;
+    // Brought to "+{digits}" by the one rule of docs/fiscalization.md (8 is the trunk prefix).
     expect(mapMasterOperation(raw, key, { account: 'a' }).bill.customer).toEqual({
-      emailOrPhone: '89992223311',
+      emailOrPhone: '+79992223311',
     });
     expect(
       mapMasterOperation(raw, key, { account: 'a', phonePriority: true }).bill.customer?.emailOrPhone,
-    ).toBe('89992223311');
+    ).toBe('+79992223311');
     expect(
       mapMasterOperation(raw, key, { account: 'a', phonePriority: false }).bill.customer?.emailOrPhone,
     ).toBe('1@m.com');
@@ -285,6 +286,13 @@ describe('master operation → bill', () => {
       {
         emailOrPhone: 'test@test.org',
       },
+    );
+    // Its "123456" is nobody's phone: chosen, it refuses the operation naming the field.
+    expect(() => mapMasterOperation(quickStart, key, { account: 'a', phonePriority: true })).toThrow(
+      expect.objectContaining({
+        field: 'operation.chequePhone',
+        message: expect.not.stringContaining('123456'),
+      }),
     );
     const none = operation('retaildemand', '"cashSum": 1000, "cheque": { "online": false }');
     expect(mapMasterOperation(none, key, { account: 'a' }).bill.customer).toBeUndefined();

@@ -3,11 +3,11 @@ import { parseDecimalToMinor } from '../../../lib/decimal.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import {
-  BILL_LIMITS,
   type Bill,
   type BillCashier,
   buildBill,
   buildPosition,
+  type ContactCandidates,
   calculatedFormOf,
   chooseCustomerContact,
   type MeasurementUnit,
@@ -370,22 +370,22 @@ export function findCounterparty(rows: readonly unknown[], agentId: string): unk
  * MoyskladBillError naming `counterparty.phone` / `counterparty.email`, never the value.
  */
 export function counterpartyContact(raw: unknown, phonePriority = true): string | undefined {
+  return contactFor(() => {
+    const { phone, email } = parseWithSchema(counterpartySchema, raw, 'counterparty');
+    return {
+      ...(phone !== undefined ? { phone: { value: phone, field: 'counterparty.phone' } } : {}),
+      ...(email !== undefined ? { email: { value: email, field: 'counterparty.email' } } : {}),
+    };
+  }, phonePriority);
+}
+
+/** chooseCustomerContact on what `read` finds, its ValidationErrors as the MoyskladBillError a mapping throws. */
+function contactFor(read: () => ContactCandidates, phonePriority: boolean): string | undefined {
   try {
-    const counterparty = parseWithSchema(counterpartySchema, raw, 'counterparty');
-    return chooseCustomerContact(
-      {
-        ...(counterparty.phone !== undefined
-          ? { phone: { value: counterparty.phone, field: 'counterparty.phone' } }
-          : {}),
-        ...(counterparty.email !== undefined
-          ? { email: { value: counterparty.email, field: 'counterparty.email' } }
-          : {}),
-      },
-      phonePriority,
-    );
+    return chooseCustomerContact(read(), phonePriority);
   } catch (error) {
     if (error instanceof ValidationError)
-      throw new MoyskladBillError(error.field, error.details.reason as string);
+      throw new MoyskladBillError(error.field, String(error.details.reason));
     throw error;
   }
 }
@@ -462,27 +462,19 @@ export interface MapMasterOptions {
 
 /**
  * The buyer's contact for tag 1008 from the operation's `cheque.phone` / `cheque.email` (where the
- * minion wants the electronic receipt sent); one of them when both are there, by the store's priority.
+ * minion wants the electronic receipt sent), else the quick-start's `chequePhone` / `chequeEmail`; one of
+ * them when both are there, by the store's priority, normalised by the one rule (customerContact.ts).
  * None when the operation says no electronic receipt (`cheque.online` or `electronicCheque` false): the
  * buyer's number is then no address for one. Errors name the field, never the value: a contact must not
  * reach the logs.
  */
 export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
   if (op.cheque?.online === false || op.electronicCheque === false) return undefined;
-  const given = (field: string, value: string | undefined) => {
-    const text = value?.trim();
-    return text ? { field: `operation.${field}`, value: text } : undefined;
-  };
+  const given = (field: string, value: string | undefined) =>
+    value?.trim() ? { field: `operation.${field}`, value } : undefined;
   const phone = given('cheque.phone', op.cheque?.phone) ?? given('chequePhone', op.chequePhone);
   const email = given('cheque.email', op.cheque?.email) ?? given('chequeEmail', op.chequeEmail);
-  const chosen = phone && email ? (phonePriority ? phone : email) : (phone ?? email);
-  if (chosen && chosen.value.length > BILL_LIMITS.emailOrPhoneLength) {
-    throw new MoyskladBillError(
-      chosen.field,
-      `the buyer's contact is longer than the ${BILL_LIMITS.emailOrPhoneLength} characters of tag 1008`,
-    );
-  }
-  return chosen?.value;
+  return contactFor(() => ({ ...(phone ? { phone } : {}), ...(email ? { email } : {}) }), phonePriority);
 }
 
 /** A polled operation → the bill and whether it is a sale or a return. Throws KktAgentError for what cannot print. */
