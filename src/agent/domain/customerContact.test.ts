@@ -22,6 +22,8 @@ describe('normalizePhone: a subscriber number as tag 1008 takes it, "+{digits}"'
     ['9992223311', '+79992223311'],
     ['+79161234567', '+79161234567'],
     ['+375 29 123-45-67', '+375291234567'],
+    // Vietnam: 11 digits beginning with 8, a real country code (84).
+    ['+84 91 234 5678', '+84912345678'],
   ])('%s → %s', (text, expected) => {
     expect(normalizePhone(text, 'x.phone')).toBe(expected);
   });
@@ -37,6 +39,9 @@ describe('normalizePhone: a subscriber number as tag 1008 takes it, "+{digits}"'
     ['12345678901234567'],
     ['+1234567890123456'],
     ['89992223311, 89992223312'],
+    // A Russian mobile with its trunk prefix after a "+": no country code 89 exists.
+    ['+8 999 222 33 11'],
+    ['+0 999 222 33 11'],
   ])('%s is refused naming the field, not the value', (text) => {
     const error = thrown(() => normalizePhone(text, 'counterparty.phone'));
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'counterparty.phone' });

@@ -36,6 +36,10 @@ export function normalizePhone(text: string, field: string): string {
       field,
       'is not a phone number a receipt can go to: give it with its country code (+7…)',
     );
+  // No country code begins with 0, and none is 89: "+8 9xx …" is a Russian mobile written with the trunk
+  // prefix after a "+", and sending it on as +89… would send the receipt to nobody, or to someone else.
+  if (international.startsWith('0') || international.startsWith('89'))
+    throw new ValidationError(field, 'has no country code: give it as +7… (or the number without "+")');
   if (international.startsWith('7') && international.length !== RUSSIAN_DIGITS)
     throw new ValidationError(field, `a +7 number has ${RUSSIAN_DIGITS} digits`);
   if (international.length < PHONE_MIN_DIGITS || international.length > PHONE_MAX_DIGITS)
