@@ -47,7 +47,7 @@ describe('kkt-agent.service settings', () => {
     expect(value('Service', 'Type')).toBe('notify');
     expect(value('Service', 'NotifyAccess')).toBe('main');
     expect(value('Service', 'ExecStart')).toBe(
-      '/usr/bin/node --optimize-for-size --max-semi-space-size=1 --max-old-space-size=128 --no-sparkplug ' +
+      '/usr/bin/node --optimize-for-size --max-semi-space-size=1 --max-old-space-size=128 --no-sparkplug --no-maglev --no-opt ' +
         '/opt/kkt-agent/bin/kkt-agent.js run --config /etc/kkt-agent/config.json',
     );
     expect(unitText).not.toMatch(/^ExecStart=.*\bnpm\b/m);
@@ -62,6 +62,27 @@ describe('kkt-agent.service settings', () => {
     const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+  });
+
+  it("keeps hot code in V8's interpreter on this node: no baseline, Maglev or TurboFan tier", () => {
+    // The memory goals rest on it (docs/operations.md, "Node flags"); Node 22+ tiers up to Maglev unless told not to.
+    const words = value('Service', 'ExecStart')!.split(' ');
+    const flags = words.slice(1, words.indexOf('/opt/kkt-agent/bin/kkt-agent.js'));
+    const hot = [
+      'function f(a) { let s = 0; for (let i = 0; i < 100; i++) s += a * i; return s; }',
+      'let t = 0; for (let i = 0; i < 300000; i++) t += f(i);',
+      'console.log(JSON.stringify({ ignition: %ActiveTierIsIgnition(f), sparkplug: %ActiveTierIsSparkplug(f),',
+      '  maglev: %ActiveTierIsMaglev(f), turbofan: %ActiveTierIsTurbofan(f) }));',
+    ].join('\n');
+    const tiersOf = (nodeFlags: string[]) => {
+      const run = spawnSync(process.execPath, [...nodeFlags, '--allow-natives-syntax', '-e', hot], {
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      return JSON.parse(run.stdout) as Record<string, boolean>;
+    };
+    expect(tiersOf([])).toMatchObject({ ignition: false });
+    expect(tiersOf(flags)).toEqual({ ignition: true, sparkplug: false, maglev: false, turbofan: false });
   });
 
   it('always restarts and never stops trying', () => {
