@@ -31,6 +31,8 @@ export interface MockStoreInput {
   defaultTaxSystem?: string;
   /** The store's `isPhonePriority` (absent from its settings when not given). */
   isPhonePriority?: boolean;
+  /** The store's `ofdEnabled` ("send the electronic receipt through the OFD"); true unless given. */
+  ofdEnabled?: boolean;
 }
 
 export interface MockStore {
@@ -44,6 +46,7 @@ export interface MockStore {
   fiscalType: string;
   defaultTaxSystem: string;
   isPhonePriority?: boolean;
+  ofdEnabled: boolean;
 }
 
 export interface MockOptions {
@@ -196,6 +199,10 @@ export class MockMoysklad {
   /** Requests refused because their syncId was already known. */
   readonly duplicates: Array<{ kind: string; syncId: string }> = [];
   readonly orders: Json[] = [];
+  /** `GET /entity/counterparty` rows (B.5.11); `search` matches name, email, phone, discountCardNumber. */
+  readonly counterparties: Json[] = [];
+  /** The `search` of every counterparty request, in order. */
+  readonly counterpartySearches: string[] = [];
   readonly operations: MockOperation[] = [];
   readonly requests: MockRequest[] = [];
   readonly counters = {
@@ -232,6 +239,7 @@ export class MockMoysklad {
       fiscalType: input.fiscalType ?? 'MASTER',
       defaultTaxSystem: input.defaultTaxSystem ?? 'SIMPLIFIED_TAX_SYSTEM_INCOME',
       ...(input.isPhonePriority !== undefined ? { isPhonePriority: input.isPhonePriority } : {}),
+      ofdEnabled: input.ofdEnabled ?? true,
     }));
     this.rate = {
       requests: options.rateLimit?.requests ?? 100,
@@ -314,6 +322,8 @@ export class MockMoysklad {
     vatIncluded?: boolean;
     state?: string;
     withAgent?: boolean;
+    /** The order's buyer: a counterparty added with addCounterparty (its meta and name, as posap lists it). */
+    agent?: Json;
     paidNoCash?: number;
     taxSystem?: string;
   }): Json {
@@ -353,8 +363,28 @@ export class MockMoysklad {
     if (input.withAgent) {
       order.agent = { meta: this.meta('counterparty', randomUUID()), name: 'ООО "Покупатель"' };
     }
+    if (input.agent) order.agent = { meta: input.agent.meta, name: input.agent.name };
     this.orders.push(order);
     return order;
+  }
+
+  /** A counterparty as `GET /entity/counterparty` lists it; `fields` are merged over a minimal row. */
+  addCounterparty(fields: Json): Json {
+    const id = typeof fields.id === 'string' ? fields.id : randomUUID();
+    const row: Json = {
+      meta: this.meta('counterparty', id),
+      id,
+      version: 0,
+      updated: '2026-11-22 09:00:00',
+      name: 'Покупатель',
+      externalCode: id.slice(0, 22),
+      companyType: 'individual',
+      tags: [],
+      salesAmount: 0,
+      ...fields,
+    };
+    this.counterparties.push(row);
+    return row;
   }
 
   /** Any JSON as an order row (hostile-input tests). */
@@ -492,7 +522,7 @@ export class MockMoysklad {
         return;
       }
       this.checkHeaders(req, body);
-      const answer = this.route(method, path, caller, body);
+      const answer = this.route(method, path, caller, body, url.searchParams);
       if (fault?.kind === 'processThenHang') {
         this.hanging.add(res);
         status = -1;
@@ -728,6 +758,7 @@ export class MockMoysklad {
     path: string,
     caller: Caller,
     raw: Buffer,
+    query: URLSearchParams,
   ): { status: number; body?: unknown } {
     const json = (): Json => this.parseJson(raw);
     const param = (pattern: RegExp) => pattern.exec(path)?.[1];
@@ -784,6 +815,29 @@ export class MockMoysklad {
             offset: 0,
           },
           rows: this.orders,
+        },
+      };
+    }
+    if (method === 'GET' && path === '/entity/counterparty') {
+      const search = (query.get('search') ?? '').toLowerCase();
+      this.counterpartySearches.push(query.get('search') ?? '');
+      const rows = this.counterparties.filter((row) =>
+        ['name', 'email', 'phone', 'discountCardNumber'].some(
+          (key) => typeof row[key] === 'string' && (row[key] as string).toLowerCase().includes(search),
+        ),
+      );
+      return {
+        status: 200,
+        body: {
+          meta: {
+            href: `${this.url}/entity/counterparty`,
+            mediaType: 'application/json',
+            size: rows.length,
+            limit: 1000,
+            offsetId: '00000000-0000-0000-0000-000000000000',
+            direction: 'forward',
+          },
+          rows,
         },
       };
     }
@@ -848,7 +902,7 @@ export class MockMoysklad {
       fiscalType: store.fiscalType,
       defaultTaxSystem: store.defaultTaxSystem,
       orderTaxSystem: store.defaultTaxSystem,
-      ofdEnabled: true,
+      ofdEnabled: store.ofdEnabled,
       ...(store.isPhonePriority !== undefined ? { isPhonePriority: store.isPhonePriority } : {}),
       cashiers: {
         rows: [

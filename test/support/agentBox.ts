@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import {
   type AtolEmulator,
   type AtolEmulatorOptions,
+  EMULATOR_EXTRA_TAX_BYTES,
   type JournalEntry,
   startAtolEmulator,
 } from '../../src/emulators/atol/index.js';
@@ -115,6 +116,17 @@ export function useAgentBox(
       box.own(await startMockBridge({ port: 0, timeZone: SHOP_TZ, ...bridgeOptions })),
   };
   return box;
+}
+
+/** The config of a device `kkt` on `emulator`'s TCP port: the binary protocol, the emulator's tax bytes. */
+export function atolOnEmulator(emulator: AtolEmulator): Record<string, unknown> {
+  return {
+    id: 'kkt',
+    kind: 'atol',
+    link: { type: 'tcp', host: '127.0.0.1', port: emulator.port },
+    operator: { name: 'Кассир' },
+    taxBytes: EMULATOR_EXTRA_TAX_BYTES,
+  };
 }
 
 /** The receipts `emulator` makes from now on, in order. */

@@ -1,4 +1,5 @@
 export * from './bill.js';
+export * from './customerContact.js';
 export * from './marking.js';
 export * from './money.js';
 export * from './payment.js';

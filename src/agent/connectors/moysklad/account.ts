@@ -26,6 +26,8 @@ interface Settings {
   orderTaxSystem?: string;
   /** `isPhonePriority`: which contact an electronic receipt goes to when an operation names both. */
   phonePriority?: boolean;
+  /** `ofdEnabled`: the store sends electronic receipts through the OFD ("Отправлять электронный чек через ОФД"). */
+  sendsElectronicReceipts?: boolean;
   storeName: string;
   loadedAt: number;
 }
@@ -154,6 +156,7 @@ export class MoyskladAccount implements ConnectorPart {
       if (store.defaultTaxSystem) settings.defaultTaxSystem = store.defaultTaxSystem;
       if (store.orderTaxSystem) settings.orderTaxSystem = store.orderTaxSystem;
       if (store.isPhonePriority !== undefined) settings.phonePriority = store.isPhonePriority;
+      if (store.ofdEnabled !== undefined) settings.sendsElectronicReceipts = store.ofdEnabled;
       this.settingsValue = settings;
       const warning =
         'the store is not a master cash register (fiscalType is not MASTER): the queue stays empty';
@@ -184,6 +187,11 @@ export class MoyskladAccount implements ConnectorPart {
   /** The store's `isPhonePriority`, when its settings say. */
   get phonePriority(): boolean | undefined {
     return this.settingsValue?.phonePriority;
+  }
+
+  /** The store's `ofdEnabled`, when its settings say: whether a customer order's buyer gets an e-receipt. */
+  get sendsElectronicReceipts(): boolean | undefined {
+    return this.settingsValue?.sendsElectronicReceipts;
   }
 
   /** The paired cashier, if the store's list names them. */

@@ -19,6 +19,7 @@ import {
 import type { RateLimiter } from './rateLimiter.js';
 import {
   attachAnswerSchema,
+  counterpartyListSchema,
   customerOrderListSchema,
   errorBodySchema,
   normalizeBaseUrl,
@@ -143,6 +144,16 @@ export class MoyskladClient {
   }
 
   /**
+   * `GET /entity/counterparty?search=…`: raw rows of the counterparties whose name, e-mail, phone or
+   * discount card holds `search` (posap documents no GET of one counterparty by id).
+   */
+  async counterparties(search: string, signal?: AbortSignal): Promise<unknown[]> {
+    const path = `entity/counterparty?search=${encodeURIComponent(search)}&limit=1000`;
+    const answer = await this.request('GET', path, { answer: 'json', signal });
+    return this.shape(counterpartyListSchema, answer.body, 'GET /entity/counterparty').rows;
+  }
+
+  /**
    * `GET /cheque/rpc/master/poll/{orgId}`: the next operation to fiscalize, raw, or undefined when the
    * queue is empty (undocumented: we take 204, an empty body, `{}` and `null` to mean empty).
    */
@@ -164,7 +175,8 @@ export class MoyskladClient {
   // --- the request loop -------------------------------------------------------------------------------
 
   async request(method: HttpMethod, path: string, options: RequestOptions): Promise<MoyskladAnswer> {
-    const endpoint = `${method} /${path}`;
+    // Named without its query: a search names a buyer, and endpoints go into errors and logs.
+    const endpoint = `${method} /${path.split('?')[0]}`;
     const { signal } = options;
     let transientFailures = 0;
     let rateWaits = 0;

@@ -262,12 +262,13 @@ describe('master operation → bill', () => {
       '"cheque": { "fiscal": true, "online": true, "printed": true, "phone": "89992223311", "email": "1@m.com", "number": "4165132132", "sum": 123.6, "fnNumber": "1223334444", "fiscalDocSign": "111222333", "fiscalDocNumber": "1234567", "time": "2016-09-06 21:41:46" }';
     const raw = operation('retaildemand', `"cashSum": 1000, ${SEED_CHEQUE}`);
     const key = masterOperationKey(raw)!;
+    // Brought to "+{digits}" by the one rule of docs/fiscalization.md (8 is the trunk prefix).
     expect(mapMasterOperation(raw, key, { account: 'a' }).bill.customer).toEqual({
-      emailOrPhone: '89992223311',
+      emailOrPhone: '+79992223311',
     });
     expect(
       mapMasterOperation(raw, key, { account: 'a', phonePriority: true }).bill.customer?.emailOrPhone,
-    ).toBe('89992223311');
+    ).toBe('+79992223311');
     expect(
       mapMasterOperation(raw, key, { account: 'a', phonePriority: false }).bill.customer?.emailOrPhone,
     ).toBe('1@m.com');
@@ -286,6 +287,13 @@ describe('master operation → bill', () => {
         emailOrPhone: 'test@test.org',
       },
     );
+    // Its "123456" is nobody's phone: chosen, it refuses the operation naming the field.
+    expect(() => mapMasterOperation(quickStart, key, { account: 'a', phonePriority: true })).toThrow(
+      expect.objectContaining({
+        field: 'operation.chequePhone',
+        message: expect.not.stringContaining('123456'),
+      }),
+    );
     const none = operation('retaildemand', '"cashSum": 1000, "cheque": { "online": false }');
     expect(mapMasterOperation(none, key, { account: 'a' }).bill.customer).toBeUndefined();
     // Too long for tag 1008: refused, naming the field and not the value.
@@ -303,6 +311,26 @@ describe('master operation → bill', () => {
     expect(error?.message).not.toContain(long);
     const notText = operation('retaildemand', '"cashSum": 1000, "cheque": { "phone": 89992223311 }');
     expect(() => mapMasterOperation(notText, key, { account: 'a' })).toThrow(/cheque\.phone/);
+  });
+
+  it('takes no contact when the operation says no electronic receipt (cheque.online or electronicCheque false)', () => {
+    // The seed's minion cheque with its "electronic receipt flag" off, and the quick-start's names with
+    // `electronicCheque: false`: the phone is there, but nobody asked for the receipt to go to it.
+    const offline = operation(
+      'retaildemand',
+      '"cashSum": 1000, "cheque": { "fiscal": true, "online": false, "printed": true, "phone": "89992223311", "email": "1@m.com" }',
+    );
+    const key = masterOperationKey(offline)!;
+    expect(mapMasterOperation(offline, key, { account: 'a' }).bill.customer).toBeUndefined();
+    const quickStart = (electronic: boolean) =>
+      operation(
+        'retaildemand',
+        `"cashSum": 1000, "chequeEmail": "test@test.org", "chequePhone": "123456", "electronicCheque": ${electronic}, "paperCheque": true`,
+      );
+    expect(mapMasterOperation(quickStart(false), key, { account: 'a' }).bill.customer).toBeUndefined();
+    expect(
+      mapMasterOperation(quickStart(true), key, { account: 'a', phonePriority: false }).bill.customer,
+    ).toEqual({ emailOrPhone: 'test@test.org' });
   });
 
   it('refuses missing payments and sums that do not add up', () => {

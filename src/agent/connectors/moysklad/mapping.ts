@@ -3,12 +3,13 @@ import { parseDecimalToMinor } from '../../../lib/decimal.js';
 import { KktAgentError, ValidationError } from '../../../lib/errors.js';
 import { parseWithSchema } from '../../../lib/json.js';
 import {
-  BILL_LIMITS,
   type Bill,
   type BillCashier,
   buildBill,
   buildPosition,
+  type ContactCandidates,
   calculatedFormOf,
+  chooseCustomerContact,
   type MeasurementUnit,
   mulDivHalfUp,
   type Payment,
@@ -25,6 +26,7 @@ import type { JobOperation } from '../../jobs/job.js';
 import { cashierByMeta, type MoyskladCashier } from './cashiers.js';
 import { MoyskladBillError } from './errors.js';
 import {
+  counterpartySchema,
   customerOrderSchema,
   isMoyskladTaxSystem,
   type MoyskladTaxSystem,
@@ -299,6 +301,8 @@ export interface MapCustomerOrderOptions {
   defaultTaxSystem?: string;
   /** The MoySklad cashier the agent works as (its paired uid), named on the receipt. */
   cashier?: BillCashier;
+  /** The buyer's contact for tag 1008, from the order's counterparty (`counterpartyContact`). */
+  emailOrPhone?: string;
 }
 
 export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerOrderOptions): Bill {
@@ -331,10 +335,59 @@ export function mapCustomerOrder(order: WireCustomerOrder, options: MapCustomerO
     currency: MOYSKLAD_CURRENCY,
     ...(taxation.system ? { taxationSystem: taxation.system } : {}),
     ...(options.cashier ? { cashier: options.cashier } : {}),
+    ...(options.emailOrPhone !== undefined ? { customer: { emailOrPhone: options.emailOrPhone } } : {}),
     positions: mapped.map((item) => item.position),
     payments: options.payment,
     sourceData: source,
   });
+}
+
+// --- the buyer of a customer order -------------------------------------------------------------------
+
+/** The id of an order's counterparty (`agent.meta`), or undefined when the meta names none. */
+export function agentIdOf(order: WireCustomerOrder): string | undefined {
+  const meta = order.agent?.meta;
+  if (meta === undefined) return undefined;
+  const id = meta.id ?? syncIdOf(meta.href) ?? nativeIdOf(meta.href);
+  return id?.toLowerCase();
+}
+
+/** The row of `GET /entity/counterparty` that is the counterparty `agentId`, or undefined. */
+export function findCounterparty(rows: readonly unknown[], agentId: string): unknown {
+  return rows.find((row) => {
+    if (row === null || typeof row !== 'object') return false;
+    const { id, meta } = row as { id?: unknown; meta?: { href?: unknown } };
+    if (typeof id === 'string' && id.toLowerCase() === agentId) return true;
+    const href = meta?.href;
+    return typeof href === 'string' && (syncIdOf(href) ?? nativeIdOf(href)) === agentId;
+  });
+}
+
+/**
+ * The buyer's contact for tag 1008 from the order's counterparty: its `phone` or `email`, one of them when
+ * both are there by the store's `isPhonePriority` (docs/moysklad.md, "The buyer's contact"). Typed in the
+ * back office as free text, so it is normalised (customerContact.ts); one that no receipt can go to is a
+ * MoyskladBillError naming `counterparty.phone` / `counterparty.email`, never the value.
+ */
+export function counterpartyContact(raw: unknown, phonePriority = true): string | undefined {
+  return contactFor(() => {
+    const { phone, email } = parseWithSchema(counterpartySchema, raw, 'counterparty');
+    return {
+      ...(phone !== undefined ? { phone: { value: phone, field: 'counterparty.phone' } } : {}),
+      ...(email !== undefined ? { email: { value: email, field: 'counterparty.email' } } : {}),
+    };
+  }, phonePriority);
+}
+
+/** chooseCustomerContact on what `read` finds, its ValidationErrors as the MoyskladBillError a mapping throws. */
+function contactFor(read: () => ContactCandidates, phonePriority: boolean): string | undefined {
+  try {
+    return chooseCustomerContact(read(), phonePriority);
+  } catch (error) {
+    if (error instanceof ValidationError)
+      throw new MoyskladBillError(error.field, String(error.details.reason));
+    throw error;
+  }
 }
 
 // --- master queue ---------------------------------------------------------------------------------------
@@ -409,24 +462,19 @@ export interface MapMasterOptions {
 
 /**
  * The buyer's contact for tag 1008 from the operation's `cheque.phone` / `cheque.email` (where the
- * minion wants the electronic receipt sent); one of them when both are there, by the store's priority.
- * Errors name the field, never the value: a contact must not reach the logs.
+ * minion wants the electronic receipt sent), else the quick-start's `chequePhone` / `chequeEmail`; one of
+ * them when both are there, by the store's priority, normalised by the one rule (customerContact.ts).
+ * None when the operation says no electronic receipt (`cheque.online` or `electronicCheque` false): the
+ * buyer's number is then no address for one. Errors name the field, never the value: a contact must not
+ * reach the logs.
  */
 export function buyerContact(op: WireMasterOperation, phonePriority = true): string | undefined {
-  const given = (field: string, value: string | undefined) => {
-    const text = value?.trim();
-    return text ? { field: `operation.${field}`, value: text } : undefined;
-  };
+  if (op.cheque?.online === false || op.electronicCheque === false) return undefined;
+  const given = (field: string, value: string | undefined) =>
+    value?.trim() ? { field: `operation.${field}`, value } : undefined;
   const phone = given('cheque.phone', op.cheque?.phone) ?? given('chequePhone', op.chequePhone);
   const email = given('cheque.email', op.cheque?.email) ?? given('chequeEmail', op.chequeEmail);
-  const chosen = phone && email ? (phonePriority ? phone : email) : (phone ?? email);
-  if (chosen && chosen.value.length > BILL_LIMITS.emailOrPhoneLength) {
-    throw new MoyskladBillError(
-      chosen.field,
-      `the buyer's contact is longer than the ${BILL_LIMITS.emailOrPhoneLength} characters of tag 1008`,
-    );
-  }
-  return chosen?.value;
+  return contactFor(() => ({ ...(phone ? { phone } : {}), ...(email ? { email } : {}) }), phonePriority);
 }
 
 /** A polled operation → the bill and whether it is a sale or a return. Throws KktAgentError for what cannot print. */

@@ -7,11 +7,22 @@ import type { BillCommand } from '../types.js';
 import type { MoyskladAccount } from './account.js';
 import type { MoyskladClient } from './client.js';
 import type { MoyskladAccountConfig } from './config.js';
-import { MoyskladBillError, MoyskladMalformedResponseError, MoyskladOrderLookupError } from './errors.js';
 import {
+  MoyskladApiError,
+  MoyskladAuthError,
+  MoyskladBillError,
+  MoyskladMalformedResponseError,
+  MoyskladOrderLookupError,
+  MoyskladRateLimitError,
+  MoyskladUnavailableError,
+} from './errors.js';
+import {
+  agentIdOf,
+  counterpartyContact,
   customerOrderBillId,
   customerOrderSkipReason,
   fieldOf,
+  findCounterparty,
   MOYSKLAD_SOURCE,
   mapCustomerOrder,
   mapMasterOperation,
@@ -278,13 +289,19 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
     const { account } = runtime;
     const intake = runtime.context('fiscalize an order').intake;
     const billId = customerOrderBillId(order.id);
+    // Before the try: MoySklad being down defers the order (the poll retries it after its backoff; a
+    // command answers the error), it is no reason to refuse it.
+    const counterparty = await this.orderCounterparty(order, billId);
     try {
       const cashier = this.store.pairedCashier();
+      const emailOrPhone =
+        counterparty === undefined ? undefined : counterpartyContact(counterparty, this.store.phonePriority);
       const bill = mapCustomerOrder(order, {
         account,
         payment,
         defaultTaxSystem: this.store.defaultTaxSystem('order'),
         ...(cashier ? { cashier } : {}),
+        ...(emailOrPhone !== undefined ? { emailOrPhone } : {}),
       });
       const outcome = await intake.submit({
         bill,
@@ -311,6 +328,47 @@ export class MoyskladSource implements BillSource<MoyskladPollResult> {
       );
       return intake.reject({ key: this.keyOf(billId), number: order.name.slice(0, 64), error, trigger });
     }
+  }
+
+  /**
+   * The order's counterparty row, whose contact the electronic receipt goes to (docs/moysklad.md, "The
+   * buyer's contact"), or undefined when there is none to look for: the store does not send e-receipts
+   * (`ofdEnabled` not true), the order is for the default retail buyer (no `agent`), or the agent has no
+   * name to search by. posap serves a counterparty only through `GET /entity/counterparty?search=`, so the
+   * buyer is searched by name and picked by id. MoySklad down, rate-limited or refusing the token: thrown,
+   * so the order waits. Any other failure, or no row with that id: undefined (the receipt is printed
+   * without a contact, never sent to a guessed one), with a warning that names no contact.
+   */
+  private async orderCounterparty(order: CustomerOrder, billId: string): Promise<unknown> {
+    const { runtime } = this;
+    const agentId = agentIdOf(order);
+    const name = order.agent?.name?.trim();
+    if (this.store.sendsElectronicReceipts !== true || agentId === undefined || !name) return undefined;
+    let rows: unknown[];
+    try {
+      rows = await runtime.track(() => this.client.counterparties(name, runtime.signal));
+    } catch (error) {
+      // Transport errors (unreachable, timeout, too large) are no MoyskladApiError: thrown as well.
+      const refusedForGood =
+        (error instanceof MoyskladApiError &&
+          !(error instanceof MoyskladAuthError) &&
+          !(error instanceof MoyskladRateLimitError) &&
+          !(error instanceof MoyskladUnavailableError)) ||
+        error instanceof MoyskladMalformedResponseError;
+      if (!refusedForGood) throw error;
+      this.warnNoContact(billId, error.code);
+      return undefined;
+    }
+    const row = findCounterparty(rows, agentId);
+    if (row === undefined) this.warnNoContact(billId, 'COUNTERPARTY_NOT_FOUND');
+    return row;
+  }
+
+  private warnNoContact(billId: string, reason: string): void {
+    this.runtime.logger.warn(
+      { event: 'moysklad.order.contact_unavailable', account: this.runtime.account, billId, reason },
+      "no contact could be read for the order's counterparty: its receipt carries no buyer contact (tag 1008)",
+    );
   }
 
   /**

@@ -227,7 +227,8 @@ export const customerOrderSchema = z.looseObject({
   vatIncluded: flag.optional(),
   taxSystem: shortText(64).optional(),
   state: z.looseObject({ name: shortText(256).optional(), type: shortText(64).optional() }).optional(),
-  agent: z.looseObject({ meta: metaSchema }).optional(),
+  /** The buyer; absent for the default retail buyer. Its `name` is what `GET /entity/counterparty` searches. */
+  agent: z.looseObject({ meta: metaSchema, name: shortText(1024).optional().catch(undefined) }).optional(),
   positions: z.array(positionSchema).max(1000),
   paidInCash: wireDecimal.optional(),
   paidNoCash: wireDecimal.optional(),
@@ -242,6 +243,21 @@ export const customerOrderListSchema = z.looseObject({
   rows: z.array(z.unknown()).max(1000),
   meta: z.looseObject({ nextHref: shortText(2048).optional() }).optional(),
 });
+
+/** `GET /entity/counterparty`: rows are read one by one; only the buyer's own row must be well formed. */
+export const counterpartyListSchema = z.looseObject({ rows: z.array(z.unknown()).max(1000) });
+
+/**
+ * The fields of a counterparty (B.5.11) the buyer's contact comes from: `email` ("адрес электронной
+ * почты") and `phone` ("номер городского телефона"), free text typed in MoySklad.
+ */
+export const counterpartySchema = z.looseObject({
+  meta: metaSchema.optional().catch(undefined),
+  id: shortText(64).optional(),
+  email: shortText(256).optional(),
+  phone: shortText(256).optional(),
+});
+export type WireCounterparty = z.infer<typeof counterpartySchema>;
 
 /**
  * A polled master operation: "shaped like GET entity/{type}/{id}" (undocumented). We read what a sale in
@@ -271,12 +287,20 @@ export const masterOperationSchema = z.looseObject({
   customerOrder: z.looseObject({ meta: metaSchema }).optional().catch(undefined),
   /**
    * The receipt the minion asks for: its `phone` and `email` are where the electronic receipt goes
-   * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"). Only those two are read.
+   * (docs/protocol/moysklad-posap.md §4, "The buyer's contact"), and `online`, "the electronic receipt
+   * flag": an explicit false says no e-receipt was asked for. An odd `online` counts as not said.
    */
-  cheque: z.looseObject({ phone: shortText(256).optional(), email: shortText(256).optional() }).optional(),
-  /** The same two, as the reference's quick-start example of a retail demand names them. */
+  cheque: z
+    .looseObject({
+      phone: shortText(256).optional(),
+      email: shortText(256).optional(),
+      online: flag.optional().catch(undefined),
+    })
+    .optional(),
+  /** The same three, as the reference's quick-start example of a retail demand names them. */
   chequePhone: shortText(256).optional(),
   chequeEmail: shortText(256).optional(),
+  electronicCheque: flag.optional().catch(undefined),
 });
 export type WireMasterOperation = z.infer<typeof masterOperationSchema>;
 
