@@ -295,7 +295,8 @@ describe('the data directory deleted or replaced while running (issue 18.7)', ()
       'replaced by another directory',
       async () => {
         await rename(dataDir, `${dataDir}.old`);
-        await mkdir(dataDir);
+        // The running agent may already have made a new one (its log file): replaced either way.
+        await mkdir(dataDir, { recursive: true });
       },
       /the directory was replaced by another one/,
     ],
