@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { callControl } from '../../src/agent/control/client.js';
 import { REPO_ROOT } from '../../test/support/agentProcess.js';
 
+import { unitNodeFlags } from '../../test/support/unitFlags.js';
+
 const BIN = join(REPO_ROOT, 'bin', 'kkt-agent.js');
+/** The agent runs as the box runs it: the systemd unit's Node flags (interpreter only, the heap cap). */
+const UNIT_NODE_FLAGS = unitNodeFlags();
 const OUTPUT_KEEP = 64 * 1024;
 
 export interface SupervisorOptions {
@@ -18,7 +22,7 @@ export interface SupervisorOptions {
 }
 
 /**
- * Runs `kkt-agent run` as systemd would (Restart=always): an exit nobody asked for is counted and followed
+ * Runs `kkt-agent run` as systemd would (Restart=always, the unit's Node flags): an exit nobody asked for is counted and followed
  * by a restart. SIGKILLs the chaos suite deals out are not restarted automatically; the scenario decides.
  */
 export class AgentSupervisor {
@@ -79,6 +83,7 @@ export class AgentSupervisor {
     const command = [
       ...(this.options.wrapper?.() ?? []),
       process.execPath,
+      ...UNIT_NODE_FLAGS,
       BIN,
       'run',
       '--config',
