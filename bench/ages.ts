@@ -3,7 +3,7 @@ import { countFsyncs } from './fsyncs.js';
 import { buildAgedDataDir } from './lib/agedDataDir.js';
 import { memoryOf, type ProbedAgent, readHeapProbe, withProbedAgent } from './lib/agentProcessRig.js';
 import { feedLikeBridge } from './lib/bridgeFeed.js';
-import { cpuMsOf } from './lib/processAnatomy.js';
+import { cpuMsOf, readBytesOf } from './lib/processAnatomy.js';
 
 /**
  * A box at several ages (issue 17): for each age a data directory is built as years of 300 receipts a day
@@ -42,6 +42,8 @@ export interface GrowthResult {
   peakRssBytes: number;
   /** fsync + fdatasync per receipt (strace), or why not counted. */
   fsyncsPerReceipt: number | string;
+  /** Bytes the process's read syscalls returned per receipt (/proc/<pid>/io rchar). */
+  readBytesPerReceipt: number;
 }
 
 export interface AgeResult {
@@ -70,6 +72,7 @@ async function growth(
   const pid = child.pid!;
   const receipts = options.growthReceipts!;
   const cpuBefore = await cpuMsOf(pid);
+  const readBefore = await readBytesOf(pid);
   // Half, then the other half: the second half's growth is the steady one, once the JIT has warmed up.
   const half = Math.floor(receipts / 2);
   const first = await feedLikeBridge(bridge, child, { receipts: half, firstBillId: nextBillId });
@@ -81,6 +84,7 @@ async function growth(
   nextBillId += receipts;
   const fed = { seconds: first.seconds + second.seconds };
   const cpuMs = (await cpuMsOf(pid)) - cpuBefore;
+  const readBytes = (await readBytesOf(pid)) - readBefore;
   const endRssBytes = (await memoryOf(pid)).rssBytes;
   await settle(options.idleMs ?? 3000);
   const memory = await memoryOf(pid);
@@ -105,6 +109,7 @@ async function growth(
     heapAfterGcBytes,
     peakRssBytes: memory.peakRssBytes,
     fsyncsPerReceipt,
+    readBytesPerReceipt: readBytes / receipts,
   };
 }
 

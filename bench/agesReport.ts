@@ -118,7 +118,10 @@ export function agesMarkdown(results: readonly AgeResult[], nodeArgs: readonly s
       `Then, on the same process, bills fed as a bridge shows them: LIST holds at most a day's (300) ` +
         `unreported bills, each leaves it once its receipt reached the bridge and the next takes its place ` +
         `(\`bench/lib/bridgeFeed.ts\`); polled, printed on the emulator and reported, fsync on. Memory read ` +
-        `3 s after the last; then a day's bills more with strace counting the process's fsync and fdatasync calls.`,
+        `3 s after the last; "read per receipt" is what the process's read syscalls returned over the run ` +
+        `(/proc/<pid>/io \`rchar\`: the database's pages SQLite's 1 MiB cache did not hold, and the sockets), ` +
+        `which a box whose page cache cannot hold its database reads from the SD card; then a day's bills ` +
+        `more with strace counting the process's fsync and fdatasync calls.`,
       '',
       table(
         [
@@ -131,6 +134,7 @@ export function agesMarkdown(results: readonly AgeResult[], nodeArgs: readonly s
           '… second half only',
           'heap after GC',
           'peak RSS',
+          'read per receipt',
           'fsyncs per receipt',
         ],
         grown.map((r) => {
@@ -145,6 +149,7 @@ export function agesMarkdown(results: readonly AgeResult[], nodeArgs: readonly s
             kib(g.steadyGrowthBytesPerReceipt),
             mib(g.heapAfterGcBytes),
             mib(g.peakRssBytes),
+            `${num(g.readBytesPerReceipt / 1024, 1)} KiB`,
             typeof g.fsyncsPerReceipt === 'number' ? num(g.fsyncsPerReceipt, 2) : g.fsyncsPerReceipt,
           ];
         }),

@@ -50,3 +50,9 @@ export function cpuMsFromStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
 }
+
+/** Bytes the process's read syscalls have returned so far (/proc/<pid>/io `rchar`: files and sockets). */
+export async function readBytesOf(pid: number): Promise<number> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  return Number(/^rchar:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN);
+}

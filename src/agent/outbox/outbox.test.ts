@@ -267,3 +267,47 @@ describe('Outbox retention', () => {
     expect(outbox.sinkStats()['cloud']).toMatchObject({ pending: 1, delivered: 0, dead: 0 });
   });
 });
+
+describe('Outbox sink stats', () => {
+  it('counts pending and delivered reports per sink through publishing, delivery and retention', async () => {
+    outbox = openOutbox({ retainDeliveredDays: 1 });
+    outbox.addSink(sink());
+    for (const id of ['a', 'b', 'c']) await outbox.publish(fiscalized(id));
+    outbox.start();
+    await until(() => ['a', 'b', 'c'].every((id) => outbox.allDelivered(id)), 'delivered');
+    await outbox.stop();
+    await outbox.publish(fiscalized('d'));
+    await outbox.publish(fiscalized('e'));
+    const head = outbox.entries().find((entry) => entry.jobId === 'd')!;
+    expect(outbox.sinkStats()['cloud']).toMatchObject({
+      pending: 2,
+      delivered: 3,
+      dead: 0,
+      oldestPendingAt: head.createdAt,
+    });
+    expect(await outbox.deleteDelivered(Date.now() + 2 * 86_400_000)).toBe(3);
+    expect(outbox.sinkStats()['cloud']).toMatchObject({ pending: 2, delivered: 0, dead: 0 });
+  });
+
+  it('reads no outbox row to count them: a month of delivered reports is not read at every state document', async () => {
+    outbox = openOutbox();
+    outbox.addSink(sink());
+    await outbox.publish(fiscalized('a'));
+    const statement = db.statement.bind(db);
+    const used: string[] = [];
+    db.statement = ((sql: string) => {
+      used.push(sql);
+      return statement(sql);
+    }) as typeof db.statement;
+    outbox.sinkStats();
+    db.statement = statement;
+    expect(used.length).toBeGreaterThan(0);
+    for (const sql of used) {
+      const nulls = Array.from(sql.matchAll(/\?/g), () => null);
+      const plan = (statement(`EXPLAIN QUERY PLAN ${sql}`).all(...nulls) as Array<{ detail: string }>)
+        .map((row) => row.detail)
+        .join('; ');
+      expect(plan, sql).not.toMatch(/\bSCAN outbox\b(?! USING (COVERING )?INDEX outbox_queue)/);
+    }
+  });
+});

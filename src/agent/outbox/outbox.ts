@@ -333,26 +333,25 @@ export class Outbox {
       return stats[sink];
     };
     for (const name of this.sinks.keys()) of(name);
+    // Counts kept by triggers (schema version 7): reading them never touches the outbox's rows.
     const rows = this.db.read(
       () =>
-        this.db
-          .statement(
-            'SELECT sink, state, count(*) AS n, min(created_at) AS oldest FROM outbox GROUP BY sink, state',
-          )
-          .all() as Array<{ sink: string; state: OutboxEntry['state']; n: number; oldest: string }>,
+        this.db.statement('SELECT sink, state, n FROM outbox_counts WHERE n > 0').all() as Array<{
+          sink: string;
+          state: OutboxEntry['state'];
+          n: number;
+        }>,
     );
-    for (const row of rows) {
-      const s = of(row.sink);
-      s[row.state] = row.n;
-      if (row.state === 'pending') s.oldestPendingAt = row.oldest;
-    }
+    for (const row of rows) of(row.sink)[row.state] = row.n;
     for (const [id, attempts] of this.attempts) {
       const sink = this.sinkOfPending(id);
       if (sink !== undefined) of(sink).attempts += attempts;
     }
     for (const [name, s] of Object.entries(stats)) {
       if (s.pending === 0) continue;
+      // A sink's queue is FIFO: its head is its oldest pending entry.
       const head = this.head(name);
+      if (head) s.oldestPendingAt = head.createdAt;
       const lastError = head && (this.lastErrors.get(head.id) ?? head.lastError);
       if (lastError) s.lastError = lastError;
     }

@@ -144,6 +144,44 @@ describe('AgentDatabase.open', () => {
     expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded' });
   });
 
+  it('upgrades a store of schema 6 in place: its outbox rows counted per sink and state, then kept counted', () => {
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 6)) old.exec(migration);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 6');
+    const row = old.prepare(
+      "INSERT INTO outbox (id, sink, state, kind, created_at, payload) VALUES (?, ?, ?, 'receipt', 'then', '{}')",
+    );
+    for (const [id, sink, state] of [
+      ['r1', 'bridge:1', 'delivered'],
+      ['r2', 'bridge:1', 'delivered'],
+      ['r3', 'bridge:1', 'pending'],
+      ['r4', 'mqtt', 'dead'],
+    ])
+      row.run(id, sink, state);
+    old.close();
+    const db = openDb();
+    const counts = () =>
+      db.statement('SELECT sink, state, n FROM outbox_counts WHERE n > 0 ORDER BY sink, state').all();
+    expect(counts()).toEqual([
+      { sink: 'bridge:1', state: 'delivered', n: 2 },
+      { sink: 'bridge:1', state: 'pending', n: 1 },
+      { sink: 'mqtt', state: 'dead', n: 1 },
+    ]);
+    db.write('test', () => {
+      db.statement("UPDATE outbox SET state = 'delivered' WHERE id = 'r3'").run();
+      db.statement("DELETE FROM outbox WHERE id = 'r1'").run();
+      db.statement(
+        "INSERT INTO outbox (id, sink, state, kind, created_at, payload) VALUES ('r5', 'mqtt', 'pending', 'receipt', 'now', '{}')",
+      ).run();
+    });
+    expect(counts()).toEqual([
+      { sink: 'bridge:1', state: 'delivered', n: 2 },
+      { sink: 'mqtt', state: 'dead', n: 1 },
+      { sink: 'mqtt', state: 'pending', n: 1 },
+    ]);
+  });
+
   it('upgrades a store of schema 1 in place: its drafts are kept, and a failed sink can now be named', () => {
     // What an agent of schema 1 left behind: its tables and one draft marker.
     const old = new Database(path);

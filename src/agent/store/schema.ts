@@ -218,6 +218,33 @@ const VERSION_6 = `
 ALTER TABLE fn_watermarks ADD COLUMN register_serial TEXT;
 `;
 
+/**
+ * Version 7, outbox rows per sink and state kept by triggers: the state document and `status` read them at
+ * every change, and counting them with a GROUP BY read every row of the outbox, payloads included (on a box
+ * with a month of delivered reports, tens of MiB per state document: docs/storage.md, "Memory").
+ */
+const VERSION_7 = `
+CREATE TABLE outbox_counts (
+  sink TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (sink, state)
+) STRICT, WITHOUT ROWID;
+INSERT INTO outbox_counts (sink, state, n) SELECT sink, state, count(*) FROM outbox GROUP BY sink, state;
+CREATE TRIGGER outbox_counted_insert AFTER INSERT ON outbox BEGIN
+  INSERT INTO outbox_counts (sink, state, n) VALUES (NEW.sink, NEW.state, 1)
+    ON CONFLICT (sink, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER outbox_counted_update AFTER UPDATE OF sink, state ON outbox BEGIN
+  UPDATE outbox_counts SET n = n - 1 WHERE sink = OLD.sink AND state = OLD.state;
+  INSERT INTO outbox_counts (sink, state, n) VALUES (NEW.sink, NEW.state, 1)
+    ON CONFLICT (sink, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER outbox_counted_delete AFTER DELETE ON outbox BEGIN
+  UPDATE outbox_counts SET n = n - 1 WHERE sink = OLD.sink AND state = OLD.state;
+END;
+`;
+
 /** Index i brings a database from version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
   VERSION_1,
@@ -226,6 +253,7 @@ export const MIGRATIONS: readonly string[] = [
   VERSION_4,
   VERSION_5,
   VERSION_6,
+  VERSION_7,
 ];
 
 /** Run after the migrations when the database was created empty: a new store is rebuilt from the registers. */
@@ -248,4 +276,5 @@ export const TABLES = [
   'fn_watermarks',
   'recovered_receipts',
   'failing_bills',
+  'outbox_counts',
 ] as const;
