@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleBill } from '../../../test/support/bills.js';
+import { queryPlansOf } from '../../../test/support/queryPlans.js';
 import { AgentDatabase } from '../store/database.js';
 import { billSummary, type Job, type JobState } from './job.js';
 import { JobStore } from './jobStore.js';
@@ -103,6 +104,17 @@ describe('job links', () => {
     );
     expect(links.orderBalance(order)).toEqual({ prepaidMinor: 0, creditMinor: 0 });
     expect(links.countByKind()).toMatchObject({ advance: 1, offset: 1, advanceReturn: 1 });
+  });
+
+  it('counts links per kind without walking them: links are never pruned, the state document reads counts', async () => {
+    await job('sale', 'REPORTED');
+    await job('back', 'RECEIVED', [{ kind: 'return', target: 'sale', amountMinor: 100 }], 'sellReturn');
+    let counts: ReturnType<JobLinks['countByKind']> | undefined;
+    const plans = queryPlansOf(db, () => {
+      counts = links.countByKind();
+    });
+    expect(counts).toMatchObject({ return: 1, correction: 0 });
+    for (const { sql, plan } of plans) expect(plan, sql).not.toMatch(/\bjob_links\b/);
   });
 
   it('corrects a settlement never receipted once; a printed receipt may be corrected again', async () => {

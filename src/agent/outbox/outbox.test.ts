@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queryPlansOf } from '../../../test/support/queryPlans.js';
 import { StorageWriteError } from '../../lib/durableFile.js';
 import type { Job } from '../jobs/job.js';
 import { AgentDatabase } from '../store/database.js';
@@ -293,20 +294,9 @@ describe('Outbox sink stats', () => {
     outbox = openOutbox();
     outbox.addSink(sink());
     await outbox.publish(fiscalized('a'));
-    const statement = db.statement.bind(db);
-    const used: string[] = [];
-    db.statement = ((sql: string) => {
-      used.push(sql);
-      return statement(sql);
-    }) as typeof db.statement;
-    outbox.sinkStats();
-    db.statement = statement;
-    expect(used.length).toBeGreaterThan(0);
-    for (const sql of used) {
-      const nulls = Array.from(sql.matchAll(/\?/g), () => null);
-      const plan = (statement(`EXPLAIN QUERY PLAN ${sql}`).all(...nulls) as Array<{ detail: string }>)
-        .map((row) => row.detail)
-        .join('; ');
+    const plans = queryPlansOf(db, () => outbox.sinkStats());
+    expect(plans.length).toBeGreaterThan(0);
+    for (const { sql, plan } of plans) {
       expect(plan, sql).not.toMatch(/\bSCAN outbox\b(?! USING (COVERING )?INDEX outbox_queue)/);
     }
   });

@@ -144,7 +144,7 @@ describe('AgentDatabase.open', () => {
     expect(readStoreOrigin(db)).toMatchObject({ origin: 'upgraded' });
   });
 
-  it('upgrades a store of schema 6 in place: its outbox rows counted per sink and state, then kept counted', () => {
+  it('upgrades a store of schema 6 in place: its outbox rows and links counted, then kept counted', () => {
     const old = new Database(path);
     for (const migration of MIGRATIONS.slice(0, 6)) old.exec(migration);
     old.pragma(`application_id = ${APPLICATION_ID}`);
@@ -159,6 +159,15 @@ describe('AgentDatabase.open', () => {
       ['r4', 'mqtt', 'dead'],
     ])
       row.run(id, sink, state);
+    const link = old.prepare(
+      "INSERT INTO job_links (job_id, kind, target, amount_minor) VALUES (?, ?, 'sale-1', 100)",
+    );
+    for (const [jobId, kind] of [
+      ['j1', 'return'],
+      ['j2', 'return'],
+      ['j3', 'correction'],
+    ])
+      link.run(jobId, kind);
     old.close();
     const db = openDb();
     const counts = () =>
@@ -179,6 +188,23 @@ describe('AgentDatabase.open', () => {
       { sink: 'bridge:1', state: 'delivered', n: 2 },
       { sink: 'mqtt', state: 'dead', n: 1 },
       { sink: 'mqtt', state: 'pending', n: 1 },
+    ]);
+    const linkCounts = () =>
+      db.statement('SELECT kind, n FROM job_link_counts WHERE n > 0 ORDER BY kind').all();
+    expect(linkCounts()).toEqual([
+      { kind: 'correction', n: 1 },
+      { kind: 'return', n: 2 },
+    ]);
+    db.write('test', () => {
+      db.statement("DELETE FROM job_links WHERE job_id = 'j1'").run();
+      db.statement(
+        "INSERT INTO job_links (job_id, kind, target, amount_minor) VALUES ('j4', 'advance', 'o/1', 5)",
+      ).run();
+    });
+    expect(linkCounts()).toEqual([
+      { kind: 'advance', n: 1 },
+      { kind: 'correction', n: 1 },
+      { kind: 'return', n: 1 },
     ]);
   });
 

@@ -219,9 +219,9 @@ ALTER TABLE fn_watermarks ADD COLUMN register_serial TEXT;
 `;
 
 /**
- * Version 7, outbox rows per sink and state kept by triggers: the state document and `status` read them at
- * every change, and counting them with a GROUP BY read every row of the outbox, payloads included (on a box
- * with a month of delivered reports, tens of MiB per state document: docs/storage.md, "Memory").
+ * Version 7, counts kept by triggers: outbox rows per sink and state, links per kind. The state document and
+ * `status` read them at every change, and counting with a GROUP BY read every row of the outbox, payloads
+ * included (on a box with a month of delivered reports, tens of MiB per state document: docs/storage.md).
  */
 const VERSION_7 = `
 CREATE TABLE outbox_counts (
@@ -242,6 +242,20 @@ CREATE TRIGGER outbox_counted_update AFTER UPDATE OF sink, state ON outbox BEGIN
 END;
 CREATE TRIGGER outbox_counted_delete AFTER DELETE ON outbox BEGIN
   UPDATE outbox_counts SET n = n - 1 WHERE sink = OLD.sink AND state = OLD.state;
+END;
+
+-- Links per kind, the same way: the state document reads them at every change, and links are never pruned.
+CREATE TABLE job_link_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+INSERT INTO job_link_counts (kind, n) SELECT kind, count(*) FROM job_links GROUP BY kind;
+CREATE TRIGGER job_links_counted_insert AFTER INSERT ON job_links BEGIN
+  INSERT INTO job_link_counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER job_links_counted_update AFTER UPDATE OF kind ON job_links BEGIN
+  UPDATE job_link_counts SET n = n - 1 WHERE kind = OLD.kind;
+  INSERT INTO job_link_counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER job_links_counted_delete AFTER DELETE ON job_links BEGIN
+  UPDATE job_link_counts SET n = n - 1 WHERE kind = OLD.kind;
 END;
 `;
 
@@ -277,4 +291,5 @@ export const TABLES = [
   'recovered_receipts',
   'failing_bills',
   'outbox_counts',
+  'job_link_counts',
 ] as const;
