@@ -73,7 +73,7 @@ async function growth(
   const receipts = options.growthReceipts!;
   const cpuBefore = await cpuMsOf(pid);
   const readBefore = await readBytesOf(pid);
-  // Half, then the other half: the second half's growth is the steady one, once the JIT has warmed up.
+  // Half, then the other half: the second half's growth is the steady one, once the process has warmed up.
   const half = Math.floor(receipts / 2);
   const first = await feedLikeBridge(bridge, child, { receipts: half, firstBillId: nextBillId });
   const midRssBytes = (await memoryOf(pid)).rssBytes;

@@ -54,7 +54,7 @@ function goals(results: readonly AgeResult[]): string[][] {
       verdict(perReceipt <= 1024),
     ]);
     rows.push([
-      '… the same over the second half only (JIT warmed up)',
+      '… the same over the second half only (warmed up)',
       kib(r.growth.steadyGrowthBytesPerReceipt),
       verdict(r.growth.steadyGrowthBytesPerReceipt <= 1024),
     ]);
