@@ -601,7 +601,7 @@ async function main(): Promise<number> {
     ...parts.flatMap((part) => [part, '']),
     '## Running it',
     '',
-    '`npm run bench` (the full form, about a quarter of an hour on two cores) rewrites this file; ' +
+    '`npm run bench` (the full form, about half an hour on two cores) rewrites this file; ' +
       '`npm run bench -- --quick` (CI, `.ci/run`) runs small sizes once and writes to a temp file. ' +
       '`--only driver,journal` picks sections (driver, overhead, journal, latency, drain, footprint, anatomy, warmup, ages); ' +
       '`--ages 0,1825` and `--receipts 20000` size the ages section (its growth run is at the last age); ' +
