@@ -107,6 +107,9 @@ export async function startMockLocalModule(
         return;
       }
       const respond = () => {
+        // A client that went away (killed while a slow answer waited) is answered nothing: no check is
+        // recorded that no receipt could ever name.
+        if (req.socket.destroyed) return;
         if (!request.authorized) return answer(res, 401, { code: 401, description: 'Unauthorized' });
         if (!route) return answer(res, 404, { code: 404, description: 'Not found' });
         const version = Number(route[1]) as 1 | 2;
