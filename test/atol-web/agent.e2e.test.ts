@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MockBridge } from '../../src/emulators/bridge/index.js';
 import { useAgentBox } from '../support/agentBox.js';
 import { runCli, until } from '../support/agentProcess.js';
-import { startWeb, TZ, type WebHarness } from './support.js';
+import { startWeb, TZ, type WebHarness, webDeviceConfig } from './support.js';
 
 /**
  * A real `kkt-agent run` process with an `atol-web` device: the driver-10 web facade (with Basic auth)
@@ -28,21 +28,8 @@ interface JobRow {
 function startAgent() {
   return box.startAgent({
     timeZone: TZ,
-    devices: [
-      {
-        id: 'kkt',
-        kind: 'atol-web',
-        url: h.web.url,
-        auth: AUTH,
-        pollIntervalMs: 20,
-        requestTimeoutMs: 2000,
-        taskTimeoutMs: 5000,
-        operator: { name: 'Кассир' },
-        // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
-        taxationType: 'usnIncome',
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-      },
-    ],
+    // The mock bridge's sample bills include 5 % and 7 %, which only УСН may charge.
+    devices: [webDeviceConfig(h.web.url, { auth: AUTH, taxationType: 'usnIncome' })],
     fiscalizer: { retryDelayMs: 100, maxRetryDelayMs: 400 },
     outbox: { initialBackoffMs: 100, maxBackoffMs: 400 },
     connectors: {
