@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unitNodeFlags } from '../support/unitFlags.js';
 import { repoRoot } from './compileModule.js';
 
 const UNIT_FILE = join(repoRoot, 'systemd/kkt-agent.service');
@@ -56,8 +57,7 @@ describe('kkt-agent.service settings', () => {
   });
 
   it('starts node with flags this node accepts (a flag it does not know would stop every start)', () => {
-    const words = value('Service', 'ExecStart')!.split(' ');
-    const flags = words.slice(1, words.indexOf('/opt/kkt-agent/bin/kkt-agent.js'));
+    const flags = unitNodeFlags(UNIT_FILE);
     expect(flags.length).toBeGreaterThan(0);
     const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
@@ -66,8 +66,7 @@ describe('kkt-agent.service settings', () => {
 
   it("keeps hot code in V8's interpreter on this node: no baseline, Maglev or TurboFan tier", () => {
     // The memory goals rest on it (docs/operations.md, "Node flags"); Node 22+ tiers up to Maglev unless told not to.
-    const words = value('Service', 'ExecStart')!.split(' ');
-    const flags = words.slice(1, words.indexOf('/opt/kkt-agent/bin/kkt-agent.js'));
+    const flags = unitNodeFlags(UNIT_FILE);
     const hot = [
       'function f(a) { let s = 0; for (let i = 0; i < 100; i++) s += a * i; return s; }',
       'let t = 0; for (let i = 0; i < 300000; i++) t += f(i);',
