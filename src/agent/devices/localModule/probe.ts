@@ -21,7 +21,7 @@ const HOUR_MS = 3_600_000;
 const SEE = 'docs/marking.md, "Checking the module"';
 
 /** What a technician does about each status the module may report (FMU's enum, protocol note §3). */
-const STATUS_TODO: Record<string, string> = {
+const WHAT_TO_DO_PER_STATUS: Record<string, string> = {
   not_configured: `it is not initialised: initialise it once with the shop's ГИС МТ token (docs/marking.md, "Initialising the module"), then run doctor again`,
   initialization: `it is initialising or loading its database from Честный ЗНАК: keep its internet up and run doctor again later; if it stays so for hours, initialise it again (docs/marking.md, "Initialising the module")`,
   sync_error: `its last sync with Честный ЗНАК failed: check the module's internet access; if it persists, initialise it again (docs/marking.md, "Initialising the module")`,
@@ -199,7 +199,7 @@ function statusTodo(status: LocalModuleStatus): string {
   const word = status.status.toLowerCase();
   if (word !== 'ready') {
     return (
-      STATUS_TODO[word] ??
+      WHAT_TO_DO_PER_STATUS[word] ??
       `it reports a status the agent does not know: look at the module's own page and log; sales ask it only when it says ready`
     );
   }
